@@ -1,0 +1,73 @@
+"""Private files and directories: 0700 directories, 0600 files, whatever the umask.
+
+Everything cross-auth-lite writes holds credentials or one-time codes, so
+nothing it creates may be readable by other users of the machine. SQLite
+creates its ``-wal`` and ``-shm`` companions with the mode of the main file,
+which is why creating that file ourselves, before SQLite does, is enough.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+
+DIRECTORY_MODE = 0o700
+FILE_MODE = 0o600
+
+
+class StoreLocationError(ValueError):
+    """The store's directory or one of its files cannot be used."""
+
+
+def private_directory(path: str | os.PathLike[str]) -> Path:
+    """Create ``path`` (and missing parents) as a 0700 directory; tighten it if it exists.
+
+    Raises ``StoreLocationError`` naming the path when it is not a directory,
+    cannot be created, or is not writable.
+    """
+    directory = Path(path).expanduser()
+    try:
+        directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    except FileExistsError:
+        raise StoreLocationError(f"{directory} exists and is not a directory") from None
+    except OSError as error:
+        raise StoreLocationError(
+            f"cannot create store directory {directory}: {error.strerror or error}"
+        ) from None
+    if not directory.is_dir():
+        raise StoreLocationError(f"{directory} exists and is not a directory")
+    _tighten(directory, DIRECTORY_MODE)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise StoreLocationError(f"store directory {directory} is not writable")
+    return directory
+
+
+def private_file(path: str | os.PathLike[str]) -> Path:
+    """Make sure ``path`` exists as a 0600 regular file, creating it empty if missing.
+
+    SQLite treats an empty file as a new database, so this can run before the
+    database is opened.
+    """
+    file = Path(path)
+    try:
+        fd = os.open(file, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, FILE_MODE)
+    except IsADirectoryError:
+        raise StoreLocationError(f"{file} is a directory, not a database file") from None
+    except OSError as error:
+        raise StoreLocationError(f"cannot open {file}: {error.strerror or error}") from None
+    os.close(fd)
+    if not stat.S_ISREG(file.stat().st_mode):
+        raise StoreLocationError(f"{file} is not a regular file")
+    _tighten(file, FILE_MODE)
+    return file
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Drop group and other permission bits, which the umask or an older tool left."""
+    current = stat.S_IMODE(path.stat().st_mode)
+    if current & 0o077:
+        # Owned by someone else: we can still use it, and `check` reports it.
+        with contextlib.suppress(PermissionError):
+            os.chmod(path, current & ~0o077 | mode)

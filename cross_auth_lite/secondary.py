@@ -1,0 +1,266 @@
+"""Short-lived state for Cross-Auth (OAuth state, authorization and link codes) on diskcache.
+
+``DiskCacheStorage`` implements Cross-Auth's ``SecondaryStorage`` protocol on a
+``diskcache.Cache``. Keys and values are ``str`` only; expiry is enforced on
+every read, so an expired code is never returned even before cleanup runs;
+``pop`` is one SQLite write transaction, so a value is popped exactly once
+across threads and processes sharing the directory.
+
+diskcache pickles anything that is not a plain value and unpickles whatever
+it finds in its file. An authorization store must not run code planted in a
+cache file, so the cache is opened with ``TextDisk``, which stores only text
+and never unpickles: a pickled row, whoever wrote it, reads as absent.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any, Final, Self
+
+import diskcache
+from diskcache.core import DBNAME, MODE_PICKLE, MODE_RAW, MODE_TEXT
+
+from cross_auth_lite._private import private_directory, private_file
+
+__all__ = ["DiskCacheStorage", "TextDisk", "UnsafeCacheValue"]
+
+log = logging.getLogger(__name__)
+
+# Values live inside cache.db rather than in separate files: every write is then
+# one SQLite transaction (nothing half-written after a crash) and there are no
+# extra files whose permissions would need care. SQLite rows hold up to 1 GB.
+_VALUES_IN_DATABASE: Final = 2**31 - 1
+
+# What the cache directory is opened with. Nothing is ever evicted for size:
+# an auth code disappears when it expires or is popped, never earlier.
+CACHE_SETTINGS: Final[dict[str, Any]] = {
+    "eviction_policy": "none",
+    "disk_min_file_size": _VALUES_IN_DATABASE,
+    "statistics": False,
+}
+
+
+# Rows that ``get`` returns as ``str``: a text key stored raw, holding text either
+# inline or in a text file, and not expired (the one parameter is the current
+# time). ``keys`` and ``__len__`` list and count exactly these, so a row that
+# reads as absent (a pickle, bytes or a number written by another tool, or a
+# non-text key) is neither listed nor counted.
+_READABLE_LIVE_ROW: Final = (
+    "raw = 1 AND typeof(key) = 'text'"
+    f" AND ((mode = {MODE_RAW} AND typeof(value) = 'text') OR mode = {MODE_TEXT})"
+    " AND (expire_time IS NULL OR expire_time > ?)"
+)
+
+
+class UnsafeCacheValue(Exception):
+    """A cache row holds a pickle; ``TextDisk`` refuses to load it."""
+
+
+class TextDisk(diskcache.Disk):  # type: ignore[misc]
+    """A diskcache ``Disk`` that stores text and refuses to unpickle anything.
+
+    ``store`` accepts ``str`` values only. ``fetch`` and ``get`` raise
+    ``UnsafeCacheValue`` instead of unpickling a row written by another tool.
+    """
+
+    def store(self, value: object, read: bool, key: object = diskcache.core.UNKNOWN) -> Any:
+        if type(value) is not str or read:
+            raise TypeError(f"cache values must be str, not {type(value).__name__}")
+        return super().store(value, read, key)
+
+    def fetch(self, mode: int, filename: str | None, value: object, read: bool) -> Any:
+        if mode == MODE_PICKLE:
+            raise UnsafeCacheValue("refusing to unpickle a cache value")
+        return super().fetch(mode, filename, value, read)
+
+    def get(self, key: object, raw: bool) -> Any:
+        if not raw:
+            raise UnsafeCacheValue("refusing to unpickle a cache key")
+        return super().get(key, raw)
+
+
+def _check_key(key: object) -> str:
+    if type(key) is not str:
+        raise TypeError(f"secondary storage keys must be str, not {type(key).__name__}")
+    return key
+
+
+def _check_ttl(ttl: object, name: str = "ttl") -> float | None:
+    if ttl is None:
+        return None
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float):
+        raise TypeError(f"{name} must be a number of seconds or None, not {type(ttl).__name__}")
+    try:
+        seconds = float(ttl)
+    except OverflowError:  # an int beyond float range
+        raise ValueError(f"{name} is too large to be a number of seconds") from None
+    if math.isnan(seconds):
+        raise ValueError(f"{name} must be a number of seconds, not NaN")
+    return seconds
+
+
+class DiskCacheStorage:
+    """Cross-Auth ``SecondaryStorage`` on a ``diskcache.Cache``.
+
+    ``DiskCacheStorage("var/auth/cache")`` opens (and owns) a cache in that
+    directory, created 0700 with a 0600 database file.
+    ``DiskCacheStorage(cache)`` uses a ``diskcache.Cache`` the caller opened
+    with ``disk=TextDisk`` and leaves it open on ``close()``.
+
+    ``default_ttl`` (seconds) applies to ``set`` calls that give no TTL;
+    ``None`` keeps such values until they are popped or deleted.
+    """
+
+    def __init__(
+        self,
+        directory_or_cache: str | os.PathLike[str] | diskcache.Cache,
+        *,
+        default_ttl: int | float | None = None,
+    ) -> None:
+        default = _check_ttl(default_ttl, "default_ttl")
+        if default is not None and default <= 0:
+            raise ValueError("default_ttl must be positive (or None for no expiry)")
+        self.default_ttl = default
+        if isinstance(directory_or_cache, diskcache.Cache):
+            if not isinstance(directory_or_cache.disk, TextDisk):
+                raise TypeError(
+                    "DiskCacheStorage needs a Cache opened with "
+                    "disk=cross_auth_lite.TextDisk: the default Disk unpickles "
+                    "whatever it finds in the cache file"
+                )
+            self._cache = directory_or_cache
+            self._owns_cache = False
+        elif isinstance(directory_or_cache, str | os.PathLike):
+            self._cache = _open_cache(Path(directory_or_cache))
+            self._owns_cache = True
+        else:
+            raise TypeError(
+                "DiskCacheStorage needs a directory path or a diskcache.Cache, "
+                f"not {type(directory_or_cache).__name__}"
+            )
+
+    @classmethod
+    def from_path(
+        cls, path: str | os.PathLike[str], *, default_ttl: int | float | None = None
+    ) -> Self:
+        """Open a cache in directory ``path``, owned by the storage: ``close()`` closes it."""
+        return cls(Path(path), default_ttl=default_ttl)
+
+    @property
+    def cache(self) -> diskcache.Cache:
+        """The underlying ``diskcache.Cache``."""
+        return self._cache
+
+    @property
+    def directory(self) -> Path:
+        """The cache directory."""
+        return Path(self._cache.directory)
+
+    # SecondaryStorage protocol
+
+    def set(self, key: str, value: str, ttl: int | None = None) -> None:
+        """Store ``value`` under ``key``, replacing any value and TTL it had.
+
+        ``ttl`` is in seconds; ``None`` uses ``default_ttl``; zero or less
+        means already expired, so the key is deleted instead.
+        """
+        _check_key(key)
+        if type(value) is not str:
+            raise TypeError(f"secondary storage values must be str, not {type(value).__name__}")
+        expire = _check_ttl(ttl)
+        if expire is None:
+            expire = self.default_ttl
+        if expire is not None and expire <= 0:
+            self._cache.delete(key, retry=True)
+            return
+        self._cache.set(key, value, expire=expire, retry=True)
+
+    def get(self, key: str) -> str | None:
+        """The live value of ``key``, or ``None`` when it is missing or expired."""
+        _check_key(key)
+        try:
+            value = self._cache.get(key, retry=True)
+        except UnsafeCacheValue:
+            log.warning("ignoring a pickled cache row for key %r", key)
+            return None
+        return value if type(value) is str else None
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; a missing key is not an error."""
+        _check_key(key)
+        self._cache.delete(key, retry=True)
+
+    def pop(self, key: str) -> str | None:
+        """Return the live value of ``key`` and remove it, atomically.
+
+        Of any number of threads or processes popping the same key at once,
+        exactly one gets the value.
+        """
+        _check_key(key)
+        try:
+            value = self._cache.pop(key, retry=True)
+        except UnsafeCacheValue:
+            # diskcache deleted the row before refusing it: nothing is left behind.
+            log.warning("discarded a pickled cache row for key %r", key)
+            return None
+        return value if type(value) is str else None
+
+    # Beyond the protocol
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Live (unexpired) keys starting with ``prefix``, sorted.
+
+        Rows that ``get`` would not return (a pickle or non-text value written
+        by another tool) are left out.
+        """
+        if type(prefix) is not str:
+            raise TypeError(f"prefix must be str, not {type(prefix).__name__}")
+        rows = self._cache._sql(
+            f"SELECT key FROM Cache WHERE {_READABLE_LIVE_ROW} AND key >= ? ORDER BY key",
+            (time.time(), prefix),
+        )
+        result: list[str] = []
+        for (key,) in rows:
+            if not key.startswith(prefix):
+                break  # keys sharing a prefix sort together
+            result.append(key)
+        return result
+
+    def purge_expired(self) -> int:
+        """Delete expired entries now and return how many went.
+
+        Reads never return expired entries anyway; this only reclaims space.
+        """
+        return int(self._cache.expire(retry=True))
+
+    def __len__(self) -> int:
+        """Number of live entries: the length of ``keys()``."""
+        (count,) = self._cache._sql(
+            f"SELECT COUNT(*) FROM Cache WHERE {_READABLE_LIVE_ROW}",
+            (time.time(),),
+        ).fetchone()
+        return int(count)
+
+    def close(self) -> None:
+        """Close the cache if this storage opened it; a caller's cache stays open."""
+        if self._owns_cache:
+            self._cache.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._cache.directory}>"
+
+
+def _open_cache(directory: Path) -> diskcache.Cache:
+    directory = private_directory(directory)
+    private_file(directory / DBNAME)
+    return diskcache.Cache(str(directory), disk=TextDisk, **CACHE_SETTINGS)
