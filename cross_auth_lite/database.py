@@ -1,0 +1,196 @@
+"""The peewee database a store writes to, with commit callbacks that peewee lacks.
+
+Cross-Auth asks storages to run "after" hooks once a write is durable
+(``on_commit``). Operations here open ``database.atomic()``; when an
+application already has ``database.atomic()`` open on that thread, the
+operation joins it as a savepoint, and its callbacks must wait for the
+outermost commit, and vanish if the transaction or the savepoint holding the
+write rolls back.
+
+``CommitCallbacksMixin`` adds exactly that to any peewee ``Database``:
+callbacks are kept per thread, savepoints remember how many were queued when
+they began and drop the newer ones when they roll back, and the outermost
+commit runs the survivors in order, after the commit and outside peewee's
+error handling, so a failing callback surfaces as itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import peewee
+
+from cross_auth_lite._private import private_file
+
+__all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "CommitCallbacksMixin",
+    "LiteSqliteDatabase",
+    "on_commit",
+    "open_sqlite",
+    "write_transaction",
+]
+
+CommitCallback = Callable[[], None]
+
+#: How long a writer waits for another (thread or process) to finish.
+BUSY_TIMEOUT_SECONDS = 30.0
+
+SQLITE_PRAGMAS: dict[str, Any] = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    # With WAL, NORMAL is durable against application crashes; only a power
+    # loss may lose the last transactions, never corrupt the file.
+    "synchronous": "normal",
+    "busy_timeout": int(BUSY_TIMEOUT_SECONDS * 1000),
+}
+
+
+def _pending(db: Any) -> list[CommitCallback]:
+    state = db._state
+    pending: list[CommitCallback] | None = getattr(state, "lite_commit_callbacks", None)
+    if pending is None:
+        pending = state.lite_commit_callbacks = []
+    return pending
+
+
+def _run(callbacks: list[CommitCallback]) -> None:
+    for callback in callbacks:
+        callback()
+
+
+class _Transaction(peewee._transaction):
+    """The outermost transaction: commit runs the queued callbacks, rollback drops them."""
+
+    _ready: list[CommitCallback]
+
+    def commit(self, begin: bool = True) -> None:
+        self.db.commit()
+        ready = _take(self.db)
+        if begin:
+            self._begin()
+            _run(ready)  # an explicit mid-block commit: the writes are durable now
+        else:
+            self._ready = ready
+
+    def rollback(self, begin: bool = True) -> None:
+        _pending(self.db).clear()
+        self.db.rollback()
+        if begin:
+            self._begin()
+
+    def _begin(self) -> None:
+        super()._begin()  # type: ignore[misc]
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self._ready = []
+        try:
+            super().__exit__(exc_type, exc, tb)
+        except BaseException:
+            _pending(self.db).clear()
+            raise
+        ready, self._ready = self._ready, []
+        _run(ready)
+
+
+class _Savepoint(peewee._savepoint):
+    """A nested ``atomic()``: rolling it back forgets the callbacks queued inside it."""
+
+    def _begin(self) -> None:
+        super()._begin()  # type: ignore[misc]
+        self._mark = len(_pending(self.db))
+
+    def rollback(self, begin: bool = True) -> None:
+        del _pending(self.db)[self._mark :]
+        super().rollback(begin)
+
+
+def _take(db: Any) -> list[CommitCallback]:
+    pending = _pending(db)
+    ready = list(pending)
+    pending.clear()
+    return ready
+
+
+class CommitCallbacksMixin:
+    """Adds ``on_commit(callback)`` to a peewee ``Database`` class.
+
+    Mix it in before the database class:
+    ``class MyPostgres(CommitCallbacksMixin, peewee.PostgresqlDatabase): ...``
+    """
+
+    def transaction(self, *args: Any, **kwargs: Any) -> Any:
+        return _Transaction(self, *args, **kwargs)
+
+    def savepoint(self) -> Any:
+        return _Savepoint(self)
+
+    def on_commit(self, callback: CommitCallback) -> None:
+        """Run ``callback`` now, or after the outermost transaction of this thread commits."""
+        db: Any = self
+        if db.transaction_depth() == 0:
+            callback()
+        else:
+            _pending(db).append(callback)
+
+
+class LiteSqliteDatabase(CommitCallbacksMixin, peewee.SqliteDatabase):
+    """``peewee.SqliteDatabase`` with savepoint-aware commit callbacks."""
+
+
+def on_commit(db: peewee.Database, callback: CommitCallback) -> None:
+    """Run ``callback`` once the current writes on ``db`` are committed.
+
+    Databases with ``CommitCallbacksMixin`` get the full contract. Any other
+    peewee database falls back on peewee's ``after_commit``, which runs after
+    the outermost commit and is dropped on rollback, but does not forget
+    callbacks whose savepoint alone rolled back.
+    """
+    if isinstance(db, CommitCallbacksMixin):
+        db.on_commit(callback)
+    elif db.transaction_depth() == 0:
+        callback()
+    else:
+        db.after_commit(callback)
+
+
+@contextlib.contextmanager
+def write_transaction(db: peewee.Database) -> Iterator[None]:
+    """A transaction for an operation that reads and then writes.
+
+    On SQLite the outermost one takes the write lock up front
+    (``BEGIN IMMEDIATE``): a deferred transaction that read first could not
+    upgrade once another process committed, and would fail instead of
+    waiting. Inside an application transaction it is a savepoint.
+    """
+    if isinstance(db, peewee.SqliteDatabase) and db.transaction_depth() == 0:
+        with db.atomic("IMMEDIATE"):
+            yield
+    else:
+        with db.atomic():
+            yield
+
+
+def open_sqlite(path: str | os.PathLike[str]) -> LiteSqliteDatabase:
+    """Open the SQLite file at ``path`` (created 0600): WAL, foreign keys, a busy timeout."""
+    file = private_file(Path(path))
+    db = LiteSqliteDatabase(
+        str(file),
+        pragmas=SQLITE_PRAGMAS,
+        timeout=BUSY_TIMEOUT_SECONDS,
+    )
+    try:
+        db.connect()
+    except peewee.DatabaseError as error:
+        raise ValueError(f"{file} is not a usable SQLite database: {error}") from None
+    return db
+
+
+def sqlite_version() -> tuple[int, ...]:
+    """The linked SQLite library's version, e.g. ``(3, 45, 1)``."""
+    return sqlite3.sqlite_version_info

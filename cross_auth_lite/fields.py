@@ -1,0 +1,48 @@
+"""Field types shared by the models: timestamps that are always UTC and aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import peewee
+
+__all__ = ["UTCDateTimeField", "to_utc"]
+
+# Fixed width, so that text order is time order and equal instants are equal
+# strings on SQLite (peewee's default drops ".000000" and keeps offsets).
+_SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime; a naive value is taken to be UTC already."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a datetime, not {type(value).__name__}")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class UTCDateTimeField(peewee.DateTimeField):
+    """A timestamp stored as UTC and read back as an aware UTC ``datetime``.
+
+    Any aware datetime may go in; naive ones are taken to be UTC. SQLite keeps
+    fixed-width text, other databases a plain timestamp column holding UTC.
+    """
+
+    def db_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, peewee.Node):
+            return value
+        utc = to_utc(value).replace(tzinfo=None)
+        if isinstance(self.model._meta.database, peewee.SqliteDatabase):
+            return utc.strftime(_SQLITE_FORMAT)
+        return utc
+
+    def python_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if isinstance(value, datetime):
+            return to_utc(value)
+        return value
