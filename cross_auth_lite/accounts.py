@@ -1,0 +1,571 @@
+"""Users and social accounts for Cross-Auth on any peewee database.
+
+``PeeweeAccountsStorage`` implements Cross-Auth's ``AccountsStorage``
+protocol. The database enforces identity ownership through the unique
+indexes of the social-account table (see ``models.identity_indexes``); the
+storage turns the conflicts it detects into Cross-Auth's
+``account_already_linked``. Every write opens ``database.atomic()``, so it
+joins an application's ``with database.atomic():`` block, and ``on_commit``
+then waits for that block's commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar, Generic, TypeVar
+
+import peewee
+from cross_auth._storage import DisconnectResult, SocialAccountCreate, UserCreate
+
+from cross_auth_lite.database import on_commit, write_transaction
+from cross_auth_lite.errors import (
+    AmbiguousSocialAccountError,
+    SocialAccountNotFoundError,
+    UnknownUserError,
+    account_already_linked,
+    email_already_registered,
+)
+from cross_auth_lite.ids import NO_MATCH, coerce_id
+from cross_auth_lite.model_checks import (
+    CREDENTIAL_FIELDS,
+    SOCIAL_ACCOUNT_STANDARD_FIELDS,
+    USER_STANDARD_FIELDS,
+    check_model,
+    merge_extra_fields,
+    owner_field,
+    prepare_values,
+    primary_key,
+)
+from cross_auth_lite.models import PeeweeSocialAccount, PeeweeUser
+
+__all__ = ["PeeweeAccountsStorage"]
+
+UserT = TypeVar("UserT", bound=PeeweeUser)
+SocialAccountT = TypeVar("SocialAccountT", bound=PeeweeSocialAccount)
+
+_USER_ATTRIBUTES = ("id", "email", "email_verified", "hashed_password", "has_usable_password")
+_SOCIAL_ACCOUNT_ATTRIBUTES = (
+    "id",
+    "user_id",
+    "provider",
+    "provider_user_id",
+    "provider_email",
+    "provider_email_verified",
+    "is_login_method",
+    *sorted(CREDENTIAL_FIELDS),
+)
+
+
+def _text(name: str, value: object) -> str:
+    if type(value) is not str:
+        raise TypeError(f"{name} must be str, not {type(value).__name__}")
+    return value
+
+
+class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
+    """Cross-Auth ``AccountsStorage`` for peewee user and social-account models.
+
+    Pass the models, ``PeeweeAccountsStorage(User, SocialAccount)``, or
+    subclass and declare ``UserModel`` / ``SocialAccountModel``. Models are
+    checked here, so a missing field fails at startup.
+
+    Extension points for subclasses:
+
+    - ``build_user(...)``: create the user during signup; call ``super()``
+      and add rows that must commit with it.
+    - ``filter_user_query(query)`` / ``filter_social_account_query(query)``:
+      narrow what the storage sees (soft deletion, tenants). Applied to reads
+      and writes; ``has_social_account`` deliberately ignores them.
+    - ``excluded_social_account_fields``: credential fields not persisted.
+    """
+
+    UserModel: type[UserT]
+    SocialAccountModel: type[SocialAccountT]
+    excluded_social_account_fields: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(
+        self,
+        user_model: type[UserT] | None = None,
+        social_account_model: type[SocialAccountT] | None = None,
+    ) -> None:
+        if user_model is not None:
+            self.UserModel = user_model
+        if social_account_model is not None:
+            self.SocialAccountModel = social_account_model
+        owner = type(self).__name__
+        check_model(
+            owner, "UserModel", getattr(self, "UserModel", None), PeeweeUser, _USER_ATTRIBUTES
+        )
+        check_model(
+            owner,
+            "SocialAccountModel",
+            getattr(self, "SocialAccountModel", None),
+            PeeweeSocialAccount,
+            _SOCIAL_ACCOUNT_ATTRIBUTES,
+        )
+        if self.UserModel._meta.database is not self.SocialAccountModel._meta.database:
+            raise TypeError(f"{owner}: UserModel and SocialAccountModel must share one database")
+        self._owner = owner_field(self.SocialAccountModel, self.UserModel)
+        self._user_pk = primary_key(self.UserModel)
+        self._pk = primary_key(self.SocialAccountModel)
+        self._check_credential_fields()
+
+    def _check_credential_fields(self) -> None:
+        unsupported = sorted(self.excluded_social_account_fields - CREDENTIAL_FIELDS)
+        if unsupported:
+            raise TypeError(
+                "excluded_social_account_fields may only name provider credential "
+                f"fields {sorted(CREDENTIAL_FIELDS)!r}; got {unsupported!r}"
+            )
+        fields = self.SocialAccountModel._meta.fields
+        missing = sorted(CREDENTIAL_FIELDS - self.excluded_social_account_fields - fields.keys())
+        if missing:
+            raise TypeError(
+                f"{self.SocialAccountModel.__name__} has no field(s) {missing!r} to store "
+                "provider credentials in; add them or list them in "
+                "excluded_social_account_fields"
+            )
+
+    @property
+    def database(self) -> peewee.Database:
+        """The peewee database the models are bound to."""
+        database: peewee.Database = self.UserModel._meta.database
+        return database
+
+    # Extension points
+
+    def filter_user_query(self, query: peewee.ModelSelect[UserT]) -> peewee.ModelSelect[UserT]:
+        """Narrow user lookups, e.g. ``query.where(User.deleted_at.is_null())``."""
+        return query
+
+    def filter_social_account_query(
+        self, query: peewee.ModelSelect[SocialAccountT]
+    ) -> peewee.ModelSelect[SocialAccountT]:
+        """Narrow social-account reads and writes, e.g. to one tenant."""
+        return query
+
+    def build_user(
+        self,
+        *,
+        user_info: dict[str, Any],
+        email: str | None,
+        email_verified: bool,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> UserT:
+        """Insert the new user and return it; runs inside the signup transaction.
+
+        Override to add rows that must commit (or roll back) with the user:
+        call ``super().build_user(...)``, create the rows, return the user.
+        Do not commit, and do no external I/O here.
+        """
+        values: dict[str, Any] = {"email": email, "email_verified": email_verified}
+        merge_extra_fields(
+            self.UserModel, values, extra_fields, standard=USER_STANDARD_FIELDS, hook="user.create"
+        )
+        user = self.UserModel(**prepare_values(values))
+        user.save(force_insert=True)
+        return user
+
+    # Users
+
+    def _users(self) -> peewee.ModelSelect[UserT]:
+        return self.filter_user_query(self.UserModel.select())
+
+    def find_user_by_email(self, email: str) -> UserT | None:
+        """The user with exactly this (already normalized) email, if visible."""
+        email = _text("email", email)
+        user: UserT | None = self._users().where(self.UserModel.email == email).first()
+        return user
+
+    def find_user_by_id(self, id: Any) -> UserT | None:
+        """The user with this id (``"12"`` finds 12), or ``None``."""
+        user_id = coerce_id(self._user_pk, id)
+        if user_id is NO_MATCH:
+            return None
+        user: UserT | None = self._users().where(self._user_pk == user_id).first()
+        return user
+
+    def create_user(
+        self,
+        *,
+        user_info: dict[str, Any],
+        email: str | None = None,
+        email_verified: bool | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> UserT:
+        """Create a user on its own. Email and verification default to ``user_info``'s.
+
+        Not filtered by ``filter_user_query``: the new user is always returned.
+        """
+        if not isinstance(user_info, dict):
+            raise TypeError(f"user_info must be a dict, not {type(user_info).__name__}")
+        if email is None:
+            email = user_info.get("email")
+        if email is not None:
+            _text("email", email)
+        if email_verified is None:
+            email_verified = user_info.get("email_verified") is True
+        try:
+            with write_transaction(self.database):
+                return self.build_user(
+                    user_info=user_info,
+                    email=email,
+                    email_verified=email_verified,
+                    extra_fields=extra_fields,
+                )
+        except peewee.IntegrityError as error:
+            raise self._user_conflict(error, email) from error
+
+    def _user_conflict(self, error: peewee.IntegrityError, email: str | None) -> Exception:
+        email_field = self.UserModel._meta.fields.get("email")
+        unique_email = email_field is not None and email_field.unique
+        if (
+            email is not None
+            and unique_email
+            and self.UserModel.select().where(email_field == email).exists()
+        ):
+            return email_already_registered()
+        return error
+
+    # Social accounts: reads
+
+    def _accounts(self) -> peewee.ModelSelect[SocialAccountT]:
+        return self.filter_social_account_query(self.SocialAccountModel.select())
+
+    def find_social_account(
+        self,
+        *,
+        provider: str,
+        provider_user_id: str,
+        user_id: Any | None = None,
+        is_login_method: bool | None = None,
+    ) -> SocialAccountT | None:
+        """The connection matching every filter given, or ``None``.
+
+        Without ``user_id`` or ``is_login_method`` an identity may match
+        several connections (shared schema): that raises
+        ``AmbiguousSocialAccountError`` rather than picking one.
+        """
+        model = self.SocialAccountModel
+        query = self._accounts().where(
+            model.provider == _text("provider", provider),
+            model.provider_user_id == _text("provider_user_id", provider_user_id),
+        )
+        if user_id is not None:
+            owner = coerce_id(self._owner, user_id)
+            if owner is NO_MATCH:
+                return None
+            query = query.where(self._owner == owner)
+        if is_login_method is not None:
+            if not isinstance(is_login_method, bool):
+                raise TypeError("is_login_method must be a bool or None")
+            query = query.where(model.is_login_method == is_login_method)
+        rows: list[SocialAccountT] = list(query.limit(2))
+        if len(rows) > 1:
+            raise AmbiguousSocialAccountError(
+                f"{provider}:{provider_user_id} is connected to several users; "
+                "pass user_id or is_login_method=True"
+            )
+        return rows[0] if rows else None
+
+    def has_social_account(self, *, provider: str, provider_user_id: str) -> bool:
+        """Whether anyone has this identity, including rows the query filters hide."""
+        model = self.SocialAccountModel
+        query = model.select(self._pk).where(
+            model.provider == _text("provider", provider),
+            model.provider_user_id == _text("provider_user_id", provider_user_id),
+        )
+        return bool(query.exists())
+
+    def find_social_account_by_id(self, social_account_id: Any) -> SocialAccountT | None:
+        """The connection with this id, or ``None``."""
+        pk = self._pk
+        account_id = coerce_id(pk, social_account_id)
+        if account_id is NO_MATCH:
+            return None
+        account: SocialAccountT | None = self._accounts().where(pk == account_id).first()
+        return account
+
+    def list_social_accounts(self, *, user_id: Any) -> list[SocialAccountT]:
+        """The user's connections, oldest first."""
+        owner = coerce_id(self._owner, user_id)
+        if owner is NO_MATCH:
+            return []
+        pk = self._pk
+        return list(self._accounts().where(self._owner == owner).order_by(pk))
+
+    # Social accounts: writes
+
+    def _identity_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        owner = coerce_id(self._owner, data["user_id"])
+        if owner is NO_MATCH:
+            raise UnknownUserError(f"no user has id {data['user_id']!r}")
+        is_login_method = data.get("is_login_method", True)
+        if not isinstance(is_login_method, bool):
+            raise TypeError("is_login_method must be a bool")
+        values: dict[str, Any] = {
+            self._owner.name: owner,
+            "provider": _text("provider", data["provider"]),
+            "provider_user_id": _text("provider_user_id", data["provider_user_id"]),
+            "provider_email": data.get("provider_email"),
+            "provider_email_verified": data.get("provider_email_verified"),
+            "is_login_method": is_login_method,
+        }
+        values.update(self._credential_values(data))
+        merge_extra_fields(
+            self.SocialAccountModel,
+            values,
+            data.get("extra_fields"),
+            standard=SOCIAL_ACCOUNT_STANDARD_FIELDS,
+            hook="social_account.create",
+        )
+        return prepare_values(values)
+
+    def _credential_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        values = {}
+        for name in CREDENTIAL_FIELDS - self.excluded_social_account_fields:
+            value = data.get(name)
+            if value is not None and not isinstance(value, datetime | str):
+                raise TypeError(
+                    f"{name} must be str, datetime or None, not {type(value).__name__}"
+                )
+            values[name] = value
+        return values
+
+    def _insert_social_account(self, values: dict[str, Any]) -> SocialAccountT:
+        account = self.SocialAccountModel(**values)
+        account.save(force_insert=True)
+        return account
+
+    def create_social_account(
+        self,
+        *,
+        user_id: Any,
+        provider: str,
+        provider_user_id: str,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        access_token_expires_at: datetime | None = None,
+        refresh_token_expires_at: datetime | None = None,
+        scope: str | None = None,
+        user_info: dict[str, Any] | None = None,
+        provider_email: str | None = None,
+        provider_email_verified: bool | None = None,
+        is_login_method: bool = True,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> SocialAccountT:
+        """Connect an identity to a user; the database arbitrates ownership.
+
+        A retry by the same user returns the existing row unchanged, unless
+        it would turn a connection into a login method: that, and an
+        identity owned by someone else, raise
+        ``CrossAuthException("account_already_linked")``.
+        """
+        values = self._identity_values(
+            {
+                "user_id": user_id,
+                "provider": provider,
+                "provider_user_id": provider_user_id,
+                "access_token": access_token,
+                "refresh_token": refresh_token,
+                "access_token_expires_at": access_token_expires_at,
+                "refresh_token_expires_at": refresh_token_expires_at,
+                "scope": scope,
+                "provider_email": provider_email,
+                "provider_email_verified": provider_email_verified,
+                "is_login_method": is_login_method,
+                "extra_fields": extra_fields,
+            }
+        )
+        try:
+            with self.database.atomic():
+                return self._insert_social_account(values)
+        except peewee.IntegrityError as error:
+            owner = values[self._owner.name]
+            model = self.SocialAccountModel
+            existing: SocialAccountT | None = (
+                self._accounts()
+                .where(
+                    model.provider == provider,
+                    model.provider_user_id == provider_user_id,
+                    self._owner == owner,
+                )
+                .first()
+            )
+            if existing is None:
+                raise self._attach_conflict(error, owner, provider, provider_user_id) from error
+            if is_login_method and not existing.is_login_method:
+                raise account_already_linked(provider, provider_user_id) from error
+            return existing
+
+    def _attach_conflict(
+        self, error: peewee.IntegrityError, owner: Any, provider: str, provider_user_id: str
+    ) -> Exception:
+        if not self.UserModel.select().where(self._user_pk == owner).exists():
+            return UnknownUserError(f"no user has id {owner!r}")
+        if self.has_social_account(provider=provider, provider_user_id=provider_user_id):
+            return account_already_linked(provider, provider_user_id)
+        return error
+
+    def create_user_with_identity(
+        self,
+        *,
+        user: UserCreate,
+        identity: Callable[[UserT], SocialAccountCreate],
+    ) -> tuple[UserT, SocialAccountT]:
+        """Create a user and its first identity in one transaction.
+
+        ``identity`` is called once with the inserted user (its id assigned).
+        If it raises, returns an identity for another user, or either insert
+        fails, neither row remains.
+        """
+        provider_key: tuple[str, str] | None = None
+        try:
+            with write_transaction(self.database):
+                new_user = self.build_user(
+                    user_info=user["user_info"],
+                    email=user["email"],
+                    email_verified=user["email_verified"],
+                    extra_fields=user.get("extra_fields"),
+                )
+                data = identity(new_user)
+                if coerce_id(self._owner, data["user_id"]) != new_user.id:
+                    raise ValueError("the initial identity must belong to the new user")
+                provider_key = (data["provider"], data["provider_user_id"])
+                account = self._insert_social_account(self._identity_values(data))
+        except peewee.IntegrityError as error:
+            if provider_key is None:
+                raise self._user_conflict(error, user["email"]) from error
+            if self.has_social_account(provider=provider_key[0], provider_user_id=provider_key[1]):
+                raise account_already_linked(*provider_key) from error
+            raise
+        return new_user, account
+
+    def update_social_account(
+        self,
+        social_account_id: Any,
+        *,
+        access_token: str | None,
+        refresh_token: str | None,
+        access_token_expires_at: datetime | None,
+        refresh_token_expires_at: datetime | None,
+        scope: str | None,
+        user_info: dict[str, Any] | None = None,
+        provider_email: str | None = None,
+        provider_email_verified: bool | None = None,
+        enable_login: bool = False,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> SocialAccountT:
+        """Update credentials and, with ``enable_login=True``, make the connection a login method.
+
+        One UPDATE: a promotion that would give the identity a second login
+        owner raises ``account_already_linked`` and leaves the credentials as
+        they were. ``enable_login=False`` never demotes.
+        """
+        model = self.SocialAccountModel
+        pk = self._pk
+        values: dict[str, Any] = self._credential_values(
+            {
+                "access_token": access_token,
+                "refresh_token": refresh_token,
+                "access_token_expires_at": access_token_expires_at,
+                "refresh_token_expires_at": refresh_token_expires_at,
+                "scope": scope,
+            }
+        )
+        values["provider_email"] = provider_email
+        values["provider_email_verified"] = provider_email_verified
+        if enable_login:
+            values["is_login_method"] = True
+        merge_extra_fields(
+            model,
+            values,
+            extra_fields,
+            standard=SOCIAL_ACCOUNT_STANDARD_FIELDS,
+            hook="social_account.update",
+        )
+        values = prepare_values(values)
+        account_id = coerce_id(pk, social_account_id)
+        if account_id is NO_MATCH:
+            raise SocialAccountNotFoundError(
+                f"social account {social_account_id!r} does not exist"
+            )
+        with write_transaction(self.database):
+            account: SocialAccountT | None = self._accounts().where(pk == account_id).first()
+            if account is None:
+                raise SocialAccountNotFoundError(
+                    f"social account {social_account_id!r} does not exist"
+                )
+            try:
+                model.update(values).where(pk == account_id).execute()
+            except peewee.IntegrityError as error:
+                if enable_login:
+                    raise account_already_linked(
+                        account.provider, account.provider_user_id
+                    ) from error
+                raise
+        for name, value in values.items():
+            setattr(account, name, value)
+        return account
+
+    def disconnect_social_account(
+        self, *, user_id: Any, provider: str, social_account_id: Any
+    ) -> DisconnectResult:
+        """Remove a user's connection unless it is their last way to sign in.
+
+        The user and account are re-read inside one write transaction, which
+        serializes concurrent disconnects of the same user.
+        """
+        user_pk = self._user_pk
+        pk = self._pk
+        uid = coerce_id(user_pk, user_id)
+        account_id = coerce_id(pk, social_account_id)
+        _text("provider", provider)
+        if uid is NO_MATCH or account_id is NO_MATCH:
+            return "not_found"
+        model = self.SocialAccountModel
+        with write_transaction(self.database):
+            user_query = self._users().where(user_pk == uid)
+            if self.database.for_update:
+                user_query = user_query.for_update()
+            user: UserT | None = user_query.first()
+            if user is None:
+                return "not_found"
+            account: SocialAccountT | None = (
+                self._accounts()
+                .where(pk == account_id, self._owner == uid, model.provider == provider)
+                .first()
+            )
+            if account is None:
+                return "not_found"
+            if account.is_login_method and not user.has_usable_password:
+                others = self._accounts().where(
+                    self._owner == uid,
+                    pk != account_id,
+                    model.is_login_method == True,  # noqa: E712
+                )
+                if not others.exists():
+                    return "last_login_method"
+            model.delete().where(pk == account_id).execute()
+        return "disconnected"
+
+    def delete_social_account(self, social_account_id: Any) -> bool:
+        """Delete a connection without the last-login-method check; True if one went.
+
+        For administrative clean-up; user-facing flows use
+        ``disconnect_social_account``. Honours ``filter_social_account_query``.
+        """
+        pk = self._pk
+        account_id = coerce_id(pk, social_account_id)
+        if account_id is NO_MATCH:
+            return False
+        with write_transaction(self.database):
+            if not self._accounts().where(pk == account_id).exists():
+                return False
+            self.SocialAccountModel.delete().where(pk == account_id).execute()
+        return True
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` now, or after the application's open transaction commits."""
+        on_commit(self.database, callback)

@@ -1,0 +1,130 @@
+"""Checks on application models and on the values written to them.
+
+A misconfigured model should fail when the storage is built, naming what is
+missing, not on the first sign-in. Values produced by Cross-Auth's hooks
+(``extra_fields``) are checked against the model before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import peewee
+
+from cross_auth_lite.fields import to_utc
+
+__all__ = [
+    "CREDENTIAL_FIELDS",
+    "SOCIAL_ACCOUNT_STANDARD_FIELDS",
+    "USER_STANDARD_FIELDS",
+    "check_model",
+    "merge_extra_fields",
+    "owner_field",
+    "prepare_values",
+    "primary_key",
+]
+
+#: Provider credentials an app may choose not to persist.
+CREDENTIAL_FIELDS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "access_token_expires_at",
+        "refresh_token_expires_at",
+        "scope",
+    }
+)
+
+SOCIAL_ACCOUNT_STANDARD_FIELDS = CREDENTIAL_FIELDS | {
+    "user",
+    "user_id",
+    "provider",
+    "provider_user_id",
+    "provider_email",
+    "provider_email_verified",
+    "is_login_method",
+}
+
+USER_STANDARD_FIELDS = frozenset({"email", "email_verified"})
+
+
+def check_model(
+    owner: str, role: str, model: object, base: type[peewee.Model], required: Iterable[str]
+) -> type[peewee.Model]:
+    """Raise ``TypeError`` unless ``model`` is a bound peewee model with the ``required`` attributes."""
+    if not isinstance(model, type) or not issubclass(model, peewee.Model):
+        raise TypeError(
+            f"{owner} needs the {role} model: pass a peewee model class "
+            f"(a subclass of {base.__name__}) or declare {role} = MyModel on a subclass"
+        )
+    if not issubclass(model, base):
+        raise TypeError(f"{model.__name__} must inherit from {base.__name__}")
+    for name in required:
+        if not hasattr(model, name):
+            raise TypeError(f"{model.__name__} is missing the {name!r} attribute {owner} needs")
+    if model._meta.database is None:
+        raise TypeError(f"{model.__name__} is not bound to a database (set Meta.database)")
+    return model
+
+
+def owner_field(model: type[peewee.Model], user_model: type[peewee.Model]) -> peewee.Field[Any]:
+    """The field of ``model`` holding the owner's id: a ``user`` foreign key or ``user_id``."""
+    for field in model._meta.sorted_fields:
+        if isinstance(field, peewee.ForeignKeyField) and field.object_id_name == "user_id":
+            if field.rel_model is not user_model:
+                raise TypeError(
+                    f"{model.__name__}.{field.name} must reference {user_model.__name__}, "
+                    f"not {field.rel_model.__name__}"
+                )
+            return field
+    user_id: peewee.Field[Any] | None = model._meta.fields.get("user_id")
+    if user_id is None:
+        raise TypeError(
+            f"{model.__name__} needs a user foreign key, e.g. "
+            f"user = ForeignKeyField({user_model.__name__}, on_delete='CASCADE')"
+        )
+    return user_id
+
+
+def primary_key(model: type[peewee.Model]) -> peewee.Field[Any]:
+    """The primary-key field of ``model``; ``TypeError`` for a model without one."""
+    field: peewee.Field[Any] | bool = model._meta.primary_key
+    if isinstance(field, bool):
+        raise TypeError(f"{model.__name__} has no primary key")
+    return field
+
+
+def merge_extra_fields(
+    model: type[peewee.Model],
+    values: dict[str, Any],
+    extra_fields: Mapping[str, Any] | None,
+    *,
+    standard: frozenset[str],
+    hook: str,
+) -> None:
+    """Add hook-provided ``extra_fields`` to ``values``, refusing standard or unknown names."""
+    if not extra_fields:
+        return
+    if not isinstance(extra_fields, Mapping):
+        raise TypeError(
+            f"{hook} extra_fields must be a mapping, not {type(extra_fields).__name__}"
+        )
+    conflicts = sorted(standard & extra_fields.keys())
+    if conflicts:
+        raise ValueError(f"{hook} extra_fields cannot replace standard field(s) {conflicts!r}")
+    unknown = sorted(str(key) for key in extra_fields if key not in model._meta.fields)
+    if unknown:
+        raise TypeError(
+            f"{model.__name__} has no field(s) {unknown!r}, but a {hook} hook produced them"
+        )
+    values.update(extra_fields)
+
+
+def prepare_values(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` ready to write: datetimes in UTC, so returned rows read like stored ones."""
+    return {
+        key: to_utc(value) if isinstance(value, datetime) else value
+        for key, value in values.items()
+    }
