@@ -1,0 +1,69 @@
+"""Work run in separate processes by the race tests (importable, so ``spawn`` can find it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cross_auth.exceptions import CrossAuthException
+
+import cross_auth_lite as lite
+from tests.factories import signup
+
+
+def _wait(start: Any) -> None:
+    start.wait(timeout=30)
+
+
+def signup_same_identity(path: str, shared: bool, index: int, start: Any, results: Any) -> None:
+    """Sign up a new user with identity ``github:race``; report ``won`` or the error code."""
+    with lite.open(Path(path), shared_connections=shared) as store:
+        _wait(start)
+        try:
+            signup(store.accounts, f"user{index}@example.com", "race")
+        except CrossAuthException as error:
+            results.put(error.error)
+        else:
+            results.put("won")
+
+
+def pop_keys(path: str, keys: list[str], start: Any, results: Any) -> None:
+    """Pop every key; report the values this process got."""
+    with lite.open(Path(path)) as store:
+        _wait(start)
+        got = [value for key in keys if (value := store.secondary.pop(key)) is not None]
+        results.put(got)
+
+
+def disconnect(path: str, user_id: int, account_id: int, start: Any, results: Any) -> None:
+    """Disconnect one of a user's login methods; report the result."""
+    with lite.open(Path(path)) as store:
+        _wait(start)
+        results.put(
+            store.accounts.disconnect_social_account(
+                user_id=user_id, provider="github", social_account_id=account_id
+            )
+        )
+
+
+def promote(path: str, account_id: int, start: Any, results: Any) -> None:
+    """Promote a shared connection to a login method; report ``won`` or the error code."""
+    with lite.open(Path(path), shared_connections=True) as store:
+        _wait(start)
+        try:
+            store.accounts.update_social_account(
+                account_id,
+                access_token=f"token-{account_id}",
+                refresh_token=None,
+                access_token_expires_at=None,
+                refresh_token_expires_at=None,
+                scope=None,
+                user_info={},
+                provider_email=None,
+                provider_email_verified=None,
+                enable_login=True,
+            )
+        except CrossAuthException as error:
+            results.put(error.error)
+        else:
+            results.put("won")

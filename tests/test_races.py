@@ -1,0 +1,179 @@
+"""Concurrent writers, in threads and in real processes: the database arbitrates."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cross_auth.exceptions import CrossAuthException
+
+import cross_auth_lite as lite
+from tests import race_workers
+from tests.factories import connect, signup
+
+PROCESSES = 4
+
+
+def _in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = work(index)
+        except CrossAuthException as error:
+            results[index] = error.error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _in_processes(target: Callable[..., None], argument_sets: list[tuple[Any, ...]]) -> list[Any]:
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    results = context.Queue()
+    processes = [
+        context.Process(target=target, args=(*args, start, results)) for args in argument_sets
+    ]
+    for process in processes:
+        process.start()
+    start.set()
+    collected = [results.get(timeout=60) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+        assert process.exitcode == 0
+    return collected
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_thread_signups_of_one_identity(tmp_path: Path, shared: bool) -> None:
+    with lite.open(tmp_path / "s", shared_connections=shared) as store:
+        results = _in_threads(
+            8, lambda i: signup(store.accounts, f"u{i}@example.com", "race") and "won"
+        )
+
+        assert Counter(results) == {"won": 1, "account_already_linked": 7}
+        users = store.database.execute_sql("SELECT COUNT(*) FROM users").fetchone()[0]
+        assert users == 1  # the losers left no orphan user
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_process_signups_of_one_identity(tmp_path: Path, shared: bool) -> None:
+    path = tmp_path / "s"
+    lite.open(path, shared_connections=shared).close()
+
+    results = _in_processes(
+        race_workers.signup_same_identity, [(str(path), shared, i) for i in range(PROCESSES)]
+    )
+
+    assert Counter(results) == {"won": 1, "account_already_linked": PROCESSES - 1}
+    with lite.open(path, shared_connections=shared) as store:
+        rows = store.database.execute_sql(
+            "SELECT COUNT(*) FROM users JOIN social_accounts ON social_accounts.user_id = users.id"
+        ).fetchone()[0]
+        assert rows == 1
+        assert store.database.execute_sql("SELECT COUNT(*) FROM users").fetchone()[0] == 1
+
+
+def test_thread_attachments_to_different_users(shared_store: lite.LiteStore) -> None:
+    users = [
+        shared_store.accounts.create_user(user_info={"email": f"u{i}@example.com"})
+        for i in range(6)
+    ]
+
+    results = _in_threads(
+        6, lambda i: connect(shared_store.accounts, users[i].id, "race").id and "won"
+    )
+
+    assert Counter(results) == {"won": 1, "account_already_linked": 5}
+    owners = shared_store.database.execute_sql(
+        "SELECT COUNT(*) FROM social_accounts WHERE is_login_method"
+    ).fetchone()[0]
+    assert owners == 1
+
+
+def test_thread_retries_by_one_owner_converge(store: lite.LiteStore) -> None:
+    user = store.accounts.create_user(user_info={"email": "ada@example.com"})
+
+    ids = _in_threads(
+        8, lambda i: connect(store.accounts, user.id, "race", access_token=f"t{i}").id
+    )
+
+    assert len(set(ids)) == 1
+    assert len(store.accounts.list_social_accounts(user_id=user.id)) == 1
+
+
+def test_process_promotions_leave_one_login_owner(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    with lite.open(path, shared_connections=True) as store:
+        ids = []
+        for i in range(PROCESSES):
+            user = store.accounts.create_user(user_info={"email": f"u{i}@example.com"})
+            ids.append(connect(store.accounts, user.id, "race", is_login_method=False).id)
+
+    results = _in_processes(race_workers.promote, [(str(path), account_id) for account_id in ids])
+
+    assert Counter(results) == {"won": 1, "account_already_linked": PROCESSES - 1}
+    with lite.open(path, shared_connections=True) as store:
+        rows = store.database.execute_sql(
+            "SELECT access_token, is_login_method FROM social_accounts ORDER BY id"
+        ).fetchall()
+        winners = [token for token, login in rows if login]
+        assert len(winners) == 1
+        # Losers kept their old credentials: the failed promotion rolled them back.
+        assert sum(token == "access-1" for token, _ in rows) == PROCESSES - 1
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_process_disconnects_keep_a_login_method(tmp_path: Path, attempt: int) -> None:
+    path = tmp_path / "s"
+    with lite.open(path) as store:
+        user, first = signup(store.accounts, "ada@example.com", "gh-1")
+        second = connect(store.accounts, user.id, "gh-2")
+
+    results = _in_processes(
+        race_workers.disconnect, [(str(path), user.id, first.id), (str(path), user.id, second.id)]
+    )
+
+    assert Counter(results) == {"disconnected": 1, "last_login_method": 1}
+    with lite.open(path) as store:
+        assert len(store.accounts.list_social_accounts(user_id=user.id)) == 1
+
+
+def test_thread_disconnects_keep_a_login_method(store: lite.LiteStore) -> None:
+    for round_ in range(10):
+        user, first = signup(store.accounts, f"u{round_}@example.com", f"a{round_}")
+        second = connect(store.accounts, user.id, f"b{round_}")
+        targets = [first.id, second.id]
+
+        results = _in_threads(
+            2,
+            lambda i, user=user, targets=targets: store.accounts.disconnect_social_account(
+                user_id=user.id, provider="github", social_account_id=targets[i]
+            ),
+        )
+
+        assert sorted(results) == ["disconnected", "last_login_method"]
+
+
+def test_process_pops_return_each_value_once(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    keys = [f"code:{i}" for i in range(200)]
+    with lite.open(path) as store:
+        for key in keys:
+            store.secondary.set(key, f"value-of-{key}", ttl=60)
+
+    results = _in_processes(race_workers.pop_keys, [(str(path), keys) for _ in range(PROCESSES)])
+
+    popped = [value for values in results for value in values]
+    assert sorted(popped) == sorted(f"value-of-{key}" for key in keys)
