@@ -13,57 +13,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any
 
 import peewee
 from cross_auth._storage import DisconnectResult, SocialAccountCreate, UserCreate
 
-from cross_auth_lite.database import on_commit, write_transaction
+from cross_auth_lite._accounts_base import (
+    AccountsStorageBase,
+    SocialAccountT,
+    UserT,
+    text_argument,
+)
+from cross_auth_lite.database import write_transaction
 from cross_auth_lite.errors import (
     AmbiguousSocialAccountError,
     SocialAccountNotFoundError,
     UnknownUserError,
     account_already_linked,
-    email_already_registered,
 )
 from cross_auth_lite.ids import NO_MATCH, coerce_id
 from cross_auth_lite.model_checks import (
-    CREDENTIAL_FIELDS,
     SOCIAL_ACCOUNT_STANDARD_FIELDS,
-    USER_STANDARD_FIELDS,
-    check_model,
     merge_extra_fields,
-    owner_field,
     prepare_values,
-    primary_key,
 )
-from cross_auth_lite.models import PeeweeSocialAccount, PeeweeUser
 
 __all__ = ["PeeweeAccountsStorage"]
 
-UserT = TypeVar("UserT", bound=PeeweeUser)
-SocialAccountT = TypeVar("SocialAccountT", bound=PeeweeSocialAccount)
 
-_USER_ATTRIBUTES = ("id", "email", "email_verified", "hashed_password", "has_usable_password")
-_SOCIAL_ACCOUNT_ATTRIBUTES = (
-    "id",
-    "user_id",
-    "provider",
-    "provider_user_id",
-    "provider_email",
-    "provider_email_verified",
-    "is_login_method",
-    *sorted(CREDENTIAL_FIELDS),
-)
-
-
-def _text(name: str, value: object) -> str:
-    if type(value) is not str:
-        raise TypeError(f"{name} must be str, not {type(value).__name__}")
-    return value
-
-
-class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
+class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
     """Cross-Auth ``AccountsStorage`` for peewee user and social-account models.
 
     Pass the models, ``PeeweeAccountsStorage(User, SocialAccount)``, or
@@ -80,101 +58,11 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
     - ``excluded_social_account_fields``: credential fields not persisted.
     """
 
-    UserModel: type[UserT]
-    SocialAccountModel: type[SocialAccountT]
-    excluded_social_account_fields: ClassVar[frozenset[str]] = frozenset()
-
-    def __init__(
-        self,
-        user_model: type[UserT] | None = None,
-        social_account_model: type[SocialAccountT] | None = None,
-    ) -> None:
-        if user_model is not None:
-            self.UserModel = user_model
-        if social_account_model is not None:
-            self.SocialAccountModel = social_account_model
-        owner = type(self).__name__
-        check_model(
-            owner, "UserModel", getattr(self, "UserModel", None), PeeweeUser, _USER_ATTRIBUTES
-        )
-        check_model(
-            owner,
-            "SocialAccountModel",
-            getattr(self, "SocialAccountModel", None),
-            PeeweeSocialAccount,
-            _SOCIAL_ACCOUNT_ATTRIBUTES,
-        )
-        if self.UserModel._meta.database is not self.SocialAccountModel._meta.database:
-            raise TypeError(f"{owner}: UserModel and SocialAccountModel must share one database")
-        self._owner = owner_field(self.SocialAccountModel, self.UserModel)
-        self._user_pk = primary_key(self.UserModel)
-        self._pk = primary_key(self.SocialAccountModel)
-        self._check_credential_fields()
-
-    def _check_credential_fields(self) -> None:
-        unsupported = sorted(self.excluded_social_account_fields - CREDENTIAL_FIELDS)
-        if unsupported:
-            raise TypeError(
-                "excluded_social_account_fields may only name provider credential "
-                f"fields {sorted(CREDENTIAL_FIELDS)!r}; got {unsupported!r}"
-            )
-        fields = self.SocialAccountModel._meta.fields
-        missing = sorted(CREDENTIAL_FIELDS - self.excluded_social_account_fields - fields.keys())
-        if missing:
-            raise TypeError(
-                f"{self.SocialAccountModel.__name__} has no field(s) {missing!r} to store "
-                "provider credentials in; add them or list them in "
-                "excluded_social_account_fields"
-            )
-
-    @property
-    def database(self) -> peewee.Database:
-        """The peewee database the models are bound to."""
-        database: peewee.Database = self.UserModel._meta.database
-        return database
-
-    # Extension points
-
-    def filter_user_query(self, query: peewee.ModelSelect[UserT]) -> peewee.ModelSelect[UserT]:
-        """Narrow user lookups, e.g. ``query.where(User.deleted_at.is_null())``."""
-        return query
-
-    def filter_social_account_query(
-        self, query: peewee.ModelSelect[SocialAccountT]
-    ) -> peewee.ModelSelect[SocialAccountT]:
-        """Narrow social-account reads and writes, e.g. to one tenant."""
-        return query
-
-    def build_user(
-        self,
-        *,
-        user_info: dict[str, Any],
-        email: str | None,
-        email_verified: bool,
-        extra_fields: Mapping[str, Any] | None = None,
-    ) -> UserT:
-        """Insert the new user and return it; runs inside the signup transaction.
-
-        Override to add rows that must commit (or roll back) with the user:
-        call ``super().build_user(...)``, create the rows, return the user.
-        Do not commit, and do no external I/O here.
-        """
-        values: dict[str, Any] = {"email": email, "email_verified": email_verified}
-        merge_extra_fields(
-            self.UserModel, values, extra_fields, standard=USER_STANDARD_FIELDS, hook="user.create"
-        )
-        user = self.UserModel(**prepare_values(values))
-        user.save(force_insert=True)
-        return user
-
     # Users
-
-    def _users(self) -> peewee.ModelSelect[UserT]:
-        return self.filter_user_query(self.UserModel.select())
 
     def find_user_by_email(self, email: str) -> UserT | None:
         """The user with exactly this (already normalized) email, if visible."""
-        email = _text("email", email)
+        email = text_argument("email", email)
         user: UserT | None = self._users().where(self.UserModel.email == email).first()
         return user
 
@@ -203,7 +91,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         if email is None:
             email = user_info.get("email")
         if email is not None:
-            _text("email", email)
+            text_argument("email", email)
         if email_verified is None:
             email_verified = user_info.get("email_verified") is True
         try:
@@ -217,21 +105,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         except peewee.IntegrityError as error:
             raise self._user_conflict(error, email) from error
 
-    def _user_conflict(self, error: peewee.IntegrityError, email: str | None) -> Exception:
-        email_field = self.UserModel._meta.fields.get("email")
-        unique_email = email_field is not None and email_field.unique
-        if (
-            email is not None
-            and unique_email
-            and self.UserModel.select().where(email_field == email).exists()
-        ):
-            return email_already_registered()
-        return error
-
     # Social accounts: reads
-
-    def _accounts(self) -> peewee.ModelSelect[SocialAccountT]:
-        return self.filter_social_account_query(self.SocialAccountModel.select())
 
     def find_social_account(
         self,
@@ -249,8 +123,8 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         """
         model = self.SocialAccountModel
         query = self._accounts().where(
-            model.provider == _text("provider", provider),
-            model.provider_user_id == _text("provider_user_id", provider_user_id),
+            model.provider == text_argument("provider", provider),
+            model.provider_user_id == text_argument("provider_user_id", provider_user_id),
         )
         if user_id is not None:
             owner = coerce_id(self._owner, user_id)
@@ -273,8 +147,8 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         """Whether anyone has this identity, including rows the query filters hide."""
         model = self.SocialAccountModel
         query = model.select(self._pk).where(
-            model.provider == _text("provider", provider),
-            model.provider_user_id == _text("provider_user_id", provider_user_id),
+            model.provider == text_argument("provider", provider),
+            model.provider_user_id == text_argument("provider_user_id", provider_user_id),
         )
         return bool(query.exists())
 
@@ -296,47 +170,6 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         return list(self._accounts().where(self._owner == owner).order_by(pk))
 
     # Social accounts: writes
-
-    def _identity_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        owner = coerce_id(self._owner, data["user_id"])
-        if owner is NO_MATCH:
-            raise UnknownUserError(f"no user has id {data['user_id']!r}")
-        is_login_method = data.get("is_login_method", True)
-        if not isinstance(is_login_method, bool):
-            raise TypeError("is_login_method must be a bool")
-        values: dict[str, Any] = {
-            self._owner.name: owner,
-            "provider": _text("provider", data["provider"]),
-            "provider_user_id": _text("provider_user_id", data["provider_user_id"]),
-            "provider_email": data.get("provider_email"),
-            "provider_email_verified": data.get("provider_email_verified"),
-            "is_login_method": is_login_method,
-        }
-        values.update(self._credential_values(data))
-        merge_extra_fields(
-            self.SocialAccountModel,
-            values,
-            data.get("extra_fields"),
-            standard=SOCIAL_ACCOUNT_STANDARD_FIELDS,
-            hook="social_account.create",
-        )
-        return prepare_values(values)
-
-    def _credential_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        values = {}
-        for name in CREDENTIAL_FIELDS - self.excluded_social_account_fields:
-            value = data.get(name)
-            if value is not None and not isinstance(value, datetime | str):
-                raise TypeError(
-                    f"{name} must be str, datetime or None, not {type(value).__name__}"
-                )
-            values[name] = value
-        return values
-
-    def _insert_social_account(self, values: dict[str, Any]) -> SocialAccountT:
-        account = self.SocialAccountModel(**values)
-        account.save(force_insert=True)
-        return account
 
     def create_social_account(
         self,
@@ -521,7 +354,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         pk = self._pk
         uid = coerce_id(user_pk, user_id)
         account_id = coerce_id(pk, social_account_id)
-        _text("provider", provider)
+        text_argument("provider", provider)
         if uid is NO_MATCH or account_id is NO_MATCH:
             return "not_found"
         model = self.SocialAccountModel
@@ -565,7 +398,3 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
                 return False
             self.SocialAccountModel.delete().where(pk == account_id).execute()
         return True
-
-    def on_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` now, or after the application's open transaction commits."""
-        on_commit(self.database, callback)
