@@ -162,7 +162,7 @@ class DiskCacheStorage:
 
     # SecondaryStorage protocol
 
-    def set(self, key: str, value: str, ttl: int | None = None) -> None:
+    def set(self, key: str, value: str, ttl: int | float | None = None) -> None:
         """Store ``value`` under ``key``, replacing any value and TTL it had.
 
         ``ttl`` is in seconds; ``None`` uses ``default_ttl``; zero or less
