@@ -29,7 +29,7 @@ def private_directory(path: str | os.PathLike[str]) -> Path:
     """
     directory = Path(path).expanduser()
     try:
-        directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+        _make_directories(directory)
     except FileExistsError:
         raise StoreLocationError(f"{directory} exists and is not a directory") from None
     except OSError as error:
@@ -42,6 +42,23 @@ def private_directory(path: str | os.PathLike[str]) -> Path:
     if not os.access(directory, os.W_OK | os.X_OK):
         raise StoreLocationError(f"store directory {directory} is not writable")
     return directory
+
+
+def _make_directories(directory: Path) -> None:
+    """Create ``directory`` and its missing parents, each 0700.
+
+    ``Path.mkdir(parents=True)`` would give the parents the umask's mode.
+    """
+    missing = []
+    current = directory.absolute()
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for new in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            new.mkdir(mode=DIRECTORY_MODE)
+            # mkdir's mode is filtered by the umask, which may strip the owner's bits.
+            os.chmod(new, DIRECTORY_MODE)
 
 
 def private_file(path: str | os.PathLike[str]) -> Path:
@@ -61,13 +78,17 @@ def private_file(path: str | os.PathLike[str]) -> Path:
     if not stat.S_ISREG(file.stat().st_mode):
         raise StoreLocationError(f"{file} is not a regular file")
     _tighten(file, FILE_MODE)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = file.with_name(file.name + suffix)
+        if companion.is_file():
+            _tighten(companion, FILE_MODE)
     return file
 
 
 def _tighten(path: Path, mode: int) -> None:
     """Drop group and other permission bits, which the umask or an older tool left."""
     current = stat.S_IMODE(path.stat().st_mode)
-    if current & 0o077:
+    if current & 0o077 or current & mode != mode:
         # Owned by someone else: we can still use it, and `check` reports it.
         with contextlib.suppress(PermissionError):
             os.chmod(path, current & ~0o077 | mode)

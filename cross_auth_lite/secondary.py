@@ -235,7 +235,12 @@ class DiskCacheStorage:
 
         Reads never return expired entries anyway; this only reclaims space.
         """
-        return int(self._cache.expire(retry=True))
+        # diskcache's expire() pages through rows and can pass over rows that
+        # share an expiry time with a page boundary; repeat until none are left.
+        total = 0
+        while removed := int(self._cache.expire(retry=True)):
+            total += removed
+        return total
 
     def __len__(self) -> int:
         """Number of live entries: the length of ``keys()``."""

@@ -947,3 +947,24 @@ def test_processes_racing_pop_get_each_value_exactly_once(tmp_path: Path) -> Non
         assert storage.keys() == []
         assert len(storage) == 0
     assert stored_rows(cache_dir) == 0
+
+
+def test_missing_parent_directories_are_private_too(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        storage = DiskCacheStorage(tmp_path / "a" / "b" / "cache")
+    finally:
+        os.umask(old)
+    storage.close()
+    for directory in (tmp_path / "a", tmp_path / "a" / "b", tmp_path / "a" / "b" / "cache"):
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+
+
+def test_purge_counts_every_expired_row(tmp_path: Path) -> None:
+    with DiskCacheStorage(tmp_path / "cache") as storage:
+        for i in range(450):
+            storage.set(f"k{i}", "v", ttl=0.05)
+        # Many rows share one expiry instant across diskcache's 100-row pages.
+        storage.cache._sql("UPDATE Cache SET expire_time = 1.0")
+        assert storage.purge_expired() == 450
+        assert storage.purge_expired() == 0
