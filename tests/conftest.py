@@ -9,6 +9,8 @@ import pytest
 
 import cross_auth_lite as lite
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[lite.LiteStore]:

@@ -1,0 +1,65 @@
+"""pytest fixtures for apps that use cross-auth-lite; loaded automatically once it is installed.
+
+Each test gets a fresh store in its own temporary directory:
+
+- ``lite_store``: the whole ``LiteStore`` (``cross_auth_kwargs()`` for ``CrossAuth``);
+- ``lite_secondary``, ``lite_accounts``, ``lite_sessions``: its three storages.
+
+Options are read from markers, e.g.
+``@pytest.mark.lite_store(shared_connections=True, default_ttl=60)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import cross_auth_lite
+from cross_auth_lite.accounts import PeeweeAccountsStorage
+from cross_auth_lite.secondary import DiskCacheStorage
+from cross_auth_lite.sessions import PeeweeSessionStorage
+from cross_auth_lite.store import LiteStore
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "lite_store(shared_connections=False, default_ttl=None): "
+        "options for the lite_store fixture of cross-auth-lite",
+    )
+
+
+@pytest.fixture
+def lite_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiteStore]:
+    """A fresh cross-auth-lite store in a temporary directory, closed after the test."""
+    marker = request.node.get_closest_marker("lite_store")
+    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    directory: Path = tmp_path_factory.mktemp("lite-store")
+    store = cross_auth_lite.open(directory / "store", **options)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def lite_secondary(lite_store: LiteStore) -> DiskCacheStorage:
+    """The test store's secondary storage (``CrossAuth(storage=...)``)."""
+    return lite_store.secondary
+
+
+@pytest.fixture
+def lite_accounts(lite_store: LiteStore) -> PeeweeAccountsStorage[Any, Any]:
+    """The test store's accounts storage (``CrossAuth(accounts_storage=...)``)."""
+    return lite_store.accounts
+
+
+@pytest.fixture
+def lite_sessions(lite_store: LiteStore) -> PeeweeSessionStorage[Any]:
+    """The test store's session storage (``CrossAuth(session_storage=...)``)."""
+    return lite_store.sessions

@@ -1,0 +1,48 @@
+"""The pytest plugin is loaded from the package's entry point, without any conftest."""
+
+from __future__ import annotations
+
+import pytest
+
+APP_TESTS = '''
+import pytest
+
+
+def test_fixtures_share_one_fresh_store(lite_store, lite_secondary, lite_accounts, lite_sessions):
+    assert lite_store.secondary is lite_secondary
+    assert lite_store.accounts is lite_accounts
+    assert lite_store.sessions is lite_sessions
+    assert lite_accounts.find_user_by_email("ada@example.com") is None
+    lite_accounts.create_user(user_info={"email": "ada@example.com"})
+    lite_secondary.set("k", "v")
+
+
+def test_next_test_starts_empty(lite_accounts, lite_secondary):
+    assert lite_accounts.find_user_by_email("ada@example.com") is None
+    assert lite_secondary.get("k") is None
+
+
+@pytest.mark.lite_store(shared_connections=True, default_ttl=60)
+def test_marker_options(lite_store):
+    assert lite_store.shared_connections is True
+    assert lite_store.secondary.default_ttl == 60
+
+
+seen = []
+
+
+def test_remember_a_store(lite_store):
+    seen.append(lite_store)
+
+
+def test_that_store_was_closed_after_its_test():
+    assert seen[0].closed
+'''
+
+
+def test_fixtures_come_from_the_entry_point(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_app=APP_TESTS)
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+
+    result.assert_outcomes(passed=5, errors=0)
