@@ -53,7 +53,7 @@ USER_STANDARD_FIELDS = frozenset({"email", "email_verified"})
 def check_model(
     owner: str, role: str, model: object, base: type[peewee.Model], required: Iterable[str]
 ) -> type[peewee.Model]:
-    """Raise ``TypeError`` unless ``model`` is a bound peewee model with the ``required`` attributes."""
+    """``TypeError`` unless ``model`` is a bound peewee model with the ``required`` attributes."""
     if not isinstance(model, type) or not issubclass(model, peewee.Model):
         raise TypeError(
             f"{owner} needs the {role} model: pass a peewee model class "
@@ -69,11 +69,16 @@ def check_model(
     return model
 
 
-def owner_field(model: type[peewee.Model], user_model: type[peewee.Model]) -> peewee.Field[Any]:
-    """The field of ``model`` holding the owner's id: a ``user`` foreign key or ``user_id``."""
+def owner_field(
+    model: type[peewee.Model], user_model: type[peewee.Model] | None = None
+) -> peewee.Field[Any]:
+    """The field of ``model`` holding the owner's id: a ``user`` foreign key or ``user_id``.
+
+    With ``user_model``, a foreign key must reference that model.
+    """
     for field in model._meta.sorted_fields:
         if isinstance(field, peewee.ForeignKeyField) and field.object_id_name == "user_id":
-            if field.rel_model is not user_model:
+            if user_model is not None and field.rel_model is not user_model:
                 raise TypeError(
                     f"{model.__name__}.{field.name} must reference {user_model.__name__}, "
                     f"not {field.rel_model.__name__}"
@@ -83,7 +88,8 @@ def owner_field(model: type[peewee.Model], user_model: type[peewee.Model]) -> pe
     if user_id is None:
         raise TypeError(
             f"{model.__name__} needs a user foreign key, e.g. "
-            f"user = ForeignKeyField({user_model.__name__}, on_delete='CASCADE')"
+            f"user = ForeignKeyField({getattr(user_model, '__name__', 'User')}, "
+            "on_delete='CASCADE')"
         )
     return user_id
 

@@ -1,0 +1,422 @@
+"""Sessions for Cross-Auth on any peewee database.
+
+``PeeweeSessionStorage`` implements Cross-Auth's ``SessionStorage`` protocol
+over a ``PeeweeSession`` model. Only the token's hash is stored. Every write
+runs inside ``database.atomic()``, so it joins an application's
+``with database.atomic():`` block, and ``on_commit`` waits for that block.
+
+Timestamps may be any aware datetime (naive ones are taken to be UTC); they
+are stored as UTC and always come back as aware UTC datetimes. Ids from
+outside (HTTP hands over strings) are converted to the column's type; an id
+that no row could have finds nothing instead of raising a driver error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+import peewee
+from cross_auth._storage import SessionListOrder, SessionStatus
+from cross_auth.exceptions import InvalidCursorError
+
+from cross_auth_lite.cursor import decode_cursor, encode_cursor
+from cross_auth_lite.database import on_commit, sqlite_version, write_transaction
+from cross_auth_lite.errors import UnknownUserError
+from cross_auth_lite.fields import UTCDateTimeField, to_utc
+from cross_auth_lite.ids import NO_MATCH, coerce_id
+from cross_auth_lite.model_checks import check_model, owner_field
+from cross_auth_lite.models import PeeweeSession
+
+__all__ = ["MAX_LIST_LIMIT", "PeeweeSessionStorage", "SessionPage"]
+
+SessionModelT = TypeVar("SessionModelT", bound=PeeweeSession)
+
+#: The most records one ``list_for_user`` page holds; larger limits are lowered to it.
+MAX_LIST_LIMIT = 1000
+
+_COLUMNS = ("token_hash", "client_id", "client_name", "user_agent", "ip")
+_TIMESTAMPS = ("created_at", "updated_at", "expires_at", "last_active_at", "revoked_at")
+# Everything Cross-Auth's SessionRecord protocol reads, and the token hash.
+_REQUIRED_ATTRIBUTES = ("id", "user_id", *_COLUMNS, *_TIMESTAMPS, "status")
+
+# order_by -> (column, descending)
+_ORDERINGS: dict[str, tuple[str, bool]] = {
+    "updated_at_desc": ("updated_at", True),
+    "updated_at_asc": ("updated_at", False),
+    "created_at_desc": ("created_at", True),
+    "created_at_asc": ("created_at", False),
+    "expires_at_desc": ("expires_at", True),
+    "expires_at_asc": ("expires_at", False),
+}
+_STATUSES = ("active", "expired", "revoked")
+
+
+@dataclass(frozen=True)
+class SessionPage(Generic[SessionModelT]):
+    """One page of ``list_for_user``: the records, and the cursor of the next page.
+
+    ``next_cursor`` is ``None`` on the last page.
+    """
+
+    records: list[SessionModelT]
+    next_cursor: str | None = None
+
+
+def _text(name: str, value: object) -> str:
+    if type(value) is not str:
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    return value
+
+
+def _optional_text(name: str, value: object) -> str | None:
+    return None if value is None else _text(name, value)
+
+
+def _instant(name: str, value: object) -> datetime:
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
+    return to_utc(value)
+
+
+def _supports_returning(database: peewee.Database) -> bool:
+    if isinstance(database, peewee.DatabaseProxy):
+        database = database.obj
+    if isinstance(database, peewee.SqliteDatabase):
+        return sqlite_version() >= (3, 35, 0)
+    return bool(getattr(database, "returning_clause", False))
+
+
+class PeeweeSessionStorage(Generic[SessionModelT]):
+    """Cross-Auth ``SessionStorage`` for a peewee session model.
+
+    Pass the model, ``PeeweeSessionStorage(Session)``, or subclass and
+    declare ``SessionModel = Session``. The model must inherit from
+    ``PeeweeSession``, be bound to a database, have a single-column primary
+    key called ``id`` and a ``user`` foreign key (or a ``user_id`` column),
+    and keep the base's ``UTCDateTimeField`` timestamps. Anything else is a
+    ``TypeError`` here, not on the first sign-in.
+    """
+
+    SessionModel: type[SessionModelT]
+
+    def __init__(self, model: type[SessionModelT] | None = None) -> None:
+        if model is not None:
+            self.SessionModel = model
+        checked = check_model(
+            type(self).__name__,
+            "SessionModel",
+            getattr(self, "SessionModel", None),
+            PeeweeSession,
+            _REQUIRED_ATTRIBUTES,
+        )
+        name = checked.__name__
+        primary_key = checked._meta.primary_key
+        if not isinstance(primary_key, peewee.Field):
+            raise TypeError(f"{name} needs a single-column primary key")
+        # A subclass with another primary key still inherits the base's `id`
+        # accessor, which would read None on every row.
+        id_attribute = getattr(checked, "id", None)
+        if isinstance(id_attribute, peewee.Field) and id_attribute is not primary_key:
+            raise TypeError(
+                f"{name} has primary key {primary_key.name!r} but Cross-Auth reads 'id': "
+                "name the primary key id, or add an id property returning it"
+            )
+        fields = checked._meta.fields
+        for column in _COLUMNS + _TIMESTAMPS:
+            if column not in fields:
+                raise TypeError(f"{name}.{column} must be a database column")
+        for column in _TIMESTAMPS:
+            if not isinstance(fields[column], UTCDateTimeField):
+                raise TypeError(f"{name}.{column} must be a UTCDateTimeField")
+        self._pk: peewee.Field = primary_key
+        self._owner = owner_field(checked)
+        # Decided on first use: a DatabaseProxy may not be initialized yet.
+        self._returning: bool | None = None
+
+    @property
+    def database(self) -> peewee.Database:
+        """The peewee database the session model is bound to."""
+        database: peewee.Database = self.SessionModel._meta.database
+        return database
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` now, or once the application transaction holding the writes commits.
+
+        Dropped if that transaction, or the savepoint holding the write, rolls back.
+        """
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        on_commit(self.database, callback)
+
+    # Reads
+
+    def get(self, *, token_hash: str, now: datetime) -> SessionModelT | None:
+        """The session with this token hash if it is active at ``now``, else ``None``.
+
+        Active means not revoked and ``expires_at >= now``: a session is
+        still active at its exact expiry instant.
+        """
+        token_hash = _text("token_hash", token_hash)
+        now = _instant("now", now)
+        model = self.SessionModel
+        fields = model._meta.fields
+        record: SessionModelT | None = (
+            model.select()
+            .where(
+                fields["token_hash"] == token_hash,
+                fields["revoked_at"].is_null(),
+                fields["expires_at"] >= now,
+            )
+            .first()
+        )
+        return record
+
+    def get_any(self, session_id: Any) -> SessionModelT | None:
+        """The session with this id, whatever its status, or ``None``."""
+        row_id = coerce_id(self._pk, session_id)
+        if row_id is NO_MATCH:
+            return None
+        record: SessionModelT | None = self.SessionModel.select().where(self._pk == row_id).first()
+        return record
+
+    def list_for_user(
+        self,
+        user_id: Any,
+        *,
+        now: datetime,
+        status: SessionStatus | None = None,
+        order_by: SessionListOrder = "updated_at_desc",
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> SessionPage[SessionModelT]:
+        """One page of the user's sessions, optionally only those with ``status`` at ``now``.
+
+        ``limit`` must be an int of at least 1; above ``MAX_LIST_LIMIT`` it is
+        lowered to that (``next_cursor`` still leads to the rest). Pass the
+        ``next_cursor`` of a page as ``cursor`` with the same ``order_by`` to
+        get the next one; ties in the ordering column are broken by id.
+        Raises ``ValueError`` for an unknown ``order_by`` or ``status`` and
+        ``InvalidCursorError`` for a cursor that is malformed or was made for
+        another ordering.
+        """
+        if type(limit) is not int or limit < 1:
+            raise ValueError(f"limit must be an int >= 1, not {limit!r}")
+        limit = min(limit, MAX_LIST_LIMIT)
+        if not isinstance(order_by, str) or order_by not in _ORDERINGS:
+            raise ValueError(f"unknown order_by {order_by!r}; use one of {list(_ORDERINGS)}")
+        if status is not None and status not in _STATUSES:
+            raise ValueError(f"unknown status {status!r}; use one of {list(_STATUSES)}")
+        now = _instant("now", now)
+        position = None if cursor is None else decode_cursor(cursor, order_by=order_by)
+        owner = coerce_id(self._owner, user_id)
+        if owner is NO_MATCH:
+            return SessionPage(records=[])
+
+        model = self.SessionModel
+        fields = model._meta.fields
+        name, descending = _ORDERINGS[order_by]
+        column, pk = fields[name], self._pk
+        query = model.select().where(self._owner == owner)
+        if status == "revoked":
+            query = query.where(fields["revoked_at"].is_null(False))
+        elif status == "active":
+            query = query.where(fields["revoked_at"].is_null(), fields["expires_at"] >= now)
+        elif status == "expired":
+            query = query.where(fields["revoked_at"].is_null(), fields["expires_at"] < now)
+        if position is not None:
+            after_id = coerce_id(pk, position.row_id)
+            if after_id is NO_MATCH:
+                raise InvalidCursorError("this cursor names no possible session")
+            # A row-value comparison lets the (user, column, id) index seek
+            # straight to the position instead of scanning earlier pages.
+            key = peewee.Tuple(column, pk)
+            bound = peewee.Tuple(
+                peewee.Value(position.value, converter=column.db_value),
+                peewee.Value(after_id, converter=pk.db_value),
+            )
+            query = query.where(key < bound if descending else key > bound)
+        ordering = (column.desc(), pk.desc()) if descending else (column.asc(), pk.asc())
+        rows: list[SessionModelT] = list(query.order_by(*ordering).limit(limit + 1))
+        if len(rows) <= limit:
+            return SessionPage(records=rows)
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(order_by, getattr(last, name), getattr(last, pk.name))
+        return SessionPage(records=rows, next_cursor=next_cursor)
+
+    # Writes
+
+    def create(
+        self,
+        *,
+        token_hash: str,
+        user_id: Any,
+        created_at: datetime,
+        updated_at: datetime,
+        expires_at: datetime,
+        client_id: str | None = None,
+        client_name: str | None = None,
+        user_agent: str | None = None,
+        ip: str | None = None,
+        last_active_at: datetime | None = None,
+    ) -> SessionModelT:
+        """Store a new session and return it.
+
+        Raises ``UnknownUserError`` (a ``ValueError``) when no user has
+        ``user_id``; nothing is stored then.
+        """
+        values: dict[str, Any] = {
+            "token_hash": _text("token_hash", token_hash),
+            "created_at": _instant("created_at", created_at),
+            "updated_at": _instant("updated_at", updated_at),
+            "expires_at": _instant("expires_at", expires_at),
+            "last_active_at": (
+                None if last_active_at is None else _instant("last_active_at", last_active_at)
+            ),
+            "client_id": _optional_text("client_id", client_id),
+            "client_name": _optional_text("client_name", client_name),
+            "user_agent": _optional_text("user_agent", user_agent),
+            "ip": _optional_text("ip", ip),
+        }
+        owner = coerce_id(self._owner, user_id)
+        if owner is NO_MATCH:
+            raise UnknownUserError(f"no user has id {user_id!r}")
+        values[self._owner.name] = owner
+        try:
+            with self.database.atomic():
+                record: SessionModelT = self.SessionModel.create(**values)
+        except peewee.IntegrityError as error:
+            if not self._user_exists(owner):
+                raise UnknownUserError(f"no user has id {user_id!r}") from error
+            raise
+        return record
+
+    def _user_exists(self, owner: Any) -> bool:
+        if not isinstance(self._owner, peewee.ForeignKeyField):
+            return True  # no foreign key, so the failure was something else
+        users = self._owner.rel_model
+        return bool(users.select().where(self._owner.rel_field == owner).exists())
+
+    def refresh(
+        self,
+        session_id: Any,
+        *,
+        updated_at: datetime,
+        expires_at: datetime,
+        last_active_at: datetime | None = None,
+    ) -> SessionModelT | None:
+        """Roll a session forward if it is still active at ``updated_at``; return it.
+
+        One conditional UPDATE (with RETURNING, or on SQLite before 3.35
+        followed by a SELECT in the same transaction): a session that is
+        missing, revoked, or whose stored ``expires_at`` is before
+        ``updated_at`` is left unchanged and ``None`` is returned, even when a
+        revocation races this call. When ``last_active_at`` is ``None`` the
+        stored value is kept.
+        """
+        fields = self.SessionModel._meta.fields
+        values = {
+            fields["updated_at"]: _instant("updated_at", updated_at),
+            fields["expires_at"]: _instant("expires_at", expires_at),
+        }
+        if last_active_at is not None:
+            values[fields["last_active_at"]] = _instant("last_active_at", last_active_at)
+        row_id = coerce_id(self._pk, session_id)
+        if row_id is NO_MATCH:
+            return None
+        update = self.SessionModel.update(values).where(
+            self._pk == row_id,
+            fields["revoked_at"].is_null(),
+            fields["expires_at"] >= values[fields["updated_at"]],
+        )
+        if self._returning is None:
+            self._returning = _supports_returning(self.database)
+        if self._returning:
+            with self.database.atomic():
+                rows: list[SessionModelT] = list(update.returning(self.SessionModel).execute())
+            return rows[0] if rows else None
+        with write_transaction(self.database):
+            if not update.execute():
+                return None
+            record: SessionModelT | None = (
+                self.SessionModel.select().where(self._pk == row_id).first()
+            )
+            return record
+
+    def revoke(self, session_id: Any, *, revoked_at: datetime) -> None:
+        """Mark the session revoked at ``revoked_at``; an already revoked one keeps its time."""
+        revoked_at = _instant("revoked_at", revoked_at)
+        row_id = coerce_id(self._pk, session_id)
+        if row_id is NO_MATCH:
+            return
+        column = self.SessionModel._meta.fields["revoked_at"]
+        with self.database.atomic():
+            self.SessionModel.update({column: revoked_at}).where(
+                self._pk == row_id, column.is_null()
+            ).execute()
+
+    def revoke_all_for_user(
+        self,
+        user_id: Any,
+        *,
+        revoked_at: datetime,
+        except_session_id: Any | None = None,
+    ) -> int:
+        """Revoke every unrevoked session of the user, expired ones included; return how many.
+
+        ``except_session_id`` (e.g. the current session) is left alone; an id
+        no session could have excludes nothing.
+        """
+        revoked_at = _instant("revoked_at", revoked_at)
+        owner = coerce_id(self._owner, user_id)
+        if owner is NO_MATCH:
+            return 0
+        column = self.SessionModel._meta.fields["revoked_at"]
+        update = self.SessionModel.update({column: revoked_at}).where(
+            self._owner == owner, column.is_null()
+        )
+        keep = coerce_id(self._pk, except_session_id)
+        if keep is not NO_MATCH:
+            update = update.where(self._pk != keep)
+        with self.database.atomic():
+            count: int = update.execute()
+        return count
+
+    def purge_expired(
+        self, *, now: datetime | None = None, older_than: timedelta = timedelta(days=30)
+    ) -> int:
+        """Delete sessions expired or revoked more than ``older_than`` before ``now``.
+
+        Returns how many were deleted. ``now`` defaults to the current time.
+        Keeping them for a while lets a session listing still show recently
+        ended sessions. Runs as one DELETE over the whole table: call it from
+        a periodic job, not per request.
+        """
+        now = datetime.now(UTC) if now is None else _instant("now", now)
+        if not isinstance(older_than, timedelta):
+            raise TypeError(f"older_than must be a timedelta, not {type(older_than).__name__}")
+        if older_than < timedelta(0):
+            raise ValueError("older_than must not be negative")
+        try:
+            cutoff = now - older_than
+        except OverflowError:
+            return 0  # before the earliest datetime: nothing ended that long ago
+        fields = self.SessionModel._meta.fields
+        with self.database.atomic():
+            count: int = (
+                self.SessionModel.delete()
+                .where((fields["expires_at"] < cutoff) | (fields["revoked_at"] < cutoff))
+                .execute()
+            )
+        return count
+
+
+if TYPE_CHECKING:
+    from cross_auth._storage import SessionStorage
+
+    # Type-checking this proves the class satisfies Cross-Auth's protocol.
+    def _conforms(storage: PeeweeSessionStorage[PeeweeSession]) -> SessionStorage:
+        return storage
