@@ -34,7 +34,10 @@ class UTCDateTimeField(peewee.DateTimeField):
         if value is None or isinstance(value, peewee.Node):
             return value
         utc = to_utc(value).replace(tzinfo=None)
-        if isinstance(self.model._meta.database, peewee.SqliteDatabase):
+        database = self.model._meta.database
+        if isinstance(database, peewee.DatabaseProxy):
+            database = database.obj
+        if isinstance(database, peewee.SqliteDatabase):
             return utc.strftime(_SQLITE_FORMAT)
         return utc
 
