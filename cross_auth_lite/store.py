@@ -1,0 +1,152 @@
+"""``lite.open()``: one directory, three stores, ready for ``CrossAuth(...)``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Self
+
+import peewee
+
+from cross_auth_lite._private import private_directory
+from cross_auth_lite.accounts import PeeweeAccountsStorage
+from cross_auth_lite.database import open_sqlite
+from cross_auth_lite.models import StoreModels, build_models
+from cross_auth_lite.schema import ensure_schema
+from cross_auth_lite.secondary import DiskCacheStorage
+from cross_auth_lite.sessions import PeeweeSessionStorage
+
+__all__ = ["DATABASE_FILENAME", "CACHE_DIRNAME", "LiteStore", "open_store"]
+
+#: The SQLite file holding users, social accounts and sessions.
+DATABASE_FILENAME = "accounts.sqlite3"
+#: The diskcache directory holding short-lived state.
+CACHE_DIRNAME = "cache"
+
+
+class LiteStore:
+    """Everything Cross-Auth stores, in one directory. Made by ``cross_auth_lite.open()``.
+
+    ``secondary``, ``accounts`` and ``sessions`` are the three storages;
+    ``cross_auth_kwargs()`` hands them to ``CrossAuth``. ``database`` is the
+    peewee database (``with store.database.atomic():`` is an application
+    transaction the storages join), ``models`` its model classes.
+    """
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        database: peewee.Database,
+        models: StoreModels,
+        secondary: DiskCacheStorage,
+        shared_connections: bool,
+        ephemeral: bool = False,
+    ) -> None:
+        self.path = path
+        self.database = database
+        self.models = models
+        self.secondary = secondary
+        self.shared_connections = shared_connections
+        self.accounts: PeeweeAccountsStorage[Any, Any] = PeeweeAccountsStorage(
+            models.User, models.SocialAccount
+        )
+        self.sessions: PeeweeSessionStorage[Any] = PeeweeSessionStorage(models.Session)
+        self._ephemeral = ephemeral
+        self._closed = False
+
+    @property
+    def ephemeral(self) -> bool:
+        """True for a store in a temporary directory that ``close()`` removes."""
+        return self._ephemeral
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` has run."""
+        return self._closed
+
+    def cross_auth_kwargs(self) -> dict[str, Any]:
+        """``{"storage", "accounts_storage", "session_storage"}`` for ``CrossAuth(**...)``."""
+        return {
+            "storage": self.secondary,
+            "accounts_storage": self.accounts,
+            "session_storage": self.sessions,
+        }
+
+    def close(self) -> None:
+        """Close the database and the cache; remove the directory of an ephemeral store.
+
+        Closing twice is harmless.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        self.secondary.close()
+        if not self.database.is_closed():
+            self.database.close()
+        if self._ephemeral:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<LiteStore {str(self.path)!r} {state}>"
+
+
+def open_store(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    shared_connections: bool = False,
+    default_ttl: int | float | None = None,
+) -> LiteStore:
+    """Open (creating if needed) the store in directory ``path``.
+
+    ``path=None`` makes an ephemeral store in a new temporary directory,
+    removed again by ``close()``: handy in tests. The directory is created
+    0700; it holds ``accounts.sqlite3`` and the ``cache/`` directory.
+
+    ``shared_connections=True`` lets several users connect the same provider
+    identity (one of them at most as a login method); it is fixed when the
+    store is created. ``default_ttl`` (seconds) applies to cache writes that
+    give no TTL.
+    """
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
+    if not isinstance(shared_connections, bool):
+        raise TypeError("shared_connections must be a bool")
+    ephemeral = path is None
+    directory = (
+        Path(tempfile.mkdtemp(prefix="cross-auth-lite-"))
+        if path is None
+        else private_directory(path)
+    )
+    secondary = None
+    database = None
+    try:
+        secondary = DiskCacheStorage(directory / CACHE_DIRNAME, default_ttl=default_ttl)
+        database = open_sqlite(directory / DATABASE_FILENAME)
+        models = build_models(database, shared_connections=shared_connections)
+        ensure_schema(database, models, shared_connections=shared_connections)
+        return LiteStore(
+            path=directory,
+            database=database,
+            models=models,
+            secondary=secondary,
+            shared_connections=shared_connections,
+            ephemeral=ephemeral,
+        )
+    except BaseException:
+        if secondary is not None:
+            secondary.close()
+        if database is not None:
+            database.close()
+        if ephemeral:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
