@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-APP_TESTS = '''
+APP_TESTS = """
 import pytest
 
 
@@ -37,7 +37,7 @@ def test_remember_a_store(lite_store):
 
 def test_that_store_was_closed_after_its_test():
     assert seen[0].closed
-'''
+"""
 
 
 def test_fixtures_come_from_the_entry_point(pytester: pytest.Pytester) -> None:
