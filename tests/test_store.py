@@ -1,0 +1,147 @@
+"""lite.open(): the directory, its files, reopening, ephemeral stores, independence."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+from cross_auth import AccountsStorage, SecondaryStorage, SessionStorage
+
+import cross_auth_lite as lite
+from tests.factories import signup
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_layout_and_permissions(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        store = lite.open(tmp_path / "var" / "auth")
+    finally:
+        os.umask(old)
+    with store:
+        signup(store.accounts, "ada@example.com")
+        store.secondary.set("k", "v")
+        assert store.path == tmp_path / "var" / "auth"
+        assert {p.name for p in store.path.iterdir()} >= {"accounts.sqlite3", "cache"}
+        assert _mode(store.path) == 0o700
+        assert _mode(store.path / "cache") == 0o700
+        for file in store.path.rglob("*"):
+            if file.is_file():
+                assert _mode(file) == 0o600, file
+        journal = store.database.execute_sql("PRAGMA journal_mode").fetchone()[0]
+        foreign_keys = store.database.execute_sql("PRAGMA foreign_keys").fetchone()[0]
+        assert (journal, foreign_keys) == ("wal", 1)
+
+
+def test_data_survives_close_and_reopen(tmp_path: Path) -> None:
+    with lite.open(tmp_path / "s") as store:
+        user, _ = signup(store.accounts, "ada@example.com")
+        store.secondary.set("state", "xyz", ttl=60)
+    assert store.closed
+
+    with lite.open(tmp_path / "s") as reopened:
+        assert reopened.accounts.find_user_by_id(user.id).email == "ada@example.com"
+        assert reopened.secondary.get("state") == "xyz"
+
+
+def test_ephemeral_store_is_removed_on_close() -> None:
+    store = lite.open()
+    path = store.path
+    signup(store.accounts, "ada@example.com")
+    assert store.ephemeral
+    assert path.is_dir()
+    store.close()
+    store.close()  # twice is fine
+    assert not path.exists()
+
+
+def test_cross_auth_kwargs_satisfy_the_protocols(store: lite.LiteStore) -> None:
+    kwargs = store.cross_auth_kwargs()
+    secondary: SecondaryStorage = kwargs["storage"]
+    accounts: AccountsStorage = kwargs["accounts_storage"]
+    sessions: SessionStorage = kwargs["session_storage"]
+    assert (secondary, accounts, sessions) == (store.secondary, store.accounts, store.sessions)
+
+
+def test_reopening_with_the_other_connection_mode_is_refused(tmp_path: Path) -> None:
+    lite.open(tmp_path / "s").close()
+
+    with pytest.raises(lite.SchemaError, match="exclusive connections"):
+        lite.open(tmp_path / "s", shared_connections=True)
+    with lite.open(tmp_path / "s") as store:  # still usable as created
+        assert store.shared_connections is False
+
+
+def test_a_store_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
+    with lite.open(tmp_path / "s") as store:
+        store.database.execute_sql(
+            "UPDATE lite_meta SET value = '999' WHERE key = 'schema_version'"
+        )
+    before = (tmp_path / "s" / "accounts.sqlite3").read_bytes()
+
+    with pytest.raises(lite.SchemaError, match="schema version 999"):
+        lite.open(tmp_path / "s")
+    assert (tmp_path / "s" / "accounts.sqlite3").read_bytes() == before
+
+
+@pytest.mark.parametrize("bad", [42, b"var/auth", ["var"]])
+def test_path_must_be_a_path(bad: object) -> None:
+    with pytest.raises(TypeError, match="path must be"):
+        lite.open(bad)  # type: ignore[arg-type]
+
+
+def test_unusable_locations_are_clear_errors(tmp_path: Path) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("not a directory")
+    with pytest.raises(ValueError, match="not a directory"):
+        lite.open(a_file)
+    with pytest.raises(ValueError, match="file"):
+        lite.open(a_file / "store")
+
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "accounts.sqlite3").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(ValueError, match=r"accounts\.sqlite3"):
+        lite.open(corrupt)
+
+
+def test_two_stores_are_independent_from_any_thread(tmp_path: Path) -> None:
+    first = lite.open(tmp_path / "one")
+    second = lite.open(tmp_path / "two")
+    try:
+        assert first.models.User is not second.models.User
+        errors: list[BaseException] = []
+
+        def work(store: lite.LiteStore, prefix: str) -> None:
+            try:
+                for i in range(20):
+                    signup(store.accounts, f"{prefix}{i}@example.com", f"{prefix}-{i}")
+                    store.secondary.set(f"{prefix}{i}", prefix)
+            except BaseException as error:  # surfaced below
+                errors.append(error)
+
+        threads = [
+            threading.Thread(target=work, args=(store, prefix))
+            for store, prefix in ((first, "a"), (second, "b"), (first, "c"), (second, "d"))
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert errors == []
+        assert first.models.User.select().count() == 40
+        assert second.models.User.select().count() == 40
+        assert first.accounts.find_user_by_email("b0@example.com") is None
+        assert second.accounts.find_user_by_email("a0@example.com") is None
+        assert first.secondary.keys("b") == []
+        assert len(second.secondary.keys("d")) == 20
+    finally:
+        first.close()
+        second.close()
