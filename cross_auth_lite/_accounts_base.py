@@ -7,12 +7,13 @@ subclasses override. The protocol operations live in ``accounts.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 import peewee
 
+from cross_auth_lite.compiled import StatementCache, insert_row, slot
 from cross_auth_lite.database import on_commit
 from cross_auth_lite.errors import UnknownUserError, email_already_registered
 from cross_auth_lite.ids import NO_MATCH, coerce_id
@@ -44,6 +45,17 @@ _SOCIAL_ACCOUNT_ATTRIBUTES = (
     "is_login_method",
     *sorted(CREDENTIAL_FIELDS),
 )
+
+
+ModelT = TypeVar("ModelT", bound=peewee.Model)
+Lookup = Callable[..., Any]
+
+
+def _lookup(values: Mapping[str, Any]) -> Lookup:
+    def lookup(name: str, field: object = None) -> Any:
+        return values[name]
+
+    return lookup
 
 
 def text_argument(name: str, value: object) -> str:
@@ -87,6 +99,14 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         self._user_pk = primary_key(self.UserModel)
         self._pk = primary_key(self.SocialAccountModel)
         self._check_credential_fields()
+        # Hot statements are compiled once, unless a subclass narrows queries
+        # with a filter hook: then every query is built through the hook.
+        self._statements = StatementCache(self.UserModel)
+        base = AccountsStorageBase
+        self._plain_users = type(self).filter_user_query is base.filter_user_query
+        self._plain_accounts = (
+            type(self).filter_social_account_query is base.filter_social_account_query
+        )
 
     def _check_credential_fields(self) -> None:
         unsupported = sorted(self.excluded_social_account_fields - CREDENTIAL_FIELDS)
@@ -140,9 +160,7 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         merge_extra_fields(
             self.UserModel, values, extra_fields, standard=USER_STANDARD_FIELDS, hook="user.create"
         )
-        user = self.UserModel(**prepare_values(values))
-        user.save(force_insert=True)
-        return user
+        return self._insert(self.UserModel, prepare_values(values))
 
     def _users(self) -> peewee.ModelSelect[UserT]:
         return self.filter_user_query(self.UserModel.select())
@@ -198,9 +216,53 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         return values
 
     def _insert_social_account(self, values: dict[str, Any]) -> SocialAccountT:
-        account = self.SocialAccountModel(**values)
-        account.save(force_insert=True)
-        return account
+        return self._insert(self.SocialAccountModel, values)
+
+    def _insert(self, model: type[ModelT], values: dict[str, Any]) -> ModelT:
+        if values.keys() <= model._meta.fields.keys():
+            return insert_row(self._statements, model, values)
+        # A writable property (say, email_verified backed by another column)
+        # needs the model's own constructor.
+        instance = model(**values)
+        instance.save(force_insert=True)
+        return instance
+
+    def _select_user(
+        self, key: str, where: Callable[[Lookup], peewee.Expression], **values: Any
+    ) -> UserT | None:
+        """The first user matching ``where``, honouring ``filter_user_query``.
+
+        ``where`` receives ``lookup(name, field)``: slots for a compiled
+        statement when no filter is overridden, the values themselves otherwise.
+        """
+        model = self.UserModel
+        if self._plain_users:
+            statement = self._statements.get(
+                ("user", key), lambda: model.select().where(where(slot)).limit(1)
+            )
+            user: UserT | None = statement.first(**values)
+            return user
+        found: UserT | None = self._users().where(where(_lookup(values))).first()
+        return found
+
+    def _select_accounts(
+        self,
+        key: Hashable,
+        where: Callable[[Lookup], peewee.Expression],
+        limit: int | None,
+        **values: Any,
+    ) -> list[SocialAccountT]:
+        """Social accounts matching ``where`` by id, honouring ``filter_social_account_query``."""
+        model = self.SocialAccountModel
+        if self._plain_accounts:
+            statement = self._statements.get(
+                ("accounts", key, limit),
+                lambda: model.select().where(where(slot)).order_by(self._pk).limit(limit),
+            )
+            rows: list[SocialAccountT] = statement.rows(**values)
+            return rows
+        query = self._accounts().where(where(_lookup(values))).order_by(self._pk).limit(limit)
+        return list(query)
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` now, or after the application's open transaction commits."""

@@ -20,10 +20,12 @@ from cross_auth._storage import DisconnectResult, SocialAccountCreate, UserCreat
 
 from cross_auth_lite._accounts_base import (
     AccountsStorageBase,
+    Lookup,
     SocialAccountT,
     UserT,
     text_argument,
 )
+from cross_auth_lite.compiled import slot
 from cross_auth_lite.database import write_transaction
 from cross_auth_lite.errors import (
     AmbiguousSocialAccountError,
@@ -63,16 +65,16 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
     def find_user_by_email(self, email: str) -> UserT | None:
         """The user with exactly this (already normalized) email, if visible."""
         email = text_argument("email", email)
-        user: UserT | None = self._users().where(self.UserModel.email == email).first()
-        return user
+        model = self.UserModel
+        return self._select_user("email", lambda v: model.email == v("email"), email=email)
 
     def find_user_by_id(self, id: Any) -> UserT | None:
         """The user with this id (``"12"`` finds 12), or ``None``."""
         user_id = coerce_id(self._user_pk, id)
         if user_id is NO_MATCH:
             return None
-        user: UserT | None = self._users().where(self._user_pk == user_id).first()
-        return user
+        pk = self._user_pk
+        return self._select_user("id", lambda v: pk == v("id"), id=user_id)
 
     def create_user(
         self,
@@ -121,21 +123,31 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
         several connections (shared schema): that raises
         ``AmbiguousSocialAccountError`` rather than picking one.
         """
-        model = self.SocialAccountModel
-        query = self._accounts().where(
-            model.provider == text_argument("provider", provider),
-            model.provider_user_id == text_argument("provider_user_id", provider_user_id),
-        )
+        model, owner_column = self.SocialAccountModel, self._owner
+        values: dict[str, Any] = {
+            "provider": text_argument("provider", provider),
+            "provider_user_id": text_argument("provider_user_id", provider_user_id),
+        }
         if user_id is not None:
-            owner = coerce_id(self._owner, user_id)
-            if owner is NO_MATCH:
+            values["owner"] = coerce_id(owner_column, user_id)
+            if values["owner"] is NO_MATCH:
                 return None
-            query = query.where(self._owner == owner)
         if is_login_method is not None:
             if not isinstance(is_login_method, bool):
                 raise TypeError("is_login_method must be a bool or None")
-            query = query.where(model.is_login_method == is_login_method)
-        rows: list[SocialAccountT] = list(query.limit(2))
+            values["login"] = is_login_method
+
+        def where(v: Lookup) -> Any:
+            condition = (model.provider == v("provider")) & (
+                model.provider_user_id == v("provider_user_id")
+            )
+            if "owner" in values:
+                condition &= owner_column == v("owner", owner_column)
+            if "login" in values:
+                condition &= model.is_login_method == v("login", model.is_login_method)
+            return condition
+
+        rows = self._select_accounts(("identity", *sorted(values)), where, 2, **values)
         if len(rows) > 1:
             raise AmbiguousSocialAccountError(
                 f"{provider}:{provider_user_id} is connected to several users; "
@@ -146,11 +158,22 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
     def has_social_account(self, *, provider: str, provider_user_id: str) -> bool:
         """Whether anyone has this identity, including rows the query filters hide."""
         model = self.SocialAccountModel
-        query = model.select(self._pk).where(
-            model.provider == text_argument("provider", provider),
-            model.provider_user_id == text_argument("provider_user_id", provider_user_id),
+        statement = self._statements.get(
+            "has_identity",
+            lambda: (
+                model.select(self._pk)
+                .where(
+                    (model.provider == slot("provider"))
+                    & (model.provider_user_id == slot("provider_user_id"))
+                )
+                .limit(1)
+            ),
         )
-        return bool(query.exists())
+        cursor = statement.execute(
+            provider=text_argument("provider", provider),
+            provider_user_id=text_argument("provider_user_id", provider_user_id),
+        )
+        return cursor.fetchone() is not None
 
     def find_social_account_by_id(self, social_account_id: Any) -> SocialAccountT | None:
         """The connection with this id, or ``None``."""
@@ -158,16 +181,17 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
         account_id = coerce_id(pk, social_account_id)
         if account_id is NO_MATCH:
             return None
-        account: SocialAccountT | None = self._accounts().where(pk == account_id).first()
-        return account
+        rows = self._select_accounts("id", lambda v: pk == v("id"), 1, id=account_id)
+        return rows[0] if rows else None
 
     def list_social_accounts(self, *, user_id: Any) -> list[SocialAccountT]:
         """The user's connections, oldest first."""
         owner = coerce_id(self._owner, user_id)
         if owner is NO_MATCH:
             return []
-        pk = self._pk
-        return list(self._accounts().where(self._owner == owner).order_by(pk))
+        owner_column = self._owner
+        where = lambda v: owner_column == v("owner", owner_column)  # noqa: E731
+        return self._select_accounts("owner", where, None, owner=owner)
 
     # Social accounts: writes
 

@@ -12,6 +12,7 @@ __all__ = ["UTCDateTimeField", "to_utc"]
 # Fixed width, so that text order is time order and equal instants are equal
 # strings on SQLite (peewee's default drops ".000000" and keeps offsets).
 _SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+_SQLITE_WIDTH = len("2000-01-01 00:00:00.000000")
 
 
 def to_utc(value: datetime) -> datetime:
@@ -44,6 +45,8 @@ class UTCDateTimeField(peewee.DateTimeField):
     def python_value(self, value: Any) -> Any:
         if value is None:
             return None
+        if type(value) is str and len(value) == _SQLITE_WIDTH:
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)  # our own format
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         if isinstance(value, datetime):

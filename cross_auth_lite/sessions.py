@@ -22,6 +22,7 @@ import peewee
 from cross_auth._storage import SessionListOrder, SessionStatus
 from cross_auth.exceptions import InvalidCursorError
 
+from cross_auth_lite.compiled import StatementCache, insert_row, slot
 from cross_auth_lite.cursor import decode_cursor, encode_cursor
 from cross_auth_lite.database import on_commit, sqlite_version, write_transaction
 from cross_auth_lite.errors import UnknownUserError
@@ -135,6 +136,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         self._owner = owner_field(checked)
         # Decided on first use: a DatabaseProxy may not be initialized yet.
         self._returning: bool | None = None
+        self._statements = StatementCache(checked)
 
     @property
     def database(self) -> peewee.Database:
@@ -163,15 +165,19 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         now = _instant("now", now)
         model = self.SessionModel
         fields = model._meta.fields
-        record: SessionModelT | None = (
-            model.select()
-            .where(
-                fields["token_hash"] == token_hash,
-                fields["revoked_at"].is_null(),
-                fields["expires_at"] >= now,
-            )
-            .first()
+        statement = self._statements.get(
+            "get",
+            lambda: (
+                model.select()
+                .where(
+                    (fields["token_hash"] == slot("token_hash"))
+                    & fields["revoked_at"].is_null()
+                    & (fields["expires_at"] >= slot("now", fields["expires_at"]))
+                )
+                .limit(1)
+            ),
         )
+        record: SessionModelT | None = statement.first(token_hash=token_hash, now=now)
         return record
 
     def get_any(self, session_id: Any) -> SessionModelT | None:
@@ -179,7 +185,11 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         row_id = coerce_id(self._pk, session_id)
         if row_id is NO_MATCH:
             return None
-        record: SessionModelT | None = self.SessionModel.select().where(self._pk == row_id).first()
+        model, pk = self.SessionModel, self._pk
+        statement = self._statements.get(
+            "get_any", lambda: model.select().where(pk == slot("id", pk)).limit(1)
+        )
+        record: SessionModelT | None = statement.first(id=row_id)
         return record
 
     def list_for_user(
@@ -215,37 +225,51 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         if owner is NO_MATCH:
             return SessionPage(records=[])
 
-        model = self.SessionModel
-        fields = model._meta.fields
         name, descending = _ORDERINGS[order_by]
-        column, pk = fields[name], self._pk
-        query = model.select().where(self._owner == owner)
-        if status == "revoked":
-            query = query.where(fields["revoked_at"].is_null(False))
-        elif status == "active":
-            query = query.where(fields["revoked_at"].is_null(), fields["expires_at"] >= now)
-        elif status == "expired":
-            query = query.where(fields["revoked_at"].is_null(), fields["expires_at"] < now)
+        values: dict[str, Any] = {"owner": owner, "now": now, "limit": limit + 1}
         if position is not None:
-            after_id = coerce_id(pk, position.row_id)
-            if after_id is NO_MATCH:
+            values["after"] = position.value
+            values["after_id"] = coerce_id(self._pk, position.row_id)
+            if values["after_id"] is NO_MATCH:
                 raise InvalidCursorError("this cursor names no possible session")
-            # A row-value comparison lets the (user, column, id) index seek
-            # straight to the position instead of scanning earlier pages.
-            key = peewee.Tuple(column, pk)
-            bound = peewee.Tuple(
-                peewee.Value(position.value, converter=column.db_value),
-                peewee.Value(after_id, converter=pk.db_value),
-            )
-            query = query.where(key < bound if descending else key > bound)
-        ordering = (column.desc(), pk.desc()) if descending else (column.asc(), pk.asc())
-        rows: list[SessionModelT] = list(query.order_by(*ordering).limit(limit + 1))
+        statement = self._statements.get(
+            ("list", name, descending, status, position is not None),
+            lambda: self._list_query(name, descending, status, paged=position is not None),
+        )
+        rows: list[SessionModelT] = statement.rows(**values)
         if len(rows) <= limit:
             return SessionPage(records=rows)
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(order_by, getattr(last, name), getattr(last, pk.name))
+        next_cursor = encode_cursor(order_by, getattr(last, name), getattr(last, self._pk.name))
         return SessionPage(records=rows, next_cursor=next_cursor)
+
+    def _list_query(
+        self, name: str, descending: bool, status: str | None, *, paged: bool
+    ) -> peewee.Query:
+        """The shape of one ``list_for_user`` statement, with slots for the values."""
+        model = self.SessionModel
+        fields = model._meta.fields
+        column, pk, expires_at = fields[name], self._pk, fields["expires_at"]
+        query = model.select().where(self._owner == slot("owner", self._owner))
+        if status == "revoked":
+            query = query.where(fields["revoked_at"].is_null(False))
+        elif status == "active":
+            query = query.where(
+                fields["revoked_at"].is_null(), expires_at >= slot("now", expires_at)
+            )
+        elif status == "expired":
+            query = query.where(
+                fields["revoked_at"].is_null(), expires_at < slot("now", expires_at)
+            )
+        if paged:
+            # A row-value comparison lets the (user, column, id) index seek
+            # straight to the position instead of scanning earlier pages.
+            key = peewee.Tuple(column, pk)
+            bound = peewee.Tuple(slot("after", column), slot("after_id", pk))
+            query = query.where(key < bound if descending else key > bound)
+        ordering = (column.desc(), pk.desc()) if descending else (column.asc(), pk.asc())
+        return query.order_by(*ordering).limit(slot("limit"))
 
     # Writes
 
@@ -286,8 +310,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
             raise UnknownUserError(f"no user has id {user_id!r}")
         values[self._owner.name] = owner
         try:
-            with self.database.atomic():
-                record: SessionModelT = self.SessionModel.create(**values)
+            record: SessionModelT = insert_row(self._statements, self.SessionModel, values)
         except peewee.IntegrityError as error:
             if not self._user_exists(owner):
                 raise UnknownUserError(f"no user has id {user_id!r}") from error
@@ -317,34 +340,42 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         revocation races this call. When ``last_active_at`` is ``None`` the
         stored value is kept.
         """
-        fields = self.SessionModel._meta.fields
-        values = {
-            fields["updated_at"]: _instant("updated_at", updated_at),
-            fields["expires_at"]: _instant("expires_at", expires_at),
+        values: dict[str, Any] = {
+            "updated_at": _instant("updated_at", updated_at),
+            "expires_at": _instant("expires_at", expires_at),
         }
         if last_active_at is not None:
-            values[fields["last_active_at"]] = _instant("last_active_at", last_active_at)
-        row_id = coerce_id(self._pk, session_id)
-        if row_id is NO_MATCH:
+            values["last_active_at"] = _instant("last_active_at", last_active_at)
+        values["id"] = coerce_id(self._pk, session_id)
+        if values["id"] is NO_MATCH:
             return None
-        update = self.SessionModel.update(values).where(
-            self._pk == row_id,
-            fields["revoked_at"].is_null(),
-            fields["expires_at"] >= values[fields["updated_at"]],
-        )
         if self._returning is None:
             self._returning = _supports_returning(self.database)
-        if self._returning:
-            with self.database.atomic():
-                rows: list[SessionModelT] = list(update.returning(self.SessionModel).execute())
-            return rows[0] if rows else None
+        returning = self._returning
+        statement = self._statements.get(
+            ("refresh", "last_active_at" in values, returning),
+            lambda: self._refresh_query(values, returning=returning),
+        )
+        if returning:
+            # One statement: atomic on its own, and inside an application
+            # transaction it simply joins it.
+            return statement.first(**values)
         with write_transaction(self.database):
-            if not update.execute():
+            if not statement.execute(**values).rowcount:
                 return None
-            record: SessionModelT | None = (
-                self.SessionModel.select().where(self._pk == row_id).first()
-            )
-            return record
+            return self.get_any(values["id"])
+
+    def _refresh_query(self, values: dict[str, Any], *, returning: bool) -> peewee.Query:
+        """The conditional UPDATE of ``refresh``, with slots for the values."""
+        model = self.SessionModel
+        fields = model._meta.fields
+        changes = {fields[name]: slot(name, fields[name]) for name in values if name != "id"}
+        update = model.update(changes).where(
+            self._pk == slot("id", self._pk),
+            fields["revoked_at"].is_null(),
+            fields["expires_at"] >= slot("updated_at", fields["expires_at"]),
+        )
+        return update.returning(*model._meta.sorted_fields) if returning else update
 
     def revoke(self, session_id: Any, *, revoked_at: datetime) -> None:
         """Mark the session revoked at ``revoked_at``; an already revoked one keeps its time."""
@@ -352,11 +383,15 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         row_id = coerce_id(self._pk, session_id)
         if row_id is NO_MATCH:
             return
-        column = self.SessionModel._meta.fields["revoked_at"]
-        with self.database.atomic():
-            self.SessionModel.update({column: revoked_at}).where(
-                self._pk == row_id, column.is_null()
-            ).execute()
+        model, pk = self.SessionModel, self._pk
+        column = model._meta.fields["revoked_at"]
+        statement = self._statements.get(
+            "revoke",
+            lambda: model.update({column: slot("revoked_at", column)}).where(
+                (pk == slot("id", pk)) & column.is_null()
+            ),
+        )
+        statement.execute(id=row_id, revoked_at=revoked_at)
 
     def revoke_all_for_user(
         self,

@@ -1,0 +1,189 @@
+"""Statements built once per storage and executed many times.
+
+Building a peewee query and rendering its SQL costs far more than SQLite
+takes to run it. The hot paths of the storages therefore describe each
+statement once, with named ``slot``s where per-call values go, render it on
+first use, and afterwards only bind parameters and turn rows into model
+instances.
+
+Statements go through ``Database.execute_sql``, so peewee's exception
+wrapping, logging and query hooks still see every one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import peewee
+
+__all__ = ["Compiled", "RowReader", "StatementCache", "insert_row", "loaded_instance", "slot"]
+
+ModelT = TypeVar("ModelT", bound=peewee.Model)
+
+# Field types whose database values SQLite and PostgreSQL already return as the
+# Python value peewee would produce: no per-row conversion needed.
+_PLAIN_FIELDS = (
+    peewee.AutoField,
+    peewee.BigAutoField,
+    peewee.IntegerField,
+    peewee.BigIntegerField,
+    peewee.TextField,
+    peewee.CharField,
+)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    name: str
+    convert: Callable[[Any], Any] | None
+
+
+def slot(name: str, field: peewee.Field[Any] | None = None) -> peewee.Value:
+    """A placeholder for the per-call value ``name``; ``field`` converts it like that column."""
+    convert = None if field is None or isinstance(field, _PLAIN_FIELDS) else field.db_value
+    return peewee.Value(_Slot(name, convert), converter=False)
+
+
+class RowReader(Generic[ModelT]):
+    """Turns result rows of a statement into model instances, as peewee would."""
+
+    def __init__(self, model: type[ModelT], fields: list[peewee.Field[Any]]) -> None:
+        self.model = model
+        self.names = [field.name for field in fields]
+        self.converters: list[tuple[int, Callable[[Any], Any]]] = [
+            (index, field.python_value)
+            for index, field in enumerate(fields)
+            if not isinstance(_target(field), _PLAIN_FIELDS)
+        ]
+
+    def instance(self, row: tuple[Any, ...] | list[Any]) -> ModelT:
+        """One model instance from ``row`` (not marked dirty)."""
+        if self.converters:
+            row = list(row)
+            for index, convert in self.converters:
+                value = row[index]
+                if value is not None:
+                    row[index] = convert(value)
+        return loaded_instance(self.model, dict(zip(self.names, row, strict=True)))
+
+
+def loaded_instance(model: type[ModelT], data: dict[str, Any]) -> ModelT:
+    """A model instance holding ``data`` as read from the database (nothing dirty).
+
+    What peewee's own row reading produces, without a setattr per field.
+    """
+    instance: Any = model.__new__(model)
+    instance.__data__ = data
+    instance._dirty = set()
+    instance.__rel__ = {}
+    return instance  # type: ignore[no-any-return]
+
+
+def _target(field: peewee.Field[Any]) -> peewee.Field[Any]:
+    return field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
+
+
+class Compiled(Generic[ModelT]):
+    """One rendered statement: its SQL, where each parameter comes from, and its row reader."""
+
+    def __init__(self, query: peewee.Query, database: peewee.Database) -> None:
+        context: Any = database.get_sql_context()
+        sql, params = context.sql(query).query()
+        self.sql: str = sql
+        self.database: Any = database
+        self._params: list[Any] = list(params)
+        self._slots = [
+            (index, value) for index, value in enumerate(params) if isinstance(value, _Slot)
+        ]
+        returning = getattr(query, "_returning", None)
+        model = getattr(query, "model", None)
+        self.reader: RowReader[ModelT] | None = (
+            RowReader(model, list(returning))
+            if model is not None
+            and returning
+            and all(isinstance(f, peewee.Field) for f in returning)
+            else None
+        )
+
+    def params(self, values: Mapping[str, Any]) -> list[Any]:
+        """The parameter list for one execution."""
+        params = self._params.copy()
+        for index, placeholder in self._slots:
+            value = values[placeholder.name]
+            if placeholder.convert is not None and value is not None:
+                value = placeholder.convert(value)
+            params[index] = value
+        return params
+
+    def execute(self, **values: Any) -> Any:
+        """Run the statement; return the DB-API cursor."""
+        return self.database.execute_sql(self.sql, self.params(values))
+
+    def rows(self, **values: Any) -> list[ModelT]:
+        """Run a statement that returns model rows; return the instances."""
+        reader = self.reader
+        if reader is None:
+            raise TypeError("this statement does not return model rows")
+        return [reader.instance(row) for row in self.execute(**values).fetchall()]
+
+    def first(self, **values: Any) -> ModelT | None:
+        """The first model row, or ``None``."""
+        reader = self.reader
+        if reader is None:
+            raise TypeError("this statement does not return model rows")
+        row = self.execute(**values).fetchone()
+        return None if row is None else reader.instance(row)
+
+
+class StatementCache:
+    """The compiled statements of one storage, each built on first use.
+
+    Keys name a statement shape; ``build`` makes its peewee query with
+    ``slot()`` placeholders. Rendering waits for first use so that models
+    bound to a ``DatabaseProxy`` can be initialised later.
+    """
+
+    def __init__(self, model: type[peewee.Model]) -> None:
+        self._model = model
+        self._statements: dict[Hashable, Compiled[Any]] = {}
+
+    def get(self, key: Hashable, build: Callable[[], peewee.Query]) -> Compiled[Any]:
+        """The compiled statement for ``key``, building it with ``build`` the first time."""
+        compiled = self._statements.get(key)
+        if compiled is None:
+            compiled = self._statements[key] = Compiled(build(), self.database)
+        return compiled
+
+    @property
+    def database(self) -> peewee.Database:
+        """The database the statements run on (a proxy's current target)."""
+        database: peewee.Database = self._model._meta.database
+        if isinstance(database, peewee.DatabaseProxy):
+            database = database.obj
+        return database
+
+
+def insert_row(cache: StatementCache, model: type[ModelT], values: Mapping[str, Any]) -> ModelT:
+    """Insert one row of ``model`` (peewee defaults filled in) and return it as an instance.
+
+    The INSERT for each set of column names is compiled once.
+    """
+    meta: Any = model._meta
+    data: dict[str, Any] = meta.get_default_dict()
+    data.update(values)
+    names = tuple(data)
+    fields = [meta.fields[name] for name in names]
+    primary_key = meta.primary_key
+    database = cache.database
+    returning = bool(database.returning_clause)
+
+    def build() -> peewee.Query:
+        query = model.insert({field: slot(field.name, field) for field in fields})
+        return query.returning(primary_key) if returning else query
+
+    cursor = cache.get(("insert", names), build).execute(**data)
+    if primary_key.name not in data:
+        data[primary_key.name] = cursor.fetchone()[0] if returning else cursor.lastrowid
+    return loaded_instance(model, data)
