@@ -11,7 +11,7 @@ short-lived OAuth state and codes. One directory, one call::
 """
 
 from cross_auth_lite.accounts import PeeweeAccountsStorage
-from cross_auth_lite.database import CommitCallbacksMixin, LiteSqliteDatabase
+from cross_auth_lite.database import CommitCallbacksMixin, LiteSqliteDatabase, StoreClosedError
 from cross_auth_lite.errors import (
     AmbiguousSocialAccountError,
     SocialAccountNotFoundError,
@@ -39,6 +39,7 @@ __all__ = [
     "PeeweeUser",
     "SchemaError",
     "SocialAccountNotFoundError",
+    "StoreClosedError",
     "TextDisk",
     "UnknownUserError",
     "__version__",

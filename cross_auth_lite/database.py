@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "CommitCallbacksMixin",
     "LiteSqliteDatabase",
+    "StoreClosedError",
     "on_commit",
     "open_sqlite",
     "write_transaction",
@@ -139,8 +141,57 @@ class CommitCallbacksMixin:
             _pending(db).append(callback)
 
 
+class StoreClosedError(RuntimeError):
+    """The store was closed; open it again to use it."""
+
+
 class LiteSqliteDatabase(CommitCallbacksMixin, peewee.SqliteDatabase):
-    """``peewee.SqliteDatabase`` with savepoint-aware commit callbacks."""
+    """``peewee.SqliteDatabase`` with savepoint-aware commit callbacks and a real ``close_all``.
+
+    peewee keeps one connection per thread and ``close()`` only closes the
+    calling thread's. A web app's worker threads hold their own, so this
+    class remembers every thread's connection: ``close_all()`` closes them
+    all and refuses any later use with ``StoreClosedError``.
+    """
+
+    def __init__(self, database: Any, *args: Any, **kwargs: Any) -> None:
+        # Connections are only ever used by the thread that opened them;
+        # close_all() is the one cross-thread call, made once use has stopped.
+        kwargs.setdefault("check_same_thread", False)
+        super().__init__(database, *args, **kwargs)
+        self._connections: dict[int, sqlite3.Connection] = {}
+        self._connections_lock = threading.Lock()
+        self._shut = False
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._shut:
+            raise StoreClosedError(f"{self.database} was closed")
+        connection: sqlite3.Connection = super()._connect()  # type: ignore[misc]
+        with self._connections_lock:
+            self._connections[threading.get_ident()] = connection
+        return connection
+
+    def cursor(self, named_cursor: Any = None) -> Any:
+        if self._shut:
+            raise StoreClosedError(f"{self.database} was closed")
+        base: Any = super()
+        return base.cursor(named_cursor)
+
+    def close_all(self) -> None:
+        """Close every thread's connection; any later statement raises ``StoreClosedError``."""
+        self._shut = True
+        with self._connections_lock:
+            connections, self._connections = list(self._connections.values()), {}
+        for connection in connections:
+            with contextlib.suppress(sqlite3.Error):
+                connection.close()
+        state: Any = getattr(self, "_state")  # noqa: B009 - missing from peewee's stubs
+        state.reset()
+
+    @property
+    def shut(self) -> bool:
+        """True once ``close_all()`` has run."""
+        return self._shut
 
 
 def on_commit(db: peewee.Database, callback: CommitCallback) -> None:

@@ -25,6 +25,7 @@ import diskcache
 from diskcache.core import DBNAME, MODE_PICKLE, MODE_RAW, MODE_TEXT
 
 from cross_auth_lite._private import private_directory, private_file
+from cross_auth_lite.database import StoreClosedError
 
 __all__ = ["DiskCacheStorage", "TextDisk", "UnsafeCacheValue"]
 
@@ -142,6 +143,7 @@ class DiskCacheStorage:
                 "DiskCacheStorage needs a directory path or a diskcache.Cache, "
                 f"not {type(directory_or_cache).__name__}"
             )
+        self._directory: str = self._cache.directory
 
     @classmethod
     def from_path(
@@ -158,7 +160,7 @@ class DiskCacheStorage:
     @property
     def directory(self) -> Path:
         """The cache directory."""
-        return Path(self._cache.directory)
+        return Path(self._directory)
 
     # SecondaryStorage protocol
 
@@ -251,9 +253,14 @@ class DiskCacheStorage:
         return int(count)
 
     def close(self) -> None:
-        """Close the cache if this storage opened it; a caller's cache stays open."""
-        if self._owns_cache:
-            self._cache.close()
+        """Close the cache if this storage opened it; a caller's cache stays open.
+
+        Either way the storage is done: later calls raise ``StoreClosedError``.
+        Closing twice is harmless.
+        """
+        cache, self._cache = self._cache, _ClosedCache(self._directory)
+        if self._owns_cache and not isinstance(cache, _ClosedCache):
+            cache.close()
 
     def __enter__(self) -> Self:
         return self
@@ -262,7 +269,21 @@ class DiskCacheStorage:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._cache.directory}>"
+        return f"<{type(self).__name__} {self._directory}>"
+
+
+class _ClosedCache:
+    """Stands in for the cache after ``close()``: any use is a clear error.
+
+    diskcache reconnects on demand, per thread, so without this a closed
+    storage would quietly keep working (or write into a removed directory).
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    def __getattr__(self, name: str) -> Any:
+        raise StoreClosedError(f"the cache in {self.directory} was closed")
 
 
 def _open_cache(directory: Path) -> diskcache.Cache:

@@ -12,7 +12,7 @@ import peewee
 
 from cross_auth_lite._private import private_directory
 from cross_auth_lite.accounts import PeeweeAccountsStorage
-from cross_auth_lite.database import open_sqlite
+from cross_auth_lite.database import LiteSqliteDatabase, open_sqlite
 from cross_auth_lite.models import StoreModels, build_models
 from cross_auth_lite.schema import ensure_schema
 from cross_auth_lite.secondary import DiskCacheStorage
@@ -84,7 +84,9 @@ class LiteStore:
             return
         self._closed = True
         self.secondary.close()
-        if not self.database.is_closed():
+        if isinstance(self.database, LiteSqliteDatabase):
+            self.database.close_all()
+        elif not self.database.is_closed():
             self.database.close()
         if self._ephemeral:
             shutil.rmtree(self.path, ignore_errors=True)

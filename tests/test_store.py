@@ -145,3 +145,41 @@ def test_two_stores_are_independent_from_any_thread(tmp_path: Path) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_a_closed_store_refuses_work_from_every_thread(tmp_path: Path) -> None:
+    """A web app's worker threads hold their own connections; close() ends them too."""
+    store = lite.open()
+    directory = store.path
+    signup(store.accounts, "ada@example.com", "gh-1")
+    outcomes: list[object] = []
+    ready, closed = threading.Event(), threading.Event()
+
+    def worker() -> None:
+        store.accounts.find_user_by_email("ada@example.com")  # opens this thread's connection
+        store.secondary.get("k")
+        ready.set()
+        closed.wait(10)
+        for work in (
+            lambda: signup(store.accounts, "late@example.com", "gh-2"),
+            lambda: store.sessions.get_any(1),
+            lambda: store.secondary.set("k", "v"),
+        ):
+            try:
+                work()
+            except lite.StoreClosedError as error:
+                outcomes.append(type(error))
+            else:
+                outcomes.append("worked")
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    ready.wait(10)
+    store.close()
+    closed.set()
+    thread.join(10)
+
+    assert outcomes == [lite.StoreClosedError] * 3
+    assert not directory.exists()
+    with pytest.raises(lite.StoreClosedError):
+        store.accounts.find_user_by_email("ada@example.com")
