@@ -1,0 +1,327 @@
+"""A development OAuth 2.0 authorization server, hosted by the demo app itself.
+
+It stands in for GitHub or Google so the demo runs offline: its authorize
+page is a form prefilled with a demo identity (name, email, provider user
+id, all editable), and whoever submits it is vouched for. It still speaks
+real OAuth 2.0 to Cross-Auth: registered client and redirect URI, single-use
+codes that expire, client secret, PKCE (S256), bearer access tokens.
+
+Three endpoints, all under ``/dev-oauth``:
+
+- ``GET/POST /dev-oauth/authorize``: the browser-facing consent form;
+- ``POST /dev-oauth/token``: code for access token (form-encoded, JSON out);
+- ``GET /dev-oauth/userinfo``: the identity behind a bearer token.
+
+This module is the protocol, free of any web framework. The token and
+userinfo logic is plain synchronous code, exposed twice: as FastAPI routes
+(``devroutes.py``), so the endpoints exist over HTTP like any provider's,
+and as a WSGI app (``DevOAuthServer.wsgi_app``), which the demo's Cross-Auth
+provider calls in process through ``httpx.WSGITransport`` (see
+``provider.py`` for why). State lives in memory: codes and tokens are
+short-lived, and a restart merely makes a half-finished sign-in start over.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+__all__ = [
+    "AUTHORIZE_PATH",
+    "DEFAULT_IDENTITY",
+    "TOKEN_PATH",
+    "USERINFO_PATH",
+    "AuthorizationRequest",
+    "DevIdentity",
+    "DevOAuthServer",
+    "DevOAuthError",
+    "EndpointReply",
+    "call_endpoint",
+]
+
+AUTHORIZE_PATH = "/dev-oauth/authorize"
+TOKEN_PATH = "/dev-oauth/token"
+USERINFO_PATH = "/dev-oauth/userinfo"
+#: Seconds an authorization code stays redeemable.
+CODE_TTL = 300
+#: Seconds an access token stays valid.
+TOKEN_TTL = 3600
+#: The longest name, email or provider user id the consent form accepts.
+MAX_FIELD = 200
+
+
+@dataclass(frozen=True)
+class DevIdentity:
+    """Who the development provider says the user is."""
+
+    name: str
+    email: str
+    sub: str
+    email_verified: bool = True
+
+    def userinfo(self) -> dict[str, Any]:
+        """The userinfo document, in the shape Cross-Auth's ``UserInfo`` expects."""
+        return {
+            "id": self.sub,
+            "email": self.email,
+            "email_verified": self.email_verified,
+            "name": self.name,
+        }
+
+
+#: The identity the authorize form is prefilled with.
+DEFAULT_IDENTITY = DevIdentity(name="Ada Lovelace", email="ada@example.com", sub="dev-ada")
+
+
+class DevOAuthError(Exception):
+    """An OAuth error: ``error`` is the RFC 6749 code, the message describes it."""
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+    def body(self) -> dict[str, str]:
+        """The JSON error body of the token and userinfo endpoints."""
+        return {"error": self.error, "error_description": self.description}
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """A validated request to the authorize endpoint."""
+
+    client_id: str
+    redirect_uri: str
+    state: str
+    scope: str
+    code_challenge: str
+    code_challenge_method: str
+
+    def hidden_fields(self) -> dict[str, str]:
+        """The parameters the consent form carries through to its POST."""
+        return {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "state": self.state,
+            "scope": self.scope,
+            "code_challenge": self.code_challenge,
+            "code_challenge_method": self.code_challenge_method,
+        }
+
+
+@dataclass(frozen=True)
+class _Grant:
+    identity: DevIdentity
+    redirect_uri: str
+    code_challenge: str
+    scope: str
+    expires_at: float
+
+
+@dataclass
+class EndpointReply:
+    """What a token or userinfo request gets: status, JSON body, extra headers."""
+
+    status: int
+    body: dict[str, Any]
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def call_endpoint(produce: Callable[[], dict[str, Any]]) -> EndpointReply:
+    """Run a protocol step; its result is a 200, a ``DevOAuthError`` an error reply."""
+    try:
+        return EndpointReply(200, produce())
+    except DevOAuthError as error:
+        headers = [("WWW-Authenticate", "Bearer")] if error.status == 401 else []
+        return EndpointReply(error.status, error.body(), headers)
+
+
+def _s256(verifier: str) -> str:
+    digest = hashlib.sha256(verifier.encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def _same(given: str, expected: str) -> bool:
+    # Bytes, because compare_digest refuses non-ASCII str (a 500 for odd input).
+    return secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def _with_query(url: str, params: Mapping[str, str]) -> str:
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+
+
+class DevOAuthServer:
+    """The development provider: one registered client, codes and tokens in memory.
+
+    ``base_url`` is the public URL of the demo app; the provider's endpoints
+    and the client's redirect URI (``{base_url}{redirect_path}``) hang off it.
+    The client secret is random per process.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        client_id: str = "cross-auth-lite-demo",
+        redirect_path: str = "/auth/dev/callback",
+        default_identity: DevIdentity = DEFAULT_IDENTITY,
+    ) -> None:
+        base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self.client_secret = secrets.token_urlsafe(24)
+        self.redirect_uri = base_url + redirect_path
+        self.authorize_url = base_url + AUTHORIZE_PATH
+        self.token_url = base_url + TOKEN_PATH
+        self.userinfo_url = base_url + USERINFO_PATH
+        self.default_identity = default_identity
+        base_path = urlsplit(base_url).path
+        self._wsgi_routes = {
+            ("POST", base_path + TOKEN_PATH): self._wsgi_token,
+            ("GET", base_path + USERINFO_PATH): self._wsgi_userinfo,
+        }
+        self._lock = threading.Lock()
+        self._codes: dict[str, _Grant] = {}
+        self._tokens: dict[str, tuple[DevIdentity, float]] = {}
+
+    # The protocol, independent of any web framework.
+
+    def check_authorization_request(self, params: Mapping[str, str]) -> AuthorizationRequest:
+        """Validate authorize parameters; raise ``DevOAuthError`` if they are unusable.
+
+        Errors are shown to the person, never redirected: the redirect URI of
+        a request that fails here is not trusted.
+        """
+        if params.get("client_id") != self.client_id:
+            raise DevOAuthError("invalid_client", "Unknown client_id.")
+        if params.get("redirect_uri") != self.redirect_uri:
+            raise DevOAuthError("invalid_request", "redirect_uri is not registered.")
+        if params.get("response_type") != "code":
+            raise DevOAuthError("unsupported_response_type", "Only response_type=code.")
+        challenge = params.get("code_challenge", "")
+        method = params.get("code_challenge_method", "")
+        if challenge and method != "S256":
+            raise DevOAuthError("invalid_request", "code_challenge_method must be S256.")
+        return AuthorizationRequest(
+            client_id=self.client_id,
+            redirect_uri=self.redirect_uri,
+            state=params.get("state", ""),
+            scope=params.get("scope", ""),
+            code_challenge=challenge,
+            code_challenge_method=method if challenge else "",
+        )
+
+    def identity_problem(self, identity: DevIdentity) -> str | None:
+        """Why the consent form's ``identity`` cannot be vouched for, or ``None``."""
+        if not identity.email or "@" not in identity.email.strip("@"):
+            return "Enter an email address."
+        if not identity.sub:
+            return "Enter a provider user id."
+        if max(len(identity.name), len(identity.email), len(identity.sub)) > MAX_FIELD:
+            return f"Keep each field under {MAX_FIELD} characters."
+        return None
+
+    def approve(self, request: AuthorizationRequest, identity: DevIdentity) -> str:
+        """Issue a single-use code for ``identity``; return the redirect URL carrying it."""
+        code = secrets.token_urlsafe(32)
+        grant = _Grant(
+            identity=identity,
+            redirect_uri=request.redirect_uri,
+            code_challenge=request.code_challenge,
+            scope=request.scope,
+            expires_at=time.monotonic() + CODE_TTL,
+        )
+        with self._lock:
+            self._purge()
+            self._codes[code] = grant
+        params = {"code": code}
+        if request.state:
+            params["state"] = request.state
+        return _with_query(request.redirect_uri, params)
+
+    def denial_url(self, request: AuthorizationRequest) -> str:
+        """Where to send the browser when the person cancels."""
+        params = {"error": "access_denied", "error_description": "The user cancelled."}
+        if request.state:
+            params["state"] = request.state
+        return _with_query(request.redirect_uri, params)
+
+    def exchange(self, form: Mapping[str, str]) -> dict[str, Any]:
+        """Redeem an authorization code (the token endpoint); raise ``DevOAuthError``."""
+        if form.get("grant_type") != "authorization_code":
+            raise DevOAuthError("unsupported_grant_type", "Only authorization_code.")
+        if not (
+            _same(form.get("client_id", ""), self.client_id)
+            and _same(form.get("client_secret", ""), self.client_secret)
+        ):
+            raise DevOAuthError("invalid_client", "Client authentication failed.", 401)
+        with self._lock:
+            grant = self._codes.pop(form.get("code", ""), None)  # single use, even if wrong
+        if grant is None or grant.expires_at <= time.monotonic():
+            raise DevOAuthError("invalid_grant", "The code is unknown, used or expired.")
+        if form.get("redirect_uri") != grant.redirect_uri:
+            raise DevOAuthError("invalid_grant", "redirect_uri does not match the code.")
+        if grant.code_challenge:
+            verifier = form.get("code_verifier", "")
+            if not verifier or not _same(_s256(verifier), grant.code_challenge):
+                raise DevOAuthError("invalid_grant", "PKCE verification failed.")
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._tokens[token] = (grant.identity, time.monotonic() + TOKEN_TTL)
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": TOKEN_TTL,
+            "scope": grant.scope,
+        }
+
+    def userinfo(self, authorization: str | None) -> dict[str, Any]:
+        """The identity behind ``Authorization: Bearer <token>``; raise ``DevOAuthError``."""
+        scheme, _, token = (authorization or "").partition(" ")
+        with self._lock:
+            entry = self._tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if entry is None or entry[1] <= time.monotonic():
+            raise DevOAuthError("invalid_token", "Missing, unknown or expired token.", 401)
+        return entry[0].userinfo()
+
+    def _purge(self) -> None:
+        now = time.monotonic()
+        for code in [c for c, g in self._codes.items() if g.expires_at <= now]:
+            del self._codes[code]
+        for token in [t for t, (_, exp) in self._tokens.items() if exp <= now]:
+            del self._tokens[token]
+
+    # The back channel as WSGI, for the in-process transport.
+
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """The token and userinfo endpoints as a WSGI application."""
+        route = self._wsgi_routes.get((environ.get("REQUEST_METHOD", ""), environ["PATH_INFO"]))
+        reply = route(environ) if route else EndpointReply(404, {"error": "not_found"})
+        body = json.dumps(reply.body).encode()
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            *reply.headers,
+        ]
+        start_response(f"{reply.status} {HTTPStatus(reply.status).phrase}", headers)
+        return [body]
+
+    def _wsgi_token(self, environ: WSGIEnvironment) -> EndpointReply:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length).decode("utf-8", "replace")
+        return call_endpoint(lambda: self.exchange(dict(parse_qsl(raw, keep_blank_values=True))))
+
+    def _wsgi_userinfo(self, environ: WSGIEnvironment) -> EndpointReply:
+        return call_endpoint(lambda: self.userinfo(environ.get("HTTP_AUTHORIZATION")))

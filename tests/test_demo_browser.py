@@ -1,0 +1,122 @@
+"""The demo in a real browser: headless Chromium, driven by Playwright.
+
+Starts ``python -m cross_auth_lite.demo`` as a subprocess and clicks through
+it: Sign in, the development provider's form, the profile, revoking another
+browser's session, signing out. Uses the system's Chromium
+(``/usr/bin/chromium``; Debian: ``apt-get install chromium``), never a
+browser downloaded by ``playwright install``; skipped when either Chromium
+or the ``playwright`` package is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.test_demo import demo_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 15_000
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(
+        f"{CHROMIUM} not found (Debian: apt-get install chromium)", allow_module_level=True
+    )
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed"
+)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def server_url(tmp_path: Path) -> Iterator[str]:
+    with demo_server(tmp_path / "data", cwd=tmp_path) as (url, _):
+        yield url
+
+
+def new_page(browser: Browser) -> Page:
+    page = browser.new_context().new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.set_default_navigation_timeout(TIMEOUT_MS)
+    return page
+
+
+def sign_in(page: Page, url: str, *, email: str, sub: str) -> None:
+    page.goto(f"{url}/")
+    page.click("#sign-in")
+    page.wait_for_url("**/dev-oauth/authorize?**")
+    page.fill("#email", email)
+    page.fill("#sub", sub)
+    page.click("#allow")
+    page.wait_for_url(f"{url}/")
+
+
+def test_sign_in_revoke_and_sign_out_in_chromium(browser: Browser, server_url: str) -> None:
+    page = new_page(browser)
+    page.goto(f"{server_url}/")
+    assert page.is_visible("text=You are signed out.")
+
+    page.click("text=Sign in")
+    page.wait_for_url("**/dev-oauth/authorize?**")
+    assert page.input_value("#email") == "ada@example.com"
+    page.fill("#name", "Grace Hopper")
+    page.fill("#email", "grace@example.com")
+    page.fill("#sub", "dev-grace")
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{server_url}/")
+    assert page.inner_text("#signed-in-email") == "grace@example.com"
+
+    page.click("text=Profile and sessions")
+    page.wait_for_url(f"{server_url}/profile")
+    assert page.locator("tr.account").count() == 1
+    assert page.locator("tr.session").count() == 1
+    assert page.is_visible("text=this browser")
+
+    # A second browser (its own cookie jar) signs in as the same person.
+    other = new_page(browser)
+    sign_in(other, server_url, email="grace@example.com", sub="dev-grace")
+    assert other.inner_text("#signed-in-email") == "grace@example.com"
+
+    page.reload()
+    assert page.locator("tr.session").count() == 2
+    page.locator("tr.session", has_not_text="this browser").locator("button").click()
+    page.wait_for_url(f"{server_url}/profile")
+    assert page.locator("tr.session").count() == 1
+
+    other.reload()
+    assert other.is_visible("text=You are signed out.")
+
+    page.click("nav >> text=Sign out")
+    page.wait_for_url(f"{server_url}/sign-out")
+    page.click("#confirm-sign-out")
+    page.wait_for_url(f"{server_url}/")
+    assert page.is_visible("text=You are signed out.")
+    assert page.locator("#signed-in-email").count() == 0
