@@ -1,0 +1,156 @@
+"""The ``cross-auth-lite`` command: look after a store from the shell.
+
+``main(argv)`` parses the arguments, runs one command and returns the exit
+status; it never raises and never prints a traceback. Failures are one line
+on stderr, ``cross-auth-lite: error: ...``, with status 1 (2 for a usage
+error, 130 when interrupted). Set ``CROSS_AUTH_LITE_DEBUG=1`` to see the
+traceback of an unexpected error instead.
+
+Each concern has its module: ``maintenance`` (init, stats, purge),
+``check``, ``users``, ``sessions``, ``transfer`` (export, import), ``demo``;
+``common`` opens stores and finds users, ``output`` prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import peewee
+from cross_auth.exceptions import CrossAuthException
+
+from cross_auth_lite import __version__
+from cross_auth_lite.cli import check, demo, maintenance, sessions, transfer, users
+from cross_auth_lite.cli.common import DATA_ENV, DEFAULT_DATA_DIR, CliError, default_data_dir
+
+__all__ = ["DEBUG_ENV", "PROG", "build_parser", "main"]
+
+PROG = "cross-auth-lite"
+#: Environment variable that makes unexpected errors raise with their traceback.
+DEBUG_ENV = "CROSS_AUTH_LITE_DEBUG"
+
+_DATA_HELP = f"the store's directory (default: ${DATA_ENV}, else ./{DEFAULT_DATA_DIR})"
+_JSON_HELP = "print machine-readable JSON on stdout"
+
+
+class UsageError(Exception):
+    """The command line does not parse."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line, reported by ``main``."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command.
+
+    ``--data`` and ``--json`` are accepted before the command or after it.
+    """
+    data_parent = argparse.ArgumentParser(add_help=False)
+    data_parent.add_argument(
+        "--data", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=_DATA_HELP
+    )
+    json_parent = argparse.ArgumentParser(add_help=False)
+    json_parent.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help=_JSON_HELP
+    )
+    parser = _Parser(
+        prog=PROG,
+        description="Look after a cross-auth-lite store: users, sessions, backups, health.",
+        epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--data", type=Path, metavar="DIR", default=None, help=_DATA_HELP)
+    parser.add_argument("--json", action="store_true", help=_JSON_HELP)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    parents = [data_parent, json_parent]
+    maintenance.add_parsers(commands, parents)
+    check.add_parsers(commands, parents)
+    users.add_parsers(commands, parents)
+    sessions.add_parsers(commands, parents)
+    transfer.add_parsers(commands, parents, data_parent)
+    demo.add_parsers(commands, data_parent)
+    return parser
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "failed"
+
+
+def _report(message: str) -> None:
+    try:
+        sys.stderr.write(f"{PROG}: error: {_one_line(message)}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # nowhere left to say it
+
+
+def describe(error: BaseException) -> str:
+    """A one-line account of an unexpected exception."""
+    if isinstance(error, peewee.DatabaseError | sqlite3.DatabaseError):
+        hint = ""
+        if "locked" in str(error):
+            hint = "; another process is writing to the store, try again"
+        return f"database error: {error}{hint}"
+    if isinstance(error, OSError):
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror or error}{where}"
+    if isinstance(error, CrossAuthException):
+        return f"{error.error}: {error.error_description or ''}"
+    if isinstance(error, ValueError):  # the library's own (StoreLocationError, SchemaError, ...)
+        return str(error)
+    return f"unexpected {type(error).__name__}: {error} (set {DEBUG_ENV}=1 for a traceback)"
+
+
+def _silence_stdout() -> None:
+    # The reader went away (`| head`): point stdout at /dev/null so the final
+    # flush at exit does not complain again.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _run(argv: list[str] | None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as error:
+        _report(str(error))
+        return 2
+    except SystemExit as done:  # --help, --version
+        return done.code if isinstance(done.code, int) else 0 if done.code is None else 2
+    if args.data is None:
+        args.data = default_data_dir()
+    try:
+        status = int(args.handler(args))
+        sys.stdout.flush()
+        return status
+    except CliError as error:
+        _report(error.message)
+        return error.exit_code
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+    except Exception as error:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        _report(describe(error))
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command in ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        _report("interrupted")
+        return 130

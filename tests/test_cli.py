@@ -1,0 +1,382 @@
+"""The CLI's frame: options, the data directory, init/stats/purge/demo, and how errors look."""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cross_auth_lite.cli import maintenance
+from cross_auth_lite.cli.output import Progress
+from tests.test_cli_support import assert_one_line_error, run, seed
+
+COMMANDS = ("init", "stats", "purge", "check", "users", "sessions", "export", "import", "demo")
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+# Parsing
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, None, "--help")
+    assert result.code == 0
+    for command in COMMANDS:
+        assert f"    {command} " in result.out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, None, "--version")
+    assert result.code == 0
+    assert result.out.startswith("cross-auth-lite ")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "COMMAND"),
+        (("frobnicate",), "invalid choice"),
+        (("users",), "ACTION"),
+        (("users", "list", "--limit", "0"), "must be at least 1"),
+        (("users", "list", "--limit", "ten"), "expected a whole number"),
+        (("sessions", "list", "--status", "sleeping"), "invalid choice"),
+        (("purge", "--older-than", "-1"), "between 0 and"),
+        (("demo", "--port", "70000"), "between 0 and 65535"),
+        (("init", "--bogus"), "unrecognized arguments"),
+    ],
+)
+def test_usage_errors_are_one_line_with_status_2(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    assert_one_line_error(run(capsys, None, *args), code=2, contains=message)
+
+
+def test_data_and_json_are_accepted_after_the_command(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    assert run(capsys, data, "init").code == 0
+    result = run(capsys, None, "stats", "--data", str(data), "--json")
+    assert result.code == 0
+    assert result.json()["users"]["total"] == 0
+
+
+def test_data_comes_from_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    monkeypatch.setenv("CROSS_AUTH_LITE_DATA", str(data))
+    assert run(capsys, None, "init").code == 0
+    assert (data / "accounts.sqlite3").is_file()
+
+
+def test_data_defaults_to_var_auth(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("CROSS_AUTH_LITE_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, None, "init").code == 0
+    assert (tmp_path / "var" / "auth" / "accounts.sqlite3").is_file()
+
+
+# init
+
+
+def test_init_creates_a_private_store_and_says_where(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    result = run(capsys, data, "init")
+    assert result.code == 0
+    assert str(data.absolute()) in result.out
+    assert "exclusive connections" in result.out
+    assert (data.stat().st_mode & 0o777) == 0o700
+    assert ((data / "accounts.sqlite3").stat().st_mode & 0o777) == 0o600
+
+
+def test_init_twice_changes_nothing(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    assert run(capsys, data, "--json", "init").json()["created"] is True
+    again = run(capsys, data, "--json", "init")
+    assert again.code == 0
+    assert again.json() == {
+        "path": str(data.absolute()),
+        "created": False,
+        "schema_version": 1,
+        "connections": "exclusive",
+    }
+
+
+def test_shared_store_is_reopened_shared_without_the_flag(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    result = run(capsys, data, "init", "--shared-connections", "--json")
+    assert result.json()["connections"] == "shared"
+    # Opening it exclusive would fail with a SchemaError: the CLI reads lite_meta first.
+    stats = run(capsys, data, "stats", "--json")
+    assert stats.code == 0
+    assert stats.json()["connections"] == "shared"
+
+
+def test_init_refuses_to_change_the_connection_mode(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    run(capsys, data, "init")
+    result = run(capsys, data, "init", "--shared-connections")
+    assert_one_line_error(result, contains="exclusive connections")
+
+
+def test_init_where_no_directory_can_be(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert_one_line_error(run(capsys, blocker / "store", "init"), contains="cannot create")
+    assert_one_line_error(run(capsys, blocker, "init"), contains="not a directory")
+
+
+# Missing and broken stores
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("stats",),
+        ("purge",),
+        ("users", "list"),
+        ("users", "show", "1"),
+        ("sessions", "list"),
+        ("export",),
+        ("check",),
+    ],
+)
+def test_commands_other_than_init_need_a_store(
+    capsys: pytest.CaptureFixture[str], data: Path, command: tuple[str, ...]
+) -> None:
+    assert_one_line_error(run(capsys, data, *command), contains="no store at")
+    assert not data.exists()  # nothing was created on the way
+
+
+def test_data_dir_that_is_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    file = tmp_path / "file"
+    file.write_text("x")
+    assert_one_line_error(run(capsys, file, "stats"), contains="is not a directory")
+
+
+def test_database_without_meta_is_not_a_store(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    data.mkdir()
+    sqlite3.connect(data / "accounts.sqlite3").execute("CREATE TABLE other (x)").connection.close()
+    assert_one_line_error(run(capsys, data, "stats"), contains="no lite_meta table")
+
+
+def test_corrupt_accounts_database_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    seed(data)
+    (data / "accounts.sqlite3").write_bytes(b"this is not a database\n" * 200)
+    for command in (("stats",), ("users", "list"), ("export",), ("init",)):
+        result = run(capsys, data, *command)
+        assert_one_line_error(result, contains="not a usable SQLite database")
+
+
+def test_corrupt_cache_database_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    seed(data)
+    (data / "cache" / "cache.db").write_bytes(b"garbage" * 1000)
+    assert_one_line_error(run(capsys, data, "stats"), contains="database")
+
+
+def test_future_schema_is_a_one_line_error(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    seed(data)
+    with sqlite3.connect(data / "accounts.sqlite3") as connection:
+        connection.execute("UPDATE lite_meta SET value = '99' WHERE key = 'schema_version'")
+    connection.close()
+    assert_one_line_error(run(capsys, data, "users", "list"), contains="schema version 99")
+
+
+# stats
+
+
+def test_stats_counts_everything(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    seed(data)
+    stats = run(capsys, data, "stats", "--json").json()
+    assert stats["path"] == str(data.absolute())
+    assert stats["schema_version"] == 1
+    assert stats["users"] == {"total": 3, "email_verified": 1, "with_password": 1}
+    assert stats["social_accounts"] == {"total": 3, "by_provider": {"github": 2, "google": 1}}
+    assert stats["sessions"] == {"total": 5, "active": 2, "expired": 2, "revoked": 1}
+    assert stats["cache"] == {"live_entries": 1, "stored_entries": 2}
+    sizes = stats["files"]["bytes"]
+    assert sizes["accounts.sqlite3"] > 0
+    assert sizes["cache/cache.db"] > 0
+    assert stats["files"]["total_bytes"] == sum(sizes.values())
+
+
+def test_stats_for_people(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    seed(data)
+    result = run(capsys, data, "stats")
+    assert result.code == 0
+    assert "3 (1 verified, 1 with a password)" in result.out
+    assert "5 (2 active, 2 expired, 1 revoked)" in result.out
+    assert "  github" in result.out
+    assert "KiB" in result.out
+
+
+# purge
+
+
+def test_purge_removes_expired_cache_entries_and_long_dead_sessions(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    seed(data)
+    result = run(capsys, data, "purge", "--json")
+    assert result.code == 0
+    assert result.json() == {"cache_entries": 1, "sessions": 1, "older_than_days": 30.0}
+    stats = run(capsys, data, "stats", "--json").json()
+    assert stats["sessions"]["total"] == 4
+    assert stats["cache"]["stored_entries"] == 1
+    again = run(capsys, data, "purge")
+    assert again.out.splitlines() == [
+        "purged 0 expired cache entries",
+        "purged 0 sessions that ended more than 30 days ago",
+    ]
+
+
+def test_purge_older_than_zero_removes_every_ended_session(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    seed(data)
+    result = run(capsys, data, "purge", "--older-than", "0", "--json")
+    assert result.json()["sessions"] == 3  # expired, revoked, long dead
+    assert run(capsys, data, "stats", "--json").json()["sessions"]["active"] == 2
+
+
+# demo
+
+
+def test_demo_without_its_extra(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "cross_auth_lite.demo", None)  # makes the import fail
+    result = run(capsys, data, "demo")
+    assert_one_line_error(result, contains="pip install 'cross-auth-lite[demo]'")
+
+
+def test_demo_runs_the_demo_module(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    calls: list[dict[str, Any]] = []
+    fake = types.ModuleType("cross_auth_lite.demo")
+    fake.run = lambda **kwargs: calls.append(kwargs)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cross_auth_lite.demo", fake)
+    assert run(capsys, data, "demo", "--host", "0.0.0.0", "--port", "9000").code == 0
+    assert calls == [{"data_dir": data, "host": "0.0.0.0", "port": 9000}]
+    assert run(capsys, data, "demo").code == 0
+    assert calls[-1] == {"data_dir": data, "host": "127.0.0.1", "port": 8000}
+
+
+def test_demo_missing_a_package_it_imports_late(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    def run_without_uvicorn(**kwargs: Any) -> None:
+        raise ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn")
+
+    fake = types.ModuleType("cross_auth_lite.demo")
+    fake.run = run_without_uvicorn  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cross_auth_lite.demo", fake)
+    result = run(capsys, data, "demo")
+    assert_one_line_error(result, contains="no module 'uvicorn'")
+    assert "pip install 'cross-auth-lite[demo]'" in result.err
+
+
+# Failures while running
+
+
+def test_interrupt_exits_130(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    seed(data)
+
+    def interrupted(store: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(maintenance, "collect_stats", interrupted)
+    assert_one_line_error(run(capsys, data, "stats"), code=130, contains="interrupted")
+
+
+def test_unexpected_errors_are_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    seed(data)
+
+    def broken(store: Any) -> Any:
+        raise RuntimeError("boom\nand more")
+
+    monkeypatch.setattr(maintenance, "collect_stats", broken)
+    result = run(capsys, data, "stats")
+    assert_one_line_error(result, contains="unexpected RuntimeError: boom and more")
+    monkeypatch.setenv("CROSS_AUTH_LITE_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        run(capsys, data, "stats")
+
+
+def test_a_closed_pipe_ends_quietly(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    seed(data)
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    code = run(capsys, data, "users", "list").code
+    monkeypatch.undo()
+    assert code == 141
+    assert capsys.readouterr().err == ""
+
+
+# Progress
+
+
+def test_progress_is_drawn_on_a_terminal_and_erased(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Progress, "INTERVAL", 0.0)
+    stream = io.StringIO()
+    with Progress("exporting", total=4, stream=stream, enabled=True) as progress:
+        for _ in progress.track(range(4)):
+            pass
+    text = stream.getvalue()
+    assert "exporting [" in text
+    assert "4/4" in text
+    assert text.endswith("\r\x1b[K")
+
+
+def test_progress_stays_silent_off_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    monkeypatch.setattr(Progress, "INTERVAL", 0.0)
+    seed(data)
+    assert run(capsys, data, "export").err == ""
+    stream = io.StringIO()
+    with Progress("x", total=1, stream=stream) as progress:  # StringIO is no terminal
+        progress.advance()
+    assert stream.getvalue() == ""
+
+
+def test_permissions_of_new_files_do_not_depend_on_umask(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    old = os.umask(0o022)
+    try:
+        assert run(capsys, data, "init").code == 0
+    finally:
+        os.umask(old)
+    assert run(capsys, data, "check").code == 0

@@ -1,0 +1,156 @@
+"""``check``: integrity, schema version and permissions, one line per problem."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_cli_support import Result, assert_one_line_error, run, seed
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    seed(tmp_path / "store")
+    return tmp_path / "store"
+
+
+def problems(result: Result) -> list[str]:
+    return [line for line in result.out.splitlines() if line.startswith("PROBLEM  ")]
+
+
+def sql(file: Path, *statements: str) -> None:
+    connection = sqlite3.connect(file)
+    with connection:
+        for statement in statements:
+            connection.execute(statement)
+    connection.close()
+
+
+def test_a_healthy_store(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    result = run(capsys, data, "check")
+    assert result.code == 0
+    assert problems(result) == []
+    assert result.out.splitlines()[-1] == f"no problems found in {data}"
+    report = run(capsys, data, "check", "--json").json()
+    assert report["ok"] is True
+    assert report["problems"] == []
+    assert report["schema_version"] == 1
+    assert report["connections"] == "exclusive"
+
+
+def test_a_loosened_file_is_reported_and_left_alone(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    file = data / "accounts.sqlite3"
+    file.chmod(0o644)
+    result = run(capsys, data, "check")
+    assert result.code == 1
+    assert problems(result) == [f"PROBLEM  {file}: permissions 0644, expected 0600"]
+    assert result.out.splitlines()[-1] == f"1 problem(s) found in {data}"
+    assert (file.stat().st_mode & 0o777) == 0o644  # check looks, it does not fix
+
+
+def test_a_loosened_directory_is_reported(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    (data / "cache").chmod(0o755)
+    data.chmod(0o750)
+    report = run(capsys, data, "check", "--json").json()
+    assert report["ok"] is False
+    assert report["problems"] == [
+        f"{data}: permissions 0750, expected 0700",
+        f"{data / 'cache'}: permissions 0755, expected 0700",
+    ]
+
+
+def test_opening_the_store_tightens_permissions_again(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    (data / "accounts.sqlite3").chmod(0o644)
+    assert run(capsys, data, "stats").code == 0
+    assert run(capsys, data, "check").code == 0
+
+
+def test_a_stray_link_is_reported(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    (data / "link").symlink_to(data / "accounts.sqlite3")
+    result = run(capsys, data, "check")
+    assert problems(result) == [
+        f"PROBLEM  {data / 'link'}: is a symbolic link; the store holds no links"
+    ]
+
+
+@pytest.mark.parametrize("relative", ["accounts.sqlite3", "cache/cache.db"])
+def test_a_corrupt_file_is_reported(
+    capsys: pytest.CaptureFixture[str], data: Path, relative: str
+) -> None:
+    file = data / relative
+    file.write_bytes(b"definitely not SQLite\n" * 300)
+    result = run(capsys, data, "check")
+    assert result.code == 1
+    assert problems(result) == [
+        f"PROBLEM  {file} is not a usable SQLite database (file is not a database)"
+    ]
+    assert result.err == ""
+
+
+def test_damaged_pages_are_reported(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    file = data / "accounts.sqlite3"
+    page_size = 4096
+    content = bytearray(file.read_bytes())
+    assert len(content) >= 4 * page_size
+    # Trash the b-tree pages after the schema page, keep the header intact.
+    for page in range(1, len(content) // page_size):
+        start = page * page_size
+        content[start : start + 64] = b"\xa5" * 64
+    file.write_bytes(bytes(content))
+    result = run(capsys, data, "check")
+    assert result.code == 1
+    found = problems(result)
+    assert found
+    assert all(str(file) in line for line in found)
+    assert "Traceback" not in result.out + result.err
+
+
+def test_a_missing_cache_database_is_reported(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    (data / "cache" / "cache.db").unlink()
+    result = run(capsys, data, "check")
+    assert problems(result) == [f"PROBLEM  {data / 'cache' / 'cache.db'}: missing"]
+
+
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ("UPDATE lite_meta SET value = '99' WHERE key = 'schema_version'", "schema version 99"),
+        ("UPDATE lite_meta SET value = 'x' WHERE key = 'schema_version'", "is not a number"),
+        ("UPDATE lite_meta SET value = 'odd' WHERE key = 'connections'", "unknown connection"),
+        ("DROP TABLE lite_meta", "no lite_meta table"),
+        ("DROP TABLE sessions", "tables missing: sessions"),
+    ],
+)
+def test_schema_problems(
+    capsys: pytest.CaptureFixture[str], data: Path, statement: str, message: str
+) -> None:
+    sql(data / "accounts.sqlite3", statement)
+    result = run(capsys, data, "check")
+    assert result.code == 1
+    assert len(problems(result)) == 1
+    assert message in problems(result)[0]
+
+
+def test_rows_pointing_at_missing_users(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    sql(
+        data / "accounts.sqlite3",
+        "PRAGMA foreign_keys = OFF",
+        "DELETE FROM users WHERE email = 'bob@example.com'",
+    )
+    report: dict[str, Any] = run(capsys, data, "check", "--json").json()
+    assert report["ok"] is False
+    assert len(report["problems"]) == 3  # bob's identity and two sessions
+    assert all("refers to a missing users row" in line for line in report["problems"])
+
+
+def test_check_without_a_store(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert_one_line_error(run(capsys, tmp_path / "nowhere", "check"), contains="no store at")

@@ -1,0 +1,246 @@
+"""``users list / show / create / delete`` against real stores."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cross_auth._password import authenticate
+
+import cross_auth_lite as lite
+from tests.test_cli_support import PASSWORD_HASH, assert_one_line_error, run, seed
+
+SECRETS = ("access-secret", "refresh-secret", "hash-active", PASSWORD_HASH)
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def ids(data: Path) -> dict[str, Any]:
+    return seed(data)
+
+
+class FakeTerminal(io.StringIO):
+    """A stdin that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+# list
+
+
+def test_list_as_json(capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]) -> None:
+    result = run(capsys, data, "users", "list", "--json")
+    assert result.code == 0
+    users = result.json()
+    assert [user["id"] for user in users] == [ids["ada"], ids["bob"], ids["nobody"]]
+    assert users[0] == {
+        "id": ids["ada"],
+        "email": "ada@example.com",
+        "email_verified": True,
+        "has_password": True,
+        "identities": 2,
+        "active_sessions": 1,
+    }
+    assert users[2]["email"] is None
+    assert not any(secret in result.out for secret in SECRETS)
+
+
+def test_list_as_a_table(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+) -> None:
+    lines = run(capsys, data, "users", "list").out.splitlines()
+    assert lines[0].split() == [
+        "ID",
+        "EMAIL",
+        "VERIFIED",
+        "PASSWORD",
+        "IDENTITIES",
+        "ACTIVE",
+        "SESSIONS",
+    ]
+    assert lines[1].split() == [str(ids["ada"]), "ada@example.com", "yes", "yes", "2", "1"]
+    assert lines[3].split() == [str(ids["nobody"]), "-", "no", "no", "0", "0"]
+
+
+def test_list_limit_and_filter(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+) -> None:
+    limited = run(capsys, data, "users", "list", "--limit", "1", "--json").json()
+    assert [user["id"] for user in limited] == [ids["ada"]]
+    found = run(capsys, data, "users", "list", "--email-contains", "BOB@", "--json").json()
+    assert [user["id"] for user in found] == [ids["bob"]]
+    for wildcard in ("%", "_"):  # matched literally, not as LIKE wildcards
+        assert (
+            run(capsys, data, "users", "list", "--email-contains", wildcard, "--json").json() == []
+        )
+    assert run(capsys, data, "users", "list", "--email-contains", "zzz").out == "no users match\n"
+
+
+# show
+
+
+def test_show_by_id_or_email(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+) -> None:
+    by_id = run(capsys, data, "users", "show", str(ids["ada"]), "--json")
+    assert by_id.code == 0
+    shown = by_id.json()
+    assert shown["user"]["email"] == "ada@example.com"
+    assert [item["provider"] for item in shown["identities"]] == ["github", "google"]
+    github = shown["identities"][0]
+    assert github["has_access_token"] is True
+    assert github["access_token_expires_at"].endswith("Z")
+    assert {item["id"]: item["status"] for item in shown["sessions"]} == {
+        ids["active"]: "active",
+        ids["expired"]: "expired",
+        ids["revoked"]: "revoked",
+    }
+    assert not any(secret in by_id.out for secret in SECRETS)
+    by_email = run(capsys, data, "users", "show", "  ADA@Example.com ", "--json")
+    assert by_email.json() == shown
+
+
+def test_show_for_people(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+) -> None:
+    out = run(capsys, data, "users", "show", "ada@example.com").out
+    assert out.startswith(f"User {ids['ada']}\n")
+    assert "Identities (2)" in out
+    assert "Sessions (3)" in out
+    assert "Laptop" in out
+    assert "Mozilla/5.0" in out
+
+
+@pytest.mark.parametrize("reference", ["999", "nobody@example.com", "abc", ""])
+def test_show_unknown_user(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any], reference: str
+) -> None:
+    result = run(capsys, data, "users", "show", reference)
+    assert_one_line_error(result, contains="no user has id or email")
+
+
+# create
+
+
+def test_create_normalizes_the_email(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    run(capsys, data, "init")
+    result = run(capsys, data, "users", "create", "  New@Example.COM ", "--verified", "--json")
+    assert result.code == 0
+    assert result.json() == {
+        "id": 1,
+        "email": "new@example.com",
+        "email_verified": True,
+        "has_password": False,
+    }
+    plain = run(capsys, data, "users", "create", "plain@example.com")
+    assert plain.out == "created user 2 <plain@example.com>\n"
+
+
+def test_created_password_works_for_cross_auth_login(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    run(capsys, data, "init")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret pass\n"))
+    result = run(capsys, data, "users", "create", "new@example.com", "--password-stdin")
+    assert result.code == 0, result.err
+    assert result.out == "created user 1 <new@example.com>, with a password\n"
+    assert result.err == ""  # passlib's bcrypt-version warning stays quiet
+    with lite.open(data) as store:
+        assert authenticate("new@example.com", "s3cret pass", store.accounts) is not None
+        assert authenticate("new@example.com", "s3cret pass\n", store.accounts) is None
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [("", "password is empty"), ("\n", "password is empty"), ("x" * 73, "72 bytes")],
+)
+def test_create_refuses_unusable_passwords(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    stdin: str,
+    message: str,
+) -> None:
+    run(capsys, data, "init")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    result = run(capsys, data, "users", "create", "new@example.com", "--password-stdin")
+    assert_one_line_error(result, contains=message)
+    assert run(capsys, data, "users", "list", "--json").json() == []
+
+
+def test_create_refuses_a_taken_email(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    ids: dict[str, Any],
+) -> None:
+    result = run(capsys, data, "users", "create", "ADA@example.com")
+    assert_one_line_error(result, contains="a user with email ada@example.com already exists")
+    unread = io.StringIO("pw\n")
+    monkeypatch.setattr(sys, "stdin", unread)
+    result = run(capsys, data, "users", "create", "ada@example.com", "--password-stdin")
+    assert_one_line_error(result, contains="already exists")
+    assert unread.tell() == 0  # refused before asking for the password
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "a@b", "@example.com", "a b@example.com"])
+def test_create_refuses_a_non_email(
+    capsys: pytest.CaptureFixture[str], data: Path, email: str
+) -> None:
+    run(capsys, data, "init")
+    assert_one_line_error(run(capsys, data, "users", "create", email), contains="email address")
+
+
+# delete
+
+
+def test_delete_cascades_to_identities_and_sessions(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+) -> None:
+    result = run(capsys, data, "users", "delete", "bob@example.com", "--yes", "--json")
+    assert result.code == 0
+    assert result.json() == {"deleted": {"user_id": ids["bob"], "identities": 1, "sessions": 2}}
+    with lite.open(data) as store:
+        models = store.models
+        assert models.User.select().count() == 2
+        assert (
+            models.SocialAccount.select().where(models.SocialAccount.user == ids["bob"]).count()
+            == 0
+        )
+        assert models.Session.select().where(models.Session.user == ids["bob"]).count() == 0
+        assert models.Session.select().count() == 3  # ada's are untouched
+    assert_one_line_error(run(capsys, data, "users", "delete", str(ids["bob"]), "--yes"))
+
+
+def test_delete_asks_first(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    ids: dict[str, Any],
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))  # not a terminal: no one to ask
+    result = run(capsys, data, "users", "delete", "ada@example.com")
+    assert_one_line_error(result, contains="without --yes")
+
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("n\n"))
+    result = run(capsys, data, "users", "delete", "ada@example.com")
+    assert "2 identities and 3 sessions? [y/N]" in result.err
+    assert result.code == 1
+    assert "nothing deleted" in result.err
+
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("yes\n"))
+    result = run(capsys, data, "users", "delete", "ada@example.com")
+    assert result.code == 0
+    assert (
+        result.out
+        == f"deleted user {ids['ada']} <ada@example.com> with 2 identities and 3 sessions\n"
+    )
+    assert run(capsys, data, "stats", "--json").json()["users"]["total"] == 2
