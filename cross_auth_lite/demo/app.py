@@ -31,8 +31,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from cross_auth_lite.demo import pages
 from cross_auth_lite.demo.browser_errors import BrowserErrorPages
 from cross_auth_lite.demo.devroutes import dev_provider_router
-from cross_auth_lite.demo.devserver import DevOAuthServer
-from cross_auth_lite.demo.provider import DevProvider
+from cross_auth_lite.devprovider.provider import DevProvider
+from cross_auth_lite.devprovider.server import DevOAuthServer
 from cross_auth_lite.store import LiteStore
 
 __all__ = ["SESSION_COOKIE", "create_app"]

@@ -52,7 +52,7 @@ from cross_auth.social_providers.oauth import (
     UserInfo,
 )
 
-from cross_auth_lite.demo.devserver import (
+from cross_auth_lite.devprovider.server import (
     AUTHORIZE_PATH,
     TOKEN_PATH,
     USERINFO_PATH,

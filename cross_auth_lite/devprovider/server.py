@@ -1,6 +1,6 @@
-"""A development OAuth 2.0 authorization server, hosted by the demo app itself.
+"""A development OAuth 2.0 authorization server that lives in the app's own process.
 
-It stands in for GitHub or Google so the demo runs offline: its authorize
+It stands in for GitHub or Google so the demo and tests run offline: its authorize
 page is a form prefilled with a demo identity (name, email, provider user
 id, all editable), and whoever submits it is vouched for. It still speaks
 real OAuth 2.0 to Cross-Auth: registered client and redirect URI, single-use
@@ -14,9 +14,9 @@ Three endpoints, all under ``/dev-oauth``:
 
 This module is the protocol, free of any web framework. The token and
 userinfo logic is plain synchronous code, exposed twice: as FastAPI routes
-(``devroutes.py``), so the endpoints exist over HTTP like any provider's,
-and as a WSGI app (``DevOAuthServer.wsgi_app``), which the demo's Cross-Auth
-provider calls in process through ``httpx.WSGITransport`` (see
+(the demo's ``devroutes.py``), so the endpoints exist over HTTP like any
+provider's, and as a WSGI app (``DevOAuthServer.wsgi_app``), which
+``DevProvider`` calls in process through ``httpx.WSGITransport`` (see
 ``provider.py`` for why). State lives in memory: codes and tokens are
 short-lived, and a restart merely makes a half-finished sign-in start over.
 """
