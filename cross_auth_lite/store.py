@@ -14,7 +14,7 @@ from cross_auth_lite._private import private_directory
 from cross_auth_lite.accounts import PeeweeAccountsStorage
 from cross_auth_lite.database import LiteSqliteDatabase, open_sqlite
 from cross_auth_lite.models import StoreModels, build_models
-from cross_auth_lite.schema import ensure_schema
+from cross_auth_lite.schema import SHARED, ensure_schema, read_meta
 from cross_auth_lite.secondary import DiskCacheStorage
 from cross_auth_lite.sessions import PeeweeSessionStorage
 
@@ -105,7 +105,7 @@ class LiteStore:
 def open_store(
     path: str | os.PathLike[str] | None = None,
     *,
-    shared_connections: bool = False,
+    shared_connections: bool | None = None,
     default_ttl: int | float | None = None,
 ) -> LiteStore:
     """Open (creating if needed) the store in directory ``path``.
@@ -116,13 +116,15 @@ def open_store(
 
     ``shared_connections=True`` lets several users connect the same provider
     identity (one of them at most as a login method); it is fixed when the
-    store is created. ``default_ttl`` (seconds) applies to cache writes that
+    store is created. ``None`` (the default) opens an existing store as it was
+    created and makes a new one exclusive; a ``bool`` that contradicts the
+    store raises ``SchemaError``. ``default_ttl`` (seconds) applies to cache writes that
     give no TTL.
     """
     if path is not None and not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
-    if not isinstance(shared_connections, bool):
-        raise TypeError("shared_connections must be a bool")
+    if shared_connections is not None and not isinstance(shared_connections, bool):
+        raise TypeError("shared_connections must be a bool or None")
     ephemeral = path is None
     directory = (
         Path(tempfile.mkdtemp(prefix="cross-auth-lite-"))
@@ -134,14 +136,19 @@ def open_store(
     try:
         secondary = DiskCacheStorage(directory / CACHE_DIRNAME, default_ttl=default_ttl)
         database = open_sqlite(directory / DATABASE_FILENAME)
-        models = build_models(database, shared_connections=shared_connections)
-        ensure_schema(database, models, shared_connections=shared_connections)
+        shared = (
+            read_meta(database).get("connections") == SHARED
+            if shared_connections is None
+            else shared_connections
+        )
+        models = build_models(database, shared_connections=shared)
+        ensure_schema(database, models, shared_connections=shared)
         return LiteStore(
             path=directory,
             database=database,
             models=models,
             secondary=secondary,
-            shared_connections=shared_connections,
+            shared_connections=shared,
             ephemeral=ephemeral,
         )
     except BaseException:

@@ -183,3 +183,15 @@ def test_a_closed_store_refuses_work_from_every_thread(tmp_path: Path) -> None:
     assert not directory.exists()
     with pytest.raises(lite.StoreClosedError):
         store.accounts.find_user_by_email("ada@example.com")
+
+
+def test_default_mode_follows_what_the_store_recorded(tmp_path: Path) -> None:
+    lite.open(tmp_path / "shared", shared_connections=True).close()
+    lite.open(tmp_path / "plain").close()
+
+    with lite.open(tmp_path / "shared") as store:
+        assert store.shared_connections is True
+    with lite.open(tmp_path / "plain") as store:
+        assert store.shared_connections is False
+    with lite.open(tmp_path / "new") as store:
+        assert store.shared_connections is False
