@@ -15,6 +15,7 @@ from cross_auth_lite.database import CommitCallbacksMixin, LiteSqliteDatabase, S
 from cross_auth_lite.errors import (
     AmbiguousSocialAccountError,
     SocialAccountNotFoundError,
+    StoreUnavailableError,
     UnknownUserError,
 )
 from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
@@ -40,6 +41,7 @@ __all__ = [
     "SchemaError",
     "SocialAccountNotFoundError",
     "StoreClosedError",
+    "StoreUnavailableError",
     "TextDisk",
     "UnknownUserError",
     "__version__",

@@ -27,6 +27,7 @@ from typing import Any
 import peewee
 
 from cross_auth_lite._private import private_file
+from cross_auth_lite.errors import unavailable
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
@@ -82,7 +83,8 @@ class _Transaction(peewee._transaction):
 
     def rollback(self, begin: bool = True) -> None:
         _pending(self.db).clear()
-        self.db.rollback()
+        if _open_transaction(self.db):
+            self.db.rollback()
         if begin:
             self._begin()
 
@@ -109,7 +111,20 @@ class _Savepoint(peewee._savepoint):
 
     def rollback(self, begin: bool = True) -> None:
         del _pending(self.db)[self._mark :]
-        super().rollback(begin)
+        if _open_transaction(self.db):
+            super().rollback(begin)
+        elif begin:
+            self._begin()
+
+
+def _open_transaction(db: Any) -> bool:
+    """False when SQLite already rolled the transaction back itself.
+
+    It does so on some errors (a full disk, an I/O error); a ROLLBACK then
+    would fail with "no transaction is active" and hide the real error.
+    """
+    connection = db._state.conn
+    return bool(getattr(connection, "in_transaction", True))
 
 
 def _take(db: Any) -> list[CommitCallback]:
@@ -177,6 +192,32 @@ class LiteSqliteDatabase(CommitCallbacksMixin, peewee.SqliteDatabase):
         base: Any = super()
         return base.cursor(named_cursor)
 
+    # Conditions outside the program (a lock held elsewhere, a read-only or
+    # full disk) become StoreUnavailableError naming the file. Only the
+    # failure path pays for this.
+
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        base: Any = super()
+        try:
+            return base.execute_sql(sql, params)
+        except peewee.OperationalError as error:
+            raise self._unavailable(error) from error
+
+    def begin(self, lock_type: str | None = None) -> None:
+        try:
+            super().begin(lock_type)
+        except peewee.OperationalError as error:
+            raise self._unavailable(error) from error
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        except peewee.OperationalError as error:
+            raise self._unavailable(error) from error
+
+    def _unavailable(self, error: peewee.OperationalError) -> Exception:
+        return unavailable(str(self.database), error) or error
+
     def close_all(self) -> None:
         """Close every thread's connection; any later statement raises ``StoreClosedError``."""
         self._shut = True
@@ -227,14 +268,17 @@ def write_transaction(db: peewee.Database) -> Iterator[None]:
             yield
 
 
-def open_sqlite(path: str | os.PathLike[str]) -> LiteSqliteDatabase:
-    """Open the SQLite file at ``path`` (created 0600): WAL, foreign keys, a busy timeout."""
+def open_sqlite(
+    path: str | os.PathLike[str], *, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+) -> LiteSqliteDatabase:
+    """Open the SQLite file at ``path`` (created 0600): WAL, foreign keys, a busy timeout.
+
+    ``busy_timeout`` is how many seconds a writer waits for another to finish
+    before ``StoreUnavailableError``.
+    """
     file = private_file(Path(path))
-    db = LiteSqliteDatabase(
-        str(file),
-        pragmas=SQLITE_PRAGMAS,
-        timeout=BUSY_TIMEOUT_SECONDS,
-    )
+    pragmas = {**SQLITE_PRAGMAS, "busy_timeout": int(busy_timeout * 1000)}
+    db = LiteSqliteDatabase(str(file), pragmas=pragmas, timeout=busy_timeout)
     try:
         db.connect()
     except peewee.DatabaseError as error:

@@ -12,10 +12,43 @@ from cross_auth.exceptions import CrossAuthException
 __all__ = [
     "AmbiguousSocialAccountError",
     "SocialAccountNotFoundError",
+    "StoreUnavailableError",
     "UnknownUserError",
     "account_already_linked",
     "email_already_registered",
 ]
+
+
+class StoreUnavailableError(OSError):
+    """A store file cannot be used right now: locked, read-only, full, or failing.
+
+    The message names the file and the cause. The operation changed
+    nothing; once the cause is gone the same store works again.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+#: SQLite's messages for conditions outside the program, and how to say them.
+_UNAVAILABLE = {
+    "database is locked": "locked by another process; gave up waiting",
+    "attempt to write a readonly database": "read-only (check the file and directory permissions)",
+    "database or disk is full": "no space left (disk full or file size limit reached)",
+    "disk I/O error": "disk I/O error",
+    "unable to open database file": "cannot open the file (missing directory or no permission)",
+}
+
+
+def unavailable(path: str, error: BaseException) -> StoreUnavailableError | None:
+    """A ``StoreUnavailableError`` for ``error`` when it is one of those conditions."""
+    message = str(error)
+    for known, reason in _UNAVAILABLE.items():
+        if message.startswith(known):
+            return StoreUnavailableError(path, reason)
+    return None
 
 
 class AmbiguousSocialAccountError(ValueError):

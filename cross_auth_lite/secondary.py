@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any, Final, Self
@@ -25,7 +26,8 @@ import diskcache
 from diskcache.core import DBNAME, MODE_PICKLE, MODE_RAW, MODE_TEXT
 
 from cross_auth_lite._private import private_directory, private_file
-from cross_auth_lite.database import StoreClosedError
+from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, StoreClosedError
+from cross_auth_lite.errors import StoreUnavailableError, unavailable
 
 __all__ = ["DiskCacheStorage", "TextDisk", "UnsafeCacheValue"]
 
@@ -114,6 +116,8 @@ class DiskCacheStorage:
 
     ``default_ttl`` (seconds) applies to ``set`` calls that give no TTL;
     ``None`` keeps such values until they are popped or deleted.
+    ``busy_timeout`` (seconds, for a cache it opens) is how long a write waits
+    for another process before ``StoreUnavailableError``.
     """
 
     def __init__(
@@ -121,6 +125,7 @@ class DiskCacheStorage:
         directory_or_cache: str | os.PathLike[str] | diskcache.Cache,
         *,
         default_ttl: int | float | None = None,
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
     ) -> None:
         default = _check_ttl(default_ttl, "default_ttl")
         if default is not None and default <= 0:
@@ -136,7 +141,7 @@ class DiskCacheStorage:
             self._cache = directory_or_cache
             self._owns_cache = False
         elif isinstance(directory_or_cache, str | os.PathLike):
-            self._cache = _open_cache(Path(directory_or_cache))
+            self._cache = _open_cache(Path(directory_or_cache), busy_timeout)
             self._owns_cache = True
         else:
             raise TypeError(
@@ -144,6 +149,7 @@ class DiskCacheStorage:
                 f"not {type(directory_or_cache).__name__}"
             )
         self._directory: str = self._cache.directory
+        self._errors = _CacheErrors(os.path.join(self._directory, DBNAME))
 
     @classmethod
     def from_path(
@@ -176,16 +182,18 @@ class DiskCacheStorage:
         expire = _check_ttl(ttl)
         if expire is None:
             expire = self.default_ttl
-        if expire is not None and expire <= 0:
-            self._cache.delete(key, retry=True)
-            return
-        self._cache.set(key, value, expire=expire, retry=True)
+        with self._errors:
+            if expire is not None and expire <= 0:
+                self._cache.delete(key, retry=False)
+            else:
+                self._cache.set(key, value, expire=expire, retry=False)
 
     def get(self, key: str) -> str | None:
         """The live value of ``key``, or ``None`` when it is missing or expired."""
         _check_key(key)
         try:
-            value = self._cache.get(key, retry=True)
+            with self._errors:
+                value = self._cache.get(key, retry=False)
         except UnsafeCacheValue:
             log.warning("ignoring a pickled cache row for key %r", key)
             return None
@@ -194,7 +202,8 @@ class DiskCacheStorage:
     def delete(self, key: str) -> None:
         """Remove ``key``; a missing key is not an error."""
         _check_key(key)
-        self._cache.delete(key, retry=True)
+        with self._errors:
+            self._cache.delete(key, retry=False)
 
     def pop(self, key: str) -> str | None:
         """Return the live value of ``key`` and remove it, atomically.
@@ -204,7 +213,8 @@ class DiskCacheStorage:
         """
         _check_key(key)
         try:
-            value = self._cache.pop(key, retry=True)
+            with self._errors:
+                value = self._cache.pop(key, retry=False)
         except UnsafeCacheValue:
             # diskcache deleted the row before refusing it: nothing is left behind.
             log.warning("discarded a pickled cache row for key %r", key)
@@ -240,8 +250,9 @@ class DiskCacheStorage:
         # diskcache's expire() pages through rows and can pass over rows that
         # share an expiry time with a page boundary; repeat until none are left.
         total = 0
-        while removed := int(self._cache.expire(retry=True)):
-            total += removed
+        with self._errors:
+            while removed := int(self._cache.expire(retry=False)):
+                total += removed
         return total
 
     def __len__(self) -> int:
@@ -272,6 +283,28 @@ class DiskCacheStorage:
         return f"<{type(self).__name__} {self._directory}>"
 
 
+class _CacheErrors:
+    """Turns a locked, read-only or full cache file into ``StoreUnavailableError``.
+
+    Calls run with ``retry=False``: diskcache's ``retry=True`` would loop
+    for ever on a file that stays locked or read-only.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is diskcache.Timeout:
+            raise StoreUnavailableError(self.path, "locked by another process; gave up waiting")
+        if exc is not None and issubclass(exc_type, sqlite3.OperationalError):
+            translated = unavailable(self.path, exc)
+            if translated is not None:
+                raise translated from exc
+
+
 class _ClosedCache:
     """Stands in for the cache after ``close()``: any use is a clear error.
 
@@ -286,7 +319,15 @@ class _ClosedCache:
         raise StoreClosedError(f"the cache in {self.directory} was closed")
 
 
-def _open_cache(directory: Path) -> diskcache.Cache:
+def _open_cache(directory: Path, busy_timeout: float) -> diskcache.Cache:
     directory = private_directory(directory)
-    private_file(directory / DBNAME)
-    return diskcache.Cache(str(directory), disk=TextDisk, **CACHE_SETTINGS)
+    database = private_file(directory / DBNAME)
+    try:
+        return diskcache.Cache(
+            str(directory), timeout=busy_timeout, disk=TextDisk, **CACHE_SETTINGS
+        )
+    except sqlite3.DatabaseError as error:
+        problem = unavailable(str(database), error)
+        if problem is not None:
+            raise problem from error
+        raise ValueError(f"{database} is not a usable cache database: {error}") from None

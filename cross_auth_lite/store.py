@@ -12,7 +12,7 @@ import peewee
 
 from cross_auth_lite._private import private_directory
 from cross_auth_lite.accounts import PeeweeAccountsStorage
-from cross_auth_lite.database import LiteSqliteDatabase, open_sqlite
+from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, LiteSqliteDatabase, open_sqlite
 from cross_auth_lite.models import StoreModels, build_models
 from cross_auth_lite.schema import SHARED, ensure_schema, read_meta
 from cross_auth_lite.secondary import DiskCacheStorage
@@ -107,6 +107,7 @@ def open_store(
     *,
     shared_connections: bool | None = None,
     default_ttl: int | float | None = None,
+    busy_timeout: float = BUSY_TIMEOUT_SECONDS,
 ) -> LiteStore:
     """Open (creating if needed) the store in directory ``path``.
 
@@ -119,7 +120,8 @@ def open_store(
     store is created. ``None`` (the default) opens an existing store as it was
     created and makes a new one exclusive; a ``bool`` that contradicts the
     store raises ``SchemaError``. ``default_ttl`` (seconds) applies to cache writes that
-    give no TTL.
+    give no TTL. ``busy_timeout`` (seconds) is how long a write waits for
+    another process holding the database before ``StoreUnavailableError``.
     """
     if path is not None and not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
@@ -134,8 +136,10 @@ def open_store(
     secondary = None
     database = None
     try:
-        secondary = DiskCacheStorage(directory / CACHE_DIRNAME, default_ttl=default_ttl)
-        database = open_sqlite(directory / DATABASE_FILENAME)
+        secondary = DiskCacheStorage(
+            directory / CACHE_DIRNAME, default_ttl=default_ttl, busy_timeout=busy_timeout
+        )
+        database = open_sqlite(directory / DATABASE_FILENAME, busy_timeout=busy_timeout)
         shared = (
             read_meta(database).get("connections") == SHARED
             if shared_connections is None

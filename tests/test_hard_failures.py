@@ -1,0 +1,144 @@
+"""Locked, full, read-only and corrupt files: clear errors naming the file, nothing lost."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+import cross_auth_lite as lite
+from tests.factories import signup
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _worker(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.failure_workers", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+@contextmanager
+def locked(path: Path, seconds: float = 3.0) -> Iterator[None]:
+    holder = _worker("hold_write_lock", str(path), str(seconds))
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.kill()
+        holder.wait(10)
+
+
+def _integrity(path: Path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        return str(connection.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def test_a_database_locked_by_another_process(tmp_path: Path) -> None:
+    with lite.open(tmp_path / "s", busy_timeout=0.3) as store:
+        user, _ = signup(store.accounts, "ada@example.com", "gh-1")
+        with locked(store.path / "accounts.sqlite3"):
+            with pytest.raises(lite.StoreUnavailableError, match=r"accounts\.sqlite3: locked"):
+                signup(store.accounts, "bob@example.com", "gh-2")
+            # Readers are not blocked by a writer in WAL mode.
+            assert store.accounts.find_user_by_id(user.id) is not None
+        assert store.accounts.find_user_by_email("bob@example.com") is None
+        signup(store.accounts, "bob@example.com", "gh-2")  # works again once released
+        assert store.models.User.select().count() == 2
+
+
+def test_a_cache_locked_by_another_process(tmp_path: Path) -> None:
+    with lite.open(tmp_path / "s", busy_timeout=0.3) as store:
+        store.secondary.set("state", "kept", ttl=60)
+        with locked(store.path / "cache" / "cache.db"):
+            with pytest.raises(lite.StoreUnavailableError, match=r"cache\.db: locked"):
+                store.secondary.pop("state")
+            assert store.secondary.get("state") == "kept"
+        assert store.secondary.pop("state") == "kept"
+
+
+def test_a_full_disk_loses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    with lite.open(path) as store:
+        signup(store.accounts, "ada@example.com", "gh-1")
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+    worker = _worker("write_with_file_size_limit", str(path), str(size + 200_000))
+    output, _ = worker.communicate(timeout=120)
+
+    assert "unavailable:" in output, output
+    # SQLite reports a refused write in WAL mode as an I/O error, elsewhere as "full".
+    assert "no space left" in output or "disk I/O error" in output
+    assert "accounts.sqlite3" in output
+    assert _integrity(path / "accounts.sqlite3") == "ok"
+    with lite.open(path) as store:
+        # Every user that exists has the identity it signed up with.
+        orphans = store.database.execute_sql(
+            "SELECT COUNT(*) FROM users WHERE id NOT IN (SELECT user_id FROM social_accounts)"
+        ).fetchone()[0]
+        assert orphans == 0
+        assert store.models.User.select().count() > 1
+        signup(store.accounts, "after@example.com", "after")  # usable again
+
+
+@contextmanager
+def read_only(*paths: Path) -> Iterator[None]:
+    """Make ``paths`` unwritable, even for root (which ignores permission bits)."""
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None:
+            pytest.skip("running as root without chattr: cannot make a directory read-only")
+        for path in paths:
+            if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+                pytest.skip("this filesystem does not support chattr +i")
+        try:
+            yield
+        finally:
+            for path in paths:
+                subprocess.run(["chattr", "-i", str(path)], check=True)
+    else:
+        modes = {path: path.stat().st_mode for path in paths}
+        for path in paths:
+            os.chmod(path, 0o555 if path.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            for path, mode in modes.items():
+                os.chmod(path, mode)
+
+
+def test_a_read_only_store_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    with lite.open(path) as store:
+        signup(store.accounts, "ada@example.com")
+    files = [path, path / "cache", *(p for p in path.rglob("*") if p.is_file())]
+
+    with read_only(*files), pytest.raises(ValueError, match="not writable") as raised:
+        lite.open(path)
+    assert str(path) in str(raised.value)
+
+    with lite.open(path) as store:  # works again once the cause is gone
+        assert store.accounts.find_user_by_email("ada@example.com") is not None
+        signup(store.accounts, "bob@example.com", "gh-2")
+
+
+def test_a_corrupt_cache_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    lite.open(path).close()
+    (path / "cache" / "cache.db").write_bytes(b"garbage" * 1000)
+    for suffix in ("-wal", "-shm"):
+        (path / "cache" / f"cache.db{suffix}").unlink(missing_ok=True)
+
+    with pytest.raises(ValueError, match=r"cache\.db"):
+        lite.open(path)
