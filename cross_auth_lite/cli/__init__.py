@@ -24,7 +24,7 @@ import peewee
 from cross_auth.exceptions import CrossAuthException
 
 from cross_auth_lite import __version__
-from cross_auth_lite.cli import check, demo, maintenance, sessions, transfer, users
+from cross_auth_lite.cli import backup, check, demo, maintenance, sessions, transfer, users
 from cross_auth_lite.cli.common import DATA_ENV, DEFAULT_DATA_DIR, CliError, default_data_dir
 
 __all__ = ["DEBUG_ENV", "PROG", "build_parser", "main"]
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parents = [data_parent, json_parent]
     maintenance.add_parsers(commands, parents)
     check.add_parsers(commands, parents)
+    backup.add_parsers(commands, parents)
     users.add_parsers(commands, parents)
     sessions.add_parsers(commands, parents)
     transfer.add_parsers(commands, parents, data_parent)
