@@ -25,11 +25,13 @@ uses: fresh classes per call, so two stores never share a binding.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import peewee
 from cross_auth._storage import SessionStatus, session_status
 
+from cross_auth_lite.encryption import TokenCipher, encrypt_token_fields
 from cross_auth_lite.fields import UTCDateTimeField
 
 __all__ = [
@@ -153,11 +155,27 @@ class StoreModels:
         return [self.User, self.SocialAccount, self.Session]
 
 
-def build_models(database: peewee.Database, *, shared_connections: bool = False) -> StoreModels:
-    """Fresh ``User``, ``SocialAccount`` and ``Session`` classes bound to ``database``."""
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_models(
+    database: peewee.Database,
+    *,
+    shared_connections: bool = False,
+    cipher: TokenCipher | None = None,
+) -> StoreModels:
+    """Fresh ``User``, ``SocialAccount`` and ``Session`` classes bound to ``database``.
+
+    The provider tokens of ``SocialAccount`` are encrypted with ``cipher``;
+    without one they are written as plaintext, and encrypted ones refuse to
+    be read (see ``cross_auth_lite.encryption``).
+    """
     meta: dict[str, Any] = {"database": database}
 
     class User(PeeweeUser):
+        created_at = UTCDateTimeField(null=True, default=_now)
+
         class Meta:
             database = meta["database"]
             table_name = "users"
@@ -177,6 +195,7 @@ def build_models(database: peewee.Database, *, shared_connections: bool = False)
             database = meta["database"]
             table_name = "sessions"
 
+    encrypt_token_fields(SocialAccount, cipher)
     identity_indexes(SocialAccount, shared_connections=shared_connections)
     session: Any = Session
     for column in ("updated_at", "created_at", "expires_at"):

@@ -8,15 +8,19 @@ quietly running against constraints it does not expect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import peewee
+from playhouse.migrate import SchemaMigrator, migrate
 
 from cross_auth_lite.database import write_transaction
+from cross_auth_lite.fields import UTCDateTimeField
 from cross_auth_lite.models import StoreModels
 
 __all__ = ["SCHEMA_VERSION", "SchemaError", "ensure_schema", "read_meta"]
 
 #: Bumped whenever the tables change shape; older stores are upgraded on open.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 EXCLUSIVE = "exclusive"
 SHARED = "shared"
@@ -47,20 +51,47 @@ def ensure_schema(
 ) -> dict[str, str]:
     """Create missing tables and record the schema, or check an existing store against it."""
     wanted = SHARED if shared_connections else EXCLUSIVE
-    with LiteMeta.bind_ctx(database), write_transaction(database):
+    with LiteMeta.bind_ctx(database):
         meta = read_meta(database)
-        if meta:
+        if meta and _version(meta) == SCHEMA_VERSION:
             _check(meta, wanted, database)
-            return meta
-        database.create_tables([LiteMeta, *models.all()], safe=True)
-        meta = {"schema_version": str(SCHEMA_VERSION), "connections": wanted}
-        LiteMeta.insert_many(list(meta.items())).execute()
+            return meta  # the usual case: no write lock taken
+        with write_transaction(database):
+            meta = read_meta(database)  # another process may have got here first
+            if meta:
+                _check(meta, wanted, database)
+                return _upgrade(database, meta)
+            database.create_tables([LiteMeta, *models.all()], safe=True)
+            meta = {"schema_version": str(SCHEMA_VERSION), "connections": wanted}
+            LiteMeta.insert_many(list(meta.items())).execute()
     return meta
+
+
+def _version(meta: dict[str, str]) -> int:
+    return int(meta.get("schema_version", "0"))
+
+
+def _add_user_created_at(database: peewee.Database) -> None:
+    """Version 2: users remember when they were created (unknown for older users)."""
+    migrator = SchemaMigrator.from_database(database)
+    migrate(migrator.add_column("users", "created_at", UTCDateTimeField(null=True)))
+
+
+#: How to bring a store from the version before each key to that version.
+UPGRADES: dict[int, Callable[[peewee.Database], None]] = {2: _add_user_created_at}
+
+
+def _upgrade(database: peewee.Database, meta: dict[str, str]) -> dict[str, str]:
+    """Run the upgrades from the store's version to ``SCHEMA_VERSION``, in the open transaction."""
+    for version in range(_version(meta) + 1, SCHEMA_VERSION + 1):
+        UPGRADES[version](database)
+    LiteMeta.update(value=str(SCHEMA_VERSION)).where(LiteMeta.key == "schema_version").execute()
+    return {**meta, "schema_version": str(SCHEMA_VERSION)}
 
 
 def _check(meta: dict[str, str], wanted: str, database: peewee.Database) -> None:
     where = getattr(database, "database", "the database")
-    version = int(meta.get("schema_version", "0"))
+    version = _version(meta)
     if version > SCHEMA_VERSION:
         raise SchemaError(
             f"{where} has schema version {version}, newer than this cross-auth-lite "

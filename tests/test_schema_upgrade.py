@@ -1,0 +1,86 @@
+"""Schema versions: older stores are upgraded in place, newer ones refused untouched."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import cross_auth_lite as lite
+from cross_auth_lite.schema import SCHEMA_VERSION
+from tests.factories import connect, signup
+
+DATA = Path(__file__).parent / "data"
+
+
+def make_v1_store(path: Path, *, shared: bool = False) -> None:
+    """A store as the first release wrote it: version-1 tables and one user with an identity."""
+    path.mkdir(mode=0o700)
+    schema = (DATA / f"schema_v1_{'shared' if shared else 'exclusive'}.sql").read_text()
+    with sqlite3.connect(path / "accounts.sqlite3") as db:
+        db.executescript(schema)
+        db.executemany(
+            "INSERT INTO lite_meta VALUES (?, ?)",
+            [("schema_version", "1"), ("connections", "shared" if shared else "exclusive")],
+        )
+        db.execute(
+            "INSERT INTO users (id, email, email_verified) VALUES (7, 'old@example.com', 1)"
+        )
+        db.execute(
+            "INSERT INTO social_accounts (id, provider, provider_user_id, is_login_method, "
+            "access_token, user_id) VALUES (3, 'github', 'gh-old', 1, 'tok', 7)"
+        )
+        db.execute(
+            "INSERT INTO sessions (token_hash, created_at, updated_at, expires_at, user_id) "
+            "VALUES ('h', '2030-01-01 00:00:00.000000', '2030-01-01 00:00:00.000000', "
+            "'2031-01-01 00:00:00.000000', 7)"
+        )
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_version_1_store_is_upgraded_in_place(tmp_path: Path, shared: bool) -> None:
+    make_v1_store(tmp_path / "s", shared=shared)
+
+    with lite.open(tmp_path / "s") as store:
+        assert store.shared_connections is shared
+        version = store.database.execute_sql(
+            "SELECT value FROM lite_meta WHERE key = 'schema_version'"
+        ).fetchone()[0]
+        assert version == str(SCHEMA_VERSION) == "2"
+        old = store.accounts.find_user_by_id("7")
+        assert old.email == "old@example.com"
+        assert old.created_at is None  # unknown for users from before version 2
+        assert store.accounts.find_social_account_by_id(3).access_token == "tok"
+        assert store.sessions.get(token_hash="h", now=datetime(2030, 6, 1, tzinfo=UTC)) is not None
+
+        before = datetime.now(UTC)
+        new, _ = signup(store.accounts, "new@example.com", "gh-new")
+        assert before <= store.accounts.find_user_by_id(new.id).created_at <= datetime.now(UTC)
+        if shared:
+            bob = store.accounts.create_user(user_info={"email": "bob@example.com"})
+            assert (
+                connect(store.accounts, bob.id, "gh-old", is_login_method=False).user_id == bob.id
+            )
+
+    with lite.open(tmp_path / "s") as reopened:  # the upgrade happens once
+        assert reopened.models.User.select().count() == (3 if shared else 2)
+        check = reopened.database.execute_sql("PRAGMA integrity_check").fetchone()[0]
+        assert check == "ok"
+
+
+def test_the_upgrade_is_all_or_nothing(tmp_path: Path) -> None:
+    make_v1_store(tmp_path / "s")
+    with sqlite3.connect(tmp_path / "s" / "accounts.sqlite3") as db:
+        # A column of that name already there makes the upgrade fail half-way.
+        db.execute("ALTER TABLE users ADD COLUMN created_at TEXT")
+        db.execute("UPDATE lite_meta SET value = '1' WHERE key = 'schema_version'")
+
+    with pytest.raises(Exception, match="created_at"):
+        lite.open(tmp_path / "s")
+
+    with sqlite3.connect(tmp_path / "s" / "accounts.sqlite3") as db:
+        assert db.execute(
+            "SELECT value FROM lite_meta WHERE key = 'schema_version'"
+        ).fetchone() == ("1",)
