@@ -14,6 +14,7 @@ import pytest
 
 from cross_auth_lite.cli import maintenance
 from cross_auth_lite.cli.output import Progress
+from cross_auth_lite.schema import SCHEMA_VERSION
 from tests.test_cli_support import assert_one_line_error, run, seed
 
 COMMANDS = ("init", "stats", "purge", "check", "users", "sessions", "export", "import", "demo")
@@ -107,7 +108,7 @@ def test_init_twice_changes_nothing(capsys: pytest.CaptureFixture[str], data: Pa
     assert again.json() == {
         "path": str(data.absolute()),
         "created": False,
-        "schema_version": 1,
+        "schema_version": SCHEMA_VERSION,
         "connections": "exclusive",
     }
 
@@ -209,7 +210,7 @@ def test_stats_counts_everything(capsys: pytest.CaptureFixture[str], data: Path)
     seed(data)
     stats = run(capsys, data, "stats", "--json").json()
     assert stats["path"] == str(data.absolute())
-    assert stats["schema_version"] == 1
+    assert stats["schema_version"] == SCHEMA_VERSION
     assert stats["users"] == {"total": 3, "email_verified": 1, "with_password": 1}
     assert stats["social_accounts"] == {"total": 3, "by_provider": {"github": 2, "google": 1}}
     assert stats["sessions"] == {"total": 5, "active": 2, "expired": 2, "revoked": 1}

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from cross_auth_lite.schema import SCHEMA_VERSION
 from tests.test_cli_support import Result, assert_one_line_error, run, seed
 
 
@@ -37,7 +38,7 @@ def test_a_healthy_store(capsys: pytest.CaptureFixture[str], data: Path) -> None
     report = run(capsys, data, "check", "--json").json()
     assert report["ok"] is True
     assert report["problems"] == []
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == SCHEMA_VERSION
     assert report["connections"] == "exclusive"
 
 

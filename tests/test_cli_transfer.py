@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 import cross_auth_lite as lite
+from cross_auth_lite.schema import SCHEMA_VERSION
 from tests.test_cli_support import PASSWORD_HASH, assert_one_line_error, run, seed
 
-USER_COLUMNS = {"id", "email", "email_verified", "hashed_password"}
+USER_COLUMNS = {"id", "email", "email_verified", "hashed_password", "created_at"}
 SOCIAL_ACCOUNT_COLUMNS = {
     "id",
     "user_id",
@@ -79,7 +80,7 @@ def test_export_holds_every_column(
     document = json.loads(export_text(capsys, data))
     assert document["format"] == "cross-auth-lite-export"
     assert document["version"] == 1
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == SCHEMA_VERSION
     assert document["connections"] == "exclusive"
     assert [user["id"] for user in document["users"]] == [ids["ada"], ids["bob"], ids["nobody"]]
     assert all(set(user) == USER_COLUMNS for user in document["users"])
@@ -312,7 +313,15 @@ def test_minimal_records_take_defaults(capsys: pytest.CaptureFixture[str], tmp_p
     data = tmp_path / "t"
     assert run(capsys, data, "import", str(write(tmp_path / "min.json", document))).code == 0
     users = json.loads(export_text(capsys, data))["users"]
-    assert users == [{"id": 7, "email": None, "email_verified": False, "hashed_password": None}]
+    assert users == [
+        {
+            "id": 7,
+            "email": None,
+            "email_verified": False,
+            "hashed_password": None,
+            "created_at": None,
+        }
+    ]
 
 
 def test_missing_and_non_utf8_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

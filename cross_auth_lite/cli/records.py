@@ -93,8 +93,8 @@ def decode_record(fields: list[peewee.Field], record: object, where: str) -> dic
     """``record`` from a file as insert values keyed by field name; ``CliError`` if unfit.
 
     The primary key is required (rows keep their ids, so references stay
-    attached). Other columns may be left out when they are nullable or have a
-    default; unknown keys are refused.
+    attached). Other columns may be left out when they are nullable (they
+    stay null) or have a default; unknown keys are refused.
     """
     if not isinstance(record, dict):
         raise CliError(f"{where}: expected an object, not {type(record).__name__}")
@@ -106,10 +106,10 @@ def decode_record(fields: list[peewee.Field], record: object, where: str) -> dic
     for name, item in known.items():
         if name in record:
             values[item.name] = _decode_value(item, record[name], where)
+        elif item.null and not item.primary_key:
+            values[item.name] = None  # left out of the file: unknown, not "now"
         elif item.default is not None and not item.primary_key:
             values[item.name] = item.default() if callable(item.default) else item.default
-        elif item.null and not item.primary_key:
-            values[item.name] = None
         else:
             raise CliError(f"{where}: {name} is missing")
     return values
