@@ -1,0 +1,254 @@
+"""The examples in ``examples/`` work, offline.
+
+``github_app.py`` runs under ``TestClient`` with GitHub's HTTP mocked by ``respx``.
+``desktop_signin.py`` runs as a subprocess with ``--dev --no-browser``; the test plays the
+browser with httpx against its loopback server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import respx
+from fastapi.testclient import TestClient
+
+import cross_auth_lite as lite
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+#: Seconds any one step of the desktop script may take before the test gives up.
+STEP_TIMEOUT = 30
+
+
+def load_example(name: str) -> ModuleType:
+    """Import ``examples/{name}.py`` by path (``examples/`` is not a package)."""
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# github_app.py
+
+
+@pytest.fixture
+def github_app() -> ModuleType:
+    return load_example("github_app")
+
+
+@pytest.fixture
+def github() -> Iterator[respx.MockRouter]:
+    """GitHub's token endpoint and API, as GitHubProvider calls them; nothing else gets out."""
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        router.post("https://github.com/login/oauth/access_token").respond(
+            json={"access_token": "gho_test", "token_type": "bearer", "scope": "user:email"}
+        )
+        router.get("https://api.github.com/user").respond(
+            json={"id": 583231, "login": "octocat", "name": None, "email": None}
+        )
+        router.get("https://api.github.com/user/emails").respond(
+            json=[
+                {"email": "old@example.com", "primary": False, "verified": True},
+                {"email": "octocat@example.com", "primary": True, "verified": True},
+            ]
+        )
+        yield router
+
+
+def test_github_app_signs_in_and_out(
+    github_app: ModuleType, github: respx.MockRouter, tmp_path: Path
+) -> None:
+    with lite.open(tmp_path / "store") as store:
+        app = github_app.create_app(
+            store, client_id="cid", client_secret="secret", base_url="http://testserver"
+        )
+        client = TestClient(app, base_url="http://testserver")
+        assert "Sign in with GitHub" in client.get("/").text
+        assert client.get("/me").status_code == 401
+
+        login = client.get("/auth/github/login", follow_redirects=False)
+        authorize = urlsplit(login.headers["location"])
+        assert f"{authorize.scheme}://{authorize.netloc}{authorize.path}" == (
+            "https://github.com/login/oauth/authorize"
+        )
+        params = {key: values[0] for key, values in parse_qs(authorize.query).items()}
+        assert params["client_id"] == "cid"
+        assert params["redirect_uri"] == "http://testserver/auth/github/callback"
+
+        # The person approves at GitHub, which sends the browser back with a code.
+        callback = client.get(
+            "/auth/github/callback",
+            params={"code": "the-code", "state": params["state"]},
+            follow_redirects=False,
+        )
+        assert callback.status_code in (302, 303), callback.text
+        assert callback.headers["location"] == "/"
+
+        # The code and the PKCE verifier reached GitHub's token endpoint.
+        sent = parse_qs(github.calls[0].request.content.decode())
+        assert sent["code"] == ["the-code"]
+        digest = hashlib.sha256(sent["code_verifier"][0].encode()).digest()
+        assert base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == (params["code_challenge"])
+
+        me = client.get("/me")
+        assert me.status_code == 200
+        assert me.json()["email"] == "octocat@example.com"  # the primary address
+        assert "Signed in as octocat@example.com" in client.get("/").text
+
+        assert client.post("/sign-out", follow_redirects=False).status_code == 303
+        assert client.get("/me").status_code == 401
+        assert "Sign in with GitHub" in client.get("/").text
+
+
+def test_github_app_without_credentials_exits_with_one_line(
+    github_app: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_CLIENT_ID", raising=False)
+    monkeypatch.delenv("GITHUB_CLIENT_SECRET", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        github_app.main()
+    assert str(exited.value) == "error: GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET must be set"
+    with pytest.raises(SystemExit):
+        _ = github_app.app  # what `uvicorn examples.github_app:app` asks for
+
+
+# desktop_signin.py
+
+
+def test_app_data_dir_per_platform() -> None:
+    data_dir = load_example("desktop_signin").app_data_dir
+    home = Path.home()
+    name = "cross-auth-lite-demo"
+    assert data_dir("win32", {"APPDATA": r"C:\Users\a\AppData\Roaming"}) == Path(
+        r"C:\Users\a\AppData\Roaming", name
+    )
+    assert data_dir("darwin", {}) == home / "Library" / "Application Support" / name
+    assert data_dir("linux", {"XDG_DATA_HOME": "/xdg"}) == Path("/xdg", name)
+    assert data_dir("linux", {"XDG_DATA_HOME": "relative"}) == home / ".local/share" / name
+    assert data_dir("linux", {}) == home / ".local" / "share" / name
+
+
+def desktop(data: Path, *args: str) -> list[str]:
+    return [sys.executable, str(EXAMPLES / "desktop_signin.py"), "--data", str(data), *args]
+
+
+def desktop_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    return {**env, "PYTHONUNBUFFERED": "1"}
+
+
+def browser_sign_in(data: Path, form: dict[str, str]) -> tuple[int, str]:
+    """Run a ``--dev --no-browser`` sign-in, submitting ``form`` at the provider's consent page.
+
+    Returns the script's exit status and its output.
+    """
+    process = subprocess.Popen(
+        desktop(data, "--dev", "--no-browser", "--timeout", str(STEP_TIMEOUT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=desktop_env(),
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    output: list[str] = []
+    try:
+        while (line := lines.get(timeout=STEP_TIMEOUT)) is not None:
+            output.append(line)
+            if match := re.search(r"http://127\.0\.0\.1:\d+/\S+", line):
+                break
+        else:
+            pytest.fail(f"no sign-in URL: {''.join(output)}")
+        with httpx.Client(timeout=STEP_TIMEOUT, headers={"Accept": "text/html"}) as browser:
+            consent = browser.get(match.group(), follow_redirects=True)
+            assert consent.status_code == 200, consent.text
+            # The consent form posts back the authorization request plus the identity.
+            done = browser.post(
+                str(consent.url.copy_with(query=None)),
+                data={**dict(consent.url.params), **form},
+                follow_redirects=True,
+            )
+            assert done.url.path == "/done"
+            assert not browser.cookies  # the browser keeps no session
+        process.wait(timeout=STEP_TIMEOUT)
+        while (line := lines.get(timeout=STEP_TIMEOUT)) is not None:
+            output.append(line)
+        return process.returncode, "".join(output)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def run_desktop(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        desktop(data, *args),
+        capture_output=True,
+        text=True,
+        env=desktop_env(),
+        timeout=STEP_TIMEOUT,
+        check=False,
+    )
+
+
+GRACE = {"name": "Grace", "email": "grace@example.com", "sub": "dev-grace", "email_verified": "on"}
+
+
+def test_desktop_signs_in_welcomes_back_and_signs_out(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    status, output = browser_sign_in(data, GRACE)
+    assert status == 0, output
+    assert "Signed in as grace@example.com" in output
+    token_file = data / "session-token"
+    if os.name == "posix":
+        assert token_file.stat().st_mode & 0o777 == 0o600
+    token = token_file.read_text()
+
+    again = run_desktop(data)  # no --dev, no GitHub settings: the saved session is enough
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "Welcome back grace@example.com"
+
+    out = run_desktop(data, "--sign-out")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "Signed out."
+    assert not token_file.exists()
+    with lite.open(data / "auth") as store:  # the session is revoked, not just forgotten
+        token_hash = hashlib.sha256(token.encode()).hexdigest()
+        assert store.sessions.get(token_hash=token_hash, now=datetime.now(UTC)) is None
+    assert run_desktop(data, "--sign-out").stdout.strip() == "Not signed in."
+
+
+def test_desktop_reports_a_cancelled_sign_in(tmp_path: Path) -> None:
+    status, output = browser_sign_in(tmp_path / "data", {"decision": "deny"})
+    assert status == 1
+    assert "error: sign-in failed" in output
+    assert not (tmp_path / "data" / "session-token").exists()
+
+
+def test_desktop_without_github_settings_exits_with_one_line(tmp_path: Path) -> None:
+    result = run_desktop(tmp_path / "data", "--no-browser")
+    assert result.returncode == 1
+    assert result.stderr == "error: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET, or use --dev\n"
