@@ -23,14 +23,17 @@ __all__ = ["Compiled", "RowReader", "StatementCache", "insert_row", "loaded_inst
 ModelT = TypeVar("ModelT", bound=peewee.Model)
 
 # Field types whose database values SQLite and PostgreSQL already return as the
-# Python value peewee would produce: no per-row conversion needed.
-_PLAIN_FIELDS = (
-    peewee.AutoField,
-    peewee.BigAutoField,
-    peewee.IntegerField,
-    peewee.BigIntegerField,
-    peewee.TextField,
-    peewee.CharField,
+# Python value peewee would produce: no per-row conversion needed. Exact types
+# only: a subclass may convert (an encrypted text field does).
+_PLAIN_FIELDS = frozenset(
+    {
+        peewee.AutoField,
+        peewee.BigAutoField,
+        peewee.IntegerField,
+        peewee.BigIntegerField,
+        peewee.TextField,
+        peewee.CharField,
+    }
 )
 
 
@@ -42,7 +45,7 @@ class _Slot:
 
 def slot(name: str, field: peewee.Field[Any] | None = None) -> peewee.Value:
     """A placeholder for the per-call value ``name``; ``field`` converts it like that column."""
-    convert = None if field is None or isinstance(field, _PLAIN_FIELDS) else field.db_value
+    convert = None if field is None or type(field) in _PLAIN_FIELDS else field.db_value
     return peewee.Value(_Slot(name, convert), converter=False)
 
 
@@ -55,7 +58,7 @@ class RowReader(Generic[ModelT]):
         self.converters: list[tuple[int, Callable[[Any], Any]]] = [
             (index, field.python_value)
             for index, field in enumerate(fields)
-            if not isinstance(_target(field), _PLAIN_FIELDS)
+            if type(_target(field)) not in _PLAIN_FIELDS
         ]
 
     def instance(self, row: tuple[Any, ...] | list[Any]) -> ModelT:

@@ -254,3 +254,39 @@ def test_misconfigured_models_fail_at_construction(db: peewee.Database) -> None:
 
     with pytest.raises(TypeError, match="user_id"):
         lite.PeeweeAccountsStorage(User, NoOwner)
+
+
+class ReversedText(peewee.TextField):
+    """A text field that converts on the way in and out, as an encrypted field does."""
+
+    def db_value(self, value: Any) -> Any:
+        return None if value is None else value[::-1]
+
+    def python_value(self, value: Any) -> Any:
+        return None if value is None else value[::-1]
+
+
+def test_converting_field_subclasses_convert_on_the_fast_path(db: peewee.Database) -> None:
+    class User(lite.PeeweeUser):
+        class Meta:
+            database = db
+
+    class SocialAccount(lite.PeeweeSocialAccount):
+        user = peewee.ForeignKeyField(User, on_delete="CASCADE")
+        access_token = ReversedText(null=True)
+
+        class Meta:
+            database = db
+
+    db.create_tables([User, SocialAccount])
+    accounts = lite.PeeweeAccountsStorage(User, SocialAccount)
+    user, account = signup(accounts, "ada@example.com", "gh-1", access_token="secret")
+
+    raw = db.execute_sql("SELECT access_token FROM socialaccount").fetchone()[0]
+    assert raw == "terces"
+    assert account.access_token == "secret"
+    found = accounts.find_social_account(
+        provider="github", provider_user_id="gh-1", is_login_method=True
+    )
+    assert found.access_token == "secret"
+    assert accounts.list_social_accounts(user_id=user.id)[0].access_token == "secret"
