@@ -22,7 +22,9 @@ from cross_auth_lite.model_checks import (
     SOCIAL_ACCOUNT_STANDARD_FIELDS,
     USER_STANDARD_FIELDS,
     check_model,
+    flag,
     merge_extra_fields,
+    optional_text,
     owner_field,
     prepare_values,
     primary_key,
@@ -156,7 +158,10 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         call ``super().build_user(...)``, create the rows, return the user.
         Do not commit, and do no external I/O here.
         """
-        values: dict[str, Any] = {"email": email, "email_verified": email_verified}
+        values: dict[str, Any] = {
+            "email": optional_text("email", email),
+            "email_verified": flag("email_verified", email_verified),
+        }
         merge_extra_fields(
             self.UserModel, values, extra_fields, standard=USER_STANDARD_FIELDS, hook="user.create"
         )
@@ -180,19 +185,23 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         return self.filter_social_account_query(self.SocialAccountModel.select())
 
     def _identity_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"the identity must be a mapping, not {type(data).__name__}")
+        missing = [key for key in ("user_id", "provider", "provider_user_id") if key not in data]
+        if missing:
+            raise TypeError(f"the identity is missing {', '.join(missing)}")
         owner = coerce_id(self._owner, data["user_id"])
         if owner is NO_MATCH:
             raise UnknownUserError(f"no user has id {data['user_id']!r}")
-        is_login_method = data.get("is_login_method", True)
-        if not isinstance(is_login_method, bool):
-            raise TypeError("is_login_method must be a bool")
         values: dict[str, Any] = {
             self._owner.name: owner,
             "provider": text_argument("provider", data["provider"]),
             "provider_user_id": text_argument("provider_user_id", data["provider_user_id"]),
-            "provider_email": data.get("provider_email"),
-            "provider_email_verified": data.get("provider_email_verified"),
-            "is_login_method": is_login_method,
+            "provider_email": optional_text("provider_email", data.get("provider_email")),
+            "provider_email_verified": flag(
+                "provider_email_verified", data.get("provider_email_verified"), optional=True
+            ),
+            "is_login_method": flag("is_login_method", data.get("is_login_method", True)),
         }
         values.update(self._credential_values(data))
         merge_extra_fields(
@@ -208,9 +217,10 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         values = {}
         for name in CREDENTIAL_FIELDS - self.excluded_social_account_fields:
             value = data.get(name)
-            if value is not None and not isinstance(value, datetime | str):
+            kind = datetime if name.endswith("_expires_at") else str
+            if value is not None and not isinstance(value, kind):
                 raise TypeError(
-                    f"{name} must be str, datetime or None, not {type(value).__name__}"
+                    f"{name} must be {kind.__name__} or None, not {type(value).__name__}"
                 )
             values[name] = value
         return values
@@ -266,4 +276,6 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` now, or after the application's open transaction commits."""
+        if not callable(callback):
+            raise TypeError("callback must be callable")
         on_commit(self.database, callback)

@@ -36,7 +36,9 @@ from cross_auth_lite.errors import (
 from cross_auth_lite.ids import NO_MATCH, coerce_id
 from cross_auth_lite.model_checks import (
     SOCIAL_ACCOUNT_STANDARD_FIELDS,
+    flag,
     merge_extra_fields,
+    optional_text,
     prepare_values,
 )
 
@@ -277,6 +279,13 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
         If it raises, returns an identity for another user, or either insert
         fails, neither row remains.
         """
+        if not isinstance(user, Mapping):
+            raise TypeError(f"user must be a mapping, not {type(user).__name__}")
+        missing = [key for key in ("user_info", "email", "email_verified") if key not in user]
+        if missing:
+            raise TypeError(f"user is missing {', '.join(missing)}")
+        if not callable(identity):
+            raise TypeError("identity must be callable")
         provider_key: tuple[str, str] | None = None
         try:
             with write_transaction(self.database):
@@ -286,11 +295,11 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
                     email_verified=user["email_verified"],
                     extra_fields=user.get("extra_fields"),
                 )
-                data = identity(new_user)
-                if coerce_id(self._owner, data["user_id"]) != new_user.id:
+                values = self._identity_values(identity(new_user))
+                if values[self._owner.name] != new_user.id:
                     raise ValueError("the initial identity must belong to the new user")
-                provider_key = (data["provider"], data["provider_user_id"])
-                account = self._insert_social_account(self._identity_values(data))
+                provider_key = (values["provider"], values["provider_user_id"])
+                account = self._insert_social_account(values)
         except peewee.IntegrityError as error:
             if provider_key is None:
                 raise self._user_conflict(error, user["email"]) from error
@@ -331,9 +340,11 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
                 "scope": scope,
             }
         )
-        values["provider_email"] = provider_email
-        values["provider_email_verified"] = provider_email_verified
-        if enable_login:
+        values["provider_email"] = optional_text("provider_email", provider_email)
+        values["provider_email_verified"] = flag(
+            "provider_email_verified", provider_email_verified, optional=True
+        )
+        if flag("enable_login", enable_login):
             values["is_login_method"] = True
         merge_extra_fields(
             model,

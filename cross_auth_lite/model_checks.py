@@ -7,8 +7,10 @@ missing, not on the first sign-in. Values produced by Cross-Auth's hooks
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 import peewee
@@ -20,6 +22,8 @@ __all__ = [
     "SOCIAL_ACCOUNT_STANDARD_FIELDS",
     "USER_STANDARD_FIELDS",
     "check_model",
+    "flag",
+    "optional_text",
     "merge_extra_fields",
     "owner_field",
     "prepare_values",
@@ -117,7 +121,9 @@ def merge_extra_fields(
         raise TypeError(
             f"{hook} extra_fields must be a mapping, not {type(extra_fields).__name__}"
         )
-    conflicts = sorted(standard & extra_fields.keys())
+    primary = model._meta.primary_key
+    refused = standard | {primary.name} if isinstance(primary, peewee.Field) else standard
+    conflicts = sorted(refused & extra_fields.keys())
     if conflicts:
         raise ValueError(f"{hook} extra_fields cannot replace standard field(s) {conflicts!r}")
     unknown = sorted(str(key) for key in extra_fields if key not in model._meta.fields)
@@ -125,7 +131,43 @@ def merge_extra_fields(
         raise TypeError(
             f"{model.__name__} has no field(s) {unknown!r}, but a {hook} hook produced them"
         )
+    for name, value in extra_fields.items():
+        if not _bindable(value):
+            raise TypeError(
+                f"{hook} extra_fields[{name!r}] cannot be stored: {type(value).__name__} "
+                f"{'out of range' if isinstance(value, int) else 'is not a column value'}"
+            )
     values.update(extra_fields)
+
+
+_COLUMN_TYPES = (str, float, bool, datetime, date, time, Decimal, uuid.UUID)
+
+
+def _bindable(value: object) -> bool:
+    """Whether a database driver can store ``value`` as a column value."""
+    if value is None or isinstance(value, _COLUMN_TYPES):
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, bytes)
+
+
+def optional_text(name: str, value: object) -> str | None:
+    """``value`` if it is ``str`` or ``None``; otherwise ``TypeError`` naming the argument."""
+    if value is not None and type(value) is not str:
+        raise TypeError(f"{name} must be str or None, not {type(value).__name__}")
+    return value
+
+
+def flag(name: str, value: object, *, optional: bool = False) -> bool | None:
+    """``value`` if it is a ``bool`` (or ``None`` when ``optional``); otherwise ``TypeError``.
+
+    No truthiness: a provider's ``"false"`` must not become ``True``.
+    """
+    if isinstance(value, bool) or (optional and value is None):
+        return value
+    expected = "a bool or None" if optional else "a bool"
+    raise TypeError(f"{name} must be {expected}, not {type(value).__name__}")
 
 
 def prepare_values(values: dict[str, Any]) -> dict[str, Any]:
