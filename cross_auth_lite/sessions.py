@@ -136,6 +136,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         self._owner = owner_field(checked)
         # Decided on first use: a DatabaseProxy may not be initialized yet.
         self._returning: bool | None = None
+        self._aborts_on_error: bool | None = None
         self._statements = StatementCache(checked)
 
     @property
@@ -310,12 +311,33 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
             raise UnknownUserError(f"no user has id {user_id!r}")
         values[self._owner.name] = owner
         try:
-            record: SessionModelT = insert_row(self._statements, self.SessionModel, values)
+            if self._database_aborts_on_error() and self.database.transaction_depth():
+                # PostgreSQL: a failed INSERT would abort the application's
+                # whole transaction; a savepoint confines it to this write.
+                with self.database.atomic():
+                    record: SessionModelT = insert_row(self._statements, self.SessionModel, values)
+            else:
+                record = insert_row(self._statements, self.SessionModel, values)
         except peewee.IntegrityError as error:
             if not self._user_exists(owner):
                 raise UnknownUserError(f"no user has id {user_id!r}") from error
+            if (
+                self.SessionModel.select()
+                .where(self.SessionModel._meta.fields["token_hash"] == values["token_hash"])
+                .exists()
+            ):
+                raise ValueError("a session with this token hash already exists") from error
             raise
         return record
+
+    def _database_aborts_on_error(self) -> bool:
+        """Whether a failed statement ends the enclosing transaction (anything but SQLite)."""
+        if self._aborts_on_error is None:
+            database = self.database
+            if isinstance(database, peewee.DatabaseProxy):
+                database = database.obj
+            self._aborts_on_error = not isinstance(database, peewee.SqliteDatabase)
+        return self._aborts_on_error
 
     def _user_exists(self, owner: Any) -> bool:
         if not isinstance(self._owner, peewee.ForeignKeyField):
