@@ -55,21 +55,40 @@ class RowReader(Generic[ModelT]):
     def __init__(self, model: type[ModelT], fields: list[peewee.Field[Any]]) -> None:
         self.model = model
         self.names = [field.name for field in fields]
-        self.converters: list[tuple[int, Callable[[Any], Any]]] = [
-            (index, field.python_value)
-            for index, field in enumerate(fields)
-            if type(_target(field)) not in _PLAIN_FIELDS
-        ]
+        self._data = _row_to_data(fields)
 
     def instance(self, row: tuple[Any, ...] | list[Any]) -> ModelT:
         """One model instance from ``row`` (not marked dirty)."""
-        if self.converters:
-            row = list(row)
-            for index, convert in self.converters:
-                value = row[index]
-                if value is not None:
-                    row[index] = convert(value)
-        return loaded_instance(self.model, dict(zip(self.names, row, strict=True)))
+        instance: Any = self.model.__new__(self.model)
+        instance.__data__ = self._data(row)
+        instance._dirty = set()
+        instance.__rel__ = {}
+        return instance  # type: ignore[no-any-return]
+
+
+def _row_to_data(fields: list[peewee.Field[Any]]) -> Callable[[Any], dict[str, Any]]:
+    """A function turning a row into the instance's field dict, converting where needed.
+
+    Generated once per statement, so reading a row is one dict display: no
+    loop over columns, no per-column type test. Field names are Python
+    identifiers and the converters are passed in by name, so the generated
+    source holds nothing from outside.
+    """
+    namespace: dict[str, Any] = {}
+    items = []
+    for index, field in enumerate(fields):
+        if type(_target(field)) in _PLAIN_FIELDS:
+            items.append(f"{field.name!r}: row[{index}]")
+        else:
+            converter = f"convert_{index}"
+            namespace[converter] = field.python_value
+            items.append(
+                f"{field.name!r}: None if row[{index}] is None else {converter}(row[{index}])"
+            )
+    source = "def row_to_data(row):\n    return {" + ", ".join(items) + "}\n"
+    exec(source, namespace)  # generated from field names only, see above
+    function: Callable[[Any], dict[str, Any]] = namespace["row_to_data"]
+    return function
 
 
 def loaded_instance(model: type[ModelT], data: dict[str, Any]) -> ModelT:
