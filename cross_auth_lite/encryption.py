@@ -1,0 +1,470 @@
+"""Provider tokens encrypted at rest: keys, the encrypted column, rotation.
+
+``lite.open(path, encryption_key=...)`` (or ``$CROSS_AUTH_LITE_ENCRYPTION_KEY``)
+encrypts the ``access_token`` and ``refresh_token`` of every social account
+before they reach the database, and decrypts them on the way back: the
+storages and Cross-Auth only ever see plaintext, the file only ciphertext.
+Session tokens are unaffected: the store keeps nothing but their hashes.
+
+Keys are Fernet keys (``generate_key()``, or ``cross-auth-lite generate-key``):
+AES-128-CBC with an HMAC-SHA256 tag, from the ``cryptography`` package
+(``pip install 'cross-auth-lite[encryption]'``), imported only when a key is
+given. Several keys may be given: the first encrypts, every one decrypts. To
+rotate, run with ``NEW,OLD``, re-encrypt with ``rotate_tokens(store)`` (or
+``cross-auth-lite rotate-key``), then drop ``OLD``.
+
+A stored encrypted value is ``fernet:v1:<Fernet token>``; anything else is a
+plaintext token written before encryption was turned on, read back as it is
+until ``rotate_tokens`` encrypts it. The first opening with a key records in
+``lite_meta`` that the store's tokens are encrypted, together with a value
+encrypted under the key: from then on, opening the store without a key, or
+with keys that do not include the current one, fails at once with
+``EncryptionKeyError`` instead of writing tokens nobody can read, or in
+plaintext.
+
+What this protects: the SQLite file, its WAL, backups and exports of the
+raw file. It does not bind a ciphertext to its row, so someone able to
+*write* the file can still swap tokens between rows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import peewee
+
+from cross_auth_lite.database import write_transaction
+
+if TYPE_CHECKING:
+    from cross_auth_lite.store import LiteStore
+
+__all__ = [
+    "ENCRYPTION_KEY_ENV",
+    "PREFIX",
+    "TOKEN_FIELDS",
+    "EncryptedTextField",
+    "EncryptionError",
+    "EncryptionKey",
+    "EncryptionKeyError",
+    "EncryptionUnavailableError",
+    "RotationResult",
+    "TokenCipher",
+    "encrypt_token_fields",
+    "ensure_token_encryption",
+    "generate_key",
+    "is_encrypted",
+    "parse_keys",
+    "rotate_tokens",
+    "store_cipher",
+    "token_cipher",
+]
+
+#: Environment variable holding the key (or comma-separated keys, newest first)
+#: used when ``lite.open()`` is given no ``encryption_key``.
+ENCRYPTION_KEY_ENV = "CROSS_AUTH_LITE_ENCRYPTION_KEY"
+#: How an encrypted value starts in the database (scheme and format version).
+PREFIX = "fernet:v1:"
+#: The social-account columns a store encrypts.
+TOKEN_FIELDS = ("access_token", "refresh_token")
+
+#: What ``encryption_key=`` accepts: one key (a ``str`` may list several,
+#: comma-separated), or a sequence of keys, the one that encrypts first.
+EncryptionKey = str | bytes | Sequence[str | bytes]
+
+_INSTALL_HINT = "pip install 'cross-auth-lite[encryption]'"
+_META_SCHEME = "token_encryption"
+_META_CHECK = "token_key_check"
+_SCHEME = "fernet-v1"
+_CHECK_TEXT = "cross-auth-lite token key check"
+_ROTATION_BATCH = 500
+
+
+class EncryptionError(ValueError):
+    """Token encryption cannot work as asked."""
+
+
+class EncryptionKeyError(EncryptionError):
+    """A key is missing, malformed, or not the one the tokens were encrypted with."""
+
+
+class EncryptionUnavailableError(EncryptionError, ImportError):
+    """Encryption was asked for, but the ``cryptography`` package is not installed."""
+
+
+def _fernet() -> Any:
+    try:
+        from cryptography import fernet
+    except ImportError as error:
+        raise EncryptionUnavailableError(
+            f"encrypting provider tokens needs the 'cryptography' package: {_INSTALL_HINT}"
+        ) from error
+    return fernet
+
+
+def generate_key() -> str:
+    """A new random Fernet key (44 url-safe base64 characters)."""
+    key: bytes = _fernet().Fernet.generate_key()
+    return key.decode("ascii")
+
+
+def parse_keys(value: EncryptionKey) -> list[str | bytes]:
+    """The keys in ``value``: a ``str`` is split at commas, blanks around keys are dropped."""
+    if isinstance(value, str):
+        keys: list[str | bytes] = [part.strip() for part in value.split(",")]
+        return [key for key in keys if key]
+    if isinstance(value, bytes | bytearray):
+        return [bytes(value).strip()]
+    if isinstance(value, Sequence):
+        items = list(value)
+        for item in items:
+            if not isinstance(item, str | bytes | bytearray):
+                raise TypeError(f"encryption keys must be str or bytes, not {type(item).__name__}")
+        return [item.strip() if isinstance(item, str) else bytes(item).strip() for item in items]
+    raise TypeError(
+        f"encryption_key must be a str, bytes or a sequence of them, not {type(value).__name__}"
+    )
+
+
+def is_encrypted(stored: str) -> bool:
+    """Whether ``stored`` (a value as held in the database) is encrypted."""
+    return stored.startswith(PREFIX)
+
+
+class TokenCipher:
+    """Encrypts text with the first of its keys; decrypts with any of them.
+
+    ``TokenCipher([new, old])``. Raises ``EncryptionKeyError`` for a
+    malformed key, and ``EncryptionUnavailableError`` without ``cryptography``.
+    """
+
+    def __init__(self, keys: EncryptionKey) -> None:
+        fernet = _fernet()
+        parsed = parse_keys(keys)
+        if not parsed:
+            raise EncryptionKeyError("no encryption key given")
+        ciphers = []
+        for number, key in enumerate(parsed, start=1):
+            try:
+                ciphers.append(fernet.Fernet(key))
+            except (ValueError, TypeError):
+                which = "the encryption key" if len(parsed) == 1 else f"encryption key {number}"
+                # Never echo the key: it may be a real one with a typo.
+                raise EncryptionKeyError(
+                    f"{which} is not a Fernet key (32 url-safe base64-encoded bytes, "
+                    "44 characters); make one with 'cross-auth-lite generate-key'"
+                ) from None
+        self._invalid_token: type[Exception] = fernet.InvalidToken
+        self._primary = ciphers[0]
+        self._all = fernet.MultiFernet(ciphers)
+        self._count = len(ciphers)
+
+    @property
+    def key_count(self) -> int:
+        """How many keys decrypt (the first of them encrypts)."""
+        return self._count
+
+    def encrypt(self, text: str) -> str:
+        """``text`` encrypted with the first key, as stored: ``fernet:v1:<token>``."""
+        token: bytes = self._all.encrypt(text.encode("utf-8"))
+        return PREFIX + token.decode("ascii")
+
+    def decrypt(self, stored: str, *, what: str = "a stored provider token") -> str:
+        """The plaintext of ``stored``; a value without the prefix is returned as it is.
+
+        ``EncryptionKeyError`` when no key decrypts it: ciphertext is never
+        returned in place of a token.
+        """
+        if not stored.startswith(PREFIX):
+            return stored
+        try:
+            plain: bytes = self._all.decrypt(stored[len(PREFIX) :].encode("ascii"))
+        except (self._invalid_token, UnicodeEncodeError):
+            raise _mismatch(what) from None
+        return plain.decode("utf-8")
+
+    def reencrypt(self, stored: str, *, what: str = "a stored provider token") -> str | None:
+        """``stored`` encrypted with the first key, or ``None`` when it already is.
+
+        Plaintext is encrypted; a value under another key is decrypted and
+        encrypted again. ``EncryptionKeyError`` when no key decrypts it.
+        """
+        if not stored.startswith(PREFIX):
+            return self.encrypt(stored)
+        try:
+            token = stored[len(PREFIX) :].encode("ascii")
+        except UnicodeEncodeError:
+            raise _mismatch(what) from None
+        try:
+            self._primary.decrypt(token)
+            return None
+        except self._invalid_token:
+            pass
+        try:
+            rotated: bytes = self._all.rotate(token)
+        except self._invalid_token:
+            raise _mismatch(what) from None
+        return PREFIX + rotated.decode("ascii")
+
+    def __repr__(self) -> str:
+        return f"<TokenCipher {self._count} key{'s' if self._count != 1 else ''}>"
+
+
+def _mismatch(what: str) -> EncryptionKeyError:
+    return EncryptionKeyError(
+        f"cannot decrypt {what}: the encryption key does not match the one it was "
+        "encrypted with (after a key change, give the new key first and the old one "
+        "after it until 'cross-auth-lite rotate-key' has run)"
+    )
+
+
+def token_cipher(
+    encryption_key: EncryptionKey | None = None, *, environ: Mapping[str, str] | None = None
+) -> TokenCipher | None:
+    """The cipher for ``encryption_key``, or else for ``$CROSS_AUTH_LITE_ENCRYPTION_KEY``.
+
+    ``None`` when neither gives a key (an empty variable counts as unset).
+    """
+    if encryption_key is None:
+        value = (os.environ if environ is None else environ).get(ENCRYPTION_KEY_ENV, "")
+        if not parse_keys(value):
+            return None
+        try:
+            return TokenCipher(value)
+        except EncryptionKeyError as error:
+            raise EncryptionKeyError(f"${ENCRYPTION_KEY_ENV}: {error}") from None
+    return TokenCipher(encryption_key)
+
+
+class EncryptedTextField(peewee.Field):
+    """A text column whose values are encrypted with ``cipher`` on the way in.
+
+    ``python_value`` decrypts; a legacy plaintext value (no ``fernet:v1:``
+    prefix) reads back as it is. Without a cipher, values are written as
+    plaintext and reading an encrypted one raises ``EncryptionKeyError``.
+    Encryption is randomized: comparing the column with a value never matches.
+
+    Deliberately not a ``TextField`` subclass: code that skips the
+    conversion of plain text columns (``compiled.py``) must not skip this one.
+    """
+
+    field_type = "TEXT"
+
+    def __init__(self, *args: Any, cipher: TokenCipher | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cipher = cipher
+
+    def _what(self) -> str:
+        model = getattr(self, "model", None)
+        table = getattr(getattr(model, "_meta", None), "table_name", None)
+        return f"{table}.{self.name}" if table else f"the {self.name} column"
+
+    def db_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, peewee.Node):
+            return value
+        if isinstance(value, bytes | bytearray):
+            value = bytes(value).decode("utf-8")
+        elif not isinstance(value, str):
+            value = str(value)
+        if value.startswith(PREFIX):
+            # Stored values are encrypted exactly when they carry the prefix.
+            raise ValueError(f"a value for {self._what()} may not start with {PREFIX!r}")
+        return value if self.cipher is None else self.cipher.encrypt(value)
+
+    def python_value(self, value: Any) -> Any:
+        if not isinstance(value, str) or not value.startswith(PREFIX):
+            return value
+        if self.cipher is None:
+            raise EncryptionKeyError(
+                f"{self._what()} holds an encrypted token and the store was opened without "
+                f"an encryption key: pass encryption_key to lite.open() or set "
+                f"${ENCRYPTION_KEY_ENV}"
+            )
+        return self.cipher.decrypt(value, what=self._what())
+
+
+def encrypt_token_fields(
+    model: type[peewee.Model], cipher: TokenCipher | None, names: Sequence[str] = TOKEN_FIELDS
+) -> None:
+    """Make the ``names`` columns of ``model`` ``EncryptedTextField``s using ``cipher``.
+
+    Each keeps its column name, options and position. Call it on a freshly
+    declared model, before the first query (``build_models`` does).
+    """
+    meta: Any = model._meta
+    for name in names:
+        old = meta.fields[name]
+        new: Any = EncryptedTextField(
+            null=old.null,
+            index=old.index,
+            unique=old.unique,
+            column_name=old.column_name,
+            default=old.default,
+            constraints=old.constraints,
+            help_text=old.help_text,
+            cipher=cipher,
+        )
+        # Same place in CREATE TABLE and in exports as the field it replaces.
+        new._order = old._order
+        new._sort_key = old._sort_key
+        meta.add_field(name, new)
+
+
+def store_cipher(model: type[peewee.Model]) -> TokenCipher | None:
+    """The cipher the token columns of ``model`` use, ``None`` if they are not encrypted."""
+    meta: Any = model._meta
+    field = meta.fields.get(TOKEN_FIELDS[0])
+    return field.cipher if isinstance(field, EncryptedTextField) else None
+
+
+def _where(database: peewee.Database) -> str:
+    # display_name hides a PostgreSQL password; SQLite's is the file path.
+    shown = getattr(database, "display_name", None) or getattr(database, "database", None)
+    return str(shown or "the store")
+
+
+def ensure_token_encryption(database: peewee.Database, cipher: TokenCipher | None) -> None:
+    """Check the key against what ``lite_meta`` records, recording it the first time.
+
+    Without a cipher, a store whose tokens are encrypted is refused; with one,
+    a store recorded under a key the cipher lacks. The first opening with a
+    key records the scheme and a value encrypted with the key.
+    """
+    from cross_auth_lite.schema import read_meta
+
+    meta = read_meta(database)
+    if cipher is None:
+        if _META_SCHEME in meta:
+            raise EncryptionKeyError(
+                f"{_where(database)} holds encrypted provider tokens: pass encryption_key "
+                f"to lite.open() or set ${ENCRYPTION_KEY_ENV}"
+            )
+        return
+    if _META_SCHEME not in meta:
+        with write_transaction(database):
+            meta = read_meta(database)  # another process may have just recorded one
+            if _META_SCHEME not in meta:
+                _record_key(database, cipher)
+                return
+    _check_recorded_key(database, cipher, meta)
+
+
+def _record_key(db: peewee.Database, cipher: TokenCipher) -> None:
+    """Record in ``lite_meta`` that tokens are encrypted, and a check value under the first key.
+
+    Runs in the caller's write transaction. Statements are executed on
+    ``database`` directly rather than through a binding of the shared
+    ``LiteMeta`` model, so concurrent stores cannot cross.
+    """
+    from cross_auth_lite.schema import LiteMeta
+
+    database: Any = db
+    for key, value in ((_META_SCHEME, _SCHEME), (_META_CHECK, cipher.encrypt(_CHECK_TEXT))):
+        updated = database.execute(LiteMeta.update(value=value).where(LiteMeta.key == key))
+        if not updated.rowcount:
+            database.execute(LiteMeta.insert(key=key, value=value))
+
+
+def _check_recorded_key(
+    database: peewee.Database, cipher: TokenCipher, meta: Mapping[str, str]
+) -> None:
+    scheme = meta[_META_SCHEME]
+    if scheme != _SCHEME:
+        raise EncryptionError(
+            f"{_where(database)} encrypts tokens with {scheme!r}, which this cross-auth-lite "
+            "does not know; upgrade cross-auth-lite to open it"
+        )
+    try:
+        ok = cipher.decrypt(meta.get(_META_CHECK, ""), what="the key check") == _CHECK_TEXT
+    except EncryptionKeyError:
+        ok = False
+    if not ok:
+        raise EncryptionKeyError(
+            f"the encryption key does not match {_where(database)}: its tokens are encrypted "
+            "with a key not given (after a key change, give the new key first and the old "
+            "one after it until 'cross-auth-lite rotate-key' has run)"
+        )
+
+
+@dataclass(frozen=True)
+class RotationResult:
+    """What ``rotate_tokens`` did."""
+
+    #: Social accounts holding at least one token.
+    social_accounts: int
+    #: Of those, the ones rewritten: they held plaintext or a token under an older key.
+    reencrypted: int
+    #: Whether the SQLite file was then compacted and its WAL emptied, so that
+    #: no copy of the old values is left in free pages or the WAL: ``None`` when
+    #: not attempted (not asked, not SQLite, or inside a transaction), ``False``
+    #: when another connection prevented it.
+    compacted: bool | None
+
+
+def rotate_tokens(store: LiteStore, *, compact: bool = True) -> RotationResult:
+    """Encrypt every provider token of ``store`` with its first key, in one transaction.
+
+    Plaintext tokens (written before encryption was turned on) and tokens
+    under older keys are rewritten; once it returns, the older keys can be
+    dropped. Raises ``EncryptionKeyError`` (changing nothing) for a store
+    opened without a key, or a token no key decrypts.
+
+    With ``compact`` (the default), a SQLite store is then vacuumed and its
+    WAL checkpointed and truncated, so the old values do not survive in free
+    pages. That waits for other writers; it is skipped inside an open
+    transaction. (On PostgreSQL, old row versions last until ``VACUUM``.)
+    """
+    model: Any = store.models.SocialAccount
+    cipher = store_cipher(model)
+    if cipher is None:
+        raise EncryptionKeyError(
+            "the store was opened without an encryption key: pass encryption_key to "
+            f"lite.open() or set ${ENCRYPTION_KEY_ENV} to rotate its tokens"
+        )
+    database: Any = store.database
+    pk = model._meta.primary_key
+    fields = [model._meta.fields[name] for name in TOKEN_FIELDS]
+    holds_token = fields[0].is_null(False) | fields[1].is_null(False)
+    accounts = rewritten = 0
+    with write_transaction(database):
+        last: Any = None
+        while True:
+            query = model.select(pk, *fields).where(holds_token)
+            if last is not None:
+                query = query.where(pk > last)
+            # Executed directly: the raw stored values, not decrypted ones.
+            rows = database.execute(query.order_by(pk).limit(_ROTATION_BATCH)).fetchall()
+            if not rows:
+                break
+            for row in rows:
+                last = row[0]
+                accounts += 1
+                changes = {}
+                for field, stored in zip(fields, row[1:], strict=True):
+                    if stored is None:
+                        continue
+                    what = f"{model._meta.table_name}.{field.name} of row {last!r}"
+                    new = cipher.reencrypt(stored, what=what)
+                    if new is not None:
+                        changes[field] = peewee.Value(new, converter=False)
+                if changes:
+                    model.update(changes).where(pk == last).execute()
+                    rewritten += 1
+        _record_key(database, cipher)
+    compacted = _compact(database) if compact else None
+    return RotationResult(social_accounts=accounts, reencrypted=rewritten, compacted=compacted)
+
+
+def _compact(db: peewee.Database) -> bool | None:
+    """VACUUM a SQLite database and empty its WAL; ``False`` if that could not be done."""
+    if not isinstance(db, peewee.SqliteDatabase) or db.transaction_depth() > 0:
+        return None
+    database: Any = db
+    try:
+        database.execute_sql("VACUUM")
+        busy, _log, _done = database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except (peewee.DatabaseError, OSError):
+        return False  # locked by a long reader, say: the rotation itself is committed
+    return not busy

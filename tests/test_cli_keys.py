@@ -1,0 +1,285 @@
+"""``generate-key`` and ``rotate-key``, and the other commands on an encrypted store."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+
+import cross_auth_lite as lite
+from cross_auth_lite.encryption import ENCRYPTION_KEY_ENV, PREFIX, TokenCipher, generate_key
+from tests.test_cli_support import assert_one_line_error, run, seed
+
+KEY_A = generate_key()
+KEY_B = generate_key()
+# The tokens seed() gives ada's GitHub identity.
+SEEDED_TOKENS = (b"access-secret", b"refresh-secret")
+
+
+@pytest.fixture(autouse=True)
+def _no_key_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENCRYPTION_KEY_ENV, raising=False)
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+@pytest.fixture
+def ids(data: Path) -> dict[str, Any]:
+    """A store with plaintext tokens, from before encryption was turned on."""
+    return seed(data)
+
+
+def raw_files(directory: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in sorted(directory.rglob("*")) if path.is_file())
+
+
+def stored_tokens(data: Path, key: str | list[str]) -> list[str]:
+    with lite.open(data, encryption_key=key) as store:
+        rows = store.database.execute_sql(
+            "SELECT access_token, refresh_token FROM social_accounts ORDER BY id"
+        ).fetchall()
+    return [value for row in rows for value in row if value is not None]
+
+
+def only_under(key: str, values: list[str]) -> bool:
+    fernet = Fernet(key)
+    return all(
+        value.startswith(PREFIX) and fernet.decrypt(value.removeprefix(PREFIX).encode())
+        for value in values
+    )
+
+
+# generate-key
+
+
+def test_generate_key_prints_a_new_key(capsys: pytest.CaptureFixture[str]) -> None:
+    first = run(capsys, None, "generate-key")
+    second = run(capsys, None, "generate-key", "--json")
+
+    assert first.code == second.code == 0
+    assert first.err == ""
+    key = first.out.removesuffix("\n")
+    assert "\n" not in key
+    assert len(key) == 44
+    Fernet(key)
+    assert second.json()["key"] != key
+    Fernet(second.json()["key"])
+
+
+def test_generate_key_without_cryptography_names_the_extra(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [name for name in sys.modules if name.startswith("cryptography")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "cryptography", None)
+
+    assert_one_line_error(
+        run(capsys, None, "generate-key"), contains="pip install 'cross-auth-lite[encryption]'"
+    )
+
+
+def test_help_lists_the_key_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    listed = [line.split()[0] for line in run(capsys, None, "--help").out.splitlines() if line]
+    assert "generate-key" in listed
+    assert "rotate-key" in listed
+    rotate_help = run(capsys, None, "rotate-key", "--help").out
+    assert "--key" in rotate_help
+    assert "--keys-stdin" in rotate_help
+
+
+# rotate-key: turning encryption on for an existing store
+
+
+def test_rotate_key_encrypts_a_plaintext_store(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+) -> None:
+    assert all(token in raw_files(data) for token in SEEDED_TOKENS)
+
+    result = run(capsys, data, "rotate-key", "--key", KEY_A)
+
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
+        f"re-encrypted the tokens of 1 of 1 social accounts with the first key in "
+        f"{data.absolute()}"
+    ]
+    raw = raw_files(data)
+    assert not any(token in raw for token in SEEDED_TOKENS)
+    assert only_under(KEY_A, stored_tokens(data, KEY_A))
+    with lite.open(data, encryption_key=KEY_A) as store:
+        github = store.accounts.find_social_account_by_id(ids["github"])
+        assert (github.access_token, github.refresh_token) == ("access-secret", "refresh-secret")
+
+
+def test_other_commands_take_the_key_from_the_environment(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    ids: dict[str, Any],
+) -> None:
+    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
+
+    assert_one_line_error(run(capsys, data, "stats"), contains=ENCRYPTION_KEY_ENV)
+    assert_one_line_error(run(capsys, data, "users", "show", "ada@example.com"))
+
+    monkeypatch.setenv(ENCRYPTION_KEY_ENV, KEY_A)
+    assert run(capsys, data, "stats").code == 0
+    shown = run(capsys, data, "users", "show", "ada@example.com", "--json")
+    assert shown.code == 0, shown.err
+    assert "access-secret" not in shown.out  # listings never print tokens
+
+
+def test_export_and_import_of_an_encrypted_store(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    ids: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
+    monkeypatch.setenv(ENCRYPTION_KEY_ENV, KEY_A)
+    exported = run(capsys, data, "export")
+    assert exported.code == 0, exported.err
+    # The export holds every column decrypted (it is as sensitive as the store).
+    github = json.loads(exported.out)["social_accounts"][0]
+    assert github["access_token"] == "access-secret"
+
+    target = tmp_path / "copy"
+    assert run(capsys, target, "init").code == 0  # opened with the key: encrypted from birth
+    document = tmp_path / "export.json"
+    document.write_text(exported.out)
+    assert run(capsys, target, "import", str(document)).code == 0, capsys.readouterr()
+
+    assert not any(token in raw_files(target) for token in SEEDED_TOKENS)
+    assert only_under(KEY_A, stored_tokens(target, KEY_A))
+
+
+# rotate-key: changing keys
+
+
+def test_rotate_key_moves_every_token_to_the_first_key(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    ids: dict[str, Any],
+) -> None:
+    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
+
+    monkeypatch.setenv(ENCRYPTION_KEY_ENV, f"{KEY_B},{KEY_A}")
+    result = run(capsys, data, "rotate-key", "--json")
+
+    assert result.code == 0, result.err
+    assert result.json() == {
+        "path": str(data.absolute()),
+        "keys": 2,
+        "social_accounts": 1,
+        "reencrypted": 1,
+        "compacted": True,
+    }
+    assert only_under(KEY_B, stored_tokens(data, KEY_B))  # the old key is no longer needed
+    assert_one_line_error(
+        run(capsys, data, "rotate-key", "--key", KEY_A), contains="does not match"
+    )
+
+
+def test_rotate_key_says_when_old_keys_can_go(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+) -> None:
+    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
+
+    result = run(capsys, data, "rotate-key", "--key", KEY_B, "--key", KEY_A)
+
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[1:] == [
+        "every token is now under the first key: the other keys can be dropped"
+    ]
+    again = run(capsys, data, "rotate-key", "--key", KEY_B, "--json")
+    assert again.json()["reencrypted"] == 0
+
+
+def test_rotate_key_reads_keys_from_stdin(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    ids: dict[str, Any],
+) -> None:
+    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEY_B}\n\n{KEY_A}\n"))
+
+    result = run(capsys, data, "rotate-key", "--keys-stdin", "--json")
+
+    assert result.code == 0, result.err
+    assert result.json()["keys"] == 2
+    assert only_under(KEY_B, stored_tokens(data, KEY_B))
+
+
+# rotate-key: errors, one line each
+
+
+def test_rotate_key_without_keys(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    ids: dict[str, Any],
+) -> None:
+    assert_one_line_error(run(capsys, data, "rotate-key"), contains=ENCRYPTION_KEY_ENV)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
+    assert_one_line_error(run(capsys, data, "rotate-key", "--keys-stdin"), contains="stdin")
+
+
+def test_rotate_key_with_a_malformed_key_does_not_echo_it(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+) -> None:
+    result = run(capsys, data, "rotate-key", "--key", KEY_A, "--key", "hunter2")
+    assert_one_line_error(result, contains="encryption key 2 is not a Fernet key")
+    assert "hunter2" not in result.err
+    assert any(token in raw_files(data) for token in SEEDED_TOKENS)  # nothing changed
+
+
+def test_rotate_key_options_are_exclusive(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    result = run(capsys, data, "rotate-key", "--key", KEY_A, "--keys-stdin")
+    assert_one_line_error(result, code=2, contains="not allowed with")
+
+
+def test_rotate_key_without_a_store(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    assert_one_line_error(run(capsys, data, "rotate-key", "--key", KEY_A), contains="no store at")
+    assert not data.exists()
+
+
+def test_rotate_key_meeting_a_token_no_key_decrypts_changes_nothing(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+) -> None:
+    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
+    with lite.open(data, encryption_key=KEY_A) as store:
+        store.database.execute_sql(
+            "UPDATE social_accounts SET refresh_token = ? WHERE id = ?",
+            (TokenCipher(generate_key()).encrypt("lost"), ids["github"]),
+        )
+    before = stored_tokens(data, KEY_A)
+
+    result = run(capsys, data, "rotate-key", "--key", KEY_B, "--key", KEY_A)
+
+    assert_one_line_error(result, contains="nothing changed: cannot decrypt")
+    assert f"row {ids['github']}" in result.err
+    assert stored_tokens(data, KEY_A) == before
+
+
+def test_rotate_key_says_when_the_file_could_not_be_compacted(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    ids: dict[str, Any],
+) -> None:
+    monkeypatch.setattr("cross_auth_lite.encryption._compact", lambda database: False)
+
+    result = run(capsys, data, "rotate-key", "--key", KEY_A)
+
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1].startswith("note: the database could not be compacted")
