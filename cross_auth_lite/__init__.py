@@ -19,6 +19,7 @@ from cross_auth_lite.errors import (
     UnknownUserError,
 )
 from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
+from cross_auth_lite.postgres import LitePostgresqlDatabase
 from cross_auth_lite.schema import SchemaError
 from cross_auth_lite.secondary import DiskCacheStorage, TextDisk
 from cross_auth_lite.sessions import PeeweeSessionStorage
@@ -31,6 +32,7 @@ __all__ = [
     "AmbiguousSocialAccountError",
     "CommitCallbacksMixin",
     "DiskCacheStorage",
+    "LitePostgresqlDatabase",
     "LiteSqliteDatabase",
     "LiteStore",
     "PeeweeAccountsStorage",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +22,9 @@ from cross_auth_lite.accounts import PeeweeAccountsStorage
 from cross_auth_lite.secondary import DiskCacheStorage
 from cross_auth_lite.sessions import PeeweeSessionStorage
 from cross_auth_lite.store import LiteStore
+
+if TYPE_CHECKING:
+    from cross_auth.storage.redis import RedisStorage
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,7 +51,7 @@ def lite_store(
 
 
 @pytest.fixture
-def lite_secondary(lite_store: LiteStore) -> DiskCacheStorage:
+def lite_secondary(lite_store: LiteStore) -> DiskCacheStorage | RedisStorage:
     """The test store's secondary storage (``CrossAuth(storage=...)``)."""
     return lite_store.secondary
 

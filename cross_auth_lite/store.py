@@ -6,17 +6,23 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import peewee
 
 from cross_auth_lite._private import private_directory
 from cross_auth_lite.accounts import PeeweeAccountsStorage
+from cross_auth_lite.backends import check_database_url, check_secondary_url, open_redis
 from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, LiteSqliteDatabase, open_sqlite
+from cross_auth_lite.encryption import EncryptionKey, ensure_token_encryption, token_cipher
 from cross_auth_lite.models import StoreModels, build_models
+from cross_auth_lite.postgres import LitePostgresqlDatabase, open_postgresql
 from cross_auth_lite.schema import SHARED, ensure_schema, read_meta
 from cross_auth_lite.secondary import DiskCacheStorage
 from cross_auth_lite.sessions import PeeweeSessionStorage
+
+if TYPE_CHECKING:
+    from cross_auth.storage.redis import RedisStorage
 
 __all__ = ["DATABASE_FILENAME", "CACHE_DIRNAME", "LiteStore", "open_store"]
 
@@ -41,7 +47,7 @@ class LiteStore:
         path: Path,
         database: peewee.Database,
         models: StoreModels,
-        secondary: DiskCacheStorage,
+        secondary: DiskCacheStorage | RedisStorage,
         shared_connections: bool,
         ephemeral: bool = False,
     ) -> None:
@@ -84,7 +90,7 @@ class LiteStore:
             return
         self._closed = True
         self.secondary.close()
-        if isinstance(self.database, LiteSqliteDatabase):
+        if isinstance(self.database, LiteSqliteDatabase | LitePostgresqlDatabase):
             self.database.close_all()
         elif not self.database.is_closed():
             self.database.close()
@@ -108,6 +114,9 @@ def open_store(
     shared_connections: bool | None = None,
     default_ttl: int | float | None = None,
     busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    encryption_key: EncryptionKey | None = None,
+    database_url: str | None = None,
+    secondary_url: str | None = None,
 ) -> LiteStore:
     """Open (creating if needed) the store in directory ``path``.
 
@@ -122,31 +131,58 @@ def open_store(
     store raises ``SchemaError``. ``default_ttl`` (seconds) applies to cache writes that
     give no TTL. ``busy_timeout`` (seconds) is how long a write waits for
     another process holding the database before ``StoreUnavailableError``.
+
+    ``encryption_key`` (a Fernet key, or several: the first encrypts, all
+    decrypt; default ``$CROSS_AUTH_LITE_ENCRYPTION_KEY``) encrypts provider
+    access and refresh tokens at rest; needs the ``[encryption]`` extra. Once
+    a store has been opened with a key, opening it without the key, or with
+    keys that lack the current one, raises ``EncryptionKeyError``.
+
+    ``database_url="postgresql://..."`` keeps users, social accounts and
+    sessions in that PostgreSQL database instead of ``accounts.sqlite3``
+    (``[postgres]`` extra); ``secondary_url="redis://..."`` keeps the
+    short-lived state in Redis through Cross-Auth's ``RedisStorage`` instead
+    of ``cache/`` (``[redis]`` extra; ``default_ttl`` is then refused). Any
+    other kind of URL is a ``ValueError``.
     """
     if path is not None and not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
     if shared_connections is not None and not isinstance(shared_connections, bool):
         raise TypeError("shared_connections must be a bool or None")
+    if database_url is not None:
+        check_database_url(database_url)
+    if secondary_url is not None:
+        check_secondary_url(secondary_url)
+        if default_ttl is not None:
+            raise ValueError("default_ttl applies to the disk cache, not to secondary_url")
+    cipher = token_cipher(encryption_key)  # a bad key fails before anything is created
     ephemeral = path is None
     directory = (
         Path(tempfile.mkdtemp(prefix="cross-auth-lite-"))
         if path is None
         else private_directory(path)
     )
-    secondary = None
-    database = None
+    secondary: DiskCacheStorage | RedisStorage | None = None
+    database: peewee.Database | None = None
     try:
-        secondary = DiskCacheStorage(
-            directory / CACHE_DIRNAME, default_ttl=default_ttl, busy_timeout=busy_timeout
-        )
-        database = open_sqlite(directory / DATABASE_FILENAME, busy_timeout=busy_timeout)
+        if secondary_url is not None:
+            secondary = open_redis(secondary_url)
+        else:
+            secondary = DiskCacheStorage(
+                directory / CACHE_DIRNAME, default_ttl=default_ttl, busy_timeout=busy_timeout
+            )
+        if database_url is not None:
+            database = open_postgresql(database_url)
+        else:
+            database = open_sqlite(directory / DATABASE_FILENAME, busy_timeout=busy_timeout)
         shared = (
             read_meta(database).get("connections") == SHARED
             if shared_connections is None
             else shared_connections
         )
-        models = build_models(database, shared_connections=shared)
+        models = build_models(database, shared_connections=shared, cipher=cipher)
         ensure_schema(database, models, shared_connections=shared)
+        ensure_token_encryption(database, cipher)
         return LiteStore(
             path=directory,
             database=database,
@@ -158,7 +194,9 @@ def open_store(
     except BaseException:
         if secondary is not None:
             secondary.close()
-        if database is not None:
+        if isinstance(database, LiteSqliteDatabase | LitePostgresqlDatabase):
+            database.close_all()
+        elif database is not None:
             database.close()
         if ephemeral:
             shutil.rmtree(directory, ignore_errors=True)

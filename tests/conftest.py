@@ -1,34 +1,113 @@
-"""Shared fixtures: real stores in temporary directories."""
+"""Shared fixtures: real stores in temporary directories.
+
+Modules marked ``pytest.mark.all_backends`` run each test that uses a store
+fixture (through ``backend``) on SQLite and on PostgreSQL: a server started
+once per session by ``tests.pg_server``, a fresh schema per store. The
+PostgreSQL runs skip, saying why, where the server binaries or the driver are
+missing. ``pytest.mark.sqlite_only`` keeps one test of such a module on SQLite.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 import cross_auth_lite as lite
+from tests import pg_server
 
 pytest_plugins = ["pytester"]
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "all_backends: run the store fixtures on SQLite and on PostgreSQL"
+    )
+    config.addinivalue_line(
+        "markers", "sqlite_only: keep this test of an all_backends module on SQLite"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    definition = metafunc.definition
+    if definition.get_closest_marker("all_backends") and not definition.get_closest_marker(
+        "sqlite_only"
+    ):
+        metafunc.parametrize("backend", BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[pg_server.PostgresServer]:
+    """One PostgreSQL server for the session; skips the test when none can run here."""
+    reason = pg_server.unavailable()
+    if reason:
+        pg_server.skip_or_fail(reason)
+    server = pg_server.PostgresServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[lite.LiteStore]:
+def backend(request: pytest.FixtureRequest) -> str:
+    """Where the test's stores keep accounts and sessions: ``sqlite`` or ``postgresql``."""
+    name: str = getattr(request, "param", "sqlite")
+    if name == "postgresql":
+        request.getfixturevalue("postgres_server")
+    return name
+
+
+@pytest.fixture
+def make_database_url(
+    backend: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], str | None]]:
+    """Makes ``database_url`` values: ``None`` on SQLite, a new empty schema on PostgreSQL."""
+    if backend == "sqlite":
+        yield lambda: None
+        return
+    server: pg_server.PostgresServer = request.getfixturevalue("postgres_server")
+    schemas: list[str] = []
+
+    def make() -> str:
+        schemas.append(server.new_schema())
+        return server.url(schemas[-1])
+
+    yield make
+    for name in schemas:
+        server.drop_schema(name)
+
+
+@pytest.fixture
+def store(tmp_path: Path, make_database_url: Callable[[], str | None]) -> Iterator[lite.LiteStore]:
     """A fresh store (exclusive connections) in its own directory."""
-    with lite.open(tmp_path / "store") as opened:
+    with lite.open(tmp_path / "store", database_url=make_database_url()) as opened:
         yield opened
 
 
 @pytest.fixture
-def shared_store(tmp_path: Path) -> Iterator[lite.LiteStore]:
+def shared_store(
+    tmp_path: Path, make_database_url: Callable[[], str | None]
+) -> Iterator[lite.LiteStore]:
     """A fresh store with shared connections."""
-    with lite.open(tmp_path / "shared", shared_connections=True) as opened:
+    with lite.open(
+        tmp_path / "shared", shared_connections=True, database_url=make_database_url()
+    ) as opened:
         yield opened
 
 
 @pytest.fixture(params=["exclusive", "shared"])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[lite.LiteStore]:
+def any_store(
+    request: pytest.FixtureRequest, tmp_path: Path, make_database_url: Callable[[], str | None]
+) -> Iterator[lite.LiteStore]:
     """A fresh store of each schema in turn."""
     shared = request.param == "shared"
-    with lite.open(tmp_path / request.param, shared_connections=shared) as opened:
+    with lite.open(
+        tmp_path / request.param, shared_connections=shared, database_url=make_database_url()
+    ) as opened:
         yield opened

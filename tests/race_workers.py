@@ -10,14 +10,38 @@ from cross_auth.exceptions import CrossAuthException
 import cross_auth_lite as lite
 from tests.factories import signup
 
+#: Where a store is: its directory (``None``: a temporary one), and its database URL
+#: (``None`` for SQLite in the directory).
+Location = tuple[str | None, str | None]
+
 
 def _wait(start: Any) -> None:
     start.wait(timeout=30)
 
 
-def signup_same_identity(path: str, shared: bool, index: int, start: Any, results: Any) -> None:
+def open_location(location: Location, **options: Any) -> lite.LiteStore:
+    """Open the store at ``location``."""
+    path, database_url = location
+    directory = None if path is None else Path(path)
+    return lite.open(directory, database_url=database_url, **options)
+
+
+def open_only(location: Location, start: Any, results: Any) -> None:
+    """Open (creating) the store once released; report ``opened`` or the error."""
+    _wait(start)
+    try:
+        open_location(location).close()
+    except Exception as error:
+        results.put(f"{type(error).__name__}: {error}")
+    else:
+        results.put("opened")
+
+
+def signup_same_identity(
+    location: Location, shared: bool, index: int, start: Any, results: Any
+) -> None:
     """Sign up a new user with identity ``github:race``; report ``won`` or the error code."""
-    with lite.open(Path(path), shared_connections=shared) as store:
+    with open_location(location, shared_connections=shared) as store:
         _wait(start)
         try:
             signup(store.accounts, f"user{index}@example.com", "race")
@@ -41,9 +65,11 @@ def pop_keys(path: str, keys: list[str], start: Any, results: Any) -> None:
             results.put(got)
 
 
-def disconnect(path: str, user_id: int, account_id: int, start: Any, results: Any) -> None:
+def disconnect(
+    location: Location, user_id: int, account_id: int, start: Any, results: Any
+) -> None:
     """Disconnect one of a user's login methods; report the result."""
-    with lite.open(Path(path)) as store:
+    with open_location(location) as store:
         _wait(start)
         try:
             result = store.accounts.disconnect_social_account(
@@ -54,9 +80,9 @@ def disconnect(path: str, user_id: int, account_id: int, start: Any, results: An
         results.put(result)
 
 
-def promote(path: str, account_id: int, start: Any, results: Any) -> None:
+def promote(location: Location, account_id: int, start: Any, results: Any) -> None:
     """Promote a shared connection to a login method; report ``won`` or the error code."""
-    with lite.open(Path(path), shared_connections=True) as store:
+    with open_location(location, shared_connections=True) as store:
         _wait(start)
         try:
             store.accounts.update_social_account(

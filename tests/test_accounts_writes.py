@@ -10,6 +10,8 @@ from cross_auth.exceptions import CrossAuthException
 import cross_auth_lite as lite
 from tests.factories import connect, identity, signup
 
+pytestmark = pytest.mark.all_backends
+
 
 def _count(store: lite.LiteStore, table: str) -> int:
     return int(store.database.execute_sql(f"SELECT COUNT(*) FROM {table}").fetchone()[0])

@@ -7,6 +7,8 @@ import pytest
 import cross_auth_lite as lite
 from tests.factories import connect, signup
 
+pytestmark = pytest.mark.all_backends
+
 
 class Boom(Exception):
     pass

@@ -44,6 +44,8 @@ from tests.oauth import (
     start_login,
 )
 
+pytestmark = pytest.mark.all_backends
+
 WORK = Profile("o-9", "alice@work.example")
 
 

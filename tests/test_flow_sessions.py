@@ -33,6 +33,8 @@ from tests.oauth import (
     start_login,
 )
 
+pytestmark = pytest.mark.all_backends
+
 
 @pytest.fixture
 def providers() -> Iterator[Providers]:

@@ -39,6 +39,8 @@ from tests.oauth import (
     start_login,
 )
 
+pytestmark = pytest.mark.all_backends
+
 EMPTY = {"users": 0, "social_accounts": 0, "sessions": 0, "unrevoked_sessions": 0}
 
 

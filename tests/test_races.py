@@ -16,6 +16,8 @@ import cross_auth_lite as lite
 from tests import race_workers
 from tests.factories import connect, signup
 
+pytestmark = pytest.mark.all_backends
+
 PROCESSES = 4
 
 
@@ -56,8 +58,12 @@ def _in_processes(target: Callable[..., None], argument_sets: list[tuple[Any, ..
 
 
 @pytest.mark.parametrize("shared", [False, True])
-def test_thread_signups_of_one_identity(tmp_path: Path, shared: bool) -> None:
-    with lite.open(tmp_path / "s", shared_connections=shared) as store:
+def test_thread_signups_of_one_identity(
+    tmp_path: Path, make_database_url: Callable[[], str | None], shared: bool
+) -> None:
+    with lite.open(
+        tmp_path / "s", shared_connections=shared, database_url=make_database_url()
+    ) as store:
         results = _in_threads(
             8, lambda i: signup(store.accounts, f"u{i}@example.com", "race") and "won"
         )
@@ -68,16 +74,19 @@ def test_thread_signups_of_one_identity(tmp_path: Path, shared: bool) -> None:
 
 
 @pytest.mark.parametrize("shared", [False, True])
-def test_process_signups_of_one_identity(tmp_path: Path, shared: bool) -> None:
-    path = tmp_path / "s"
-    lite.open(path, shared_connections=shared).close()
+def test_process_signups_of_one_identity(
+    tmp_path: Path, make_database_url: Callable[[], str | None], shared: bool
+) -> None:
+    path, url = tmp_path / "s", make_database_url()
+    lite.open(path, shared_connections=shared, database_url=url).close()
 
     results = _in_processes(
-        race_workers.signup_same_identity, [(str(path), shared, i) for i in range(PROCESSES)]
+        race_workers.signup_same_identity,
+        [((str(path), url), shared, i) for i in range(PROCESSES)],
     )
 
     assert Counter(results) == {"won": 1, "account_already_linked": PROCESSES - 1}
-    with lite.open(path, shared_connections=shared) as store:
+    with lite.open(path, shared_connections=shared, database_url=url) as store:
         rows = store.database.execute_sql(
             "SELECT COUNT(*) FROM users JOIN social_accounts ON social_accounts.user_id = users.id"
         ).fetchone()[0]
@@ -113,18 +122,22 @@ def test_thread_retries_by_one_owner_converge(store: lite.LiteStore) -> None:
     assert len(store.accounts.list_social_accounts(user_id=user.id)) == 1
 
 
-def test_process_promotions_leave_one_login_owner(tmp_path: Path) -> None:
-    path = tmp_path / "s"
-    with lite.open(path, shared_connections=True) as store:
+def test_process_promotions_leave_one_login_owner(
+    tmp_path: Path, make_database_url: Callable[[], str | None]
+) -> None:
+    path, url = tmp_path / "s", make_database_url()
+    with lite.open(path, shared_connections=True, database_url=url) as store:
         ids = []
         for i in range(PROCESSES):
             user = store.accounts.create_user(user_info={"email": f"u{i}@example.com"})
             ids.append(connect(store.accounts, user.id, "race", is_login_method=False).id)
 
-    results = _in_processes(race_workers.promote, [(str(path), account_id) for account_id in ids])
+    results = _in_processes(
+        race_workers.promote, [((str(path), url), account_id) for account_id in ids]
+    )
 
     assert Counter(results) == {"won": 1, "account_already_linked": PROCESSES - 1}
-    with lite.open(path, shared_connections=True) as store:
+    with lite.open(path, shared_connections=True, database_url=url) as store:
         rows = store.database.execute_sql(
             "SELECT access_token, is_login_method FROM social_accounts ORDER BY id"
         ).fetchall()
@@ -135,18 +148,20 @@ def test_process_promotions_leave_one_login_owner(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("attempt", range(3))
-def test_process_disconnects_keep_a_login_method(tmp_path: Path, attempt: int) -> None:
-    path = tmp_path / "s"
-    with lite.open(path) as store:
+def test_process_disconnects_keep_a_login_method(
+    tmp_path: Path, make_database_url: Callable[[], str | None], attempt: int
+) -> None:
+    location = (str(tmp_path / "s"), make_database_url())
+    with race_workers.open_location(location) as store:
         user, first = signup(store.accounts, "ada@example.com", "gh-1")
         second = connect(store.accounts, user.id, "gh-2")
 
     results = _in_processes(
-        race_workers.disconnect, [(str(path), user.id, first.id), (str(path), user.id, second.id)]
+        race_workers.disconnect, [(location, user.id, first.id), (location, user.id, second.id)]
     )
 
     assert Counter(results) == {"disconnected": 1, "last_login_method": 1}
-    with lite.open(path) as store:
+    with race_workers.open_location(location) as store:
         assert len(store.accounts.list_social_accounts(user_id=user.id)) == 1
 
 

@@ -22,8 +22,11 @@ from cross_auth_lite.cursor import encode_cursor
 from cross_auth_lite.database import LiteSqliteDatabase, open_sqlite
 from cross_auth_lite.errors import UnknownUserError
 from cross_auth_lite.models import PeeweeSession, PeeweeUser, StoreModels, build_models
+from cross_auth_lite.postgres import open_postgresql
 from cross_auth_lite.schema import ensure_schema
 from cross_auth_lite.sessions import MAX_LIST_LIMIT, PeeweeSessionStorage, SessionPage
+
+pytestmark = pytest.mark.all_backends
 
 NOW = datetime(2026, 6, 6, 12, 0, tzinfo=UTC)
 MICRO = timedelta(microseconds=1)
@@ -40,8 +43,9 @@ GARBAGE_IDS = ["abc", "", "1.5", "12abc", 2**80, -(2**80), None, [1], {"id": 1},
 _tokens = itertools.count()
 
 
-def open_models(path: Path) -> tuple[LiteSqliteDatabase, StoreModels]:
-    db = open_sqlite(path)
+def open_models(target: Path | str) -> tuple[Any, StoreModels]:
+    """The database at ``target`` (a SQLite file, or a PostgreSQL URL) and its models."""
+    db = open_postgresql(target) if isinstance(target, str) else open_sqlite(target)
     models = build_models(db)
     ensure_schema(db, models, shared_connections=False)
     return db, models
@@ -53,10 +57,16 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def opened(db_path: Path) -> Iterator[tuple[LiteSqliteDatabase, StoreModels]]:
-    db, models = open_models(db_path)
+def db_target(db_path: Path, make_database_url: Callable[[], str | None]) -> Path | str:
+    """The test's database: a SQLite file, or a new PostgreSQL schema's URL."""
+    return make_database_url() or db_path
+
+
+@pytest.fixture
+def opened(db_target: Path | str) -> Iterator[tuple[LiteSqliteDatabase, StoreModels]]:
+    db, models = open_models(db_target)
     yield db, models
-    db.close()
+    db.close_all()
 
 
 @pytest.fixture
@@ -265,9 +275,13 @@ def test_datetimes_with_other_offsets_are_stored_as_the_same_instant_in_utc(
         assert loaded.updated_at.tzinfo == UTC
         assert loaded.expires_at == NOW + timedelta(days=1)
     row = db.execute_sql(
-        "SELECT created_at, updated_at FROM sessions WHERE id = ?", (record.id,)
+        f"SELECT created_at, updated_at FROM sessions WHERE id = {db.param}", (record.id,)
     ).fetchone()
-    assert row == ("2026-06-06 12:00:00.000000", "2026-06-06 12:00:00.000007")
+    if isinstance(db, LiteSqliteDatabase):
+        assert row == ("2026-06-06 12:00:00.000000", "2026-06-06 12:00:00.000007")
+    else:  # plain timestamp columns holding UTC
+        naive = NOW.replace(tzinfo=None)
+        assert tuple(row) == (naive, naive + 7 * MICRO)
 
 
 def test_create_for_a_missing_user_is_a_value_error_and_stores_nothing(
@@ -286,10 +300,10 @@ def test_create_accepts_string_user_ids(storage: Any, user: Any) -> None:
     assert storage.get_any(record.id).user_id == user.id
 
 
-def test_duplicate_token_hash_is_an_integrity_error(storage: Any, user: Any) -> None:
+def test_duplicate_token_hash_is_a_value_error(storage: Any, user: Any) -> None:
     make(storage, user, token_hash="same")
 
-    with pytest.raises(peewee.IntegrityError):
+    with pytest.raises(ValueError, match="token hash already exists"):
         make(storage, user, token_hash="same")
 
 
@@ -519,6 +533,7 @@ def test_rows_inserted_between_pages_do_not_cause_skips_or_repeats(
     assert second.next_cursor is None
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("order_by", ORDERINGS)
 def test_next_page_seeks_through_the_index(
     storage: Any, user: Any, db: Any, order_by: str, caplog: pytest.LogCaptureFixture
@@ -1050,7 +1065,7 @@ def test_purge_rejects_bad_arguments_and_handles_huge_ages(storage: Any, user: A
 
 
 def test_sessions_and_cursors_survive_closing_and_reopening(
-    storage: Any, user: Any, db: Any, db_path: Path
+    storage: Any, user: Any, db: Any, db_target: Path | str
 ) -> None:
     records = [make(storage, user, updated_at=NOW - timedelta(minutes=i)) for i in range(4)]
     storage.revoke(records[1].id, revoked_at=NOW)
@@ -1059,7 +1074,7 @@ def test_sessions_and_cursors_survive_closing_and_reopening(
     before = {r.id: snapshot(storage.get_any(r.id)) for r in records}
     db.close()
 
-    db2, models2 = open_models(db_path)
+    db2, models2 = open_models(db_target)
     try:
         reopened = PeeweeSessionStorage(models2.Session)
         after = {r.id: snapshot(reopened.get_any(r.id)) for r in records}

@@ -12,6 +12,8 @@ import pytest
 import cross_auth_lite as lite
 from tests.factories import signup
 
+pytestmark = pytest.mark.all_backends
+
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 

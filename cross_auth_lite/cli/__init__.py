@@ -7,7 +7,9 @@ error, 130 when interrupted). Set ``CROSS_AUTH_LITE_DEBUG=1`` to see the
 traceback of an unexpected error instead.
 
 Each concern has its module: ``maintenance`` (init, stats, purge),
-``check``, ``users``, ``sessions``, ``transfer`` (export, import), ``demo``;
+``check``, ``users``, ``sessions``, ``transfer`` (export, import), ``copy``
+(to PostgreSQL), ``keys``
+(generate-key, rotate-key), ``demo``;
 ``common`` opens stores and finds users, ``output`` prints.
 """
 
@@ -24,7 +26,8 @@ import peewee
 from cross_auth.exceptions import CrossAuthException
 
 from cross_auth_lite import __version__
-from cross_auth_lite.cli import backup, check, demo, maintenance, sessions, transfer, users
+from cross_auth_lite.cli import backup, check, demo, keys, maintenance, sessions, transfer, users
+from cross_auth_lite.cli import copy as copy_store
 from cross_auth_lite.cli.common import DATA_ENV, DEFAULT_DATA_DIR, CliError, default_data_dir
 
 __all__ = ["DEBUG_ENV", "PROG", "build_parser", "main"]
@@ -77,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_parsers(commands, parents)
     sessions.add_parsers(commands, parents)
     transfer.add_parsers(commands, parents, data_parent)
+    copy_store.add_parsers(commands, parents)
+    keys.add_parsers(commands, parents, json_parent)
     demo.add_parsers(commands, data_parent)
     return parser
 

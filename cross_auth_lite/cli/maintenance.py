@@ -13,6 +13,7 @@ import peewee
 from cross_auth_lite.cli.common import count, open_existing, open_or_create, utc_now
 from cross_auth_lite.cli.output import Progress, echo, emit_json, format_bytes, print_table
 from cross_auth_lite.schema import read_meta
+from cross_auth_lite.secondary import DiskCacheStorage
 from cross_auth_lite.store import LiteStore
 
 __all__ = ["DEFAULT_PURGE_DAYS", "add_parsers", "directory_sizes"]
@@ -148,10 +149,17 @@ def collect_stats(store: LiteStore) -> dict[str, Any]:
         "social_accounts": {"total": sum(by_provider.values()), "by_provider": by_provider},
         "sessions": sessions,
         "cache": {
-            "live_entries": len(store.secondary),
-            "stored_entries": len(store.secondary.cache),
+            "live_entries": len(_disk_cache(store)),
+            "stored_entries": len(_disk_cache(store).cache),
         },
     }
+
+
+def _disk_cache(store: LiteStore) -> DiskCacheStorage:
+    """The store's disk cache (the CLI opens stores with one; Redis looks after itself)."""
+    if not isinstance(store.secondary, DiskCacheStorage):
+        raise TypeError(f"{store!r} keeps its cache in {type(store.secondary).__name__}")
+    return store.secondary
 
 
 def show_stats(args: argparse.Namespace) -> int:
@@ -192,7 +200,7 @@ def purge_store(args: argparse.Namespace) -> int:
     """``purge [--older-than DAYS]``."""
     older_than = timedelta(days=args.older_than)
     with open_existing(args.data) as store, Progress("purging cache", total=2) as progress:
-        cache_entries = store.secondary.purge_expired()
+        cache_entries = _disk_cache(store).purge_expired()
         progress.advance()
         progress.set_label("purging sessions")
         sessions = store.sessions.purge_expired(older_than=older_than)

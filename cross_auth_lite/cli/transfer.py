@@ -21,6 +21,9 @@ imported into a fresh store exports identically.
 ``import`` keeps ids, so identities and sessions stay attached to their
 users, and writes everything in one transaction: any conflict with the
 store (or within the file) refuses the whole file.
+
+Both work on a store in PostgreSQL too (``--database-url postgresql://...``),
+so an export from SQLite imports into PostgreSQL and the other way round.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import argparse
 import contextlib
 import json
 import os
-import sqlite3
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,10 +48,18 @@ from cross_auth_lite.cli.common import (
     read_store_meta,
     store_exists,
 )
+from cross_auth_lite.cli.copy import (
+    driver_errors,
+    insert_statement,
+    open_url_store,
+    open_url_target,
+    read_snapshot,
+)
 from cross_auth_lite.cli.output import Progress, echo, emit_json
 from cross_auth_lite.cli.records import columns, decode_record, encode_row
 from cross_auth_lite.database import write_transaction
 from cross_auth_lite.models import StoreModels, build_models
+from cross_auth_lite.postgres import redact_url, reset_sequences
 from cross_auth_lite.schema import SCHEMA_VERSION, SHARED, read_meta
 from cross_auth_lite.store import DATABASE_FILENAME, LiteStore
 
@@ -63,6 +74,10 @@ TABLES = ("users", "social_accounts", "sessions")
 _HEADER_KEYS = {"format", "version", "schema_version", "connections"}
 # Rows written per savepoint; a conflict is searched for within one chunk.
 _CHUNK = 1000
+_DATABASE_URL_HELP = (
+    "%s the store in this PostgreSQL database (postgresql://USER@HOST:PORT/NAME; password "
+    "through PGPASSWORD or ~/.pgpass) instead of the one in --data"
+)
 
 
 def add_parsers(
@@ -83,6 +98,7 @@ def add_parsers(
     export.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write to FILE (replaced atomically)"
     )
+    export.add_argument("--database-url", metavar="URL", help=_DATABASE_URL_HELP % "export")
     export.set_defaults(handler=export_command)
 
     load = commands.add_parser(
@@ -96,6 +112,7 @@ def add_parsers(
         ),
     )
     load.add_argument("file", metavar="FILE", help="the export to load ('-' for stdin)")
+    load.add_argument("--database-url", metavar="URL", help=_DATABASE_URL_HELP % "import into")
     load.set_defaults(handler=import_command)
 
 
@@ -110,7 +127,7 @@ def write_export(store: LiteStore, out: TextIO) -> dict[str, int]:
     """
     models = _models(store.models)
     written = dict.fromkeys(TABLES, 0)
-    with store.database.atomic():
+    with read_snapshot(store.database):
         meta = read_meta(store.database)
         total = sum(count(model.select()) for model in models.values())
         out.write("{\n")
@@ -168,7 +185,8 @@ def _summary(counts: dict[str, int]) -> str:
 
 def export_command(args: argparse.Namespace) -> int:
     """``export [--output FILE]``."""
-    with open_existing(args.data) as store:
+    url = getattr(args, "database_url", None)
+    with open_url_store(url) if url else open_existing(args.data) as store:
         if args.output is None or str(args.output) == "-":
             write_export(store, sys.stdout)
             return 0
@@ -238,7 +256,11 @@ def _decode(name: str, document: dict[str, Any]) -> dict[str, list[dict[str, Any
     return rows
 
 
-def _open_target(data_dir: Path, connections: str) -> tuple[LiteStore, bool]:
+def _open_target(
+    data_dir: Path, connections: str, database_url: str | None = None
+) -> tuple[LiteStore, bool]:
+    if database_url:
+        return open_url_target(database_url, connections)
     file = data_dir / DATABASE_FILENAME
     if store_exists(data_dir) and read_store_meta(file):
         store = open_existing(data_dir)
@@ -260,7 +282,14 @@ def _conflict(table: str, index: int, values: dict[str, Any], error: Exception) 
             "conflicts with a row already in the store or earlier in the file "
             f"({text.split(':', 1)[1].strip()} must be unique)"
         )
-    elif "FOREIGN KEY" in text:
+    elif text.startswith("duplicate key value violates unique constraint"):  # PostgreSQL
+        key = re.search(r"Key \(([^)]*)\)=", text)
+        names = ", ".join(f"{table}.{name.strip()}" for name in key[1].split(",")) if key else ""
+        detail = (
+            "conflicts with a row already in the store or earlier in the file "
+            f"({names or text.splitlines()[0]} must be unique)"
+        )
+    elif "FOREIGN KEY" in text.upper():
         detail = f"belongs to user {values.get('user')!r}, who is not in the file or the store"
     else:
         detail = f"was refused by the database ({text})"
@@ -277,23 +306,21 @@ def _insert(
     # One prepared INSERT run over chunks of rows: building SQL per row through
     # peewee costs ten times more than SQLite spends writing it.
     fields: list[Any] = columns(model)
-    names = ", ".join(_quote(item.column_name) for item in fields)
-    marks = ", ".join("?" for _ in fields)
-    statement = f"INSERT INTO {_quote(model._meta.table_name)} ({names}) VALUES ({marks})"
     database: Any = store.database
+    statement = insert_statement(database, model)
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
         parameters = [[item.db_value(values[item.name]) for item in fields] for values in chunk]
         try:
-            with database.atomic():
+            with database.atomic(), driver_errors:
                 database.cursor().executemany(statement, parameters)
-        except sqlite3.IntegrityError:
+        except peewee.IntegrityError:
             # Find the row at fault, to name it; the enclosing transaction rolls back.
             for index, (values, row) in enumerate(zip(chunk, parameters, strict=True), start):
                 try:
-                    with database.atomic():
+                    with database.atomic(), driver_errors:
                         database.cursor().execute(statement, row)
-                except sqlite3.IntegrityError as error:
+                except peewee.IntegrityError as error:
                     raise _conflict(table, index, values, error) from None
             raise
         progress.advance(len(chunk))
@@ -308,14 +335,16 @@ def import_command(args: argparse.Namespace) -> int:
     document = _read_document(args.file)
     connections = _check_header(args.file, document)
     rows = _decode(args.file, document)
-    store, created = _open_target(args.data, connections)
+    url = getattr(args, "database_url", None)
+    store, created = _open_target(args.data, connections, url)
     with store:
         models = _models(store.models)
         total = sum(len(table_rows) for table_rows in rows.values())
         with Progress("importing", total) as progress, write_transaction(store.database):
             for table, model in models.items():
                 _insert(store, table, model, rows[table], progress)
-        path = store.path.absolute()
+            reset_sequences(store.database, store.models.all())
+        path = redact_url(url) if url else store.path.absolute()
     counts = {table: len(table_rows) for table, table_rows in rows.items()}
     if args.json:
         emit_json({"path": str(path), "created": created, "imported": counts})

@@ -1,0 +1,209 @@
+"""PostgreSQL for accounts and sessions, when one machine is no longer enough.
+
+``lite.open(path, database_url="postgresql://...")`` keeps users, social
+accounts and sessions in PostgreSQL through peewee, with the same models, the
+same indexes (including the shared schema's partial unique index) and the same
+storages as on SQLite. The driver is psycopg 3 (``pip install
+'cross-auth-lite[postgres]'``); psycopg2 works too when it is the one installed.
+
+What differs from SQLite is handled here and in the storages:
+
+- transactions are plain ``BEGIN`` (READ COMMITTED); disconnecting locks the
+  user's row (``SELECT ... FOR UPDATE``) and promotion relies on the partial
+  unique index, which PostgreSQL checks against concurrent writers too;
+- a failed statement aborts PostgreSQL's whole transaction, so writes that may
+  fail inside an application transaction run in a savepoint;
+- ids are ``SERIAL`` (32-bit) columns; rows copied with their ids need their
+  sequences moved past them (``reset_sequences``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import urllib.parse
+from typing import Any
+
+import peewee
+
+from cross_auth_lite.database import CommitCallbacksMixin, StoreClosedError
+
+__all__ = [
+    "POSTGRES_SCHEMES",
+    "LitePostgresqlDatabase",
+    "is_postgres_url",
+    "open_postgresql",
+    "redact_url",
+    "reset_sequences",
+]
+
+#: URL schemes ``database_url`` accepts.
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+_INSTALL_HINT = "install the driver with: pip install 'cross-auth-lite[postgres]'"
+
+
+def is_postgres_url(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL database (``postgresql://`` or ``postgres://``)."""
+    scheme, separator, _ = url.partition("://")
+    return bool(separator) and scheme.lower() in POSTGRES_SCHEMES
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password (in the authority or the query) replaced by ``***``."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    netloc = parts.netloc
+    if "@" in netloc:
+        credentials, _, host = netloc.rpartition("@")
+        user, colon, _password = credentials.partition(":")
+        netloc = f"{user}{':***' if colon else ''}@{host}"
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if any(key.lower() == "password" for key, _ in query):
+        query = [(key, "***" if key.lower() == "password" else value) for key, value in query]
+        text = urllib.parse.urlencode(query, safe="*")
+    else:
+        text = parts.query
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, text, parts.fragment))
+
+
+class _Context(peewee.Context):
+    """Renders booleans inlined into DDL as ``TRUE``/``FALSE``.
+
+    With psycopg 3, peewee writes the values of index DDL (the shared schema's
+    partial index ``WHERE is_login_method = ...``) inline, and would write
+    ``True`` as ``1``, which PostgreSQL refuses to compare with a boolean.
+    """
+
+    def value(self, value: Any, converter: Any = None, add_param: bool = True) -> Any:
+        if self.state.value_literals:
+            if converter:
+                value = converter(value)
+            elif converter is None and self.state.converter:
+                value = self.state.converter(value)
+            if isinstance(value, bool):
+                return self.literal("TRUE" if value else "FALSE")
+            converter = False  # converted already
+        return super().value(value, converter, add_param)
+
+
+class LitePostgresqlDatabase(CommitCallbacksMixin, peewee.PostgresqlDatabase):
+    """``peewee.PostgresqlDatabase`` with savepoint-aware commit callbacks and ``close_all``.
+
+    Like ``LiteSqliteDatabase``: peewee keeps one connection per thread, this
+    class remembers each of them so that ``close_all()`` can end them all and
+    refuse any later use with ``StoreClosedError``. psycopg 3 is used when it
+    is installed (peewee would otherwise prefer psycopg2).
+    """
+
+    context_class = _Context
+
+    def __init__(self, database: Any, *args: Any, **kwargs: Any) -> None:
+        self._connections: dict[int, Any] = {}
+        self._connections_lock = threading.Lock()
+        self._shut = False
+        kwargs.setdefault("prefer_psycopg3", True)
+        super().__init__(database, *args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        """The database for messages: its URL without the password."""
+        return redact_url(str(self.database))
+
+    def _connect(self) -> Any:
+        if self._shut:
+            raise StoreClosedError(f"{self.display_name} was closed")
+        connection = super()._connect()  # type: ignore[misc]
+        with self._connections_lock:
+            self._connections[threading.get_ident()] = connection
+        return connection
+
+    def cursor(self, named_cursor: Any = None) -> Any:
+        if self._shut:
+            raise StoreClosedError(f"{self.display_name} was closed")
+        base: Any = super()
+        return base.cursor(named_cursor)
+
+    def close_all(self) -> None:
+        """Close every thread's connection; any later statement raises ``StoreClosedError``."""
+        self._shut = True
+        with self._connections_lock:
+            connections, self._connections = list(self._connections.values()), {}
+        for connection in connections:
+            with contextlib.suppress(Exception):
+                connection.close()
+        state: Any = getattr(self, "_state")  # noqa: B009 - missing from peewee's stubs
+        state.reset()
+
+    @property
+    def shut(self) -> bool:
+        """True once ``close_all()`` has run."""
+        return self._shut
+
+
+def _connection_target(url: str) -> str:
+    # peewee hands the name to the driver as a connection string only when it
+    # starts with "postgresql://"; libpq also knows the short "postgres://".
+    scheme, _, rest = url.partition("://")
+    return f"postgresql://{rest}" if scheme.lower() in POSTGRES_SCHEMES else url
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def open_postgresql(url: str) -> LitePostgresqlDatabase:
+    """Connect to the PostgreSQL database at ``url`` (``postgresql://user@host:port/name``).
+
+    Anything libpq understands may follow in the query string (``sslmode``,
+    ``options=-csearch_path%3Dauth`` to keep the tables in schema ``auth``, ...);
+    passwords are best left to ``PGPASSWORD`` or ``~/.pgpass``. Raises
+    ``ValueError`` for another kind of URL or a database that cannot be
+    reached, and ``ImportError`` when no PostgreSQL driver is installed.
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"database_url must be a str, not {type(url).__name__}")
+    if not is_postgres_url(url):
+        scheme = url.partition("://")[0] if "://" in url else url
+        raise ValueError(
+            f"database_url must be a postgresql:// URL, not {redact_url(scheme)!r}; "
+            "SQLite is the default (leave database_url out)"
+        )
+    db = LitePostgresqlDatabase(_connection_target(url))
+    try:
+        db.connect()
+    except peewee.ImproperlyConfigured:
+        raise ImportError(f"PostgreSQL support needs psycopg: {_INSTALL_HINT}") from None
+    except peewee.DatabaseError as error:
+        reason = _first_line(error)
+        raise ValueError(f"cannot use PostgreSQL at {redact_url(url)}: {reason}") from None
+    return db
+
+
+def reset_sequences(db: peewee.Database, models: list[type[peewee.Model]]) -> None:
+    """Move each model's id sequence past the largest id, after rows were written with ids.
+
+    Does nothing on databases without sequences (SQLite picks the next id itself).
+    """
+    database: Any = db
+    if not getattr(database, "sequences", False):
+        return
+    for model in models:
+        primary_key = model._meta.primary_key
+        if not isinstance(primary_key, peewee.AutoField | peewee.BigAutoField):
+            continue
+        table = _quoted(model._meta.table_name)
+        column = primary_key.column_name
+        largest = f"MAX({_quoted(column)})"
+        database.execute_sql(
+            f"SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE({largest}, 1), "
+            f"{largest} IS NOT NULL) FROM {table}",
+            (table, column),
+        )
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,285 @@
+"""``lite.open(path, database_url=...)`` on PostgreSQL: what differs from SQLite, what must not.
+
+The storages' own suites run on both back ends (``pytest.mark.all_backends``);
+this module covers the store around them: opening, closing, errors, the
+schema PostgreSQL gets, and transactions that survive a failed write (a
+failed statement aborts PostgreSQL's whole transaction unless a savepoint
+holds it). Tests marked ``all_backends`` here check that SQLite behaves alike.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import peewee
+import pytest
+from cross_auth.exceptions import CrossAuthException
+
+import cross_auth_lite as lite
+from cross_auth_lite.postgres import LitePostgresqlDatabase, open_postgresql, redact_url
+from tests import race_workers
+from tests.factories import connect, signup
+from tests.pg_server import PostgresServer
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL schema."""
+    with postgres_server.schema_url() as url:
+        yield url
+
+
+def with_password(url: str, password: str) -> str:
+    # The test server trusts loopback connections, so any password is accepted.
+    return url.replace("postgres@", f"postgres:{password}@", 1)
+
+
+# Opening and closing
+
+
+def test_the_directory_keeps_the_cache_and_no_sqlite_file(tmp_path: Path, pg_url: str) -> None:
+    with lite.open(tmp_path / "store", database_url=pg_url) as store:
+        assert isinstance(store.database, LitePostgresqlDatabase)
+        assert isinstance(store.secondary, lite.DiskCacheStorage)
+        assert (tmp_path / "store" / "cache").is_dir()
+        assert not (tmp_path / "store" / "accounts.sqlite3").exists()
+        tables = store.database.get_tables()
+        assert {"lite_meta", "users", "social_accounts", "sessions"} <= set(tables)
+
+
+def test_an_ephemeral_store_removes_its_directory_but_not_the_rows(pg_url: str) -> None:
+    with lite.open(None, database_url=pg_url) as store:
+        user = store.accounts.create_user(user_info={}, email="ada@example.com")
+        directory = store.path
+    assert not directory.exists()
+
+    with lite.open(None, database_url=pg_url) as again:
+        assert again.accounts.find_user_by_id(user.id) is not None
+
+
+def test_the_driver_is_psycopg_3(pg_url: str) -> None:
+    database = open_postgresql(pg_url)
+    try:
+        assert isinstance(database._adapter, peewee.Psycopg3Adapter)
+    finally:
+        database.close_all()
+
+
+def test_close_ends_every_threads_connection(pg_url: str) -> None:
+    store = lite.open(None, database_url=pg_url)
+    user = store.accounts.create_user(user_info={}, email="ada@example.com")
+
+    def work() -> None:
+        store.accounts.find_user_by_id(user.id)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    database: Any = store.database
+    connections = list(database._connections.values())
+    assert len(connections) == 4
+
+    store.close()
+
+    assert all(connection.closed for connection in connections)
+    with pytest.raises(lite.StoreClosedError):
+        store.accounts.find_user_by_id(user.id)
+
+
+def test_a_driver_that_is_missing_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch, pg_url: str
+) -> None:
+    monkeypatch.setattr(peewee, "psycopg", None)
+    monkeypatch.setattr(peewee, "psycopg2", None)
+
+    with pytest.raises(ImportError, match=r"cross-auth-lite\[postgres\]"):
+        lite.open(None, database_url=pg_url)
+
+
+def test_an_unreachable_database_is_a_value_error_without_the_password(tmp_path: Path) -> None:
+    from tests.pg_server import free_port
+
+    url = f"postgresql://ada:hunter2@127.0.0.1:{free_port()}/auth?connect_timeout=5"
+
+    with pytest.raises(ValueError, match="cannot use PostgreSQL at") as refused:
+        lite.open(tmp_path / "store", database_url=url)
+
+    assert "hunter2" not in str(refused.value)
+    assert "ada:***@127.0.0.1" in str(refused.value)
+
+
+def test_a_schema_mismatch_names_the_database_without_the_password(pg_url: str) -> None:
+    url = with_password(pg_url, "hunter2")
+    lite.open(None, database_url=url, shared_connections=True).close()
+
+    with pytest.raises(lite.SchemaError, match="shared connections") as refused:
+        lite.open(None, database_url=url, shared_connections=False)
+
+    assert "hunter2" not in str(refused.value)
+    with lite.open(None, database_url=url) as store:  # None: as it was created
+        assert store.shared_connections is True
+
+
+def test_processes_creating_the_schema_at_once_all_succeed(pg_url: str) -> None:
+    """Several instances of an application starting together on a new database."""
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Event(), context.Queue()
+    processes = [
+        context.Process(target=race_workers.open_only, args=((None, pg_url), start, results))
+        for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    start.set()
+    outcomes = [results.get(timeout=60) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+
+    assert outcomes == ["opened"] * 4
+    with lite.open(None, database_url=pg_url) as store:
+        rows = store.database.execute_sql("SELECT key FROM lite_meta ORDER BY key").fetchall()
+    assert [key for (key,) in rows] == ["connections", "schema_version"]
+
+
+def test_redact_url() -> None:
+    assert redact_url("postgresql://ada:pw@db:5432/auth") == "postgresql://ada:***@db:5432/auth"
+    assert redact_url("postgresql://ada@db/auth") == "postgresql://ada@db/auth"
+    assert redact_url("postgresql://db/auth?password=pw&sslmode=require") == (
+        "postgresql://db/auth?password=***&sslmode=require"
+    )
+
+
+# The schema
+
+
+def test_the_shared_schema_has_a_partial_unique_index_over_login_methods(pg_url: str) -> None:
+    with lite.open(None, database_url=pg_url, shared_connections=True) as store:
+        indexes = {
+            index.name: index.sql for index in store.database.get_indexes("social_accounts")
+        }
+
+    partial = [sql for sql in indexes.values() if "WHERE" in sql]
+    assert len(partial) == 1
+    assert "UNIQUE" in partial[0]
+    assert "(provider, provider_user_id) WHERE (is_login_method = true)" in partial[0]
+
+
+def test_ids_are_32_bit_and_larger_ones_find_nothing(pg_url: str) -> None:
+    with lite.open(None, database_url=pg_url) as store:
+        user, _ = signup(store.accounts, "ada@example.com")
+        for too_big in (2**31, str(2**31), 2**40):
+            assert store.accounts.find_user_by_id(too_big) is None
+            assert store.accounts.find_social_account_by_id(too_big) is None
+            assert store.sessions.get_any(too_big) is None
+            assert store.sessions.list_for_user(too_big, now=NOW).records == []
+        assert store.accounts.find_user_by_id(str(user.id)) is not None
+
+
+def test_disconnect_locks_the_users_row(pg_url: str) -> None:
+    with lite.open(None, database_url=pg_url) as store:
+        user, first = signup(store.accounts, "ada@example.com", "gh-1")
+        connect(store.accounts, user.id, "gh-2")
+        seen: list[str] = []
+        store.database.query_hooks.append(lambda event: seen.append(event.sql))
+
+        result = store.accounts.disconnect_social_account(
+            user_id=user.id, provider="github", social_account_id=first.id
+        )
+
+    assert result == "disconnected"
+    assert seen[0].startswith('SELECT "t1"."id"')
+    assert seen[0].endswith("FOR UPDATE")
+
+
+# Application transactions survive a failed write
+
+
+def _users(store: lite.LiteStore) -> list[str]:
+    return [user.email for user in store.models.User.select().order_by(store.models.User.id)]
+
+
+@pytest.mark.all_backends
+def test_a_refused_session_insert_leaves_the_application_transaction_usable(
+    store: lite.LiteStore,
+) -> None:
+    user = store.accounts.create_user(user_info={}, email="ada@example.com")
+    values: dict[str, Any] = {"created_at": NOW, "updated_at": NOW, "expires_at": NOW}
+    store.sessions.create(token_hash="taken", user_id=user.id, **values)
+
+    with store.database.atomic():
+        with pytest.raises((peewee.IntegrityError, ValueError)):
+            store.sessions.create(token_hash="taken", user_id=user.id, **values)
+        with pytest.raises(lite.UnknownUserError):
+            store.sessions.create(token_hash="orphan", user_id=user.id + 100, **values)
+        kept = store.sessions.create(token_hash="kept", user_id=user.id, **values)
+        store.accounts.create_user(user_info={}, email="bob@example.com")
+
+    assert store.sessions.get_any(kept.id) is not None
+    assert _users(store) == ["ada@example.com", "bob@example.com"]
+
+
+@pytest.mark.all_backends
+def test_refused_account_writes_leave_the_application_transaction_usable(
+    shared_store: lite.LiteStore,
+) -> None:
+    accounts = shared_store.accounts
+    owner, _ = signup(accounts, "ada@example.com", "gh-1")
+    other = accounts.create_user(user_info={}, email="bob@example.com")
+    connection = connect(accounts, other.id, "gh-1", is_login_method=False)
+
+    with shared_store.database.atomic():
+        with pytest.raises(CrossAuthException, match="email_already_registered"):
+            accounts.create_user(user_info={}, email="ada@example.com")
+        with pytest.raises(CrossAuthException, match="account_already_linked"):
+            signup(accounts, "carol@example.com", "gh-1")
+        with pytest.raises(CrossAuthException, match="account_already_linked"):
+            accounts.update_social_account(
+                connection.id,
+                access_token="new",
+                refresh_token=None,
+                access_token_expires_at=None,
+                refresh_token_expires_at=None,
+                scope=None,
+                enable_login=True,
+            )
+        # A retry by the owner returns the existing row.
+        assert connect(accounts, other.id, "gh-1", is_login_method=False).id == connection.id
+        accounts.create_user(user_info={}, email="dave@example.com")
+
+    assert _users(shared_store) == ["ada@example.com", "bob@example.com", "dave@example.com"]
+    assert accounts.find_social_account_by_id(connection.id).access_token == "access-1"
+    assert owner.id != other.id
+
+
+@pytest.mark.all_backends
+def test_on_commit_waits_for_the_outer_commit_after_a_refused_write(
+    store: lite.LiteStore,
+) -> None:
+    ran: list[str] = []
+    signup(store.accounts, "ada@example.com", "gh-1")
+
+    with store.database.atomic():
+        bob = store.accounts.create_user(user_info={}, email="bob@example.com")
+        store.accounts.on_commit(lambda: ran.append("bob"))
+        with pytest.raises(CrossAuthException):
+            signup(store.accounts, "carol@example.com", "gh-1")
+        store.sessions.create(
+            token_hash="t",
+            user_id=bob.id,
+            created_at=NOW,
+            updated_at=NOW,
+            expires_at=NOW + timedelta(days=1),
+        )
+        assert ran == []
+
+    assert ran == ["bob"]
+    assert store.sessions.get(token_hash="t", now=NOW) is not None
