@@ -9,6 +9,7 @@ quietly running against constraints it does not expect.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import peewee
 from playhouse.migrate import SchemaMigrator, migrate
@@ -17,7 +18,7 @@ from cross_auth_lite.database import write_transaction
 from cross_auth_lite.fields import UTCDateTimeField
 from cross_auth_lite.models import StoreModels
 
-__all__ = ["SCHEMA_VERSION", "SchemaError", "ensure_schema", "read_meta"]
+__all__ = ["SCHEMA_VERSION", "SchemaError", "ensure_schema", "meta_model", "read_meta"]
 
 #: Bumped whenever the tables change shape; older stores are upgraded on open.
 SCHEMA_VERSION = 2
@@ -38,12 +39,26 @@ class LiteMeta(peewee.Model):
         table_name = "lite_meta"
 
 
+def meta_model(database: peewee.Database) -> type[LiteMeta]:
+    """``LiteMeta`` bound to ``database``: one class per database, never rebound.
+
+    (Rebinding the shared class with ``bind_ctx`` would let two stores opening
+    at once in two threads read each other's tables.)
+    """
+    bound: type[LiteMeta] | None = getattr(database, "_lite_meta_model", None)
+    if bound is None:
+        options = {"database": database, "table_name": "lite_meta"}  # not inherited
+        bound = type("LiteMeta", (LiteMeta,), {"Meta": type("Meta", (), options)})
+        database._lite_meta_model = bound  # type: ignore[attr-defined]
+    return bound
+
+
 def read_meta(database: peewee.Database) -> dict[str, str]:
     """The recorded ``key -> value`` pairs, empty for a new database."""
     if not database.table_exists("lite_meta"):
         return {}
-    with LiteMeta.bind_ctx(database):
-        return {row.key: row.value for row in LiteMeta.select()}
+    model = meta_model(database)
+    return {row.key: row.value for row in model.select()}
 
 
 def ensure_schema(
@@ -51,20 +66,36 @@ def ensure_schema(
 ) -> dict[str, str]:
     """Create missing tables and record the schema, or check an existing store against it."""
     wanted = SHARED if shared_connections else EXCLUSIVE
-    with LiteMeta.bind_ctx(database):
-        meta = read_meta(database)
-        if meta and _version(meta) == SCHEMA_VERSION:
+    meta = read_meta(database)
+    if meta and _version(meta) == SCHEMA_VERSION:
+        _check(meta, wanted, database)
+        return meta  # the usual case: no write lock taken
+    model = meta_model(database)
+    with write_transaction(database):
+        _lock_schema(database)
+        meta = read_meta(database)  # another process may have got here first
+        if meta:
             _check(meta, wanted, database)
-            return meta  # the usual case: no write lock taken
-        with write_transaction(database):
-            meta = read_meta(database)  # another process may have got here first
-            if meta:
-                _check(meta, wanted, database)
-                return _upgrade(database, meta)
-            database.create_tables([LiteMeta, *models.all()], safe=True)
-            meta = {"schema_version": str(SCHEMA_VERSION), "connections": wanted}
-            LiteMeta.insert_many(list(meta.items())).execute()
+            return _upgrade(database, meta)
+        database.create_tables([model, *models.all()], safe=True)
+        meta = {"schema_version": str(SCHEMA_VERSION), "connections": wanted}
+        model.insert_many(list(meta.items())).execute()
     return meta
+
+
+#: Key of the PostgreSQL advisory lock held while creating or upgrading tables.
+_SCHEMA_LOCK = 0x63616C5F736368  # "cal_sch"
+
+
+def _lock_schema(database: peewee.Database) -> None:
+    """Serialize schema changes on PostgreSQL, whose DDL takes no lock up front.
+
+    SQLite's ``BEGIN IMMEDIATE`` already did; on PostgreSQL two processes
+    creating the same tables at once would otherwise collide in its catalog.
+    """
+    if isinstance(database, peewee.PostgresqlDatabase):
+        postgres: Any = database
+        postgres.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
 
 
 def _version(meta: dict[str, str]) -> int:
@@ -85,12 +116,15 @@ def _upgrade(database: peewee.Database, meta: dict[str, str]) -> dict[str, str]:
     """Run the upgrades from the store's version to ``SCHEMA_VERSION``, in the open transaction."""
     for version in range(_version(meta) + 1, SCHEMA_VERSION + 1):
         UPGRADES[version](database)
-    LiteMeta.update(value=str(SCHEMA_VERSION)).where(LiteMeta.key == "schema_version").execute()
+    model = meta_model(database)
+    model.update(value=str(SCHEMA_VERSION)).where(model.key == "schema_version").execute()
     return {**meta, "schema_version": str(SCHEMA_VERSION)}
 
 
 def _check(meta: dict[str, str], wanted: str, database: peewee.Database) -> None:
-    where = getattr(database, "database", "the database")
+    where = getattr(database, "display_name", None) or getattr(
+        database, "database", "the database"
+    )
     version = _version(meta)
     if version > SCHEMA_VERSION:
         raise SchemaError(

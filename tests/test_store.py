@@ -195,3 +195,34 @@ def test_default_mode_follows_what_the_store_recorded(tmp_path: Path) -> None:
         assert store.shared_connections is False
     with lite.open(tmp_path / "new") as store:
         assert store.shared_connections is False
+
+
+def test_stores_opened_at_once_from_many_threads(tmp_path: Path) -> None:
+    """Opening reads and writes lite_meta per database; stores must not cross."""
+    errors: list[BaseException] = []
+    opened: list[lite.LiteStore] = []
+    barrier = threading.Barrier(8)
+
+    def open_one(index: int, round_: int) -> None:
+        barrier.wait()
+        try:
+            store = lite.open(tmp_path / f"s{index}", shared_connections=index % 2 == 0)
+            opened.append(store)
+            signup(store.accounts, f"u{index}-{round_}@example.com", f"gh-{index}-{round_}")
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+
+    for round_ in range(3):
+        threads = [threading.Thread(target=open_one, args=(i, round_)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for store in opened:
+            store.close()
+        opened.clear()
+        assert errors == []
+    for index in range(8):
+        with lite.open(tmp_path / f"s{index}") as store:
+            assert store.shared_connections is (index % 2 == 0)
+            assert store.models.User.select().count() == 3
