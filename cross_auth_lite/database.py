@@ -31,6 +31,7 @@ from cross_auth_lite.errors import unavailable
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
+    "ClosableConnectionsMixin",
     "CommitCallbacksMixin",
     "LiteSqliteDatabase",
     "StoreClosedError",
@@ -160,13 +161,63 @@ class StoreClosedError(RuntimeError):
     """The store was closed; open it again to use it."""
 
 
-class LiteSqliteDatabase(CommitCallbacksMixin, peewee.SqliteDatabase):
-    """``peewee.SqliteDatabase`` with savepoint-aware commit callbacks and a real ``close_all``.
+class ClosableConnectionsMixin:
+    """Adds ``close_all()`` to a peewee ``Database`` class: every thread's connection.
 
     peewee keeps one connection per thread and ``close()`` only closes the
     calling thread's. A web app's worker threads hold their own, so this
-    class remembers every thread's connection: ``close_all()`` closes them
-    all and refuses any later use with ``StoreClosedError``.
+    remembers every thread's connection: ``close_all()`` closes them all and
+    refuses any later use with ``StoreClosedError`` (peewee would otherwise
+    quietly reconnect).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._connections: dict[int, Any] = {}
+        self._connections_lock = threading.Lock()
+        self._shut = False
+        super().__init__(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        """The database as messages name it."""
+        return str(getattr(self, "database", ""))
+
+    def _connect(self) -> Any:
+        if self._shut:
+            raise StoreClosedError(f"{self.display_name} was closed")
+        connection = super()._connect()  # type: ignore[misc]
+        with self._connections_lock:
+            self._connections[threading.get_ident()] = connection
+        return connection
+
+    def cursor(self, named_cursor: Any = None) -> Any:
+        if self._shut:
+            raise StoreClosedError(f"{self.display_name} was closed")
+        base: Any = super()
+        return base.cursor(named_cursor)
+
+    def close_all(self) -> None:
+        """Close every thread's connection; any later statement raises ``StoreClosedError``."""
+        self._shut = True
+        with self._connections_lock:
+            connections, self._connections = list(self._connections.values()), {}
+        for connection in connections:
+            with contextlib.suppress(Exception):
+                connection.close()
+        state: Any = getattr(self, "_state")  # noqa: B009 - missing from peewee's stubs
+        state.reset()
+
+    @property
+    def shut(self) -> bool:
+        """True once ``close_all()`` has run."""
+        return self._shut
+
+
+class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.SqliteDatabase):
+    """``peewee.SqliteDatabase`` with savepoint-aware commit callbacks and ``close_all()``.
+
+    Errors from conditions outside the program name the file
+    (``StoreUnavailableError``).
     """
 
     def __init__(self, database: Any, *args: Any, **kwargs: Any) -> None:
@@ -174,23 +225,6 @@ class LiteSqliteDatabase(CommitCallbacksMixin, peewee.SqliteDatabase):
         # close_all() is the one cross-thread call, made once use has stopped.
         kwargs.setdefault("check_same_thread", False)
         super().__init__(database, *args, **kwargs)
-        self._connections: dict[int, sqlite3.Connection] = {}
-        self._connections_lock = threading.Lock()
-        self._shut = False
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._shut:
-            raise StoreClosedError(f"{self.database} was closed")
-        connection: sqlite3.Connection = super()._connect()  # type: ignore[misc]
-        with self._connections_lock:
-            self._connections[threading.get_ident()] = connection
-        return connection
-
-    def cursor(self, named_cursor: Any = None) -> Any:
-        if self._shut:
-            raise StoreClosedError(f"{self.database} was closed")
-        base: Any = super()
-        return base.cursor(named_cursor)
 
     # Conditions outside the program (a lock held elsewhere, a read-only or
     # full disk) become StoreUnavailableError naming the file. Only the
@@ -217,22 +251,6 @@ class LiteSqliteDatabase(CommitCallbacksMixin, peewee.SqliteDatabase):
 
     def _unavailable(self, error: peewee.OperationalError) -> Exception:
         return unavailable(str(self.database), error) or error
-
-    def close_all(self) -> None:
-        """Close every thread's connection; any later statement raises ``StoreClosedError``."""
-        self._shut = True
-        with self._connections_lock:
-            connections, self._connections = list(self._connections.values()), {}
-        for connection in connections:
-            with contextlib.suppress(sqlite3.Error):
-                connection.close()
-        state: Any = getattr(self, "_state")  # noqa: B009 - missing from peewee's stubs
-        state.reset()
-
-    @property
-    def shut(self) -> bool:
-        """True once ``close_all()`` has run."""
-        return self._shut
 
 
 def on_commit(db: peewee.Database, callback: CommitCallback) -> None:

@@ -19,14 +19,12 @@ What differs from SQLite is handled here and in the storages:
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import urllib.parse
 from typing import Any
 
 import peewee
 
-from cross_auth_lite.database import CommitCallbacksMixin, StoreClosedError
+from cross_auth_lite.database import ClosableConnectionsMixin, CommitCallbacksMixin
 
 __all__ = [
     "POSTGRES_SCHEMES",
@@ -89,21 +87,18 @@ class _Context(peewee.Context):
         return super().value(value, converter, add_param)
 
 
-class LitePostgresqlDatabase(CommitCallbacksMixin, peewee.PostgresqlDatabase):
-    """``peewee.PostgresqlDatabase`` with savepoint-aware commit callbacks and ``close_all``.
+class LitePostgresqlDatabase(
+    ClosableConnectionsMixin, CommitCallbacksMixin, peewee.PostgresqlDatabase
+):
+    """``peewee.PostgresqlDatabase`` with savepoint-aware commit callbacks and ``close_all()``.
 
-    Like ``LiteSqliteDatabase``: peewee keeps one connection per thread, this
-    class remembers each of them so that ``close_all()`` can end them all and
-    refuse any later use with ``StoreClosedError``. psycopg 3 is used when it
-    is installed (peewee would otherwise prefer psycopg2).
+    Like ``LiteSqliteDatabase``. psycopg 3 is used when it is installed
+    (peewee would otherwise prefer psycopg2).
     """
 
     context_class = _Context
 
     def __init__(self, database: Any, *args: Any, **kwargs: Any) -> None:
-        self._connections: dict[int, Any] = {}
-        self._connections_lock = threading.Lock()
-        self._shut = False
         kwargs.setdefault("prefer_psycopg3", True)
         super().__init__(database, *args, **kwargs)
 
@@ -111,36 +106,6 @@ class LitePostgresqlDatabase(CommitCallbacksMixin, peewee.PostgresqlDatabase):
     def display_name(self) -> str:
         """The database for messages: its URL without the password."""
         return redact_url(str(self.database))
-
-    def _connect(self) -> Any:
-        if self._shut:
-            raise StoreClosedError(f"{self.display_name} was closed")
-        connection = super()._connect()  # type: ignore[misc]
-        with self._connections_lock:
-            self._connections[threading.get_ident()] = connection
-        return connection
-
-    def cursor(self, named_cursor: Any = None) -> Any:
-        if self._shut:
-            raise StoreClosedError(f"{self.display_name} was closed")
-        base: Any = super()
-        return base.cursor(named_cursor)
-
-    def close_all(self) -> None:
-        """Close every thread's connection; any later statement raises ``StoreClosedError``."""
-        self._shut = True
-        with self._connections_lock:
-            connections, self._connections = list(self._connections.values()), {}
-        for connection in connections:
-            with contextlib.suppress(Exception):
-                connection.close()
-        state: Any = getattr(self, "_state")  # noqa: B009 - missing from peewee's stubs
-        state.reset()
-
-    @property
-    def shut(self) -> bool:
-        """True once ``close_all()`` has run."""
-        return self._shut
 
 
 def _connection_target(url: str) -> str:
