@@ -14,12 +14,13 @@ from cross_auth_lite._private import private_directory
 from cross_auth_lite.accounts import PeeweeAccountsStorage
 from cross_auth_lite.backends import check_database_url, check_secondary_url, open_redis
 from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, LiteSqliteDatabase, open_sqlite
-from cross_auth_lite.encryption import EncryptionKey, ensure_token_encryption, token_cipher
+from cross_auth_lite.encryption import EncryptionKey, token_cipher
 from cross_auth_lite.models import StoreModels, build_models
 from cross_auth_lite.postgres import LitePostgresqlDatabase, open_postgresql
 from cross_auth_lite.schema import SHARED, ensure_schema, read_meta
 from cross_auth_lite.secondary import DiskCacheStorage
 from cross_auth_lite.sessions import PeeweeSessionStorage
+from cross_auth_lite.token_keys import ensure_token_encryption
 
 if TYPE_CHECKING:
     from cross_auth.storage.redis import RedisStorage

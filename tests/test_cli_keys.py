@@ -277,7 +277,7 @@ def test_rotate_key_says_when_the_file_could_not_be_compacted(
     data: Path,
     ids: dict[str, Any],
 ) -> None:
-    monkeypatch.setattr("cross_auth_lite.encryption._compact", lambda database: False)
+    monkeypatch.setattr("cross_auth_lite.token_keys._compact", lambda database: False)
 
     result = run(capsys, data, "rotate-key", "--key", KEY_A)
 

@@ -30,11 +30,11 @@ from cross_auth_lite.encryption import (
     EncryptionUnavailableError,
     TokenCipher,
     generate_key,
-    rotate_tokens,
     store_cipher,
     token_cipher,
 )
 from cross_auth_lite.models import build_models
+from cross_auth_lite.token_keys import rotate_tokens
 from tests.factories import connect, signup
 from tests.oauth import (
     ALICE,

@@ -28,9 +28,9 @@ from cross_auth_lite.encryption import (
     EncryptionError,
     generate_key,
     parse_keys,
-    rotate_tokens,
 )
 from cross_auth_lite.store import DATABASE_FILENAME, LiteStore
+from cross_auth_lite.token_keys import rotate_tokens
 
 __all__ = ["add_parsers", "generate_key_command", "rotate_key_command"]
 
