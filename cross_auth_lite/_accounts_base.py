@@ -14,8 +14,12 @@ from typing import Any, ClassVar, Generic, TypeVar
 import peewee
 
 from cross_auth_lite.compiled import StatementCache, insert_row, slot
-from cross_auth_lite.database import on_commit
-from cross_auth_lite.errors import UnknownUserError, email_already_registered
+from cross_auth_lite.database import on_commit, write_transaction
+from cross_auth_lite.errors import (
+    UnknownUserError,
+    account_already_linked,
+    email_already_registered,
+)
 from cross_auth_lite.ids import NO_MATCH, coerce_id
 from cross_auth_lite.model_checks import (
     CREDENTIAL_FIELDS,
@@ -28,6 +32,7 @@ from cross_auth_lite.model_checks import (
     owner_field,
     prepare_values,
     primary_key,
+    text_argument,
 )
 from cross_auth_lite.models import PeeweeSocialAccount, PeeweeUser
 
@@ -58,13 +63,6 @@ def _lookup(values: Mapping[str, Any]) -> Lookup:
         return values[name]
 
     return lookup
-
-
-def text_argument(name: str, value: object) -> str:
-    """``value`` if it is a ``str``; otherwise ``TypeError`` naming the argument."""
-    if type(value) is not str:
-        raise TypeError(f"{name} must be str, not {type(value).__name__}")
-    return value
 
 
 class AccountsStorageBase(Generic[UserT, SocialAccountT]):
@@ -273,6 +271,63 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
             return rows
         query = self._accounts().where(where(_lookup(values))).order_by(self._pk).limit(limit)
         return list(query)
+
+    def create_user(
+        self,
+        *,
+        user_info: dict[str, Any],
+        email: str | None = None,
+        email_verified: bool | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> UserT:
+        """Create a user on its own. Email and verification default to ``user_info``'s.
+
+        Not filtered by ``filter_user_query``: the new user is always returned.
+        """
+        if not isinstance(user_info, dict):
+            raise TypeError(f"user_info must be a dict, not {type(user_info).__name__}")
+        if email is None:
+            email = user_info.get("email")
+        if email is not None:
+            text_argument("email", email)
+        if email_verified is None:
+            email_verified = user_info.get("email_verified") is True
+        try:
+            with write_transaction(self.database):
+                return self.build_user(
+                    user_info=user_info,
+                    email=email,
+                    email_verified=email_verified,
+                    extra_fields=extra_fields,
+                )
+        except peewee.IntegrityError as error:
+            raise self._user_conflict(error, email) from error
+
+    def _identity_exists(self, provider: str, provider_user_id: str) -> bool:
+        """One indexed lookup: does any row hold this identity (filters ignored)?"""
+        model = self.SocialAccountModel
+        statement = self._statements.get(
+            "has_identity",
+            lambda: (
+                model.select(self._pk)
+                .where(
+                    (model.provider == slot("provider"))
+                    & (model.provider_user_id == slot("provider_user_id"))
+                )
+                .limit(1)
+            ),
+        )
+        cursor = statement.execute(provider=provider, provider_user_id=provider_user_id)
+        return cursor.fetchone() is not None
+
+    def _attach_conflict(
+        self, error: peewee.IntegrityError, owner: Any, provider: str, provider_user_id: str
+    ) -> Exception:
+        if not self.UserModel.select().where(self._user_pk == owner).exists():
+            return UnknownUserError(f"no user has id {owner!r}")
+        if self._identity_exists(provider, provider_user_id):
+            return account_already_linked(provider, provider_user_id)
+        return error
 
     def on_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` now, or after the application's open transaction commits."""

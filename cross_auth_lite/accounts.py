@@ -25,12 +25,10 @@ from cross_auth_lite._accounts_base import (
     UserT,
     text_argument,
 )
-from cross_auth_lite.compiled import slot
 from cross_auth_lite.database import write_transaction
 from cross_auth_lite.errors import (
     AmbiguousSocialAccountError,
     SocialAccountNotFoundError,
-    UnknownUserError,
     account_already_linked,
 )
 from cross_auth_lite.ids import NO_MATCH, coerce_id
@@ -77,37 +75,6 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
             return None
         pk = self._user_pk
         return self._select_user("id", lambda v: pk == v("id"), id=user_id)
-
-    def create_user(
-        self,
-        *,
-        user_info: dict[str, Any],
-        email: str | None = None,
-        email_verified: bool | None = None,
-        extra_fields: Mapping[str, Any] | None = None,
-    ) -> UserT:
-        """Create a user on its own. Email and verification default to ``user_info``'s.
-
-        Not filtered by ``filter_user_query``: the new user is always returned.
-        """
-        if not isinstance(user_info, dict):
-            raise TypeError(f"user_info must be a dict, not {type(user_info).__name__}")
-        if email is None:
-            email = user_info.get("email")
-        if email is not None:
-            text_argument("email", email)
-        if email_verified is None:
-            email_verified = user_info.get("email_verified") is True
-        try:
-            with write_transaction(self.database):
-                return self.build_user(
-                    user_info=user_info,
-                    email=email,
-                    email_verified=email_verified,
-                    extra_fields=extra_fields,
-                )
-        except peewee.IntegrityError as error:
-            raise self._user_conflict(error, email) from error
 
     # Social accounts: reads
 
@@ -159,23 +126,10 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
 
     def has_social_account(self, *, provider: str, provider_user_id: str) -> bool:
         """Whether anyone has this identity, including rows the query filters hide."""
-        model = self.SocialAccountModel
-        statement = self._statements.get(
-            "has_identity",
-            lambda: (
-                model.select(self._pk)
-                .where(
-                    (model.provider == slot("provider"))
-                    & (model.provider_user_id == slot("provider_user_id"))
-                )
-                .limit(1)
-            ),
+        return self._identity_exists(
+            text_argument("provider", provider),
+            text_argument("provider_user_id", provider_user_id),
         )
-        cursor = statement.execute(
-            provider=text_argument("provider", provider),
-            provider_user_id=text_argument("provider_user_id", provider_user_id),
-        )
-        return cursor.fetchone() is not None
 
     def find_social_account_by_id(self, social_account_id: Any) -> SocialAccountT | None:
         """The connection with this id, or ``None``."""
@@ -257,15 +211,6 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
             if is_login_method and not existing.is_login_method:
                 raise account_already_linked(provider, provider_user_id) from error
             return existing
-
-    def _attach_conflict(
-        self, error: peewee.IntegrityError, owner: Any, provider: str, provider_user_id: str
-    ) -> Exception:
-        if not self.UserModel.select().where(self._user_pk == owner).exists():
-            return UnknownUserError(f"no user has id {owner!r}")
-        if self.has_social_account(provider=provider, provider_user_id=provider_user_id):
-            return account_already_linked(provider, provider_user_id)
-        return error
 
     def create_user_with_identity(
         self,

@@ -7,7 +7,7 @@ from typing import Any
 
 import peewee
 
-__all__ = ["UTCDateTimeField", "to_utc"]
+__all__ = ["UTCDateTimeField", "to_utc", "utc_argument"]
 
 # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff" in UTC: fixed width, so that text
 # order is time order and equal instants are equal strings (peewee's default
@@ -27,6 +27,13 @@ def to_utc(value: datetime) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"{value!r} has no UTC equivalent a datetime can hold") from None
+
+
+def utc_argument(name: str, value: object) -> datetime:
+    """``value`` (a datetime) as aware UTC; ``TypeError`` naming the argument otherwise."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
+    return to_utc(value)
 
 
 class UTCDateTimeField(peewee.DateTimeField):

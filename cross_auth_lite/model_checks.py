@@ -15,19 +15,21 @@ from typing import Any
 
 import peewee
 
-from cross_auth_lite.fields import to_utc
+from cross_auth_lite.fields import UTCDateTimeField, to_utc
 
 __all__ = [
     "CREDENTIAL_FIELDS",
     "SOCIAL_ACCOUNT_STANDARD_FIELDS",
     "USER_STANDARD_FIELDS",
     "check_model",
+    "check_session_model",
     "flag",
     "optional_text",
     "merge_extra_fields",
     "owner_field",
     "prepare_values",
     "primary_key",
+    "text_argument",
 ]
 
 #: Provider credentials an app may choose not to persist.
@@ -71,6 +73,47 @@ def check_model(
     if model._meta.database is None:
         raise TypeError(f"{model.__name__} is not bound to a database (set Meta.database)")
     return model
+
+
+_SESSION_COLUMNS = ("token_hash", "client_id", "client_name", "user_agent", "ip")
+_SESSION_TIMESTAMPS = ("created_at", "updated_at", "expires_at", "last_active_at", "revoked_at")
+
+
+def check_session_model(owner: str, model: object, base: type[peewee.Model]) -> type[peewee.Model]:
+    """``check_model`` for a session model, plus what the session storage relies on.
+
+    A single-column primary key readable as ``id``, every session field a
+    column, and timestamps that are ``UTCDateTimeField``.
+    """
+    required = ("id", "user_id", *_SESSION_COLUMNS, *_SESSION_TIMESTAMPS, "status")
+    checked = check_model(owner, "SessionModel", model, base, required)
+    name = checked.__name__
+    primary = checked._meta.primary_key
+    if not isinstance(primary, peewee.Field):
+        raise TypeError(f"{name} needs a single-column primary key")
+    # A subclass with another primary key still inherits the base's `id`
+    # accessor, which would read None on every row.
+    id_attribute = getattr(checked, "id", None)
+    if isinstance(id_attribute, peewee.Field) and id_attribute is not primary:
+        raise TypeError(
+            f"{name} has primary key {primary.name!r} but Cross-Auth reads 'id': "
+            "name the primary key id, or add an id property returning it"
+        )
+    fields = checked._meta.fields
+    for column in _SESSION_COLUMNS + _SESSION_TIMESTAMPS:
+        if column not in fields:
+            raise TypeError(f"{name}.{column} must be a database column")
+    for column in _SESSION_TIMESTAMPS:
+        if not isinstance(fields[column], UTCDateTimeField):
+            raise TypeError(f"{name}.{column} must be a UTCDateTimeField")
+    return checked
+
+
+def text_argument(name: str, value: object) -> str:
+    """``value`` if it is a ``str``; otherwise ``TypeError`` naming the argument."""
+    if type(value) is not str:
+        raise TypeError(f"{name} must be str, not {type(value).__name__}")
+    return value
 
 
 def owner_field(

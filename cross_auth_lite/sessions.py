@@ -24,12 +24,19 @@ from cross_auth.exceptions import InvalidCursorError
 
 from cross_auth_lite.compiled import StatementCache, insert_row, slot
 from cross_auth_lite.cursor import decode_cursor, encode_cursor
-from cross_auth_lite.database import on_commit, sqlite_version, write_transaction
+from cross_auth_lite.database import on_commit, write_transaction
 from cross_auth_lite.errors import UnknownUserError
-from cross_auth_lite.fields import UTCDateTimeField, to_utc
+from cross_auth_lite.fields import utc_argument
 from cross_auth_lite.ids import NO_MATCH, coerce_id
-from cross_auth_lite.model_checks import check_model, owner_field
+from cross_auth_lite.model_checks import (
+    check_session_model,
+    optional_text,
+    owner_field,
+    text_argument,
+)
+from cross_auth_lite.model_checks import primary_key as primary_key_of
 from cross_auth_lite.models import PeeweeSession
+from cross_auth_lite.session_queries import list_query, refresh_query, supports_returning
 
 __all__ = ["MAX_LIST_LIMIT", "PeeweeSessionStorage", "SessionPage"]
 
@@ -38,10 +45,6 @@ SessionModelT = TypeVar("SessionModelT", bound=PeeweeSession)
 #: The most records one ``list_for_user`` page holds; larger limits are lowered to it.
 MAX_LIST_LIMIT = 1000
 
-_COLUMNS = ("token_hash", "client_id", "client_name", "user_agent", "ip")
-_TIMESTAMPS = ("created_at", "updated_at", "expires_at", "last_active_at", "revoked_at")
-# Everything Cross-Auth's SessionRecord protocol reads, and the token hash.
-_REQUIRED_ATTRIBUTES = ("id", "user_id", *_COLUMNS, *_TIMESTAMPS, "status")
 
 # order_by -> (column, descending)
 _ORDERINGS: dict[str, tuple[str, bool]] = {
@@ -66,30 +69,6 @@ class SessionPage(Generic[SessionModelT]):
     next_cursor: str | None = None
 
 
-def _text(name: str, value: object) -> str:
-    if type(value) is not str:
-        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
-    return value
-
-
-def _optional_text(name: str, value: object) -> str | None:
-    return None if value is None else _text(name, value)
-
-
-def _instant(name: str, value: object) -> datetime:
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
-    return to_utc(value)
-
-
-def _supports_returning(database: peewee.Database) -> bool:
-    if isinstance(database, peewee.DatabaseProxy):
-        database = database.obj
-    if isinstance(database, peewee.SqliteDatabase):
-        return sqlite_version() >= (3, 35, 0)
-    return bool(getattr(database, "returning_clause", False))
-
-
 class PeeweeSessionStorage(Generic[SessionModelT]):
     """Cross-Auth ``SessionStorage`` for a peewee session model.
 
@@ -106,32 +85,10 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
     def __init__(self, model: type[SessionModelT] | None = None) -> None:
         if model is not None:
             self.SessionModel = model
-        checked = check_model(
-            type(self).__name__,
-            "SessionModel",
-            getattr(self, "SessionModel", None),
-            PeeweeSession,
-            _REQUIRED_ATTRIBUTES,
+        checked = check_session_model(
+            type(self).__name__, getattr(self, "SessionModel", None), PeeweeSession
         )
-        name = checked.__name__
-        primary_key = checked._meta.primary_key
-        if not isinstance(primary_key, peewee.Field):
-            raise TypeError(f"{name} needs a single-column primary key")
-        # A subclass with another primary key still inherits the base's `id`
-        # accessor, which would read None on every row.
-        id_attribute = getattr(checked, "id", None)
-        if isinstance(id_attribute, peewee.Field) and id_attribute is not primary_key:
-            raise TypeError(
-                f"{name} has primary key {primary_key.name!r} but Cross-Auth reads 'id': "
-                "name the primary key id, or add an id property returning it"
-            )
-        fields = checked._meta.fields
-        for column in _COLUMNS + _TIMESTAMPS:
-            if column not in fields:
-                raise TypeError(f"{name}.{column} must be a database column")
-        for column in _TIMESTAMPS:
-            if not isinstance(fields[column], UTCDateTimeField):
-                raise TypeError(f"{name}.{column} must be a UTCDateTimeField")
+        primary_key = primary_key_of(checked)
         self._pk: peewee.Field = primary_key
         self._owner = owner_field(checked)
         # Decided on first use: a DatabaseProxy may not be initialized yet.
@@ -162,8 +119,8 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         Active means not revoked and ``expires_at >= now``: a session is
         still active at its exact expiry instant.
         """
-        token_hash = _text("token_hash", token_hash)
-        now = _instant("now", now)
+        token_hash = text_argument("token_hash", token_hash)
+        now = utc_argument("now", now)
         model = self.SessionModel
         fields = model._meta.fields
         statement = self._statements.get(
@@ -220,7 +177,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
             raise ValueError(f"unknown order_by {order_by!r}; use one of {list(_ORDERINGS)}")
         if status is not None and status not in _STATUSES:
             raise ValueError(f"unknown status {status!r}; use one of {list(_STATUSES)}")
-        now = _instant("now", now)
+        now = utc_argument("now", now)
         position = None if cursor is None else decode_cursor(cursor, order_by=order_by)
         owner = coerce_id(self._owner, user_id)
         if owner is NO_MATCH:
@@ -235,7 +192,14 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
                 raise InvalidCursorError("this cursor names no possible session")
         statement = self._statements.get(
             ("list", name, descending, status, position is not None),
-            lambda: self._list_query(name, descending, status, paged=position is not None),
+            lambda: list_query(
+                self.SessionModel,
+                self._owner,
+                name,
+                descending,
+                status,
+                paged=position is not None,
+            ),
         )
         rows: list[SessionModelT] = statement.rows(**values)
         if len(rows) <= limit:
@@ -244,33 +208,6 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         last = rows[-1]
         next_cursor = encode_cursor(order_by, getattr(last, name), getattr(last, self._pk.name))
         return SessionPage(records=rows, next_cursor=next_cursor)
-
-    def _list_query(
-        self, name: str, descending: bool, status: str | None, *, paged: bool
-    ) -> peewee.Query:
-        """The shape of one ``list_for_user`` statement, with slots for the values."""
-        model = self.SessionModel
-        fields = model._meta.fields
-        column, pk, expires_at = fields[name], self._pk, fields["expires_at"]
-        query = model.select().where(self._owner == slot("owner", self._owner))
-        if status == "revoked":
-            query = query.where(fields["revoked_at"].is_null(False))
-        elif status == "active":
-            query = query.where(
-                fields["revoked_at"].is_null(), expires_at >= slot("now", expires_at)
-            )
-        elif status == "expired":
-            query = query.where(
-                fields["revoked_at"].is_null(), expires_at < slot("now", expires_at)
-            )
-        if paged:
-            # A row-value comparison lets the (user, column, id) index seek
-            # straight to the position instead of scanning earlier pages.
-            key = peewee.Tuple(column, pk)
-            bound = peewee.Tuple(slot("after", column), slot("after_id", pk))
-            query = query.where(key < bound if descending else key > bound)
-        ordering = (column.desc(), pk.desc()) if descending else (column.asc(), pk.asc())
-        return query.order_by(*ordering).limit(slot("limit"))
 
     # Writes
 
@@ -294,17 +231,17 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         ``user_id``; nothing is stored then.
         """
         values: dict[str, Any] = {
-            "token_hash": _text("token_hash", token_hash),
-            "created_at": _instant("created_at", created_at),
-            "updated_at": _instant("updated_at", updated_at),
-            "expires_at": _instant("expires_at", expires_at),
+            "token_hash": text_argument("token_hash", token_hash),
+            "created_at": utc_argument("created_at", created_at),
+            "updated_at": utc_argument("updated_at", updated_at),
+            "expires_at": utc_argument("expires_at", expires_at),
             "last_active_at": (
-                None if last_active_at is None else _instant("last_active_at", last_active_at)
+                None if last_active_at is None else utc_argument("last_active_at", last_active_at)
             ),
-            "client_id": _optional_text("client_id", client_id),
-            "client_name": _optional_text("client_name", client_name),
-            "user_agent": _optional_text("user_agent", user_agent),
-            "ip": _optional_text("ip", ip),
+            "client_id": optional_text("client_id", client_id),
+            "client_name": optional_text("client_name", client_name),
+            "user_agent": optional_text("user_agent", user_agent),
+            "ip": optional_text("ip", ip),
         }
         owner = coerce_id(self._owner, user_id)
         if owner is NO_MATCH:
@@ -363,20 +300,20 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         stored value is kept.
         """
         values: dict[str, Any] = {
-            "updated_at": _instant("updated_at", updated_at),
-            "expires_at": _instant("expires_at", expires_at),
+            "updated_at": utc_argument("updated_at", updated_at),
+            "expires_at": utc_argument("expires_at", expires_at),
         }
         if last_active_at is not None:
-            values["last_active_at"] = _instant("last_active_at", last_active_at)
+            values["last_active_at"] = utc_argument("last_active_at", last_active_at)
         values["id"] = coerce_id(self._pk, session_id)
         if values["id"] is NO_MATCH:
             return None
         if self._returning is None:
-            self._returning = _supports_returning(self.database)
+            self._returning = supports_returning(self.database)
         returning = self._returning
         statement = self._statements.get(
             ("refresh", "last_active_at" in values, returning),
-            lambda: self._refresh_query(values, returning=returning),
+            lambda: refresh_query(self.SessionModel, values, returning=returning),
         )
         if returning:
             # One statement: atomic on its own, and inside an application
@@ -387,21 +324,9 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
                 return None
             return self.get_any(values["id"])
 
-    def _refresh_query(self, values: dict[str, Any], *, returning: bool) -> peewee.Query:
-        """The conditional UPDATE of ``refresh``, with slots for the values."""
-        model = self.SessionModel
-        fields = model._meta.fields
-        changes = {fields[name]: slot(name, fields[name]) for name in values if name != "id"}
-        update = model.update(changes).where(
-            self._pk == slot("id", self._pk),
-            fields["revoked_at"].is_null(),
-            fields["expires_at"] >= slot("updated_at", fields["expires_at"]),
-        )
-        return update.returning(*model._meta.sorted_fields) if returning else update
-
     def revoke(self, session_id: Any, *, revoked_at: datetime) -> None:
         """Mark the session revoked at ``revoked_at``; an already revoked one keeps its time."""
-        revoked_at = _instant("revoked_at", revoked_at)
+        revoked_at = utc_argument("revoked_at", revoked_at)
         row_id = coerce_id(self._pk, session_id)
         if row_id is NO_MATCH:
             return
@@ -427,7 +352,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         ``except_session_id`` (e.g. the current session) is left alone; an id
         no session could have excludes nothing.
         """
-        revoked_at = _instant("revoked_at", revoked_at)
+        revoked_at = utc_argument("revoked_at", revoked_at)
         owner = coerce_id(self._owner, user_id)
         if owner is NO_MATCH:
             return 0
@@ -452,7 +377,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         ended sessions. Runs as one DELETE over the whole table: call it from
         a periodic job, not per request.
         """
-        now = datetime.now(UTC) if now is None else _instant("now", now)
+        now = datetime.now(UTC) if now is None else utc_argument("now", now)
         if not isinstance(older_than, timedelta):
             raise TypeError(f"older_than must be a timedelta, not {type(older_than).__name__}")
         if older_than < timedelta(0):
