@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import peewee
 from cross_auth._storage import SessionListOrder, SessionStatus
@@ -394,11 +394,3 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
                 .execute()
             )
         return count
-
-
-if TYPE_CHECKING:
-    from cross_auth._storage import SessionStorage
-
-    # Type-checking this proves the class satisfies Cross-Auth's protocol.
-    def _conforms(storage: PeeweeSessionStorage[PeeweeSession]) -> SessionStorage:
-        return storage
