@@ -99,6 +99,7 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         self._user_pk = primary_key(self.UserModel)
         self._pk = primary_key(self.SocialAccountModel)
         self._check_credential_fields()
+        self._kept_credentials = sorted(CREDENTIAL_FIELDS - self.excluded_social_account_fields)
         # Hot statements are compiled once, unless a subclass narrows queries
         # with a filter hook: then every query is built through the hook.
         self._statements = StatementCache(self.UserModel)
@@ -183,7 +184,7 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         return self.filter_social_account_query(self.SocialAccountModel.select())
 
     def _identity_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise TypeError(f"the identity must be a mapping, not {type(data).__name__}")
         missing = [key for key in ("user_id", "provider", "provider_user_id") if key not in data]
         if missing:
@@ -213,7 +214,7 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
 
     def _credential_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
         values = {}
-        for name in CREDENTIAL_FIELDS - self.excluded_social_account_fields:
+        for name in self._kept_credentials:
             value = data.get(name)
             kind = datetime if name.endswith("_expires_at") else str
             if value is not None and not isinstance(value, kind):

@@ -224,7 +224,7 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
         If it raises, returns an identity for another user, or either insert
         fails, neither row remains.
         """
-        if not isinstance(user, Mapping):
+        if type(user) is not dict and not isinstance(user, Mapping):
             raise TypeError(f"user must be a mapping, not {type(user).__name__}")
         missing = [key for key in ("user_info", "email", "email_verified") if key not in user]
         if missing:

@@ -55,26 +55,19 @@ class RowReader(Generic[ModelT]):
     def __init__(self, model: type[ModelT], fields: list[peewee.Field[Any]]) -> None:
         self.model = model
         self.names = [field.name for field in fields]
-        self._data = _row_to_data(fields)
-
-    def instance(self, row: tuple[Any, ...] | list[Any]) -> ModelT:
-        """One model instance from ``row`` (not marked dirty)."""
-        instance: Any = self.model.__new__(self.model)
-        instance.__data__ = self._data(row)
-        instance._dirty = set()
-        instance.__rel__ = {}
-        return instance  # type: ignore[no-any-return]
+        #: One model instance from a row (not marked dirty).
+        self.instance: Callable[[Any], ModelT] = _row_reader(model, fields)
 
 
-def _row_to_data(fields: list[peewee.Field[Any]]) -> Callable[[Any], dict[str, Any]]:
-    """A function turning a row into the instance's field dict, converting where needed.
+def _row_reader(model: type[ModelT], fields: list[peewee.Field[Any]]) -> Callable[[Any], ModelT]:
+    """A function turning a row into a model instance, converting where needed.
 
-    Generated once per statement, so reading a row is one dict display: no
-    loop over columns, no per-column type test. Field names are Python
-    identifiers and the converters are passed in by name, so the generated
-    source holds nothing from outside.
+    Generated once per statement, so reading a row is one function call and
+    one dict display: no loop over columns, no per-column type test. Field
+    names are Python identifiers and the converters are passed in by name, so
+    the generated source holds nothing from outside.
     """
-    namespace: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"model": model, "new": model.__new__}
     items = []
     for index, field in enumerate(fields):
         if type(_target(field)) in _PLAIN_FIELDS:
@@ -85,9 +78,16 @@ def _row_to_data(fields: list[peewee.Field[Any]]) -> Callable[[Any], dict[str, A
             items.append(
                 f"{field.name!r}: None if row[{index}] is None else {converter}(row[{index}])"
             )
-    source = "def row_to_data(row):\n    return {" + ", ".join(items) + "}\n"
+    source = (
+        "def read_row(row):\n"
+        "    instance = new(model)\n"
+        "    instance.__data__ = {" + ", ".join(items) + "}\n"
+        "    instance._dirty = set()\n"
+        "    instance.__rel__ = {}\n"
+        "    return instance\n"
+    )
     exec(source, namespace)  # generated from field names only, see above
-    function: Callable[[Any], dict[str, Any]] = namespace["row_to_data"]
+    function: Callable[[Any], ModelT] = namespace["read_row"]
     return function
 
 
@@ -143,12 +143,19 @@ class Compiled(Generic[ModelT]):
         """Run the statement; return the DB-API cursor."""
         return self.database.execute_sql(self.sql, self.params(values))
 
+    def read(self, row: Any) -> ModelT:
+        """The model instance for one result row of this statement."""
+        reader = self.reader
+        if reader is None:
+            raise TypeError("this statement does not return model rows")
+        return reader.instance(row)
+
     def rows(self, **values: Any) -> list[ModelT]:
         """Run a statement that returns model rows; return the instances."""
         reader = self.reader
         if reader is None:
             raise TypeError("this statement does not return model rows")
-        return [reader.instance(row) for row in self.execute(**values).fetchall()]
+        return list(map(reader.instance, self.execute(**values).fetchall()))
 
     def first(self, **values: Any) -> ModelT | None:
         """The first model row, or ``None``."""
@@ -196,12 +203,11 @@ def insert_row(cache: StatementCache, model: type[ModelT], values: Mapping[str, 
     data: dict[str, Any] = meta.get_default_dict()
     data.update(values)
     names = tuple(data)
-    fields = [meta.fields[name] for name in names]
     primary_key = meta.primary_key
-    database = cache.database
-    returning = bool(database.returning_clause)
+    returning = bool(cache.database.returning_clause)
 
     def build() -> peewee.Query:
+        fields = [meta.fields[name] for name in names]
         query = model.insert({field: slot(field.name, field) for field in fields})
         return query.returning(primary_key) if returning else query
 

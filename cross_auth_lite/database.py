@@ -20,7 +20,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -269,8 +269,7 @@ def on_commit(db: peewee.Database, callback: CommitCallback) -> None:
         db.after_commit(callback)
 
 
-@contextlib.contextmanager
-def write_transaction(db: peewee.Database) -> Iterator[None]:
+def write_transaction(db: peewee.Database) -> Any:
     """A transaction for an operation that reads and then writes.
 
     On SQLite the outermost one takes the write lock up front
@@ -279,11 +278,8 @@ def write_transaction(db: peewee.Database) -> Iterator[None]:
     waiting. Inside an application transaction it is a savepoint.
     """
     if isinstance(db, peewee.SqliteDatabase) and db.transaction_depth() == 0:
-        with db.atomic("IMMEDIATE"):
-            yield
-    else:
-        with db.atomic():
-            yield
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
 
 
 def open_sqlite(

@@ -160,7 +160,7 @@ def merge_extra_fields(
     """Add hook-provided ``extra_fields`` to ``values``, refusing standard or unknown names."""
     if not extra_fields:
         return
-    if not isinstance(extra_fields, Mapping):
+    if type(extra_fields) is not dict and not isinstance(extra_fields, Mapping):
         raise TypeError(
             f"{hook} extra_fields must be a mapping, not {type(extra_fields).__name__}"
         )

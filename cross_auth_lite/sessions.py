@@ -201,10 +201,12 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
                 paged=position is not None,
             ),
         )
-        rows: list[SessionModelT] = statement.rows(**values)
-        if len(rows) <= limit:
+        # One row past the page says whether there is a next one; it is not read.
+        raw = statement.execute(**values).fetchall()
+        read = statement.read
+        rows: list[SessionModelT] = [read(row) for row in raw[:limit]]
+        if len(raw) <= limit:
             return SessionPage(records=rows)
-        rows = rows[:limit]
         last = rows[-1]
         next_cursor = encode_cursor(order_by, getattr(last, name), getattr(last, self._pk.name))
         return SessionPage(records=rows, next_cursor=next_cursor)
