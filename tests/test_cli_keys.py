@@ -283,3 +283,17 @@ def test_rotate_key_says_when_the_file_could_not_be_compacted(
 
     assert result.code == 0, result.err
     assert result.out.splitlines()[-1].startswith("note: the database could not be compacted")
+
+
+def test_a_key_that_starts_with_a_dash_is_a_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """URL-safe base64 keys may begin with "-"; they must not be read as options."""
+    dashed = "-" + generate_key()[1:]
+    TokenCipher(dashed)  # still a valid Fernet key
+    data = tmp_path / "store"
+    lite.open(data).close()
+
+    result = run(capsys, data, "rotate-key", "--key", dashed)
+
+    assert result.code == 0, result.err

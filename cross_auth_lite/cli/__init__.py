@@ -125,10 +125,27 @@ def _silence_stdout() -> None:
         pass
 
 
+#: Options whose values may begin with "-" (a Fernet key is URL-safe base64).
+_VALUES_MAY_LOOK_LIKE_OPTIONS = ("--key",)
+
+
+def _attach_values(argv: list[str]) -> list[str]:
+    """``--key -abc`` as ``--key=-abc``, which argparse would otherwise read as two options."""
+    joined: list[str] = []
+    arguments = iter(argv)
+    for argument in arguments:
+        if argument in _VALUES_MAY_LOOK_LIKE_OPTIONS:
+            value = next(arguments, None)
+            joined.append(argument if value is None else f"{argument}={value}")
+        else:
+            joined.append(argument)
+    return joined
+
+
 def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_attach_values(sys.argv[1:] if argv is None else argv))
     except UsageError as error:
         _report(str(error))
         return 2
