@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import peewee
+
+from cross_auth_lite.fields import SQLITE_WIDTH, UTCDateTimeField
 
 __all__ = ["Compiled", "RowReader", "StatementCache", "insert_row", "loaded_instance", "slot"]
 
@@ -67,11 +70,28 @@ def _row_reader(model: type[ModelT], fields: list[peewee.Field[Any]]) -> Callabl
     names are Python identifiers and the converters are passed in by name, so
     the generated source holds nothing from outside.
     """
-    namespace: dict[str, Any] = {"model": model, "new": model.__new__}
+    namespace: dict[str, Any] = {
+        "model": model,
+        "new": model.__new__,
+        "parse": datetime.fromisoformat,
+        "width": SQLITE_WIDTH,
+    }
     items = []
     for index, field in enumerate(fields):
         if type(_target(field)) in _PLAIN_FIELDS:
             items.append(f"{field.name!r}: row[{index}]")
+        elif type(field) is UTCDateTimeField:
+            # The field's own fast path, inlined: SQLite's fixed-width UTC
+            # text parses directly; anything else goes through python_value.
+            converter = f"convert_{index}"
+            namespace[converter] = field.python_value
+            value = f"v{index}"
+            items.append(
+                f"{field.name!r}: (None if ({value} := row[{index}]) is None"
+                f" else parse({value} + '+00:00')"
+                f" if type({value}) is str and len({value}) == width"
+                f" else {converter}({value}))"
+            )
         else:
             converter = f"convert_{index}"
             namespace[converter] = field.python_value

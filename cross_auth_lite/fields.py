@@ -7,12 +7,13 @@ from typing import Any
 
 import peewee
 
-__all__ = ["UTCDateTimeField", "to_utc", "utc_argument"]
+__all__ = ["SQLITE_WIDTH", "UTCDateTimeField", "to_utc", "utc_argument"]
 
 # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff" in UTC: fixed width, so that text
 # order is time order and equal instants are equal strings (peewee's default
 # drops ".000000" and keeps offsets).
-_SQLITE_WIDTH = len("2000-01-01 00:00:00.000000")
+#: Length of a timestamp as stored on SQLite.
+SQLITE_WIDTH = len("2000-01-01 00:00:00.000000")
 
 
 def to_utc(value: datetime) -> datetime:
@@ -52,13 +53,13 @@ class UTCDateTimeField(peewee.DateTimeField):
             database = database.obj
         if isinstance(database, peewee.SqliteDatabase):
             # isoformat pads years to four digits (strftime does not) and is faster.
-            return utc.isoformat(" ", "microseconds")[:_SQLITE_WIDTH]
+            return utc.isoformat(" ", "microseconds")[:SQLITE_WIDTH]
         return utc.replace(tzinfo=None)
 
     def python_value(self, value: Any) -> Any:
         if value is None:
             return None
-        if type(value) is str and len(value) == _SQLITE_WIDTH:
+        if type(value) is str and len(value) == SQLITE_WIDTH:
             # Our own format. Parsing the offset is cheaper than replace().
             return datetime.fromisoformat(value + "+00:00")
         if isinstance(value, str):
