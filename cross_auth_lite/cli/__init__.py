@@ -87,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split()) or "failed"
+    # Arguments the OS could not decode arrive as lone surrogates; show them escaped.
+    line = " ".join(text.split()) or "failed"
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _report(message: str) -> None:
