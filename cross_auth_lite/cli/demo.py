@@ -8,7 +8,7 @@ from typing import Any
 
 from cross_auth_lite.cli.common import CliError
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_parsers"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "add_parsers", "port_number"]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -30,14 +30,15 @@ def add_parsers(
     )
     demo.add_argument(
         "--port",
-        type=_port,
+        type=port_number,
         default=DEFAULT_PORT,
         help=f"port to listen on, 0 for any free one (default {DEFAULT_PORT})",
     )
     demo.set_defaults(handler=run_demo)
 
 
-def _port(text: str) -> int:
+def port_number(text: str) -> int:
+    """A TCP port from the command line (0 for any free one); argparse type."""
     try:
         value = int(text)
     except ValueError:

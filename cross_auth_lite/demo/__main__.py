@@ -6,19 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from cross_auth_lite.cli.demo import port_number
 from cross_auth_lite.demo.server import DEFAULT_DATA_DIR, ListenError, run
 
 __all__ = ["main"]
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port out of range: {port}")
-    return port
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
     parser.add_argument(
-        "--port", type=_port, default=8000, help="port, 0 for any free one (default: 8000)"
+        "--port", type=port_number, default=8000, help="port, 0 for any free one (default: 8000)"
     )
     parser.add_argument(
         "--base-url",
