@@ -16,7 +16,10 @@ Location = tuple[str | None, str | None]
 
 
 def _wait(start: Any) -> None:
-    start.wait(timeout=30)
+    """Say this process is ready (its store open), then wait for the others."""
+    ready, go = start
+    ready.put(True)
+    go.wait(timeout=30)
 
 
 def open_location(location: Location, **options: Any) -> lite.LiteStore:

@@ -42,14 +42,17 @@ def _in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
 
 def _in_processes(target: Callable[..., None], argument_sets: list[tuple[Any, ...]]) -> list[Any]:
     context = multiprocessing.get_context("spawn")
-    start = context.Event()
+    ready, go = context.Queue(), context.Event()
     results = context.Queue()
     processes = [
-        context.Process(target=target, args=(*args, start, results)) for args in argument_sets
+        context.Process(target=target, args=(*args, (ready, go), results))
+        for args in argument_sets
     ]
     for process in processes:
         process.start()
-    start.set()
+    for _ in processes:  # a real barrier: every store is open before anyone starts
+        ready.get(timeout=60)
+    go.set()
     collected = [results.get(timeout=60) for _ in processes]
     for process in processes:
         process.join(timeout=60)
