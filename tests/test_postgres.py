@@ -132,14 +132,16 @@ def test_a_schema_mismatch_names_the_database_without_the_password(pg_url: str) 
 def test_processes_creating_the_schema_at_once_all_succeed(pg_url: str) -> None:
     """Several instances of an application starting together on a new database."""
     context = multiprocessing.get_context("spawn")
-    start, results = context.Event(), context.Queue()
+    ready, go, results = context.Queue(), context.Event(), context.Queue()
     processes = [
-        context.Process(target=race_workers.open_only, args=((None, pg_url), start, results))
+        context.Process(target=race_workers.open_only, args=((None, pg_url), (ready, go), results))
         for _ in range(4)
     ]
     for process in processes:
         process.start()
-    start.set()
+    for _ in processes:
+        ready.get(timeout=60)
+    go.set()
     outcomes = [results.get(timeout=60) for _ in processes]
     for process in processes:
         process.join(timeout=60)
