@@ -83,6 +83,17 @@ def make_database_url(
         server.drop_schema(name)
 
 
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own key or data directory must not change what the tests see."""
+    for name in (
+        "CROSS_AUTH_LITE_ENCRYPTION_KEY",
+        "CROSS_AUTH_LITE_DATA",
+        "CROSS_AUTH_LITE_DEBUG",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def store(tmp_path: Path, make_database_url: Callable[[], str | None]) -> Iterator[lite.LiteStore]:
     """A fresh store (exclusive connections) in its own directory."""
