@@ -112,7 +112,9 @@ class DiskCacheStorage:
     ``DiskCacheStorage("var/auth/cache")`` opens (and owns) a cache in that
     directory, created 0700 with a 0600 database file.
     ``DiskCacheStorage(cache)`` uses a ``diskcache.Cache`` the caller opened
-    with ``disk=TextDisk`` and leaves it open on ``close()``.
+    with ``disk=TextDisk`` and leaves it open on ``close()``. Such a cache keeps
+    the settings it was opened with: pass ``**CACHE_SETTINGS`` too, or size
+    eviction may drop live codes and large values land in separate files.
 
     ``default_ttl`` (seconds) applies to ``set`` calls that give no TTL;
     ``None`` keeps such values until they are popped or deleted.
