@@ -29,7 +29,7 @@ from cross_auth_lite._private import private_directory, private_file
 from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, StoreClosedError
 from cross_auth_lite.errors import StoreUnavailableError, unavailable
 
-__all__ = ["DiskCacheStorage", "TextDisk", "UnsafeCacheValue"]
+__all__ = ["CACHE_SETTINGS", "DiskCacheStorage", "TextDisk", "UnsafeCacheValue"]
 
 log = logging.getLogger(__name__)
 

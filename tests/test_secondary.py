@@ -968,3 +968,20 @@ def test_purge_counts_every_expired_row(tmp_path: Path) -> None:
         storage.cache._sql("UPDATE Cache SET expire_time = 1.0")
         assert storage.purge_expired() == 450
         assert storage.purge_expired() == 0
+
+
+def test_a_caller_cache_opened_with_the_documented_settings_keeps_values_inside(
+    tmp_path: Path,
+) -> None:
+    from cross_auth_lite.secondary import CACHE_SETTINGS
+
+    cache = diskcache.Cache(str(tmp_path / "own"), disk=TextDisk, **CACHE_SETTINGS)
+    try:
+        storage = DiskCacheStorage(cache)
+        storage.set("big", "x" * 200_000, ttl=60)
+        assert storage.get("big") == "x" * 200_000
+        files = [p.name for p in (tmp_path / "own").rglob("*") if p.is_file()]
+        assert all(name.startswith("cache.db") for name in files), files
+        assert cache.eviction_policy == "none"
+    finally:
+        cache.close()
