@@ -23,6 +23,7 @@ import urllib.parse
 from typing import Any
 
 import peewee
+from playhouse.shortcuts import ReconnectMixin
 
 from cross_auth_lite.database import ClosableConnectionsMixin, CommitCallbacksMixin
 
@@ -88,15 +89,29 @@ class _Context(peewee.Context):
 
 
 class LitePostgresqlDatabase(
-    ClosableConnectionsMixin, CommitCallbacksMixin, peewee.PostgresqlDatabase
+    ReconnectMixin,  # type: ignore[misc]  # playhouse has no type information
+    ClosableConnectionsMixin,
+    CommitCallbacksMixin,
+    peewee.PostgresqlDatabase,
 ):
     """``peewee.PostgresqlDatabase`` with savepoint-aware commit callbacks and ``close_all()``.
 
     Like ``LiteSqliteDatabase``. psycopg 3 is used when it is installed
-    (peewee would otherwise prefer psycopg2).
+    (peewee would otherwise prefer psycopg2). A connection the server dropped
+    (restart, idle timeout, ``pg_terminate_backend``) is opened again on the
+    next statement outside a transaction; inside one the error surfaces, since
+    the transaction's work is gone.
     """
 
     context_class = _Context
+    reconnect_errors = (
+        (peewee.OperationalError, "terminating connection"),  # psycopg 3
+        (peewee.OperationalError, "the connection is closed"),  # psycopg 3
+        (peewee.OperationalError, "consuming input failed"),  # psycopg 3
+        (peewee.OperationalError, "server closed the connection"),  # psycopg2
+        (peewee.InterfaceError, "connection already closed"),  # psycopg2
+        (peewee.InterfaceError, "the connection is closed"),  # psycopg 3
+    )
 
     def __init__(self, database: Any, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefer_psycopg3", True)

@@ -285,3 +285,22 @@ def test_on_commit_waits_for_the_outer_commit_after_a_refused_write(
 
     assert ran == ["bob"]
     assert store.sessions.get(token_hash="t", now=NOW) is not None
+
+
+def test_a_dropped_connection_is_reopened_between_transactions(
+    pg_url: str, postgres_server: PostgresServer
+) -> None:
+    """A server restart or idle timeout must not break the thread's next request."""
+    with lite.open(None, database_url=pg_url) as store:
+        signup(store.accounts, "ada@example.com", "gh-1")
+        own_pid = store.database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+        killed = (
+            postgres_server._admin_connection()
+            .execute("SELECT pg_terminate_backend(%s)", (own_pid,))
+            .fetchone()[0]
+        )
+        assert killed is True
+
+        assert store.accounts.find_user_by_email("ada@example.com") is not None
+        signup(store.accounts, "bob@example.com", "gh-2")  # writes work again too
+        assert store.models.User.select().count() == 2
