@@ -163,12 +163,13 @@ class Compiled(Generic[ModelT]):
         """Run the statement; return the DB-API cursor."""
         return self.database.execute_sql(self.sql, self.params(values))
 
-    def read(self, row: Any) -> ModelT:
-        """The model instance for one result row of this statement."""
+    @property
+    def read_row(self) -> Callable[[Any], ModelT]:
+        """The function turning one result row of this statement into a model instance."""
         reader = self.reader
         if reader is None:
             raise TypeError("this statement does not return model rows")
-        return reader.instance(row)
+        return reader.instance
 
     def rows(self, **values: Any) -> list[ModelT]:
         """Run a statement that returns model rows; return the instances."""

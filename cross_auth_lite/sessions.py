@@ -203,7 +203,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         )
         # One row past the page says whether there is a next one; it is not read.
         raw = statement.execute(**values).fetchall()
-        read = statement.read
+        read = statement.read_row
         rows: list[SessionModelT] = [read(row) for row in raw[:limit]]
         if len(raw) <= limit:
             return SessionPage(records=rows)
