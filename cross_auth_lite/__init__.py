@@ -8,44 +8,82 @@ short-lived OAuth state and codes. One directory, one call::
 
     store = lite.open("var/auth")
     auth = CrossAuth(providers=[...], **store.cross_auth_kwargs())
+
+Everything importable from here is public; every exception the library
+raises derives from ``LiteError``.
 """
 
 from cross_auth_lite.accounts import PeeweeAccountsStorage
-from cross_auth_lite.database import CommitCallbacksMixin, LiteSqliteDatabase, StoreClosedError
+from cross_auth_lite.backup import backup_store
+from cross_auth_lite.database import CommitCallbacksMixin, LiteSqliteDatabase
+from cross_auth_lite.encryption import generate_key
 from cross_auth_lite.errors import (
     AmbiguousSocialAccountError,
+    ConnectionFailedError,
+    EncryptionError,
+    EncryptionKeyError,
+    EncryptionUnavailableError,
+    ExportFormatError,
+    LiteError,
+    MissingExtraError,
+    SchemaError,
     SocialAccountNotFoundError,
+    StoreClosedError,
+    StoreExistsError,
+    StoreLocationError,
+    StoreNotFoundError,
     StoreUnavailableError,
+    TransferRefusedError,
     UnknownUserError,
+    UnsafeCacheValue,
+    UnsupportedURLError,
 )
 from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
 from cross_auth_lite.postgres import LitePostgresqlDatabase
-from cross_auth_lite.schema import SchemaError
-from cross_auth_lite.secondary import DiskCacheStorage, TextDisk
+from cross_auth_lite.secondary import CACHE_SETTINGS, DiskCacheStorage, TextDisk
 from cross_auth_lite.sessions import PeeweeSessionStorage
 from cross_auth_lite.store import LiteStore
 from cross_auth_lite.store import open_store as open
+from cross_auth_lite.token_keys import RotationResult, rotate_tokens
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CACHE_SETTINGS",
     "AmbiguousSocialAccountError",
     "CommitCallbacksMixin",
+    "ConnectionFailedError",
     "DiskCacheStorage",
+    "EncryptionError",
+    "EncryptionKeyError",
+    "EncryptionUnavailableError",
+    "ExportFormatError",
+    "LiteError",
     "LitePostgresqlDatabase",
     "LiteSqliteDatabase",
     "LiteStore",
+    "MissingExtraError",
     "PeeweeAccountsStorage",
     "PeeweeSession",
     "PeeweeSessionStorage",
     "PeeweeSocialAccount",
     "PeeweeUser",
+    "RotationResult",
     "SchemaError",
     "SocialAccountNotFoundError",
     "StoreClosedError",
+    "StoreExistsError",
+    "StoreLocationError",
+    "StoreNotFoundError",
     "StoreUnavailableError",
     "TextDisk",
+    "TransferRefusedError",
     "UnknownUserError",
+    "UnsafeCacheValue",
+    "UnsupportedURLError",
     "__version__",
+    "backup_store",
+    "generate_key",
     "open",
+    "rotate_tokens",
 ]

@@ -2,12 +2,12 @@
 
 Nothing here runs: ``mypy --strict`` (part of ``make test``) checks that each
 storage can be passed where Cross-Auth expects its protocol, so a signature
-that drifts from ``cross_auth._storage`` fails the build.
+that drifts from Cross-Auth's protocols fails the build.
 """
 
 from __future__ import annotations
 
-from cross_auth._storage import AccountsStorage, SecondaryStorage, SessionStorage
+from cross_auth import AccountsStorage, SecondaryStorage, SessionStorage
 
 from cross_auth_lite.accounts import PeeweeAccountsStorage
 from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser

@@ -16,34 +16,29 @@ from datetime import datetime
 from typing import Any
 
 import peewee
-from cross_auth._storage import DisconnectResult, SocialAccountCreate, UserCreate
+from cross_auth import DisconnectResult, SocialAccountCreate, UserCreate
 
-from cross_auth_lite._accounts_base import (
-    AccountsStorageBase,
-    Lookup,
-    SocialAccountT,
-    UserT,
+from cross_auth_lite.account_rows import AccountRows, Lookup, SocialAccountT, UserT
+from cross_auth_lite.arguments import (
+    flag,
+    merge_extra_fields,
+    optional_text,
+    prepare_values,
     text_argument,
 )
-from cross_auth_lite.database import write_transaction
+from cross_auth_lite.database import on_commit, write_transaction
 from cross_auth_lite.errors import (
     AmbiguousSocialAccountError,
     SocialAccountNotFoundError,
     account_already_linked,
 )
 from cross_auth_lite.ids import NO_MATCH, coerce_id
-from cross_auth_lite.model_checks import (
-    SOCIAL_ACCOUNT_STANDARD_FIELDS,
-    flag,
-    merge_extra_fields,
-    optional_text,
-    prepare_values,
-)
+from cross_auth_lite.model_checks import USER_STANDARD_FIELDS
 
 __all__ = ["PeeweeAccountsStorage"]
 
 
-class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
+class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
     """Cross-Auth ``AccountsStorage`` for peewee user and social-account models.
 
     Pass the models, ``PeeweeAccountsStorage(User, SocialAccount)``, or
@@ -61,6 +56,60 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
     """
 
     # Users
+
+    def build_user(
+        self,
+        *,
+        user_info: dict[str, Any],
+        email: str | None,
+        email_verified: bool,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> UserT:
+        """Insert the new user and return it; runs inside the signup transaction.
+
+        Override to add rows that must commit (or roll back) with the user:
+        call ``super().build_user(...)``, create the rows, return the user.
+        Do not commit, and do no external I/O here.
+        """
+        values: dict[str, Any] = {
+            "email": optional_text("email", email),
+            "email_verified": flag("email_verified", email_verified),
+        }
+        merge_extra_fields(
+            self.UserModel, values, extra_fields, standard=USER_STANDARD_FIELDS, hook="user.create"
+        )
+        return self._insert(self.UserModel, prepare_values(values))
+
+    def create_user(
+        self,
+        *,
+        user_info: dict[str, Any],
+        email: str | None = None,
+        email_verified: bool | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> UserT:
+        """Create a user on its own. Email and verification default to ``user_info``'s.
+
+        Not filtered by ``filter_user_query``: the new user is always returned.
+        """
+        if not isinstance(user_info, dict):
+            raise TypeError(f"user_info must be a dict, not {type(user_info).__name__}")
+        if email is None:
+            email = user_info.get("email")
+        if email is not None:
+            text_argument("email", email)
+        if email_verified is None:
+            email_verified = user_info.get("email_verified") is True
+        try:
+            with write_transaction(self.database):
+                return self.build_user(
+                    user_info=user_info,
+                    email=email,
+                    email_verified=email_verified,
+                    extra_fields=extra_fields,
+                )
+        except peewee.IntegrityError as error:
+            raise self._user_conflict(error, email) from error
 
     def find_user_by_email(self, email: str) -> UserT | None:
         """The user with exactly this (already normalized) email, if visible."""
@@ -195,22 +244,7 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
             with self.database.atomic():
                 return self._insert_social_account(values)
         except peewee.IntegrityError as error:
-            owner = values[self._owner.name]
-            model = self.SocialAccountModel
-            existing: SocialAccountT | None = (
-                self._accounts()
-                .where(
-                    model.provider == provider,
-                    model.provider_user_id == provider_user_id,
-                    self._owner == owner,
-                )
-                .first()
-            )
-            if existing is None:
-                raise self._attach_conflict(error, owner, provider, provider_user_id) from error
-            if is_login_method and not existing.is_login_method:
-                raise account_already_linked(provider, provider_user_id) from error
-            return existing
+            return self._retried_connection(error, values)
 
     def create_user_with_identity(
         self,
@@ -276,29 +310,19 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
         """
         model = self.SocialAccountModel
         pk = self._pk
-        values: dict[str, Any] = self._credential_values(
+        values = self._update_values(
             {
                 "access_token": access_token,
                 "refresh_token": refresh_token,
                 "access_token_expires_at": access_token_expires_at,
                 "refresh_token_expires_at": refresh_token_expires_at,
                 "scope": scope,
+                "provider_email": provider_email,
+                "provider_email_verified": provider_email_verified,
+                "enable_login": enable_login,
+                "extra_fields": extra_fields,
             }
         )
-        values["provider_email"] = optional_text("provider_email", provider_email)
-        values["provider_email_verified"] = flag(
-            "provider_email_verified", provider_email_verified, optional=True
-        )
-        if flag("enable_login", enable_login):
-            values["is_login_method"] = True
-        merge_extra_fields(
-            model,
-            values,
-            extra_fields,
-            standard=SOCIAL_ACCOUNT_STANDARD_FIELDS,
-            hook="social_account.update",
-        )
-        values = prepare_values(values)
         account_id = coerce_id(pk, social_account_id)
         if account_id is NO_MATCH:
             raise SocialAccountNotFoundError(
@@ -378,3 +402,9 @@ class PeeweeAccountsStorage(AccountsStorageBase[UserT, SocialAccountT]):
                 return False
             self.SocialAccountModel.delete().where(pk == account_id).execute()
         return True
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` now, or after the application's open transaction commits."""
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        on_commit(self.database, callback)

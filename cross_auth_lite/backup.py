@@ -16,7 +16,8 @@ from pathlib import Path
 
 from diskcache.core import DBNAME
 
-from cross_auth_lite._private import private_directory, private_file
+from cross_auth_lite.errors import StoreExistsError, StoreLocationError
+from cross_auth_lite.private_files import private_directory, private_file
 from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME, LiteStore
 
 __all__ = ["backup_store"]
@@ -25,18 +26,19 @@ __all__ = ["backup_store"]
 def backup_store(store: LiteStore, destination: str | os.PathLike[str]) -> Path:
     """Copy ``store`` into the new (or empty) directory ``destination``; return its path.
 
-    Raises ``ValueError`` when ``destination`` exists and is not empty, or
-    when the store keeps its accounts outside SQLite.
+    Raises ``StoreExistsError`` when ``destination`` exists and is not
+    empty, and ``StoreLocationError`` when the store keeps its accounts
+    outside SQLite (back PostgreSQL up with ``pg_dump``).
     """
     source = store.path / DATABASE_FILENAME
     if not source.is_file():
-        raise ValueError(
-            f"{store.path} keeps its accounts outside SQLite; back that database up "
-            "with its own tools"
+        raise StoreLocationError(
+            f"{store.path} keeps its accounts in PostgreSQL, not in SQLite: back that "
+            "database up with pg_dump (the cache holds nothing worth keeping)"
         )
     target = Path(destination)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise ValueError(f"{target} already exists and is not an empty directory")
+        raise StoreExistsError(f"{target} already exists and is not an empty directory")
     target = private_directory(target)
     try:
         _copy(source, target / DATABASE_FILENAME)

@@ -1,4 +1,4 @@
-"""The peewee database a store writes to, with commit callbacks that peewee lacks.
+"""The peewee database a store writes to: savepoint-aware commit callbacks, closing, errors.
 
 Cross-Auth asks storages to run "after" hooks once a write is durable
 (``on_commit``). Operations here open ``database.atomic()``; when an
@@ -7,11 +7,16 @@ operation joins it as a savepoint, and its callbacks must wait for the
 outermost commit, and vanish if the transaction or the savepoint holding the
 write rolls back.
 
-``CommitCallbacksMixin`` adds exactly that to any peewee ``Database``:
-callbacks are kept per thread, savepoints remember how many were queued when
-they began and drop the newer ones when they roll back, and the outermost
-commit runs the survivors in order, after the commit and outside peewee's
-error handling, so a failing callback surfaces as itself.
+peewee keeps such callbacks itself (``Database.after_commit``, one list per
+thread) and runs them after the outermost commit, but it forgets nothing when
+only a savepoint rolls back, and it runs them inside its own error handling,
+which answers a failing callback with a rollback of a transaction already
+committed. ``CommitCallbacksMixin`` keeps peewee's list and fixes both: a
+savepoint remembers how long the list was when it began and cuts it back
+when it rolls back, and the outermost commit takes the list and runs it
+after the commit, outside that handling, so a failing callback surfaces as
+itself. ``after_commit`` and ``on_commit`` therefore share one queue: both
+run after the outermost commit, in the order they were registered.
 """
 
 from __future__ import annotations
@@ -26,15 +31,15 @@ from typing import Any
 
 import peewee
 
-from cross_auth_lite._private import private_file
-from cross_auth_lite.errors import unavailable
+from cross_auth_lite.errors import StoreClosedError, StoreLocationError, unavailable
+from cross_auth_lite.private_files import private_file
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "ClosableConnectionsMixin",
     "CommitCallbacksMixin",
     "LiteSqliteDatabase",
-    "StoreClosedError",
+    "close_database",
     "on_commit",
     "open_sqlite",
     "write_transaction",
@@ -55,12 +60,17 @@ SQLITE_PRAGMAS: dict[str, Any] = {
 }
 
 
-def _pending(db: Any) -> list[CommitCallback]:
-    state = db._state
-    pending: list[CommitCallback] | None = getattr(state, "lite_commit_callbacks", None)
-    if pending is None:
-        pending = state.lite_commit_callbacks = []
-    return pending
+def _queue(db: Any) -> list[CommitCallback]:
+    """peewee's per-thread list of callbacks waiting for the outermost commit."""
+    queue: list[CommitCallback] = db._state.commit_callbacks
+    return queue
+
+
+def _take(db: Any) -> list[CommitCallback]:
+    queue = _queue(db)
+    ready = list(queue)
+    queue.clear()
+    return ready
 
 
 def _run(callbacks: list[CommitCallback]) -> None:
@@ -80,10 +90,10 @@ class _Transaction(peewee._transaction):
             self._begin()
             _run(ready)  # an explicit mid-block commit: the writes are durable now
         else:
-            self._ready = ready
+            self._ready = ready  # run by __exit__, outside peewee's rollback-on-error
 
     def rollback(self, begin: bool = True) -> None:
-        _pending(self.db).clear()
+        _queue(self.db).clear()
         if _open_transaction(self.db):
             self.db.rollback()
         if begin:
@@ -97,7 +107,7 @@ class _Transaction(peewee._transaction):
         try:
             super().__exit__(exc_type, exc, tb)
         except BaseException:
-            _pending(self.db).clear()
+            _queue(self.db).clear()
             raise
         ready, self._ready = self._ready, []
         _run(ready)
@@ -108,10 +118,10 @@ class _Savepoint(peewee._savepoint):
 
     def _begin(self) -> None:
         super()._begin()  # type: ignore[misc]
-        self._mark = len(_pending(self.db))
+        self._mark = len(_queue(self.db))
 
     def rollback(self, begin: bool = True) -> None:
-        del _pending(self.db)[self._mark :]
+        del _queue(self.db)[self._mark :]
         if _open_transaction(self.db):
             super().rollback(begin)
         elif begin:
@@ -128,18 +138,12 @@ def _open_transaction(db: Any) -> bool:
     return bool(getattr(connection, "in_transaction", True))
 
 
-def _take(db: Any) -> list[CommitCallback]:
-    pending = _pending(db)
-    ready = list(pending)
-    pending.clear()
-    return ready
-
-
 class CommitCallbacksMixin:
-    """Adds ``on_commit(callback)`` to a peewee ``Database`` class.
+    """Makes a peewee ``Database``'s commit callbacks savepoint-aware; adds ``on_commit``.
 
     Mix it in before the database class:
-    ``class MyPostgres(CommitCallbacksMixin, peewee.PostgresqlDatabase): ...``
+    ``class MyPostgres(CommitCallbacksMixin, peewee.PostgresqlDatabase): ...``.
+    peewee's own ``db.after_commit(fn)`` keeps working, on the same queue.
     """
 
     def transaction(self, *args: Any, **kwargs: Any) -> Any:
@@ -151,14 +155,7 @@ class CommitCallbacksMixin:
     def on_commit(self, callback: CommitCallback) -> None:
         """Run ``callback`` now, or after the outermost transaction of this thread commits."""
         db: Any = self
-        if db.transaction_depth() == 0:
-            callback()
-        else:
-            _pending(db).append(callback)
-
-
-class StoreClosedError(RuntimeError):
-    """The store was closed; open it again to use it."""
+        db.after_commit(callback)
 
 
 class ClosableConnectionsMixin:
@@ -256,17 +253,19 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
 def on_commit(db: peewee.Database, callback: CommitCallback) -> None:
     """Run ``callback`` once the current writes on ``db`` are committed.
 
-    Databases with ``CommitCallbacksMixin`` get the full contract. Any other
-    peewee database falls back on peewee's ``after_commit``, which runs after
-    the outermost commit and is dropped on rollback, but does not forget
-    callbacks whose savepoint alone rolled back.
+    This is peewee's ``after_commit``: on databases with
+    ``CommitCallbacksMixin`` it is dropped with a savepoint that rolls back;
+    on any other peewee database only with the whole transaction.
     """
-    if isinstance(db, CommitCallbacksMixin):
-        db.on_commit(callback)
-    elif db.transaction_depth() == 0:
-        callback()
-    else:
-        db.after_commit(callback)
+    db.after_commit(callback)
+
+
+def close_database(db: peewee.Database) -> None:
+    """Close ``db``: every thread's connection when it can (``close_all``), else this thread's."""
+    if isinstance(db, ClosableConnectionsMixin):
+        db.close_all()
+    elif not db.is_closed():
+        db.close()
 
 
 def write_transaction(db: peewee.Database) -> Any:
@@ -296,7 +295,7 @@ def open_sqlite(
     try:
         db.connect()
     except peewee.DatabaseError as error:
-        raise ValueError(f"{file} is not a usable SQLite database: {error}") from None
+        raise StoreLocationError(f"{file} is not a usable SQLite database: {error}") from None
     return db
 
 

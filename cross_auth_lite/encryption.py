@@ -36,6 +36,12 @@ from typing import Any
 
 import peewee
 
+from cross_auth_lite.errors import (
+    EncryptionError,
+    EncryptionKeyError,
+    EncryptionUnavailableError,
+)
+
 __all__ = [
     "ENCRYPTION_KEY_ENV",
     "PREFIX",
@@ -67,18 +73,6 @@ TOKEN_FIELDS = ("access_token", "refresh_token")
 EncryptionKey = str | bytes | Sequence[str | bytes]
 
 _INSTALL_HINT = "pip install 'cross-auth-lite[encryption]'"
-
-
-class EncryptionError(ValueError):
-    """Token encryption cannot work as asked."""
-
-
-class EncryptionKeyError(EncryptionError):
-    """A key is missing, malformed, or not the one the tokens were encrypted with."""
-
-
-class EncryptionUnavailableError(EncryptionError, ImportError):
-    """Encryption was asked for, but the ``cryptography`` package is not installed."""
 
 
 def _fernet() -> Any:
@@ -234,7 +228,7 @@ class EncryptedTextField(peewee.Field):
     Encryption is randomized: comparing the column with a value never matches.
 
     Deliberately not a ``TextField`` subclass: code that skips the
-    conversion of plain text columns (``compiled.py``) must not skip this one.
+    conversion of plain text columns (``statements.py``) must not skip this one.
     """
 
     field_type = "TEXT"

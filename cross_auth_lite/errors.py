@@ -1,8 +1,15 @@
-"""Exceptions cross-auth-lite raises beyond Cross-Auth's own.
+"""Every exception cross-auth-lite raises, under one root: ``LiteError``.
 
-Ownership conflicts surface as Cross-Auth's documented
-``CrossAuthException("account_already_linked")``; everything here is a
-``ValueError`` so callers that handle bad input generically keep working.
+``except cross_auth_lite.LiteError`` catches anything the library itself
+reports. Each exception also keeps the conventional base its kind of failure
+has (``ValueError`` for things that cannot be used as given, ``OSError`` for
+conditions outside the program, ``ImportError`` for a missing extra), so
+``except ValueError`` clauses written before the root existed still work.
+
+Arguments of the wrong type or value are plain ``TypeError`` /
+``ValueError``, as everywhere in Python. Ownership conflicts are Cross-Auth's
+documented ``CrossAuthException("account_already_linked")``, which its
+routers turn into HTTP 409s.
 """
 
 from __future__ import annotations
@@ -11,15 +18,75 @@ from cross_auth.exceptions import CrossAuthException
 
 __all__ = [
     "AmbiguousSocialAccountError",
+    "ConnectionFailedError",
+    "EncryptionError",
+    "EncryptionKeyError",
+    "EncryptionUnavailableError",
+    "ExportFormatError",
+    "LiteError",
+    "MissingExtraError",
+    "SchemaError",
     "SocialAccountNotFoundError",
+    "StoreClosedError",
+    "StoreExistsError",
+    "StoreLocationError",
+    "StoreNotFoundError",
     "StoreUnavailableError",
+    "TransferRefusedError",
     "UnknownUserError",
+    "UnsafeCacheValue",
+    "UnsupportedURLError",
     "account_already_linked",
     "email_already_registered",
+    "unavailable",
 ]
 
 
-class StoreUnavailableError(OSError):
+class LiteError(Exception):
+    """The root of every exception cross-auth-lite raises."""
+
+
+# Opening a store
+
+
+class StoreLocationError(LiteError, ValueError):
+    """The store's directory or one of its files cannot be used (not a directory, not SQLite)."""
+
+
+class StoreNotFoundError(StoreLocationError):
+    """``lite.open(path, create=False)``: there is no store at ``path``."""
+
+
+class StoreExistsError(StoreLocationError):
+    """A directory that should be new or empty already holds something."""
+
+
+class SchemaError(LiteError, ValueError):
+    """The store on disk does not match what this process expects.
+
+    A newer schema than this version understands, the other connection mode
+    than the one asked for, or tables of the same names that cross-auth-lite
+    did not create.
+    """
+
+
+class UnsupportedURLError(LiteError, ValueError):
+    """A ``database_url`` or ``secondary_url`` of a kind cross-auth-lite cannot use."""
+
+
+class ConnectionFailedError(LiteError, ValueError):
+    """The PostgreSQL or Redis server named by a URL cannot be reached or used."""
+
+
+class MissingExtraError(LiteError, ImportError):
+    """A feature needs an optional dependency that is not installed; says which extra."""
+
+
+class StoreClosedError(LiteError, RuntimeError):
+    """The store was closed; open it again to use it."""
+
+
+class StoreUnavailableError(LiteError, OSError):
     """A store file cannot be used right now: locked, read-only, full, or failing.
 
     The message names the file and the cause. The operation changed
@@ -51,7 +118,25 @@ def unavailable(path: str, error: BaseException) -> StoreUnavailableError | None
     return None
 
 
-class AmbiguousSocialAccountError(ValueError):
+# Token encryption
+
+
+class EncryptionError(LiteError, ValueError):
+    """Token encryption cannot work as asked."""
+
+
+class EncryptionKeyError(EncryptionError):
+    """A key is missing, malformed, or not the one the tokens were encrypted with."""
+
+
+class EncryptionUnavailableError(EncryptionError, MissingExtraError):
+    """Encryption was asked for, but the ``cryptography`` package is not installed."""
+
+
+# Storage operations
+
+
+class AmbiguousSocialAccountError(LiteError, ValueError):
     """An identity lookup without ``user_id`` or ``is_login_method`` matched several rows.
 
     With shared connections one identity can be connected to many users;
@@ -59,12 +144,27 @@ class AmbiguousSocialAccountError(ValueError):
     """
 
 
-class SocialAccountNotFoundError(ValueError):
+class SocialAccountNotFoundError(LiteError, ValueError):
     """The social account to update does not exist (or a query filter hides it)."""
 
 
-class UnknownUserError(ValueError):
+class UnknownUserError(LiteError, ValueError):
     """A write referred to a user id that no user has."""
+
+
+class UnsafeCacheValue(LiteError):
+    """A cache row holds a pickle; ``TextDisk`` refuses to load it (nothing is unpickled)."""
+
+
+# Moving data in and out
+
+
+class ExportFormatError(LiteError, ValueError):
+    """An export document that cannot be imported: the message names the record at fault."""
+
+
+class TransferRefusedError(LiteError, ValueError):
+    """An import or copy the target refused; nothing was written."""
 
 
 def account_already_linked(provider: str, provider_user_id: str) -> CrossAuthException:

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import peewee
-from cross_auth._storage import SessionStatus, session_status
+from cross_auth import SessionStatus, session_status
 
 from cross_auth_lite.encryption import TokenCipher, encrypt_token_fields
 from cross_auth_lite.fields import UTCDateTimeField

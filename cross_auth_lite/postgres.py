@@ -19,20 +19,23 @@ What differs from SQLite is handled here and in the storages:
 
 from __future__ import annotations
 
-import urllib.parse
 from typing import Any
 
 import peewee
 from playhouse.shortcuts import ReconnectMixin
 
 from cross_auth_lite.database import ClosableConnectionsMixin, CommitCallbacksMixin
+from cross_auth_lite.errors import ConnectionFailedError, MissingExtraError, UnsupportedURLError
+from cross_auth_lite.statements import quote_identifier
+from cross_auth_lite.urls import redact_url, scheme_of
 
 __all__ = [
     "POSTGRES_SCHEMES",
     "LitePostgresqlDatabase",
+    "check_database_url",
+    "connect_postgresql",
     "is_postgres_url",
     "open_postgresql",
-    "redact_url",
     "reset_sequences",
 ]
 
@@ -44,28 +47,20 @@ _INSTALL_HINT = "install the driver with: pip install 'cross-auth-lite[postgres]
 
 def is_postgres_url(url: str) -> bool:
     """Whether ``url`` names a PostgreSQL database (``postgresql://`` or ``postgres://``)."""
-    scheme, separator, _ = url.partition("://")
-    return bool(separator) and scheme.lower() in POSTGRES_SCHEMES
+    return scheme_of(url) in POSTGRES_SCHEMES
 
 
-def redact_url(url: str) -> str:
-    """``url`` with its password (in the authority or the query) replaced by ``***``."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        credentials, _, host = netloc.rpartition("@")
-        user, colon, _password = credentials.partition(":")
-        netloc = f"{user}{':***' if colon else ''}@{host}"
-    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    if any(key.lower() == "password" for key, _ in query):
-        query = [(key, "***" if key.lower() == "password" else value) for key, value in query]
-        text = urllib.parse.urlencode(query, safe="*")
-    else:
-        text = parts.query
-    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, text, parts.fragment))
+def check_database_url(url: object) -> str:
+    """``url`` if it names a PostgreSQL database, else ``TypeError``/``UnsupportedURLError``."""
+    if not isinstance(url, str):
+        raise TypeError(f"database_url must be a str or None, not {type(url).__name__}")
+    if not is_postgres_url(url):
+        raise UnsupportedURLError(
+            f"database_url {redact_url(url)!r} is not supported: use a "
+            f"{' or '.join(s + '://' for s in POSTGRES_SCHEMES)} URL, or leave it out "
+            "for SQLite in the store's directory"
+        )
+    return url
 
 
 class _Context(peewee.Context):
@@ -141,25 +136,25 @@ def open_postgresql(url: str) -> LitePostgresqlDatabase:
     Anything libpq understands may follow in the query string (``sslmode``,
     ``options=-csearch_path%3Dauth`` to keep the tables in schema ``auth``, ...);
     passwords are best left to ``PGPASSWORD`` or ``~/.pgpass``. Raises
-    ``ValueError`` for another kind of URL or a database that cannot be
-    reached, and ``ImportError`` when no PostgreSQL driver is installed.
+    ``UnsupportedURLError`` for another kind of URL, ``ConnectionFailedError``
+    for a database that cannot be reached, and ``MissingExtraError`` when no
+    PostgreSQL driver is installed.
     """
-    if not isinstance(url, str):
-        raise TypeError(f"database_url must be a str, not {type(url).__name__}")
-    if not is_postgres_url(url):
-        scheme = url.partition("://")[0] if "://" in url else url
-        raise ValueError(
-            f"database_url must be a postgresql:// URL, not {redact_url(scheme)!r}; "
-            "SQLite is the default (leave database_url out)"
-        )
+    return connect_postgresql(check_database_url(url))
+
+
+def connect_postgresql(url: str) -> LitePostgresqlDatabase:
+    """``open_postgresql`` for a URL that ``check_database_url`` already accepted."""
     db = LitePostgresqlDatabase(_connection_target(url))
     try:
         db.connect()
     except peewee.ImproperlyConfigured:
-        raise ImportError(f"PostgreSQL support needs psycopg: {_INSTALL_HINT}") from None
+        raise MissingExtraError(f"PostgreSQL support needs psycopg: {_INSTALL_HINT}") from None
     except peewee.DatabaseError as error:
         reason = _first_line(error)
-        raise ValueError(f"cannot use PostgreSQL at {redact_url(url)}: {reason}") from None
+        raise ConnectionFailedError(
+            f"cannot use PostgreSQL at {redact_url(url)}: {reason}"
+        ) from None
     return db
 
 
@@ -175,15 +170,11 @@ def reset_sequences(db: peewee.Database, models: list[type[peewee.Model]]) -> No
         primary_key = model._meta.primary_key
         if not isinstance(primary_key, peewee.AutoField | peewee.BigAutoField):
             continue
-        table = _quoted(model._meta.table_name)
+        table = quote_identifier(model._meta.table_name)
         column = primary_key.column_name
-        largest = f"MAX({_quoted(column)})"
+        largest = f"MAX({quote_identifier(column)})"
         database.execute_sql(
             f"SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE({largest}, 1), "
             f"{largest} IS NOT NULL) FROM {table}",
             (table, column),
         )
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

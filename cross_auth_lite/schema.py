@@ -15,6 +15,7 @@ import peewee
 from playhouse.migrate import SchemaMigrator, migrate
 
 from cross_auth_lite.database import write_transaction
+from cross_auth_lite.errors import SchemaError
 from cross_auth_lite.fields import UTCDateTimeField
 from cross_auth_lite.models import StoreModels
 
@@ -25,10 +26,6 @@ SCHEMA_VERSION = 2
 
 EXCLUSIVE = "exclusive"
 SHARED = "shared"
-
-
-class SchemaError(ValueError):
-    """The store on disk does not match what this process expects."""
 
 
 class LiteMeta(peewee.Model):

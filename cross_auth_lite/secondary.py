@@ -25,9 +25,15 @@ from typing import Any, Final, Self
 import diskcache
 from diskcache.core import DBNAME, MODE_PICKLE, MODE_RAW, MODE_TEXT
 
-from cross_auth_lite._private import private_directory, private_file
-from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, StoreClosedError
-from cross_auth_lite.errors import StoreUnavailableError, unavailable
+from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS
+from cross_auth_lite.errors import (
+    StoreClosedError,
+    StoreLocationError,
+    StoreUnavailableError,
+    UnsafeCacheValue,
+    unavailable,
+)
+from cross_auth_lite.private_files import private_directory, private_file
 
 __all__ = ["CACHE_SETTINGS", "DiskCacheStorage", "TextDisk", "UnsafeCacheValue"]
 
@@ -57,10 +63,6 @@ _READABLE_LIVE_ROW: Final = (
     f" AND ((mode = {MODE_RAW} AND typeof(value) = 'text') OR mode = {MODE_TEXT})"
     " AND (expire_time IS NULL OR expire_time > ?)"
 )
-
-
-class UnsafeCacheValue(Exception):
-    """A cache row holds a pickle; ``TextDisk`` refuses to load it."""
 
 
 class TextDisk(diskcache.Disk):  # type: ignore[misc]
@@ -332,4 +334,4 @@ def _open_cache(directory: Path, busy_timeout: float) -> diskcache.Cache:
         problem = unavailable(str(database), error)
         if problem is not None:
             raise problem from error
-        raise ValueError(f"{database} is not a usable cache database: {error}") from None
+        raise StoreLocationError(f"{database} is not a usable cache database: {error}") from None

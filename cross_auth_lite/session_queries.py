@@ -1,7 +1,7 @@
 """The shapes of the session storage's variable statements, built once each.
 
 ``PeeweeSessionStorage`` compiles these with ``slot()`` placeholders (see
-``compiled.py``); each distinct shape is rendered once per storage.
+``statements.py``); each distinct shape is rendered once per storage.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 import peewee
 
-from cross_auth_lite.compiled import slot
 from cross_auth_lite.database import sqlite_version
 from cross_auth_lite.model_checks import primary_key
+from cross_auth_lite.statements import slot
 
 __all__ = ["list_query", "refresh_query", "supports_returning"]
 

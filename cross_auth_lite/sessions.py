@@ -19,24 +19,20 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import peewee
-from cross_auth._storage import SessionListOrder, SessionStatus
+from cross_auth import SessionListOrder, SessionStatus
 from cross_auth.exceptions import InvalidCursorError
 
-from cross_auth_lite.compiled import StatementCache, insert_row, slot
+from cross_auth_lite.arguments import optional_text, text_argument
 from cross_auth_lite.cursor import decode_cursor, encode_cursor
 from cross_auth_lite.database import on_commit, write_transaction
 from cross_auth_lite.errors import UnknownUserError
 from cross_auth_lite.fields import utc_argument
 from cross_auth_lite.ids import NO_MATCH, coerce_id
-from cross_auth_lite.model_checks import (
-    check_session_model,
-    optional_text,
-    owner_field,
-    text_argument,
-)
+from cross_auth_lite.model_checks import check_session_model, owner_field
 from cross_auth_lite.model_checks import primary_key as primary_key_of
 from cross_auth_lite.models import PeeweeSession
 from cross_auth_lite.session_queries import list_query, refresh_query, supports_returning
+from cross_auth_lite.statements import StatementCache, insert_row, slot
 
 __all__ = ["MAX_LIST_LIMIT", "PeeweeSessionStorage", "SessionPage"]
 

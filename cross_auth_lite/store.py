@@ -10,17 +10,19 @@ from typing import TYPE_CHECKING, Any, Self
 
 import peewee
 
-from cross_auth_lite._private import private_directory
 from cross_auth_lite.accounts import PeeweeAccountsStorage
-from cross_auth_lite.backends import check_database_url, check_secondary_url, open_redis
-from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, LiteSqliteDatabase, open_sqlite
+from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, close_database, open_sqlite
 from cross_auth_lite.encryption import EncryptionKey, token_cipher
+from cross_auth_lite.errors import StoreNotFoundError
 from cross_auth_lite.models import StoreModels, build_models
-from cross_auth_lite.postgres import LitePostgresqlDatabase, open_postgresql
+from cross_auth_lite.postgres import check_database_url, connect_postgresql
+from cross_auth_lite.private_files import private_directory
+from cross_auth_lite.redis_storage import check_secondary_url, connect_redis
 from cross_auth_lite.schema import SHARED, ensure_schema, read_meta
 from cross_auth_lite.secondary import DiskCacheStorage
 from cross_auth_lite.sessions import PeeweeSessionStorage
 from cross_auth_lite.token_keys import ensure_token_encryption
+from cross_auth_lite.urls import redact_url
 
 if TYPE_CHECKING:
     from cross_auth.storage.redis import RedisStorage
@@ -51,6 +53,7 @@ class LiteStore:
         secondary: DiskCacheStorage | RedisStorage,
         shared_connections: bool,
         ephemeral: bool = False,
+        created: bool = False,
     ) -> None:
         self.path = path
         self.database = database
@@ -62,12 +65,18 @@ class LiteStore:
         )
         self.sessions: PeeweeSessionStorage[Any] = PeeweeSessionStorage(models.Session)
         self._ephemeral = ephemeral
+        self._created = created
         self._closed = False
 
     @property
     def ephemeral(self) -> bool:
         """True for a store in a temporary directory that ``close()`` removes."""
         return self._ephemeral
+
+    @property
+    def created(self) -> bool:
+        """True when this ``open()`` created the store's tables (a new store)."""
+        return self._created
 
     @property
     def closed(self) -> bool:
@@ -91,10 +100,7 @@ class LiteStore:
             return
         self._closed = True
         self.secondary.close()
-        if isinstance(self.database, LiteSqliteDatabase | LitePostgresqlDatabase):
-            self.database.close_all()
-        elif not self.database.is_closed():
-            self.database.close()
+        close_database(self.database)
         if self._ephemeral:
             shutil.rmtree(self.path, ignore_errors=True)
 
@@ -118,6 +124,7 @@ def open_store(
     encryption_key: EncryptionKey | None = None,
     database_url: str | None = None,
     secondary_url: str | None = None,
+    create: bool = True,
 ) -> LiteStore:
     """Open (creating if needed) the store in directory ``path``.
 
@@ -144,7 +151,14 @@ def open_store(
     (``[postgres]`` extra); ``secondary_url="redis://..."`` keeps the
     short-lived state in Redis through Cross-Auth's ``RedisStorage`` instead
     of ``cache/`` (``[redis]`` extra; ``default_ttl`` is then refused). Any
-    other kind of URL is a ``ValueError``.
+    other kind of URL is an ``UnsupportedURLError``.
+
+    ``create=False`` opens only a store that exists: where there is none,
+    ``StoreNotFoundError`` is raised and nothing is created.
+
+    Every error it raises is a ``cross_auth_lite.LiteError`` (besides
+    ``TypeError``/``ValueError`` for arguments of the wrong kind); on error
+    nothing is left open.
     """
     if path is not None and not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
@@ -156,30 +170,35 @@ def open_store(
         check_secondary_url(secondary_url)
         if default_ttl is not None:
             raise ValueError("default_ttl applies to the disk cache, not to secondary_url")
+    if not isinstance(create, bool):
+        raise TypeError("create must be a bool")
     cipher = token_cipher(encryption_key)  # a bad key fails before anything is created
     ephemeral = path is None
-    directory = (
-        Path(tempfile.mkdtemp(prefix="cross-auth-lite-"))
-        if path is None
-        else private_directory(path)
-    )
+    if path is None:
+        directory = Path(tempfile.mkdtemp(prefix="cross-auth-lite-"))
+    elif create:
+        directory = private_directory(path)
+    else:
+        directory = _existing_directory(path, database_url)
     secondary: DiskCacheStorage | RedisStorage | None = None
     database: peewee.Database | None = None
     try:
         if secondary_url is not None:
-            secondary = open_redis(secondary_url)
+            secondary = connect_redis(secondary_url)
         else:
             secondary = DiskCacheStorage(
                 directory / CACHE_DIRNAME, default_ttl=default_ttl, busy_timeout=busy_timeout
             )
         if database_url is not None:
-            database = open_postgresql(database_url)
+            database = connect_postgresql(database_url)
         else:
             database = open_sqlite(directory / DATABASE_FILENAME, busy_timeout=busy_timeout)
+        meta = read_meta(database)
+        if not meta and not create:
+            where = redact_url(database_url) if database_url else str(directory)
+            raise StoreNotFoundError(f"no cross-auth-lite store in {where}")
         shared = (
-            read_meta(database).get("connections") == SHARED
-            if shared_connections is None
-            else shared_connections
+            meta.get("connections") == SHARED if shared_connections is None else shared_connections
         )
         models = build_models(database, shared_connections=shared, cipher=cipher)
         ensure_schema(database, models, shared_connections=shared)
@@ -191,14 +210,22 @@ def open_store(
             secondary=secondary,
             shared_connections=shared,
             ephemeral=ephemeral,
+            created=not meta,
         )
     except BaseException:
         if secondary is not None:
             secondary.close()
-        if isinstance(database, LiteSqliteDatabase | LitePostgresqlDatabase):
-            database.close_all()
-        elif database is not None:
-            database.close()
+        if database is not None:
+            close_database(database)
         if ephemeral:
             shutil.rmtree(directory, ignore_errors=True)
         raise
+
+
+def _existing_directory(path: str | os.PathLike[str], database_url: str | None) -> Path:
+    """The directory of a store that must exist already (``create=False``)."""
+    directory = Path(path).expanduser()
+    if database_url is None and not (directory / DATABASE_FILENAME).is_file():
+        detail = "no such directory" if not directory.exists() else f"no {DATABASE_FILENAME}"
+        raise StoreNotFoundError(f"no cross-auth-lite store at {directory} ({detail})")
+    return private_directory(directory)

@@ -1,6 +1,6 @@
 """Sign users in from an app's own tests, offline, through its real Cross-Auth router.
 
-The pieces are the development provider of ``cross_auth_lite.devprovider``:
+The pieces are the development provider of ``cross_auth_lite.dev``:
 a ``DevProvider`` goes into ``CrossAuth(providers=[...])`` like GitHub's
 would, and ``sign_in`` plays the browser and the person at the provider::
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from cross_auth_lite.devprovider import DEFAULT_IDENTITY, DevIdentity, DevOAuthServer, DevProvider
+from cross_auth_lite.dev import DEFAULT_IDENTITY, DevIdentity, DevOAuthServer, DevProvider
 
 __all__ = ["DEFAULT_IDENTITY", "DevIdentity", "DevProvider", "dev_provider", "sign_in"]
 

@@ -143,7 +143,7 @@ def test_copy_refuses_tables_it_did_not_create(
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("mysql://user@127.0.0.1/auth", "must be a postgresql:// URL"),
+        ("mysql://user@127.0.0.1/auth", "is not supported: use a postgresql://"),
         ("postgresql://ada:hunter2@127.0.0.1:1/auth", "cannot use PostgreSQL at"),
     ],
 )

@@ -29,7 +29,7 @@ from fastapi.testclient import TestClient
 
 import cross_auth_lite as lite
 from cross_auth_lite.demo import create_app
-from cross_auth_lite.devprovider.server import DEFAULT_IDENTITY
+from cross_auth_lite.dev.server import DEFAULT_IDENTITY
 
 BASE = "http://testserver"
 HTML_ACCEPT = "text/html,application/xhtml+xml,*/*;q=0.8"

@@ -30,7 +30,7 @@ from cross_auth import SecondaryStorage
 from diskcache.core import DBNAME
 
 import cross_auth_lite
-from cross_auth_lite._private import StoreLocationError
+from cross_auth_lite.private_files import StoreLocationError
 from cross_auth_lite.secondary import DiskCacheStorage, TextDisk, UnsafeCacheValue
 
 HELPERS = Path(__file__).parent / "secondary_helpers"

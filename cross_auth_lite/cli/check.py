@@ -18,9 +18,9 @@ from typing import Any
 import peewee
 from diskcache.core import DBNAME
 
-from cross_auth_lite._private import DIRECTORY_MODE, FILE_MODE
 from cross_auth_lite.cli.common import CliError, connect_existing, sql
 from cross_auth_lite.cli.output import echo, emit_json
+from cross_auth_lite.private_files import DIRECTORY_MODE, FILE_MODE
 from cross_auth_lite.schema import SCHEMA_VERSION, SHARED, read_meta
 from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME
 

@@ -32,14 +32,10 @@ from cross_auth_lite.cli.common import CliError, count, open_existing
 from cross_auth_lite.cli.output import Progress, echo, emit_json, print_table
 from cross_auth_lite.cli.records import columns
 from cross_auth_lite.database import write_transaction
-from cross_auth_lite.postgres import (
-    LitePostgresqlDatabase,
-    open_postgresql,
-    redact_url,
-    reset_sequences,
-)
+from cross_auth_lite.postgres import LitePostgresqlDatabase, open_postgresql, reset_sequences
 from cross_auth_lite.schema import EXCLUSIVE, SHARED, read_meta
 from cross_auth_lite.store import LiteStore
+from cross_auth_lite.urls import redact_url
 
 __all__ = [
     "TABLES",

@@ -11,7 +11,7 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from cross_auth._storage import session_status
+from cross_auth import session_status
 
 from cross_auth_lite.cli.common import (
     CliError,

@@ -59,9 +59,10 @@ from cross_auth_lite.cli.output import Progress, echo, emit_json
 from cross_auth_lite.cli.records import columns, decode_record, encode_row
 from cross_auth_lite.database import write_transaction
 from cross_auth_lite.models import StoreModels, build_models
-from cross_auth_lite.postgres import redact_url, reset_sequences
+from cross_auth_lite.postgres import reset_sequences
 from cross_auth_lite.schema import SCHEMA_VERSION, SHARED, read_meta
 from cross_auth_lite.store import DATABASE_FILENAME, LiteStore
+from cross_auth_lite.urls import redact_url
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "TABLES", "add_parsers", "write_export"]
 

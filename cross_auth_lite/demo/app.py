@@ -29,10 +29,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from cross_auth_lite.demo import pages
-from cross_auth_lite.demo.browser_errors import BrowserErrorPages
-from cross_auth_lite.demo.devroutes import dev_provider_router
-from cross_auth_lite.devprovider.provider import DevProvider
-from cross_auth_lite.devprovider.server import DevOAuthServer
+from cross_auth_lite.dev.browser_errors import BrowserErrorPages
+from cross_auth_lite.dev.provider import DevProvider
+from cross_auth_lite.dev.routes import dev_provider_router
+from cross_auth_lite.dev.server import DevOAuthServer
 from cross_auth_lite.store import LiteStore
 
 __all__ = ["SESSION_COOKIE", "create_app"]

@@ -13,12 +13,10 @@ import os
 import stat
 from pathlib import Path
 
+from cross_auth_lite.errors import StoreLocationError
+
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
-
-
-class StoreLocationError(ValueError):
-    """The store's directory or one of its files cannot be used."""
 
 
 def private_directory(path: str | os.PathLike[str]) -> Path:

@@ -8,8 +8,8 @@ mounts the server's authorize page for people to click through;
 Needs nothing beyond Cross-Auth itself (httpx).
 """
 
-from cross_auth_lite.devprovider.provider import DevProvider
-from cross_auth_lite.devprovider.server import (
+from cross_auth_lite.dev.provider import DevProvider
+from cross_auth_lite.dev.server import (
     DEFAULT_IDENTITY,
     AuthorizationRequest,
     DevIdentity,

@@ -21,7 +21,15 @@ import peewee
 
 from cross_auth_lite.fields import SQLITE_WIDTH, UTCDateTimeField
 
-__all__ = ["Compiled", "RowReader", "StatementCache", "insert_row", "loaded_instance", "slot"]
+__all__ = [
+    "Compiled",
+    "RowReader",
+    "StatementCache",
+    "insert_row",
+    "loaded_instance",
+    "quote_identifier",
+    "slot",
+]
 
 ModelT = TypeVar("ModelT", bound=peewee.Model)
 
@@ -236,3 +244,8 @@ def insert_row(cache: StatementCache, model: type[ModelT], values: Mapping[str, 
     if primary_key.name not in data:
         data[primary_key.name] = cursor.fetchone()[0] if returning else cursor.lastrowid
     return loaded_instance(model, data)
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` as an SQL identifier, in double quotes (SQLite and PostgreSQL alike)."""
+    return '"' + name.replace('"', '""') + '"'

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from cross_auth_lite.demo import pages
-from cross_auth_lite.devprovider.server import (
+from cross_auth_lite.dev.server import (
     AUTHORIZE_PATH,
     TOKEN_PATH,
     USERINFO_PATH,

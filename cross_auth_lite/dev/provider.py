@@ -43,16 +43,16 @@ import logging
 from typing import Any, ClassVar, cast
 
 import httpx
-from cross_auth._context import Context
-from cross_auth.models.oauth_token_response import TokenResponse
-from cross_auth.social_providers.oauth import (
+from cross_auth import (
+    Context,
     OAuth2Exception,
     OAuth2Provider,
     TokenExchangeParams,
+    TokenResponse,
     UserInfo,
 )
 
-from cross_auth_lite.devprovider.server import (
+from cross_auth_lite.dev.server import (
     AUTHORIZE_PATH,
     TOKEN_PATH,
     USERINFO_PATH,

@@ -1,8 +1,10 @@
-"""What every accounts storage here shares: model checks, query hooks, value building.
+"""How ``PeeweeAccountsStorage`` reads and writes its rows.
 
-``AccountsStorageBase`` holds the configuration of a ``PeeweeAccountsStorage``
-(its models, which credential fields it persists) and the extension points
-subclasses override. The protocol operations live in ``accounts.py``.
+``AccountRows`` is the row machinery under the storage: the models it was
+given and their checks, the lookups (statements compiled once, or built
+through the filter hooks when a subclass overrides them), inserts, the
+values a protocol call becomes, and the conflicts an insert can meet. The
+storage's operations, in ``accounts.py``, are written in terms of it.
 """
 
 from __future__ import annotations
@@ -13,8 +15,13 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import peewee
 
-from cross_auth_lite.compiled import StatementCache, insert_row, slot
-from cross_auth_lite.database import on_commit, write_transaction
+from cross_auth_lite.arguments import (
+    flag,
+    merge_extra_fields,
+    optional_text,
+    prepare_values,
+    text_argument,
+)
 from cross_auth_lite.errors import (
     UnknownUserError,
     account_already_linked,
@@ -24,19 +31,14 @@ from cross_auth_lite.ids import NO_MATCH, coerce_id
 from cross_auth_lite.model_checks import (
     CREDENTIAL_FIELDS,
     SOCIAL_ACCOUNT_STANDARD_FIELDS,
-    USER_STANDARD_FIELDS,
     check_model,
-    flag,
-    merge_extra_fields,
-    optional_text,
     owner_field,
-    prepare_values,
     primary_key,
-    text_argument,
 )
 from cross_auth_lite.models import PeeweeSocialAccount, PeeweeUser
+from cross_auth_lite.statements import StatementCache, insert_row, slot
 
-__all__ = ["AccountsStorageBase", "SocialAccountT", "UserT", "text_argument"]
+__all__ = ["AccountRows", "Lookup", "SocialAccountT", "UserT"]
 
 UserT = TypeVar("UserT", bound=PeeweeUser)
 SocialAccountT = TypeVar("SocialAccountT", bound=PeeweeSocialAccount)
@@ -65,8 +67,8 @@ def _lookup(values: Mapping[str, Any]) -> Lookup:
     return lookup
 
 
-class AccountsStorageBase(Generic[UserT, SocialAccountT]):
-    """Configuration and extension points of ``PeeweeAccountsStorage``."""
+class AccountRows(Generic[UserT, SocialAccountT]):
+    """The models, lookups and inserts under ``PeeweeAccountsStorage``."""
 
     UserModel: type[UserT]
     SocialAccountModel: type[SocialAccountT]
@@ -103,7 +105,7 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         # Hot statements are compiled once, unless a subclass narrows queries
         # with a filter hook: then every query is built through the hook.
         self._statements = StatementCache(self.UserModel)
-        base = AccountsStorageBase
+        base = AccountRows
         self._plain_users = type(self).filter_user_query is base.filter_user_query
         self._plain_accounts = (
             type(self).filter_social_account_query is base.filter_social_account_query
@@ -131,7 +133,7 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         database: peewee.Database = self.UserModel._meta.database
         return database
 
-    # Extension points
+    # Which rows the storage sees (extension points, see PeeweeAccountsStorage)
 
     def filter_user_query(self, query: peewee.ModelSelect[UserT]) -> peewee.ModelSelect[UserT]:
         """Narrow user lookups, e.g. ``query.where(User.deleted_at.is_null())``."""
@@ -142,29 +144,6 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
     ) -> peewee.ModelSelect[SocialAccountT]:
         """Narrow social-account reads and writes, e.g. to one tenant."""
         return query
-
-    def build_user(
-        self,
-        *,
-        user_info: dict[str, Any],
-        email: str | None,
-        email_verified: bool,
-        extra_fields: Mapping[str, Any] | None = None,
-    ) -> UserT:
-        """Insert the new user and return it; runs inside the signup transaction.
-
-        Override to add rows that must commit (or roll back) with the user:
-        call ``super().build_user(...)``, create the rows, return the user.
-        Do not commit, and do no external I/O here.
-        """
-        values: dict[str, Any] = {
-            "email": optional_text("email", email),
-            "email_verified": flag("email_verified", email_verified),
-        }
-        merge_extra_fields(
-            self.UserModel, values, extra_fields, standard=USER_STANDARD_FIELDS, hook="user.create"
-        )
-        return self._insert(self.UserModel, prepare_values(values))
 
     def _users(self) -> peewee.ModelSelect[UserT]:
         return self.filter_user_query(self.UserModel.select())
@@ -209,6 +188,24 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
             data.get("extra_fields"),
             standard=SOCIAL_ACCOUNT_STANDARD_FIELDS,
             hook="social_account.create",
+        )
+        return prepare_values(values)
+
+    def _update_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The columns ``update_social_account`` writes, checked, from its arguments."""
+        values = self._credential_values(data)
+        values["provider_email"] = optional_text("provider_email", data["provider_email"])
+        values["provider_email_verified"] = flag(
+            "provider_email_verified", data["provider_email_verified"], optional=True
+        )
+        if flag("enable_login", data["enable_login"]):
+            values["is_login_method"] = True
+        merge_extra_fields(
+            self.SocialAccountModel,
+            values,
+            data["extra_fields"],
+            standard=SOCIAL_ACCOUNT_STANDARD_FIELDS,
+            hook="social_account.update",
         )
         return prepare_values(values)
 
@@ -273,37 +270,6 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         query = self._accounts().where(where(_lookup(values))).order_by(self._pk).limit(limit)
         return list(query)
 
-    def create_user(
-        self,
-        *,
-        user_info: dict[str, Any],
-        email: str | None = None,
-        email_verified: bool | None = None,
-        extra_fields: Mapping[str, Any] | None = None,
-    ) -> UserT:
-        """Create a user on its own. Email and verification default to ``user_info``'s.
-
-        Not filtered by ``filter_user_query``: the new user is always returned.
-        """
-        if not isinstance(user_info, dict):
-            raise TypeError(f"user_info must be a dict, not {type(user_info).__name__}")
-        if email is None:
-            email = user_info.get("email")
-        if email is not None:
-            text_argument("email", email)
-        if email_verified is None:
-            email_verified = user_info.get("email_verified") is True
-        try:
-            with write_transaction(self.database):
-                return self.build_user(
-                    user_info=user_info,
-                    email=email,
-                    email_verified=email_verified,
-                    extra_fields=extra_fields,
-                )
-        except peewee.IntegrityError as error:
-            raise self._user_conflict(error, email) from error
-
     def _identity_exists(self, provider: str, provider_user_id: str) -> bool:
         """One indexed lookup: does any row hold this identity (filters ignored)?"""
         model = self.SocialAccountModel
@@ -321,6 +287,32 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         cursor = statement.execute(provider=provider, provider_user_id=provider_user_id)
         return cursor.fetchone() is not None
 
+    def _retried_connection(
+        self, error: peewee.IntegrityError, values: dict[str, Any]
+    ) -> SocialAccountT:
+        """The row an insert of ``values`` collided with, when it is the same user's retry.
+
+        Otherwise the conflict, raised: another user owns the identity, or the
+        retry would turn a connection into a login method.
+        """
+        owner = values[self._owner.name]
+        provider, provider_user_id = values["provider"], values["provider_user_id"]
+        model = self.SocialAccountModel
+        existing: SocialAccountT | None = (
+            self._accounts()
+            .where(
+                model.provider == provider,
+                model.provider_user_id == provider_user_id,
+                self._owner == owner,
+            )
+            .first()
+        )
+        if existing is None:
+            raise self._attach_conflict(error, owner, provider, provider_user_id) from error
+        if values["is_login_method"] and not existing.is_login_method:
+            raise account_already_linked(provider, provider_user_id) from error
+        return existing
+
     def _attach_conflict(
         self, error: peewee.IntegrityError, owner: Any, provider: str, provider_user_id: str
     ) -> Exception:
@@ -329,9 +321,3 @@ class AccountsStorageBase(Generic[UserT, SocialAccountT]):
         if self._identity_exists(provider, provider_user_id):
             return account_already_linked(provider, provider_user_id)
         return error
-
-    def on_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` now, or after the application's open transaction commits."""
-        if not callable(callback):
-            raise TypeError("callback must be callable")
-        on_commit(self.database, callback)
