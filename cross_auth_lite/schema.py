@@ -19,7 +19,16 @@ from cross_auth_lite.errors import SchemaError
 from cross_auth_lite.fields import UTCDateTimeField
 from cross_auth_lite.models import StoreModels
 
-__all__ = ["SCHEMA_VERSION", "SchemaError", "ensure_schema", "meta_model", "read_meta"]
+__all__ = [
+    "EXCLUSIVE",
+    "SCHEMA_VERSION",
+    "SHARED",
+    "SchemaError",
+    "describe_database",
+    "ensure_schema",
+    "meta_model",
+    "read_meta",
+]
 
 #: Bumped whenever the tables change shape; older stores are upgraded on open.
 SCHEMA_VERSION = 2
@@ -74,10 +83,32 @@ def ensure_schema(
         if meta:
             _check(meta, wanted, database)
             return _upgrade(database, meta)
+        _refuse_foreign_tables(database, models)
         database.create_tables([model, *models.all()], safe=True)
         meta = {"schema_version": str(SCHEMA_VERSION), "connections": wanted}
         model.insert_many(list(meta.items())).execute()
     return meta
+
+
+def _refuse_foreign_tables(database: peewee.Database, models: StoreModels) -> None:
+    """``SchemaError`` when tables of the store's names exist but no store created them.
+
+    Creating the missing ones beside them (``CREATE TABLE IF NOT EXISTS``)
+    would quietly run the storages on someone else's tables.
+    """
+    names = {model._meta.table_name for model in models.all()}
+    found = sorted(names & set(database.get_tables()))
+    if found:
+        raise SchemaError(
+            f"{describe_database(database)} already has table(s) {', '.join(found)} that "
+            "cross-auth-lite did not create; use another database or schema"
+        )
+
+
+def describe_database(database: peewee.Database) -> str:
+    """The database as messages name it (a PostgreSQL URL without its password)."""
+    shown = getattr(database, "display_name", None) or getattr(database, "database", None)
+    return str(shown or "the database")
 
 
 #: Key of the PostgreSQL advisory lock held while creating or upgrading tables.
@@ -119,9 +150,7 @@ def _upgrade(database: peewee.Database, meta: dict[str, str]) -> dict[str, str]:
 
 
 def _check(meta: dict[str, str], wanted: str, database: peewee.Database) -> None:
-    where = getattr(database, "display_name", None) or getattr(
-        database, "database", "the database"
-    )
+    where = describe_database(database)
     version = _version(meta)
     if version > SCHEMA_VERSION:
         raise SchemaError(

@@ -24,6 +24,7 @@ from cross_auth_lite.encryption import (
     TokenCipher,
     store_cipher,
 )
+from cross_auth_lite.schema import LiteMeta, describe_database, read_meta
 
 if TYPE_CHECKING:
     from cross_auth_lite.store import LiteStore
@@ -38,12 +39,6 @@ _CHECK_TEXT = "cross-auth-lite token key check"
 _ROTATION_BATCH = 500
 
 
-def _where(database: peewee.Database) -> str:
-    # display_name hides a PostgreSQL password; SQLite's is the file path.
-    shown = getattr(database, "display_name", None) or getattr(database, "database", None)
-    return str(shown or "the store")
-
-
 def ensure_token_encryption(database: peewee.Database, cipher: TokenCipher | None) -> None:
     """Check the key against what ``lite_meta`` records, recording it the first time.
 
@@ -51,14 +46,12 @@ def ensure_token_encryption(database: peewee.Database, cipher: TokenCipher | Non
     a store recorded under a key the cipher lacks. The first opening with a
     key records the scheme and a value encrypted with the key.
     """
-    from cross_auth_lite.schema import read_meta
-
     meta = read_meta(database)
     if cipher is None:
         if _META_SCHEME in meta:
             raise EncryptionKeyError(
-                f"{_where(database)} holds encrypted provider tokens: pass encryption_key "
-                f"to lite.open() or set ${ENCRYPTION_KEY_ENV}"
+                f"{describe_database(database)} holds encrypted provider tokens: pass "
+                f"encryption_key to lite.open() or set ${ENCRYPTION_KEY_ENV}"
             )
         return
     if _META_SCHEME not in meta:
@@ -77,8 +70,6 @@ def _record_key(db: peewee.Database, cipher: TokenCipher) -> None:
     ``database`` directly rather than through a binding of the shared
     ``LiteMeta`` model, so concurrent stores cannot cross.
     """
-    from cross_auth_lite.schema import LiteMeta
-
     database: Any = db
     for key, value in ((_META_SCHEME, _SCHEME), (_META_CHECK, cipher.encrypt(_CHECK_TEXT))):
         updated = database.execute(LiteMeta.update(value=value).where(LiteMeta.key == key))
@@ -92,8 +83,8 @@ def _check_recorded_key(
     scheme = meta[_META_SCHEME]
     if scheme != _SCHEME:
         raise EncryptionError(
-            f"{_where(database)} encrypts tokens with {scheme!r}, which this cross-auth-lite "
-            "does not know; upgrade cross-auth-lite to open it"
+            f"{describe_database(database)} encrypts tokens with {scheme!r}, which this "
+            "cross-auth-lite does not know; upgrade cross-auth-lite to open it"
         )
     try:
         ok = cipher.decrypt(meta.get(_META_CHECK, ""), what="the key check") == _CHECK_TEXT
@@ -101,9 +92,9 @@ def _check_recorded_key(
         ok = False
     if not ok:
         raise EncryptionKeyError(
-            f"the encryption key does not match {_where(database)}: its tokens are encrypted "
-            "with a key not given (after a key change, give the new key first and the old "
-            "one after it until 'cross-auth-lite rotate-key' has run)"
+            f"the encryption key does not match {describe_database(database)}: its tokens are "
+            "encrypted with a key not given (after a key change, give the new key first and "
+            "the old one after it until 'cross-auth-lite rotate-key' has run)"
         )
 
 

@@ -176,12 +176,16 @@ class DevOAuthServer:
         base_url: str,
         client_id: str = "cross-auth-lite-demo",
         redirect_path: str = "/auth/dev/callback",
+        redirect_uri: str | None = None,
         default_identity: DevIdentity = DEFAULT_IDENTITY,
     ) -> None:
         base_url = base_url.rstrip("/")
         self.client_id = client_id
         self.client_secret = secrets.token_urlsafe(24)
-        self.redirect_uri = base_url + redirect_path
+        #: The one redirect URI registered for the client: ``redirect_uri`` if
+        #: given (an app on another host than the provider), else
+        #: ``{base_url}{redirect_path}``.
+        self.redirect_uri = redirect_uri or base_url + redirect_path
         self.authorize_url = base_url + AUTHORIZE_PATH
         self.token_url = base_url + TOKEN_PATH
         self.userinfo_url = base_url + USERINFO_PATH
