@@ -14,9 +14,22 @@ raises derives from ``LiteError``.
 """
 
 from cross_auth_lite.accounts import PeeweeAccountsStorage
+from cross_auth_lite.admin import (
+    DeletedUser,
+    SessionSummary,
+    UserSummary,
+    check_email,
+    count_user_rows,
+    create_user,
+    delete_user,
+    find_user,
+    list_sessions,
+    list_users,
+)
 from cross_auth_lite.backup import backup_store
+from cross_auth_lite.check import CheckReport, check_store
 from cross_auth_lite.database import CommitCallbacksMixin, LiteSqliteDatabase
-from cross_auth_lite.encryption import generate_key
+from cross_auth_lite.encryption import ENCRYPTION_KEY_ENV, generate_key, parse_keys
 from cross_auth_lite.errors import (
     AmbiguousSocialAccountError,
     ConnectionFailedError,
@@ -38,21 +51,35 @@ from cross_auth_lite.errors import (
     UnsafeCacheValue,
     UnsupportedURLError,
 )
+from cross_auth_lite.maintenance import DEFAULT_RETENTION, PurgeResult, purge_store
 from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
+from cross_auth_lite.passwords import BCRYPT_MAX_BYTES, hash_password
 from cross_auth_lite.postgres import LitePostgresqlDatabase
+from cross_auth_lite.schema import SCHEMA_VERSION
 from cross_auth_lite.secondary import CACHE_SETTINGS, DiskCacheStorage, TextDisk
+from cross_auth_lite.session_queries import SESSION_STATUSES
 from cross_auth_lite.sessions import PeeweeSessionStorage
-from cross_auth_lite.store import LiteStore
+from cross_auth_lite.stats import directory_sizes, store_stats
+from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME, LiteStore
 from cross_auth_lite.store import open_store as open
 from cross_auth_lite.token_keys import RotationResult, rotate_tokens
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BCRYPT_MAX_BYTES",
+    "CACHE_DIRNAME",
     "CACHE_SETTINGS",
+    "DATABASE_FILENAME",
+    "DEFAULT_RETENTION",
+    "ENCRYPTION_KEY_ENV",
+    "SCHEMA_VERSION",
+    "SESSION_STATUSES",
     "AmbiguousSocialAccountError",
+    "CheckReport",
     "CommitCallbacksMixin",
     "ConnectionFailedError",
+    "DeletedUser",
     "DiskCacheStorage",
     "EncryptionError",
     "EncryptionKeyError",
@@ -68,8 +95,10 @@ __all__ = [
     "PeeweeSessionStorage",
     "PeeweeSocialAccount",
     "PeeweeUser",
+    "PurgeResult",
     "RotationResult",
     "SchemaError",
+    "SessionSummary",
     "SocialAccountNotFoundError",
     "StoreClosedError",
     "StoreExistsError",
@@ -81,9 +110,23 @@ __all__ = [
     "UnknownUserError",
     "UnsafeCacheValue",
     "UnsupportedURLError",
+    "UserSummary",
     "__version__",
     "backup_store",
+    "check_email",
+    "check_store",
+    "count_user_rows",
+    "create_user",
+    "delete_user",
+    "directory_sizes",
+    "find_user",
     "generate_key",
+    "hash_password",
+    "list_sessions",
+    "list_users",
     "open",
+    "parse_keys",
+    "purge_store",
     "rotate_tokens",
+    "store_stats",
 ]

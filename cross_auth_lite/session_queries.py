@@ -14,7 +14,36 @@ from cross_auth_lite.database import sqlite_version
 from cross_auth_lite.model_checks import primary_key
 from cross_auth_lite.statements import slot
 
-__all__ = ["list_query", "refresh_query", "supports_returning"]
+__all__ = [
+    "SESSION_STATUSES",
+    "list_query",
+    "refresh_query",
+    "status_condition",
+    "supports_returning",
+]
+
+
+#: Cross-Auth's session statuses, as ``list_for_user(status=...)`` takes them.
+SESSION_STATUSES = ("active", "expired", "revoked")
+
+
+def status_condition(model: type[peewee.Model], status: str, now: Any) -> peewee.Expression:
+    """The sessions of ``model`` that have ``status`` at ``now`` (a datetime or a slot).
+
+    As Cross-Auth derives it: ``revoked`` once ``revoked_at`` is set, else
+    ``active`` up to and including ``expires_at``, then ``expired``.
+    """
+    fields = model._meta.fields
+    revoked_at, expires_at = fields["revoked_at"], fields["expires_at"]
+    if status == "revoked":
+        condition: peewee.Expression = revoked_at.is_null(False)
+    elif status == "active":
+        condition = revoked_at.is_null() & (expires_at >= now)
+    elif status == "expired":
+        condition = revoked_at.is_null() & (expires_at < now)
+    else:
+        raise ValueError(f"unknown status {status!r}; use one of {list(SESSION_STATUSES)}")
+    return condition
 
 
 def list_query(
@@ -34,12 +63,8 @@ def list_query(
     fields = model._meta.fields
     column, pk, expires_at = fields[name], primary_key(model), fields["expires_at"]
     query = model.select().where(owner == slot("owner", owner))
-    if status == "revoked":
-        query = query.where(fields["revoked_at"].is_null(False))
-    elif status == "active":
-        query = query.where(fields["revoked_at"].is_null(), expires_at >= slot("now", expires_at))
-    elif status == "expired":
-        query = query.where(fields["revoked_at"].is_null(), expires_at < slot("now", expires_at))
+    if status is not None:
+        query = query.where(status_condition(model, status, slot("now", expires_at)))
     if paged:
         # A row-value comparison lets the (user, column, id) index seek
         # straight to the position instead of scanning earlier pages.

@@ -31,7 +31,12 @@ from cross_auth_lite.ids import NO_MATCH, coerce_id
 from cross_auth_lite.model_checks import check_session_model, owner_field
 from cross_auth_lite.model_checks import primary_key as primary_key_of
 from cross_auth_lite.models import PeeweeSession
-from cross_auth_lite.session_queries import list_query, refresh_query, supports_returning
+from cross_auth_lite.session_queries import (
+    SESSION_STATUSES,
+    list_query,
+    refresh_query,
+    supports_returning,
+)
 from cross_auth_lite.statements import StatementCache, insert_row, slot
 
 __all__ = ["MAX_LIST_LIMIT", "PeeweeSessionStorage", "SessionPage"]
@@ -51,7 +56,6 @@ _ORDERINGS: dict[str, tuple[str, bool]] = {
     "expires_at_desc": ("expires_at", True),
     "expires_at_asc": ("expires_at", False),
 }
-_STATUSES = ("active", "expired", "revoked")
 
 
 @dataclass(frozen=True)
@@ -171,8 +175,8 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         limit = min(limit, MAX_LIST_LIMIT)
         if not isinstance(order_by, str) or order_by not in _ORDERINGS:
             raise ValueError(f"unknown order_by {order_by!r}; use one of {list(_ORDERINGS)}")
-        if status is not None and status not in _STATUSES:
-            raise ValueError(f"unknown status {status!r}; use one of {list(_STATUSES)}")
+        if status is not None and status not in SESSION_STATUSES:
+            raise ValueError(f"unknown status {status!r}; use one of {list(SESSION_STATUSES)}")
         now = utc_argument("now", now)
         position = None if cursor is None else decode_cursor(cursor, order_by=order_by)
         owner = coerce_id(self._owner, user_id)

@@ -13,7 +13,7 @@ import peewee
 from cross_auth_lite.accounts import PeeweeAccountsStorage
 from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, close_database, open_sqlite
 from cross_auth_lite.encryption import EncryptionKey, token_cipher
-from cross_auth_lite.errors import StoreNotFoundError
+from cross_auth_lite.errors import StoreLocationError, StoreNotFoundError
 from cross_auth_lite.models import StoreModels, build_models
 from cross_auth_lite.postgres import check_database_url, connect_postgresql
 from cross_auth_lite.private_files import private_directory
@@ -195,8 +195,12 @@ def open_store(
             database = open_sqlite(directory / DATABASE_FILENAME, busy_timeout=busy_timeout)
         meta = read_meta(database)
         if not meta and not create:
-            where = redact_url(database_url) if database_url else str(directory)
-            raise StoreNotFoundError(f"no cross-auth-lite store in {where}")
+            where = (
+                f"in {redact_url(database_url)} (it has no lite_meta table)"
+                if database_url
+                else f"at {directory} ({DATABASE_FILENAME} has no lite_meta table)"
+            )
+            raise StoreNotFoundError(f"no store {where}")
         shared = (
             meta.get("connections") == SHARED if shared_connections is None else shared_connections
         )
@@ -225,7 +229,14 @@ def open_store(
 def _existing_directory(path: str | os.PathLike[str], database_url: str | None) -> Path:
     """The directory of a store that must exist already (``create=False``)."""
     directory = Path(path).expanduser()
+    if directory.exists() and not directory.is_dir():
+        raise StoreLocationError(f"{directory} is not a directory")
     if database_url is None and not (directory / DATABASE_FILENAME).is_file():
-        detail = "no such directory" if not directory.exists() else f"no {DATABASE_FILENAME}"
-        raise StoreNotFoundError(f"no cross-auth-lite store at {directory} ({detail})")
+        if not directory.exists():
+            detail = "the directory does not exist"
+        elif (directory / DATABASE_FILENAME).exists():
+            detail = f"{DATABASE_FILENAME} is not a regular file"
+        else:
+            detail = f"{DATABASE_FILENAME} is missing"
+        raise StoreNotFoundError(f"no store at {directory} ({detail})")
     return private_directory(directory)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from cross_auth_lite.cli import maintenance
+import cross_auth_lite as lite
 from cross_auth_lite.cli.output import Progress
 from cross_auth_lite.schema import SCHEMA_VERSION
 from tests.test_cli_support import assert_one_line_error, run, seed
@@ -309,7 +309,7 @@ def test_interrupt_exits_130(
     def interrupted(store: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(maintenance, "collect_stats", interrupted)
+    monkeypatch.setattr(lite, "store_stats", interrupted)
     assert_one_line_error(run(capsys, data, "stats"), code=130, contains="interrupted")
 
 
@@ -321,7 +321,7 @@ def test_unexpected_errors_are_one_line(
     def broken(store: Any) -> Any:
         raise RuntimeError("boom\nand more")
 
-    monkeypatch.setattr(maintenance, "collect_stats", broken)
+    monkeypatch.setattr(lite, "store_stats", broken)
     result = run(capsys, data, "stats")
     assert_one_line_error(result, contains="unexpected RuntimeError: boom and more")
     monkeypatch.setenv("CROSS_AUTH_LITE_DEBUG", "1")

@@ -50,7 +50,7 @@ def test_a_loosened_file_is_reported_and_left_alone(
     result = run(capsys, data, "check")
     assert result.code == 1
     assert problems(result) == [f"PROBLEM  {file}: permissions 0644, expected 0600"]
-    assert result.out.splitlines()[-1] == f"1 problem(s) found in {data}"
+    assert result.out.splitlines()[-1] == f"1 problem found in {data}"
     assert (file.stat().st_mode & 0o777) == 0o644  # check looks, it does not fix
 
 

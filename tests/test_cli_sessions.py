@@ -121,7 +121,7 @@ def test_revoke_every_session_of_a_user(
     result = run(capsys, data, "sessions", "revoke", "--user", "ada@example.com")
     assert result.code == 0
     # The active and the expired one; the revoked one keeps its time.
-    assert result.out == f"revoked 2 session(s) of user {ids['ada']} <ada@example.com>\n"
+    assert result.out == f"revoked 2 sessions of user {ids['ada']} <ada@example.com>\n"
     assert set(listed(capsys, data, "--user", "ada@example.com").values()) == {"revoked"}
     assert listed(capsys, data, "--user", "bob@example.com")[ids["bob_active"]] == "active"
 

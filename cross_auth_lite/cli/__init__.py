@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 import sys
 from pathlib import Path
 from typing import NoReturn
 
-import peewee
 from cross_auth.exceptions import CrossAuthException
 
-from cross_auth_lite import __version__
+from cross_auth_lite import LiteError, __version__
 from cross_auth_lite.cli import backup, check, demo, keys, maintenance, sessions, transfer, users
 from cross_auth_lite.cli import copy as copy_store
 from cross_auth_lite.cli.common import DATA_ENV, DEFAULT_DATA_DIR, CliError, default_data_dir
@@ -100,9 +98,15 @@ def _report(message: str) -> None:
         pass  # nowhere left to say it
 
 
+#: Modules whose errors are a database's (named by module: the CLI imports no driver).
+_DRIVERS = frozenset({"peewee", "sqlite3", "psycopg", "psycopg2", "redis", "diskcache"})
+
+
 def describe(error: BaseException) -> str:
     """A one-line account of an unexpected exception."""
-    if isinstance(error, peewee.DatabaseError | sqlite3.DatabaseError):
+    if isinstance(error, LiteError | ValueError):  # the library's own, and bad values
+        return str(error)
+    if type(error).__module__.partition(".")[0] in _DRIVERS and "Error" in type(error).__name__:
         hint = ""
         if "locked" in str(error):
             hint = "; another process is writing to the store, try again"
@@ -112,8 +116,6 @@ def describe(error: BaseException) -> str:
         return f"{error.strerror or error}{where}"
     if isinstance(error, CrossAuthException):
         return f"{error.error}: {error.error_description or ''}"
-    if isinstance(error, ValueError):  # the library's own (StoreLocationError, SchemaError, ...)
-        return str(error)
     return f"unexpected {type(error).__name__}: {error} (set {DEBUG_ENV}=1 for a traceback)"
 
 

@@ -1,59 +1,14 @@
-"""``check``: is the store intact, current, and private?
-
-Looks without changing anything: permissions are read before any database
-is opened (opening a store through ``lite.open`` would tighten them), and
-the databases are opened with plain connections that never create files.
-Exits 1 when anything is wrong, with one line per problem.
-"""
+"""``check``: is the store intact, current, and private? (``lite.check_store``)."""
 
 from __future__ import annotations
 
 import argparse
-import os
-import stat
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import peewee
-from diskcache.core import DBNAME
+import cross_auth_lite as lite
+from cross_auth_lite.cli.output import echo, emit_json, plural
 
-from cross_auth_lite.cli.common import CliError, connect_existing, sql
-from cross_auth_lite.cli.output import echo, emit_json
-from cross_auth_lite.private_files import DIRECTORY_MODE, FILE_MODE
-from cross_auth_lite.schema import SCHEMA_VERSION, SHARED, read_meta
-from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME
-
-__all__ = ["Report", "add_parsers", "check_store"]
-
-#: The tables ``lite.open`` creates in the accounts database.
-ACCOUNT_TABLES = ("lite_meta", "users", "social_accounts", "sessions")
-#: At most this many lines are reported per kind of database finding.
-MAX_FINDINGS = 10
-
-
-@dataclass
-class Report:
-    """What ``check`` found: checks that passed, and problems, one line each."""
-
-    passed: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    meta: dict[str, str] = field(default_factory=dict)
-
-    def ok(self, text: str) -> None:
-        """Record a check that passed."""
-        self.passed.append(text)
-
-    def problem(self, text: str) -> None:
-        """Record a problem."""
-        self.problems.append(text)
-
-    def findings(self, file: Path, what: str, lines: list[str]) -> None:
-        """Record database findings as problems, at most ``MAX_FINDINGS`` of them."""
-        for line in lines[:MAX_FINDINGS]:
-            self.problem(f"{file}: {what}: {line}")
-        if len(lines) > MAX_FINDINGS:
-            self.problem(f"{file}: {what}: {len(lines) - MAX_FINDINGS} more not shown")
+__all__ = ["add_parsers", "run_check"]
 
 
 def add_parsers(
@@ -65,152 +20,22 @@ def add_parsers(
         parents=parents,
         help="check integrity, schema version and permissions",
         description=(
-            "Check the store: SQLite integrity of both databases, the schema version, and "
-            f"permissions (directories {DIRECTORY_MODE:04o}, files {FILE_MODE:04o}). "
-            "Exits 1 when something is wrong."
+            "Check the store without changing it: SQLite integrity of both databases, the "
+            "schema version, and permissions (directories 0700, files 0600). Exits 1 when "
+            "something is wrong."
         ),
     )
     check.set_defaults(handler=run_check)
 
 
-def check_permissions(data_dir: Path, report: Report) -> None:
-    """Every directory in the store must be 0700 and every file 0600."""
-    directories = files = 0
-    found: list[str] = []
-    paths = [data_dir]
-    for root, dirs, names in os.walk(data_dir):
-        paths += [Path(root, name) for name in sorted(dirs) + sorted(names)]
-    for path in paths:
-        try:
-            info = path.lstat()
-        except FileNotFoundError:
-            continue  # a -wal or -shm file removed meanwhile
-        mode = stat.S_IMODE(info.st_mode)
-        if stat.S_ISLNK(info.st_mode):
-            found.append(f"{path}: is a symbolic link; the store holds no links")
-        elif stat.S_ISDIR(info.st_mode):
-            directories += 1
-            if mode != DIRECTORY_MODE:
-                found.append(f"{path}: permissions {mode:04o}, expected {DIRECTORY_MODE:04o}")
-        elif stat.S_ISREG(info.st_mode):
-            files += 1
-            if mode != FILE_MODE:
-                found.append(f"{path}: permissions {mode:04o}, expected {FILE_MODE:04o}")
-        else:
-            found.append(f"{path}: is not a regular file or directory")
-    for line in found:
-        report.problem(line)
-    if not found:
-        report.ok(f"permissions: {directories} directories and {files} files are private")
-
-
-def _open_database(file: Path, report: Report) -> peewee.SqliteDatabase | None:
-    if not file.exists():
-        report.problem(f"{file}: missing")
-        return None
-    if not file.is_file():
-        report.problem(f"{file}: not a regular file")
-        return None
-    try:
-        return connect_existing(file)
-    except CliError as error:
-        report.problem(error.message)
-        return None
-
-
-def _integrity(database: peewee.SqliteDatabase, file: Path, report: Report) -> bool:
-    lines = [str(row[0]) for row in sql(database, "PRAGMA integrity_check")]
-    if lines == ["ok"]:
-        report.ok(f"{file.name}: integrity ok")
-        return True
-    report.findings(file, "integrity", lines)
-    return False
-
-
-def _schema(database: peewee.SqliteDatabase, file: Path, report: Report) -> None:
-    meta = read_meta(database)
-    report.meta = meta
-    if not meta:
-        report.problem(
-            f"{file}: no lite_meta table; not a store ('cross-auth-lite init' makes one)"
-        )
-        return
-    missing = sorted(set(ACCOUNT_TABLES) - set(database.get_tables()))
-    if missing:
-        report.problem(f"{file}: tables missing: {', '.join(missing)}")
-    raw = meta.get("schema_version", "")
-    try:
-        version = int(raw)
-    except ValueError:
-        report.problem(f"{file}: schema version {raw!r} is not a number")
-        return
-    if version > SCHEMA_VERSION:
-        report.problem(
-            f"{file}: schema version {version} is newer than this cross-auth-lite "
-            f"understands ({SCHEMA_VERSION}); upgrade cross-auth-lite"
-        )
-    elif version < SCHEMA_VERSION:
-        report.ok(f"schema version {version} (upgraded to {SCHEMA_VERSION} when opened)")
-    else:
-        report.ok(f"schema version {version}")
-    connections = meta.get("connections")
-    if connections in ("exclusive", SHARED):
-        report.ok(f"connections: {connections}")
-    else:
-        report.problem(f"{file}: unknown connection mode {connections!r} in lite_meta")
-
-
-def _foreign_keys(database: peewee.SqliteDatabase, file: Path, report: Report) -> None:
-    rows = sql(database, "PRAGMA foreign_key_check")
-    if not rows:
-        report.ok(f"{file.name}: foreign keys ok")
-        return
-    lines = [
-        f"{table} row {rowid} refers to a missing {parent} row" for table, rowid, parent, _ in rows
-    ]
-    report.findings(file, "foreign keys", lines)
-
-
-def check_store(data_dir: Path) -> Report:
-    """Run every check on the store in ``data_dir``."""
-    report = Report()
-    check_permissions(data_dir, report)
-    accounts_file = data_dir / DATABASE_FILENAME
-    database = _open_database(accounts_file, report)
-    if database is not None:
-        try:
-            if _integrity(database, accounts_file, report):
-                _schema(database, accounts_file, report)
-                _foreign_keys(database, accounts_file, report)
-        except peewee.DatabaseError as error:
-            report.problem(f"{accounts_file}: unreadable ({error})")
-        finally:
-            database.close()
-    cache_file = data_dir / CACHE_DIRNAME / DBNAME
-    database = _open_database(cache_file, report)
-    if database is not None:
-        try:
-            _integrity(database, cache_file, report)
-        except peewee.DatabaseError as error:
-            report.problem(f"{cache_file}: unreadable ({error})")
-        finally:
-            database.close()
-    return report
-
-
 def run_check(args: argparse.Namespace) -> int:
     """``check``."""
-    data_dir: Path = args.data
-    if not data_dir.exists():
-        raise CliError(f"no store at {data_dir} (the directory does not exist)")
-    if not data_dir.is_dir():
-        raise CliError(f"{data_dir} is not a directory")
-    report = check_store(data_dir)
+    report = lite.check_store(args.data)
     if args.json:
         schema = report.meta.get("schema_version")
         emit_json(
             {
-                "path": str(data_dir.absolute()),
+                "path": str(args.data.absolute()),
                 "ok": not report.problems,
                 "schema_version": int(schema) if schema and schema.isdigit() else schema,
                 "connections": report.meta.get("connections"),
@@ -224,7 +49,7 @@ def run_check(args: argparse.Namespace) -> int:
         for line in report.problems:
             echo(f"PROBLEM  {line}")
         if report.problems:
-            echo(f"{len(report.problems)} problem(s) found in {data_dir}")
+            echo(f"{plural(len(report.problems), 'problem')} found in {args.data}")
         else:
-            echo(f"no problems found in {data_dir}")
+            echo(f"no problems found in {args.data}")
     return 1 if report.problems else 0

@@ -1,44 +1,29 @@
-"""What every command shares: the data directory, opening the store, finding users.
+"""What every command shares: the data directory, opening the store, naming users.
 
-A store records how it was created (schema version, connection sharing) in
-its ``lite_meta`` table. Commands other than ``init`` read that first, with
-a plain connection to the existing file, and open the store the same way, so
-nobody has to repeat ``--shared-connections``.
+Stores are opened through ``lite.open()``: commands other than ``init`` with
+``create=False``, so they never create a store by accident, and in the mode
+the store was created with, so nobody has to repeat ``--shared-connections``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
-import urllib.parse
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import peewee
-from cross_auth import normalize_email
-
-import cross_auth_lite
-from cross_auth_lite.schema import SHARED, read_meta
-from cross_auth_lite.store import DATABASE_FILENAME, LiteStore
+import cross_auth_lite as lite
 
 __all__ = [
     "DATA_ENV",
     "DEFAULT_DATA_DIR",
     "CliError",
-    "connect_existing",
-    "count",
     "default_data_dir",
     "describe_user",
     "open_existing",
     "open_or_create",
     "positive_int",
-    "read_store_meta",
     "resolve_user",
-    "sql",
-    "store_exists",
-    "utc_now",
 ]
 
 #: Environment variable naming the data directory when ``--data`` is not given.
@@ -73,121 +58,29 @@ def positive_int(text: str) -> int:
     return value
 
 
-def utc_now() -> datetime:
-    """The current time, aware UTC."""
-    return datetime.now(UTC)
+def open_existing(data_dir: Path, **options: Any) -> lite.LiteStore:
+    """Open the store in ``data_dir`` as it was created; ``CliError`` if there is none."""
+    try:
+        return lite.open(data_dir, create=False, **options)
+    except lite.StoreNotFoundError as error:
+        raise CliError(
+            f"{error}; create one with 'cross-auth-lite init', "
+            f"or point --data or ${DATA_ENV} at an existing one"
+        ) from None
 
 
-def count(query: Any) -> int:
-    """Rows matched by a peewee query, as an ``int``."""
-    return int(query.count())
+def open_or_create(data_dir: Path, *, shared_connections: bool | None) -> lite.LiteStore:
+    """Open the store in ``data_dir``, creating it first if needed (``store.created`` says).
 
-
-def connect_existing(file: Path) -> peewee.SqliteDatabase:
-    """A plain connection to the SQLite file at ``file``, which must exist.
-
-    The file is opened read-write but never created, and its permissions are
-    left alone (``lite.open`` would tighten them, hiding what ``check``
-    reports). Raises ``CliError`` when SQLite cannot use the file.
+    ``shared_connections=None`` opens an existing store as it was created
+    and makes a new one exclusive.
     """
-    uri = "file:" + urllib.parse.quote(str(file.absolute())) + "?mode=rw"
-    database = peewee.SqliteDatabase(uri, uri=True, timeout=5)
-    try:
-        database.connect()
-        # SQLite reads the header lazily; make a non-database fail here.
-        sql(database, "SELECT count(*) FROM sqlite_master")
-    except peewee.DatabaseError as error:
-        database.close()
-        raise CliError(f"{file} is not a usable SQLite database ({error})") from None
-    return database
+    return lite.open(data_dir, shared_connections=shared_connections)
 
 
-def sql(database: peewee.Database, statement: str) -> list[tuple[Any, ...]]:
-    """The rows ``statement`` returns on ``database``; failures are ``peewee.DatabaseError``."""
-    connection: Any = database
-    try:
-        return list(connection.execute_sql(statement).fetchall())
-    except sqlite3.DatabaseError as error:  # raised by fetchall, outside peewee's wrapper
-        raise peewee.DatabaseError(str(error)) from error
-
-
-def read_store_meta(file: Path) -> dict[str, str]:
-    """The ``lite_meta`` pairs of the accounts database ``file``; empty if it has none."""
-    database = connect_existing(file)
-    try:
-        return read_meta(database)
-    except (peewee.DatabaseError, sqlite3.DatabaseError) as error:
-        raise CliError(f"{file} is not a usable SQLite database ({error})") from None
-    finally:
-        database.close()
-
-
-def store_exists(data_dir: Path) -> bool:
-    """Whether ``data_dir`` holds an accounts database (possibly not yet initialised)."""
-    return (data_dir / DATABASE_FILENAME).is_file()
-
-
-def _no_store(data_dir: Path, detail: str) -> CliError:
-    return CliError(
-        f"no store at {data_dir} ({detail}); create one with 'cross-auth-lite init', "
-        f"or point --data or ${DATA_ENV} at an existing one"
-    )
-
-
-def _open(data_dir: Path, *, shared_connections: bool) -> LiteStore:
-    try:
-        return cross_auth_lite.open(data_dir, shared_connections=shared_connections)
-    except ValueError as error:  # StoreLocationError, SchemaError, unusable SQLite file
-        raise CliError(str(error)) from None
-
-
-def open_existing(data_dir: Path) -> LiteStore:
-    """Open the store in ``data_dir`` the way it was created; ``CliError`` if there is none."""
-    if not data_dir.exists():
-        raise _no_store(data_dir, "the directory does not exist")
-    if not data_dir.is_dir():
-        raise CliError(f"{data_dir} is not a directory")
-    file = data_dir / DATABASE_FILENAME
-    if not file.exists():
-        raise _no_store(data_dir, f"{DATABASE_FILENAME} is missing")
-    if not file.is_file():
-        raise CliError(f"{file} is not a regular file")
-    meta = read_store_meta(file)
-    if not meta:
-        raise _no_store(data_dir, f"{DATABASE_FILENAME} has no lite_meta table")
-    return _open(data_dir, shared_connections=meta.get("connections") == SHARED)
-
-
-def open_or_create(data_dir: Path, *, shared_connections: bool) -> tuple[LiteStore, bool]:
-    """Open the store in ``data_dir``, creating it first if needed; also say whether it was new.
-
-    An existing store keeps the connection mode it was created with: asking
-    for the other one is a ``CliError``.
-    """
-    file = data_dir / DATABASE_FILENAME
-    meta = read_store_meta(file) if file.is_file() else {}
-    if meta:
-        recorded = meta.get("connections")
-        wanted = SHARED if shared_connections else "exclusive"
-        if recorded != wanted:
-            raise CliError(
-                f"{data_dir} already holds a store with {recorded} connections; "
-                "the connection mode is fixed when a store is created"
-            )
-    return _open(data_dir, shared_connections=shared_connections), not meta
-
-
-def resolve_user(store: LiteStore, reference: str) -> Any:
-    """The user whose id or email is ``reference``; ``CliError`` when there is none.
-
-    An all-digit reference is tried as an id first. Emails are matched
-    exactly, then in Cross-Auth's normalized form (trimmed, lower case).
-    """
-    user = store.accounts.find_user_by_id(reference)
-    if user is None and reference:
-        user = store.accounts.find_user_by_email(reference)
-        if user is None:
-            user = store.accounts.find_user_by_email(normalize_email(reference))
+def resolve_user(store: lite.LiteStore, reference: str) -> Any:
+    """The user whose id or email is ``reference``; ``CliError`` when there is none."""
+    user = lite.find_user(store, reference)
     if user is None:
         raise CliError(f"no user has id or email {reference!r}")
     return user

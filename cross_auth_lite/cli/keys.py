@@ -17,20 +17,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
-import cross_auth_lite
-from cross_auth_lite.cli.common import DATA_ENV, CliError, read_store_meta
+import cross_auth_lite as lite
+from cross_auth_lite import ENCRYPTION_KEY_ENV, EncryptionError, generate_key, parse_keys
+from cross_auth_lite.cli.common import CliError, open_existing
 from cross_auth_lite.cli.output import echo, emit_json
-from cross_auth_lite.encryption import (
-    ENCRYPTION_KEY_ENV,
-    EncryptionError,
-    generate_key,
-    parse_keys,
-)
-from cross_auth_lite.store import DATABASE_FILENAME, LiteStore
-from cross_auth_lite.token_keys import rotate_tokens
 
 __all__ = ["add_parsers", "generate_key_command", "rotate_key_command"]
 
@@ -118,25 +110,12 @@ def _keys(args: argparse.Namespace) -> list[str | bytes]:
     return keys
 
 
-def _open(data_dir: Path, keys: list[str | bytes]) -> LiteStore:
-    file = data_dir / DATABASE_FILENAME
-    if not file.is_file() or not read_store_meta(file):
-        raise CliError(
-            f"no store at {data_dir}; create one with 'cross-auth-lite init', or point "
-            f"--data or ${DATA_ENV} at an existing one"
-        )
-    try:
-        return cross_auth_lite.open(data_dir, encryption_key=keys)
-    except ValueError as error:  # EncryptionKeyError, SchemaError, StoreLocationError
-        raise CliError(str(error)) from None
-
-
 def rotate_key_command(args: argparse.Namespace) -> int:
     """``rotate-key [--key KEY ... | --keys-stdin]``."""
     keys = _keys(args)
-    with _open(args.data, keys) as store:
+    with open_existing(args.data, encryption_key=keys) as store:
         try:
-            result = rotate_tokens(store)
+            result = lite.rotate_tokens(store)
         except EncryptionError as error:
             raise CliError(f"nothing changed: {error}") from None
         path = store.path.absolute()

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import peewee
+import cross_auth_lite as lite
+from cross_auth_lite.cli.common import open_existing, open_or_create
+from cross_auth_lite.cli.output import echo, emit_json, format_bytes, plural, print_table
 
-from cross_auth_lite.cli.common import count, open_existing, open_or_create, utc_now
-from cross_auth_lite.cli.output import Progress, echo, emit_json, format_bytes, print_table
-from cross_auth_lite.schema import read_meta
-from cross_auth_lite.secondary import DiskCacheStorage
-from cross_auth_lite.store import LiteStore
-
-__all__ = ["DEFAULT_PURGE_DAYS", "add_parsers", "directory_sizes"]
+__all__ = ["DEFAULT_PURGE_DAYS", "add_parsers"]
 
 #: Sessions expired or revoked longer ago than this many days are purged.
-DEFAULT_PURGE_DAYS = 30.0
+DEFAULT_PURGE_DAYS = lite.DEFAULT_RETENTION / timedelta(days=1)
 
 
 def add_parsers(
@@ -78,96 +72,30 @@ def _days(text: str) -> float:
 
 def init_store(args: argparse.Namespace) -> int:
     """``init [--shared-connections]``."""
-    store, created = open_or_create(args.data, shared_connections=args.shared_connections)
-    with store:
-        meta = read_meta(store.database)
+    with open_or_create(args.data, shared_connections=args.shared_connections or None) as store:
+        created = store.created
+        connections = "shared" if store.shared_connections else "exclusive"
         path = store.path.absolute()
     result = {
         "path": str(path),
         "created": created,
-        "schema_version": int(meta["schema_version"]),
-        "connections": meta["connections"],
+        "schema_version": lite.SCHEMA_VERSION,
+        "connections": connections,
     }
     if args.json:
         emit_json(result)
     else:
         verb = "created" if created else "already initialised:"
-        echo(f"{verb} store at {path} ({meta['connections']} connections)")
+        echo(f"{verb} store at {path} ({connections} connections)")
     return 0
-
-
-def directory_sizes(directory: Path) -> dict[str, int]:
-    """Size in bytes of every regular file under ``directory``, by relative path."""
-    sizes: dict[str, int] = {}
-    for root, _dirs, files in os.walk(directory):
-        for name in files:
-            path = Path(root, name)
-            try:
-                if path.is_file() and not path.is_symlink():
-                    sizes[path.relative_to(directory).as_posix()] = path.stat().st_size
-            except OSError:
-                continue  # removed meanwhile (a -wal file at checkpoint)
-    return dict(sorted(sizes.items()))
-
-
-def collect_stats(store: LiteStore) -> dict[str, Any]:
-    """The numbers ``stats`` reports about the store's content, as a JSON-ready dict."""
-    now = utc_now()
-    models: Any = store.models
-    user, account, session = models.User, models.SocialAccount, models.Session
-    providers = (
-        account.select(account.provider, peewee.fn.COUNT(account.id))
-        .group_by(account.provider)
-        .order_by(account.provider)
-        .tuples()
-    )
-    by_provider = {provider: int(number) for provider, number in providers}
-    meta = read_meta(store.database)
-    sessions = {
-        "total": count(session.select()),
-        "active": count(
-            session.select().where(session.revoked_at.is_null(), session.expires_at >= now)
-        ),
-        "expired": count(
-            session.select().where(session.revoked_at.is_null(), session.expires_at < now)
-        ),
-        "revoked": count(session.select().where(session.revoked_at.is_null(False))),
-    }
-    return {
-        "path": str(store.path.absolute()),
-        "schema_version": int(meta.get("schema_version", "0")),
-        "connections": meta.get("connections"),
-        "users": {
-            "total": count(user.select()),
-            "email_verified": count(user.select().where(user.email_verified == True)),  # noqa: E712
-            "with_password": count(
-                user.select().where(
-                    user.hashed_password.is_null(False), user.hashed_password != ""
-                )
-            ),
-        },
-        "social_accounts": {"total": sum(by_provider.values()), "by_provider": by_provider},
-        "sessions": sessions,
-        "cache": {
-            "live_entries": len(_disk_cache(store)),
-            "stored_entries": len(_disk_cache(store).cache),
-        },
-    }
-
-
-def _disk_cache(store: LiteStore) -> DiskCacheStorage:
-    """The store's disk cache (the CLI opens stores with one; Redis looks after itself)."""
-    if not isinstance(store.secondary, DiskCacheStorage):
-        raise TypeError(f"{store!r} keeps its cache in {type(store.secondary).__name__}")
-    return store.secondary
 
 
 def show_stats(args: argparse.Namespace) -> int:
     """``stats``."""
     with open_existing(args.data) as store:
-        stats = collect_stats(store)
+        stats = lite.store_stats(store)
     # Once closed: SQLite has folded its -wal file back and removed it.
-    files = directory_sizes(args.data)
+    files = lite.directory_sizes(args.data)
     stats["files"] = {"total_bytes": sum(files.values()), "bytes": files}
     if args.json:
         emit_json(stats)
@@ -188,7 +116,13 @@ def show_stats(args: argparse.Namespace) -> int:
             f"{sessions['total']} ({sessions['active']} active, {sessions['expired']} "
             f"expired, {sessions['revoked']} revoked)",
         ),
-        ("cache", f"{cache['live_entries']} live entries ({cache['stored_entries']} stored)"),
+        (
+            "cache",
+            f"{plural(cache['live_entries'], 'live entry', 'live entries')} "
+            f"({cache['stored_entries']} stored)"
+            if cache
+            else "in Redis",
+        ),
         ("disk", format_bytes(stats["files"]["total_bytes"])),
         *[(f"  {name}", format_bytes(size)) for name, size in files.items()],
     ]
@@ -198,21 +132,19 @@ def show_stats(args: argparse.Namespace) -> int:
 
 def purge_store(args: argparse.Namespace) -> int:
     """``purge [--older-than DAYS]``."""
-    older_than = timedelta(days=args.older_than)
-    with open_existing(args.data) as store, Progress("purging cache", total=2) as progress:
-        cache_entries = _disk_cache(store).purge_expired()
-        progress.advance()
-        progress.set_label("purging sessions")
-        sessions = store.sessions.purge_expired(older_than=older_than)
-        progress.advance()
-    result = {
-        "cache_entries": cache_entries,
-        "sessions": sessions,
-        "older_than_days": args.older_than,
-    }
+    with open_existing(args.data) as store:
+        result = lite.purge_store(store, older_than=timedelta(days=args.older_than))
     if args.json:
-        emit_json(result)
+        emit_json(
+            {
+                "cache_entries": result.cache_entries,
+                "sessions": result.sessions,
+                "older_than_days": args.older_than,
+            }
+        )
     else:
-        echo(f"purged {cache_entries} expired cache entries")
-        echo(f"purged {sessions} sessions that ended more than {args.older_than:g} days ago")
+        expired = plural(result.cache_entries, "expired cache entry", "expired cache entries")
+        echo(f"purged {expired}")
+        ended = plural(result.sessions, "session")
+        echo(f"purged {ended} that ended more than {args.older_than:g} days ago")
     return 0

@@ -8,27 +8,34 @@ hashes are never printed here (``export`` has them).
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+import dataclasses
+from datetime import UTC, datetime
 from typing import Any
 
-from cross_auth import session_status
-
+import cross_auth_lite as lite
 from cross_auth_lite.cli.common import (
     CliError,
-    count,
     describe_user,
     open_existing,
     positive_int,
     resolve_user,
-    utc_now,
 )
-from cross_auth_lite.cli.output import Progress, echo, emit_json, print_table, short_time
-from cross_auth_lite.store import LiteStore
+from cross_auth_lite.cli.output import echo, emit_json, plural, print_table, short_time
 
-__all__ = ["STATUSES", "add_parsers", "session_query", "session_view"]
+__all__ = ["SESSION_HEADERS", "add_parsers", "session_table_row", "session_view"]
 
-STATUSES = ("active", "expired", "revoked")
-_HEADERS = ("ID", "USER", "STATUS", "CREATED", "LAST ACTIVE", "EXPIRES", "CLIENT", "IP")
+#: The columns of a session listing.
+SESSION_HEADERS = (
+    "ID",
+    "USER",
+    "STATUS",
+    "CREATED",
+    "LAST ACTIVE",
+    "EXPIRES",
+    "CLIENT",
+    "IP",
+    "USER AGENT",
+)
 
 
 def add_parsers(
@@ -47,7 +54,9 @@ def add_parsers(
         description="List sessions, oldest first, with their status at this moment.",
     )
     listing.add_argument("--user", metavar="ID_OR_EMAIL", help="only this user's sessions")
-    listing.add_argument("--status", choices=STATUSES, help="only sessions with this status")
+    listing.add_argument(
+        "--status", choices=lite.SESSION_STATUSES, help="only sessions with this status"
+    )
     listing.add_argument("--limit", type=positive_int, metavar="N", help="list at most N")
     listing.set_defaults(handler=list_sessions)
 
@@ -63,81 +72,42 @@ def add_parsers(
     revoke.set_defaults(handler=revoke_sessions)
 
 
-def session_query(store: LiteStore, *, now: datetime, status: str | None = None) -> Any:
-    """All sessions (optionally of one status at ``now``) with their user's email, by id."""
-    models: Any = store.models
-    session, user = models.Session, models.User
-    query: Any = (
-        session.select(session, user.email.alias("user_email"))
-        .join(user, on=(session.user == user.id))
-        .order_by(session.id)
-    )
-    if status == "revoked":
-        query = query.where(session.revoked_at.is_null(False))
-    elif status == "active":
-        query = query.where(session.revoked_at.is_null(), session.expires_at >= now)
-    elif status == "expired":
-        query = query.where(session.revoked_at.is_null(), session.expires_at < now)
-    return query
-
-
-def session_view(record: Any, *, now: datetime) -> dict[str, Any]:
+def session_view(summary: lite.SessionSummary) -> dict[str, Any]:
     """What listings show of a session: every column but the token hash, plus its status."""
-    return {
-        "id": record.id,
-        "user_id": record.user_id,
-        "status": session_status(record, now=now),
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-        "expires_at": record.expires_at,
-        "last_active_at": record.last_active_at,
-        "revoked_at": record.revoked_at,
-        "client_id": record.client_id,
-        "client_name": record.client_name,
-        "user_agent": record.user_agent,
-        "ip": record.ip,
-    }
+    view = dataclasses.asdict(summary)
+    del view["user_email"]
+    return view
 
 
-def session_row(view: dict[str, Any], user: str) -> list[object]:
-    """One table row for a ``session_view``."""
-    client = view["client_name"] or view["client_id"]
+def session_table_row(summary: lite.SessionSummary, *, user: str | None = None) -> list[object]:
+    """One table row for a session: ``SESSION_HEADERS``, without USER when ``user`` is None."""
+    owner = [] if user is None else [user]
     return [
-        view["id"],
-        user,
-        view["status"],
-        view["created_at"],
-        view["last_active_at"],
-        view["expires_at"],
-        client,
-        view["ip"],
+        summary.id,
+        *owner,
+        summary.status,
+        summary.created_at,
+        summary.last_active_at,
+        summary.expires_at,
+        summary.client_name or summary.client_id,
+        summary.ip,
+        summary.user_agent,
     ]
 
 
 def list_sessions(args: argparse.Namespace) -> int:
     """``sessions list [--user X] [--status S] [--limit N]``."""
-    now = utc_now()
     with open_existing(args.data) as store:
-        query = session_query(store, now=now, status=args.status)
-        if args.user is not None:
-            owner = resolve_user(store, args.user)
-            session: Any = store.models.Session
-            query = query.where(session.user == owner.id)
-        total = count(query)
-        if args.limit is not None:
-            query = query.limit(args.limit)
-            total = min(total, args.limit)
-        views: list[dict[str, Any]] = []
-        rows: list[list[object]] = []
-        with Progress("reading sessions", total) as progress:
-            for record in progress.track(query.objects().iterator()):
-                view = session_view(record, now=now)
-                views.append({**view, "user_email": record.user_email})
-                rows.append(session_row(view, record.user_email or str(record.user_id)))
-    if args.json:
-        emit_json(views)
-    elif rows:
-        print_table(_HEADERS, rows)
+        user_id = None if args.user is None else resolve_user(store, args.user).id
+        summaries = lite.list_sessions(
+            store, user_id=user_id, status=args.status, limit=args.limit
+        )
+        if args.json:
+            emit_json([{**session_view(s), "user_email": s.user_email} for s in summaries])
+            return 0
+        rows = [session_table_row(s, user=s.user_email or str(s.user_id)) for s in summaries]
+    if rows:
+        print_table(SESSION_HEADERS, rows)
     else:
         echo("no sessions match")
     return 0
@@ -145,12 +115,12 @@ def list_sessions(args: argparse.Namespace) -> int:
 
 def revoke_sessions(args: argparse.Namespace) -> int:
     """``sessions revoke ID`` or ``sessions revoke --user X``."""
-    now = utc_now()
+    now = datetime.now(UTC)
     with open_existing(args.data) as store:
         if args.user is not None:
             user = resolve_user(store, args.user)
             revoked = store.sessions.revoke_all_for_user(user.id, revoked_at=now)
-            message = f"revoked {revoked} session(s) of {describe_user(user)}"
+            message = f"revoked {plural(revoked, 'session')} of {describe_user(user)}"
             result: dict[str, Any] = {"revoked": revoked, "user_id": user.id}
         else:
             record = store.sessions.get_any(args.session_id)

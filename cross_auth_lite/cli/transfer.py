@@ -40,15 +40,9 @@ from typing import Any, TextIO
 
 import peewee
 
-from cross_auth_lite.cli.common import (
-    CliError,
-    count,
-    open_existing,
-    open_or_create,
-    read_store_meta,
-    store_exists,
-)
+from cross_auth_lite.cli.common import CliError, open_existing, open_or_create
 from cross_auth_lite.cli.copy import (
+    count,
     driver_errors,
     insert_statement,
     open_url_store,
@@ -262,8 +256,7 @@ def _open_target(
 ) -> tuple[LiteStore, bool]:
     if database_url:
         return open_url_target(database_url, connections)
-    file = data_dir / DATABASE_FILENAME
-    if store_exists(data_dir) and read_store_meta(file):
+    if (data_dir / DATABASE_FILENAME).is_file():
         store = open_existing(data_dir)
         if connections == SHARED and not store.shared_connections:
             store.close()
@@ -272,7 +265,8 @@ def _open_target(
                 "store, or one created with 'init --shared-connections'"
             )
         return store, False
-    return open_or_create(data_dir, shared_connections=connections == SHARED)
+    store = open_or_create(data_dir, shared_connections=connections == SHARED)
+    return store, store.created
 
 
 def _conflict(table: str, index: int, values: dict[str, Any], error: Exception) -> CliError:

@@ -7,26 +7,23 @@ whether they are set. ``export`` is the command that writes them out.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import Any
 
-import peewee
-from cross_auth import normalize_email
 from cross_auth.exceptions import CrossAuthException
 
+import cross_auth_lite as lite
 from cross_auth_lite.cli.common import (
     CliError,
-    count,
     describe_user,
     open_existing,
     positive_int,
     resolve_user,
-    utc_now,
 )
-from cross_auth_lite.cli.output import Progress, echo, emit_json, print_table, yes_no
-from cross_auth_lite.cli.passwords import hash_password, read_password
-from cross_auth_lite.cli.sessions import session_view
-from cross_auth_lite.database import write_transaction
+from cross_auth_lite.cli.output import echo, emit_json, plural, print_table, yes_no
+from cross_auth_lite.cli.passwords import read_password
+from cross_auth_lite.cli.sessions import SESSION_HEADERS, session_table_row, session_view
 
 __all__ = ["add_parsers", "identity_view", "user_view"]
 
@@ -116,49 +113,28 @@ def identity_view(account: Any) -> dict[str, Any]:
     }
 
 
+_USER_HEADERS = ("ID", "EMAIL", "VERIFIED", "PASSWORD", "IDENTITIES", "ACTIVE SESSIONS")
+
+
 def list_users(args: argparse.Namespace) -> int:
     """``users list [--limit N] [--email-contains TEXT]``."""
-    now = utc_now()
     with open_existing(args.data) as store:
-        models: Any = store.models
-        user, account, session = models.User, models.SocialAccount, models.Session
-        identities = account.select(peewee.fn.COUNT(account.id)).where(account.user == user.id)
-        active = session.select(peewee.fn.COUNT(session.id)).where(
-            session.user == user.id, session.revoked_at.is_null(), session.expires_at >= now
-        )
-        query: Any = user.select(
-            user, identities.alias("identity_count"), active.alias("active_sessions")
-        ).order_by(user.id)
-        if args.email_contains:
-            query = query.where(user.email.contains(args.email_contains))
-        total = count(query)
-        if args.limit is not None:
-            query = query.limit(args.limit)
-            total = min(total, args.limit)
-        views = []
-        with Progress("reading users", total) as progress:
-            for record in progress.track(query.iterator()):
-                view = user_view(record)
-                view["identities"] = record.identity_count
-                view["active_sessions"] = record.active_sessions
-                views.append(view)
+        summaries = lite.list_users(store, email_contains=args.email_contains, limit=args.limit)
+        views = [
+            {
+                "id": s.id,
+                "email": s.email,
+                "email_verified": s.email_verified,
+                "has_password": s.has_password,
+                "identities": s.identities,
+                "active_sessions": s.active_sessions,
+            }
+            for s in summaries
+        ]
     if args.json:
         emit_json(views)
     elif views:
-        print_table(
-            ("ID", "EMAIL", "VERIFIED", "PASSWORD", "IDENTITIES", "ACTIVE SESSIONS"),
-            [
-                (
-                    view["id"],
-                    view["email"],
-                    view["email_verified"],
-                    view["has_password"],
-                    view["identities"],
-                    view["active_sessions"],
-                )
-                for view in views
-            ],
-        )
+        print_table(_USER_HEADERS, [list(view.values()) for view in views])
     else:
         echo("no users match")
     return 0
@@ -166,19 +142,15 @@ def list_users(args: argparse.Namespace) -> int:
 
 def show_user(args: argparse.Namespace) -> int:
     """``users show ID_OR_EMAIL``."""
-    now = utc_now()
     with open_existing(args.data) as store:
         user = resolve_user(store, args.user)
         identities = [
             identity_view(account)
             for account in store.accounts.list_social_accounts(user_id=user.id)
         ]
-        session: Any = store.models.Session
-        sessions = [
-            session_view(record, now=now)
-            for record in session.select().where(session.user == user.id).order_by(session.id)
-        ]
+        summaries = list(lite.list_sessions(store, user_id=user.id))
         view = user_view(user)
+    sessions = [session_view(summary) for summary in summaries]
     if args.json:
         emit_json({"user": view, "identities": identities, "sessions": sessions})
         return 0
@@ -211,54 +183,25 @@ def show_user(args: argparse.Namespace) -> int:
             indent="  ",
         )
     echo(f"Sessions ({len(sessions)})")
-    if sessions:
-        print_table(
-            ("ID", "STATUS", "CREATED", "LAST ACTIVE", "EXPIRES", "CLIENT", "IP", "USER AGENT"),
-            [
-                (
-                    item["id"],
-                    item["status"],
-                    item["created_at"],
-                    item["last_active_at"],
-                    item["expires_at"],
-                    item["client_name"] or item["client_id"],
-                    item["ip"],
-                    item["user_agent"],
-                )
-                for item in sessions
-            ],
-            indent="  ",
-        )
+    if summaries:
+        headers = [name for name in SESSION_HEADERS if name != "USER"]
+        print_table(headers, [session_table_row(summary) for summary in summaries], indent="  ")
     return 0
-
-
-def _check_email(email: str) -> str:
-    normalized = normalize_email(email)
-    local, at, domain = normalized.rpartition("@")
-    if not at or not local or "." not in domain.strip(".") or any(c.isspace() for c in normalized):
-        raise CliError(f"{email!r} does not look like an email address")
-    return normalized
 
 
 def create_user(args: argparse.Namespace) -> int:
     """``users create EMAIL [--verified] [--password-stdin]``."""
-    email = _check_email(args.email)
+    try:
+        email = lite.check_email(args.email)
+    except ValueError as error:
+        raise CliError(str(error)) from None
     taken = CliError(f"a user with email {email} already exists")
     with open_existing(args.data) as store:
         if store.accounts.find_user_by_email(email) is not None:
             raise taken  # before asking for a password (the insert checks again)
-        # Hashed before the write transaction: bcrypt is slow on purpose, and
-        # other writers should not wait for it.
-        hashed = hash_password(read_password()) if args.password_stdin else None
-        model: Any = store.models.User
+        password = read_password() if args.password_stdin else None
         try:
-            with write_transaction(store.database):
-                user = store.accounts.create_user(
-                    user_info={"email": email}, email=email, email_verified=args.verified
-                )
-                if hashed is not None:
-                    model.update(hashed_password=hashed).where(model.id == user.id).execute()
-                    user.hashed_password = hashed
+            user = lite.create_user(store, email, verified=args.verified, password=password)
         except CrossAuthException as error:
             if error.error == "email_already_registered":
                 raise taken from None
@@ -284,26 +227,23 @@ def delete_user(args: argparse.Namespace) -> int:
     """``users delete ID_OR_EMAIL [--yes]``: the user, their identities and sessions."""
     with open_existing(args.data) as store:
         user = resolve_user(store, args.user)
-        models: Any = store.models
-        account, session = models.SocialAccount, models.Session
+        label = describe_user(user)
         if not args.yes:
             if sys.stdin is None or not sys.stdin.isatty():
-                raise CliError(f"not deleting {describe_user(user)} without --yes")
-            identities = count(account.select().where(account.user == user.id))
-            sessions = count(session.select().where(session.user == user.id))
+                raise CliError(f"not deleting {label} without --yes")
+            identities, sessions = lite.count_user_rows(store, user.id)
             question = (
-                f"Delete {describe_user(user)}, {identities} identities and {sessions} sessions?"
+                f"Delete {label}, {plural(identities, 'identity', 'identities')} and "
+                f"{plural(sessions, 'session')}?"
             )
             if not _confirm(question):
                 raise CliError("nothing deleted")
-        with write_transaction(store.database):
-            sessions = session.delete().where(session.user == user.id).execute()
-            identities = account.delete().where(account.user == user.id).execute()
-            models.User.delete().where(models.User.id == user.id).execute()
-        label = describe_user(user)
-        result = {"user_id": user.id, "identities": identities, "sessions": sessions}
+        deleted = lite.delete_user(store, user.id)
     if args.json:
-        emit_json({"deleted": result})
+        emit_json({"deleted": dataclasses.asdict(deleted)})
     else:
-        echo(f"deleted {label} with {identities} identities and {sessions} sessions")
+        echo(
+            f"deleted {label} with {plural(deleted.identities, 'identity', 'identities')} "
+            f"and {plural(deleted.sessions, 'session')}"
+        )
     return 0

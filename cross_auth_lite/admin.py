@@ -1,0 +1,281 @@
+"""Looking after a store's users and sessions: what an administrator does, for apps too.
+
+The ``cross-auth-lite users`` and ``sessions`` commands are these functions
+with a parser and a printer in front; an app's own admin page can call them
+the same way::
+
+    import cross_auth_lite as lite
+
+    with lite.open() as store:
+        user = lite.create_user(store, "Ada@Example.com", verified=True)
+        assert lite.find_user(store, "ada@example.com").id == user.id
+        assert [u.email for u in lite.list_users(store)] == ["ada@example.com"]
+        assert lite.delete_user(store, user.id) == lite.DeletedUser(
+            user_id=user.id, identities=0, sessions=0
+        )
+
+Listings stream their rows in id order, a page at a time through ``after``
+(the last id seen), and never carry password hashes, provider tokens or
+session token hashes: only whether they are set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import peewee
+from cross_auth import normalize_email, session_status
+
+from cross_auth_lite.arguments import text_argument
+from cross_auth_lite.database import write_transaction
+from cross_auth_lite.errors import UnknownUserError
+from cross_auth_lite.ids import NO_MATCH, coerce_id
+from cross_auth_lite.passwords import hash_password
+from cross_auth_lite.session_queries import SESSION_STATUSES, status_condition
+
+if TYPE_CHECKING:
+    from cross_auth_lite.store import LiteStore
+
+__all__ = [
+    "DeletedUser",
+    "SessionSummary",
+    "UserSummary",
+    "check_email",
+    "count_user_rows",
+    "create_user",
+    "delete_user",
+    "find_user",
+    "list_sessions",
+    "list_users",
+]
+
+
+@dataclass(frozen=True)
+class UserSummary:
+    """One row of ``list_users``: the user, and how many identities and active sessions."""
+
+    id: Any
+    email: str | None
+    email_verified: bool
+    has_password: bool
+    identities: int
+    active_sessions: int
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One row of ``list_sessions``: a session (never its token hash), its status at ``now``."""
+
+    id: Any
+    user_id: Any
+    user_email: str | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+    last_active_at: datetime | None
+    revoked_at: datetime | None
+    client_id: str | None
+    client_name: str | None
+    user_agent: str | None
+    ip: str | None
+
+
+@dataclass(frozen=True)
+class DeletedUser:
+    """What ``delete_user`` removed."""
+
+    user_id: Any
+    identities: int
+    sessions: int
+
+
+def _now(now: datetime | None) -> datetime:
+    return datetime.now(UTC) if now is None else now
+
+
+def _limit(limit: int | None) -> int | None:
+    if limit is not None and (type(limit) is not int or limit < 1):
+        raise ValueError(f"limit must be an int >= 1 or None, not {limit!r}")
+    return limit
+
+
+def find_user(store: LiteStore, reference: str) -> Any | None:
+    """The user whose id or email is ``reference``, or ``None``.
+
+    An all-digit reference is tried as an id first. Emails are matched
+    exactly, then in Cross-Auth's normalized form (trimmed, lower case).
+    """
+    text_argument("reference", reference)
+    user = store.accounts.find_user_by_id(reference)
+    if user is None and reference:
+        user = store.accounts.find_user_by_email(reference)
+        if user is None:
+            user = store.accounts.find_user_by_email(normalize_email(reference))
+    return user
+
+
+def list_users(
+    store: LiteStore,
+    *,
+    email_contains: str | None = None,
+    after: Any = None,
+    limit: int | None = None,
+    now: datetime | None = None,
+) -> Iterator[UserSummary]:
+    """The users in id order, as they are read; only ids above ``after`` when given.
+
+    ``email_contains`` keeps users whose email contains the text (ASCII
+    letters match either case). ``now`` (default: the current time) decides
+    which sessions are active.
+    """
+    limit = _limit(limit)
+    moment = _now(now)
+    models: Any = store.models
+    user, account, session = models.User, models.SocialAccount, models.Session
+    identities = account.select(peewee.fn.COUNT(account.id)).where(account.user == user.id)
+    active = session.select(peewee.fn.COUNT(session.id)).where(
+        session.user == user.id, status_condition(session, "active", moment)
+    )
+    query: Any = user.select(
+        user, identities.alias("identity_count"), active.alias("active_sessions")
+    ).order_by(user.id)
+    if email_contains:
+        query = query.where(user.email.contains(text_argument("email_contains", email_contains)))
+    if after is not None:
+        start = coerce_id(user.id, after)
+        if start is NO_MATCH:
+            raise ValueError(f"after must be a user id, not {after!r}")
+        query = query.where(user.id > start)
+    if limit is not None:
+        query = query.limit(limit)
+    for record in query.iterator():
+        yield UserSummary(
+            id=record.id,
+            email=record.email,
+            email_verified=bool(record.email_verified),
+            has_password=record.has_usable_password,
+            identities=int(record.identity_count),
+            active_sessions=int(record.active_sessions),
+        )
+
+
+def list_sessions(
+    store: LiteStore,
+    *,
+    user_id: Any = None,
+    status: str | None = None,
+    after: Any = None,
+    limit: int | None = None,
+    now: datetime | None = None,
+) -> Iterator[SessionSummary]:
+    """Sessions in id order with their owner's email, as they are read.
+
+    Optionally only one user's (``user_id``), only those with ``status``
+    (``active``, ``expired``, ``revoked``) at ``now``, only ids above
+    ``after``.
+    """
+    limit = _limit(limit)
+    if status is not None and status not in SESSION_STATUSES:
+        raise ValueError(f"unknown status {status!r}; use one of {list(SESSION_STATUSES)}")
+    moment = _now(now)
+    models: Any = store.models
+    session, user = models.Session, models.User
+    query: Any = (
+        session.select(session, user.email.alias("user_email"))
+        .join(user, on=(session.user == user.id))
+        .order_by(session.id)
+    )
+    if status is not None:
+        query = query.where(status_condition(session, status, moment))
+    if user_id is not None:
+        owner = coerce_id(session.user, user_id)
+        if owner is NO_MATCH:
+            return
+        query = query.where(session.user == owner)
+    if after is not None:
+        start = coerce_id(session.id, after)
+        if start is NO_MATCH:
+            raise ValueError(f"after must be a session id, not {after!r}")
+        query = query.where(session.id > start)
+    if limit is not None:
+        query = query.limit(limit)
+    for record in query.objects().iterator():
+        yield SessionSummary(
+            id=record.id,
+            user_id=record.user_id,
+            user_email=record.user_email,
+            status=str(session_status(record, now=moment)),
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            expires_at=record.expires_at,
+            last_active_at=record.last_active_at,
+            revoked_at=record.revoked_at,
+            client_id=record.client_id,
+            client_name=record.client_name,
+            user_agent=record.user_agent,
+            ip=record.ip,
+        )
+
+
+def check_email(email: str) -> str:
+    """``email`` normalized as Cross-Auth does; ``ValueError`` if it is not an address."""
+    normalized = normalize_email(text_argument("email", email))
+    local, at, domain = normalized.rpartition("@")
+    if not at or not local or "." not in domain.strip(".") or any(c.isspace() for c in normalized):
+        raise ValueError(f"{email!r} does not look like an email address")
+    return normalized
+
+
+def create_user(
+    store: LiteStore, email: str, *, verified: bool = False, password: str | None = None
+) -> Any:
+    """Create a user with ``email`` (normalized), optionally verified and with a password.
+
+    The password is hashed the way Cross-Auth checks password sign-ins.
+    Raises ``ValueError`` for an address that is not one, and Cross-Auth's
+    ``CrossAuthException("email_already_registered")`` when it is taken.
+    """
+    normalized = check_email(email)
+    # Hashed before the write transaction: bcrypt is slow on purpose, and
+    # other writers should not wait for it.
+    extra = {} if password is None else {"hashed_password": hash_password(password)}
+    return store.accounts.create_user(
+        user_info={"email": normalized},
+        email=normalized,
+        email_verified=verified,
+        extra_fields=extra,
+    )
+
+
+def count_user_rows(store: LiteStore, user_id: Any) -> tuple[int, int]:
+    """How many identities and sessions the user has (what ``delete_user`` would remove)."""
+    models: Any = store.models
+    account, session = models.SocialAccount, models.Session
+    owner = coerce_id(account.user, user_id)
+    if owner is NO_MATCH:
+        return 0, 0
+    identities = int(account.select().where(account.user == owner).count())
+    sessions = int(session.select().where(session.user == owner).count())
+    return identities, sessions
+
+
+def delete_user(store: LiteStore, user_id: Any) -> DeletedUser:
+    """Delete the user, their identities and their sessions, in one transaction.
+
+    Raises ``UnknownUserError`` when no user has ``user_id``.
+    """
+    models: Any = store.models
+    user, account, session = models.User, models.SocialAccount, models.Session
+    owner = coerce_id(user.id, user_id)
+    if owner is NO_MATCH:
+        raise UnknownUserError(f"no user has id {user_id!r}")
+    with write_transaction(store.database):
+        sessions = session.delete().where(session.user == owner).execute()
+        identities = account.delete().where(account.user == owner).execute()
+        if not user.delete().where(user.id == owner).execute():
+            raise UnknownUserError(f"no user has id {user_id!r}")
+    return DeletedUser(user_id=owner, identities=identities, sessions=sessions)

@@ -1,0 +1,220 @@
+"""Is a store intact, current, and private? ``check_store(path)`` says, changing nothing.
+
+Permissions are read before any database is opened (``lite.open`` would
+tighten them), and the databases are opened with plain connections that
+never create files. The ``cross-auth-lite check`` command prints the report.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import peewee
+from diskcache.core import DBNAME
+
+from cross_auth_lite.errors import StoreLocationError, StoreNotFoundError
+from cross_auth_lite.private_files import DIRECTORY_MODE, FILE_MODE
+from cross_auth_lite.schema import EXCLUSIVE, SCHEMA_VERSION, SHARED, read_meta
+from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME
+
+__all__ = ["ACCOUNT_TABLES", "MAX_FINDINGS", "CheckReport", "check_store", "connect_existing"]
+
+#: The tables ``lite.open`` creates in the accounts database.
+ACCOUNT_TABLES = ("lite_meta", "users", "social_accounts", "sessions")
+#: At most this many lines are reported per kind of database finding.
+MAX_FINDINGS = 10
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found: checks that passed, and problems, one line each."""
+
+    passed: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def ok(self, text: str) -> None:
+        """Record a check that passed."""
+        self.passed.append(text)
+
+    def problem(self, text: str) -> None:
+        """Record a problem."""
+        self.problems.append(text)
+
+    def findings(self, file: Path, what: str, lines: list[str]) -> None:
+        """Record database findings as problems, at most ``MAX_FINDINGS`` of them."""
+        for line in lines[:MAX_FINDINGS]:
+            self.problem(f"{file}: {what}: {line}")
+        if len(lines) > MAX_FINDINGS:
+            self.problem(f"{file}: {what}: {len(lines) - MAX_FINDINGS} more not shown")
+
+
+def connect_existing(file: Path) -> peewee.SqliteDatabase:
+    """A plain connection to the SQLite file at ``file``, which must exist.
+
+    The file is opened read-write but never created, and its permissions are
+    left alone (``lite.open`` would tighten them, hiding what ``check``
+    reports). Raises ``StoreLocationError`` when SQLite cannot use the file.
+    """
+    uri = "file:" + urllib.parse.quote(str(file.absolute())) + "?mode=rw"
+    database = peewee.SqliteDatabase(uri, uri=True, timeout=5)
+    try:
+        database.connect()
+        # SQLite reads the header lazily; make a non-database fail here.
+        sql(database, "SELECT count(*) FROM sqlite_master")
+    except peewee.DatabaseError as error:
+        database.close()
+        raise StoreLocationError(f"{file} is not a usable SQLite database ({error})") from None
+    return database
+
+
+def sql(database: peewee.Database, statement: str) -> list[tuple[Any, ...]]:
+    """The rows ``statement`` returns on ``database``; failures are ``peewee.DatabaseError``."""
+    connection: Any = database
+    try:
+        return list(connection.execute_sql(statement).fetchall())
+    except sqlite3.DatabaseError as error:  # raised by fetchall, outside peewee's wrapper
+        raise peewee.DatabaseError(str(error)) from error
+
+
+def check_permissions(data_dir: Path, report: CheckReport) -> None:
+    """Every directory in the store must be 0700 and every file 0600."""
+    directories = files = 0
+    found: list[str] = []
+    paths = [data_dir]
+    for root, dirs, names in os.walk(data_dir):
+        paths += [Path(root, name) for name in sorted(dirs) + sorted(names)]
+    for path in paths:
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            continue  # a -wal or -shm file removed meanwhile
+        mode = stat.S_IMODE(info.st_mode)
+        if stat.S_ISLNK(info.st_mode):
+            found.append(f"{path}: is a symbolic link; the store holds no links")
+        elif stat.S_ISDIR(info.st_mode):
+            directories += 1
+            if mode != DIRECTORY_MODE:
+                found.append(f"{path}: permissions {mode:04o}, expected {DIRECTORY_MODE:04o}")
+        elif stat.S_ISREG(info.st_mode):
+            files += 1
+            if mode != FILE_MODE:
+                found.append(f"{path}: permissions {mode:04o}, expected {FILE_MODE:04o}")
+        else:
+            found.append(f"{path}: is not a regular file or directory")
+    for line in found:
+        report.problem(line)
+    if not found:
+        report.ok(f"permissions: {directories} directories and {files} files are private")
+
+
+def _open_database(file: Path, report: CheckReport) -> peewee.SqliteDatabase | None:
+    if not file.exists():
+        report.problem(f"{file}: missing")
+        return None
+    if not file.is_file():
+        report.problem(f"{file}: not a regular file")
+        return None
+    try:
+        return connect_existing(file)
+    except StoreLocationError as error:
+        report.problem(str(error))
+        return None
+
+
+def _integrity(database: peewee.SqliteDatabase, file: Path, report: CheckReport) -> bool:
+    lines = [str(row[0]) for row in sql(database, "PRAGMA integrity_check")]
+    if lines == ["ok"]:
+        report.ok(f"{file.name}: integrity ok")
+        return True
+    report.findings(file, "integrity", lines)
+    return False
+
+
+def _schema(database: peewee.SqliteDatabase, file: Path, report: CheckReport) -> None:
+    meta = read_meta(database)
+    report.meta = meta
+    if not meta:
+        report.problem(
+            f"{file}: no lite_meta table; not a store ('cross-auth-lite init' makes one)"
+        )
+        return
+    missing = sorted(set(ACCOUNT_TABLES) - set(database.get_tables()))
+    if missing:
+        report.problem(f"{file}: tables missing: {', '.join(missing)}")
+    raw = meta.get("schema_version", "")
+    try:
+        version = int(raw)
+    except ValueError:
+        report.problem(f"{file}: schema version {raw!r} is not a number")
+        return
+    if version > SCHEMA_VERSION:
+        report.problem(
+            f"{file}: schema version {version} is newer than this cross-auth-lite "
+            f"understands ({SCHEMA_VERSION}); upgrade cross-auth-lite"
+        )
+    elif version < SCHEMA_VERSION:
+        report.ok(f"schema version {version} (upgraded to {SCHEMA_VERSION} when opened)")
+    else:
+        report.ok(f"schema version {version}")
+    connections = meta.get("connections")
+    if connections in (EXCLUSIVE, SHARED):
+        report.ok(f"connections: {connections}")
+    else:
+        report.problem(f"{file}: unknown connection mode {connections!r} in lite_meta")
+
+
+def _foreign_keys(database: peewee.SqliteDatabase, file: Path, report: CheckReport) -> None:
+    rows = sql(database, "PRAGMA foreign_key_check")
+    if not rows:
+        report.ok(f"{file.name}: foreign keys ok")
+        return
+    lines = [
+        f"{table} row {rowid} refers to a missing {parent} row" for table, rowid, parent, _ in rows
+    ]
+    report.findings(file, "foreign keys", lines)
+
+
+def check_store(path: str | os.PathLike[str]) -> CheckReport:
+    """Run every check on the store in directory ``path``; change nothing.
+
+    Raises ``StoreNotFoundError`` when ``path`` holds no store at all (no
+    accounts database and no cache).
+    """
+    data_dir = Path(path)
+    if not data_dir.is_dir():
+        what = "is not a directory" if data_dir.exists() else "does not exist"
+        raise StoreNotFoundError(f"no store at {data_dir} (the directory {what})")
+    if not (data_dir / DATABASE_FILENAME).exists() and not (data_dir / CACHE_DIRNAME).exists():
+        raise StoreNotFoundError(
+            f"no store at {data_dir} (no {DATABASE_FILENAME}, no {CACHE_DIRNAME}/)"
+        )
+    report = CheckReport()
+    check_permissions(data_dir, report)
+    accounts_file = data_dir / DATABASE_FILENAME
+    database = _open_database(accounts_file, report)
+    if database is not None:
+        try:
+            if _integrity(database, accounts_file, report):
+                _schema(database, accounts_file, report)
+                _foreign_keys(database, accounts_file, report)
+        except peewee.DatabaseError as error:
+            report.problem(f"{accounts_file}: unreadable ({error})")
+        finally:
+            database.close()
+    cache_file = data_dir / CACHE_DIRNAME / DBNAME
+    database = _open_database(cache_file, report)
+    if database is not None:
+        try:
+            _integrity(database, cache_file, report)
+        except peewee.DatabaseError as error:
+            report.problem(f"{cache_file}: unreadable ({error})")
+        finally:
+            database.close()
+    return report

@@ -1,0 +1,51 @@
+"""Password hashes that Cross-Auth's password sign-in accepts.
+
+Cross-Auth verifies password logins with its passlib ``CryptContext``
+(bcrypt). It exports no public hashing function, so this hashes with that
+same context: the login then accepts what a store holds, and follows
+Cross-Auth if it ever changes scheme.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+__all__ = ["BCRYPT_MAX_BYTES", "hash_password"]
+
+#: bcrypt ignores everything after the 72nd byte; longer passwords are refused.
+BCRYPT_MAX_BYTES = 72
+
+
+@contextlib.contextmanager
+def _quiet_passlib() -> Iterator[None]:
+    # passlib 1.7 logs a traceback at WARNING while probing bcrypt >= 4.1 for
+    # its version; harmless, but it must not reach the application's log.
+    logger = logging.getLogger("passlib")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def hash_password(password: str) -> str:
+    """``password`` hashed with Cross-Auth's own password context.
+
+    ``ValueError`` for an empty password or one longer than bcrypt's
+    ``BCRYPT_MAX_BYTES``, which bcrypt would silently cut.
+    """
+    if type(password) is not str:
+        raise TypeError(f"password must be str, not {type(password).__name__}")
+    if not password:
+        raise ValueError("the password is empty")
+    if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
+        raise ValueError(f"the password is longer than bcrypt's limit of {BCRYPT_MAX_BYTES} bytes")
+    # Not exported by cross_auth: the context its password login verifies with.
+    from cross_auth._password import pwd_context
+
+    with _quiet_passlib():
+        hashed: str = pwd_context.hash(password)
+    return hashed
