@@ -962,8 +962,10 @@ def test_missing_parent_directories_are_private_too(tmp_path: Path) -> None:
 
 def test_purge_counts_every_expired_row(tmp_path: Path) -> None:
     with DiskCacheStorage(tmp_path / "cache") as storage:
+        # Live while they are written (a slow machine must not let diskcache
+        # cull them on the way), then all expired at once.
         for i in range(450):
-            storage.set(f"k{i}", "v", ttl=0.05)
+            storage.set(f"k{i}", "v", ttl=60)
         # Many rows share one expiry instant across diskcache's 100-row pages.
         storage.cache._sql("UPDATE Cache SET expire_time = 1.0")
         assert storage.purge_expired() == 450
