@@ -96,3 +96,50 @@ def test_cross_auth_sees_deferred_callbacks(store: lite.LiteStore) -> None:
     require_immediate_commit(store.accounts.on_commit, "not raised outside")
     with store.database.atomic(), pytest.raises(RuntimeError, match="inside"):
         require_immediate_commit(store.accounts.on_commit, "raised inside")
+
+
+# peewee's own after_commit shares the queue
+
+
+def test_peewee_after_commit_runs_after_the_outermost_commit(store: lite.LiteStore) -> None:
+    ran: list[str] = []
+    with store.database.atomic():
+        signup(store.accounts, "ada@example.com")
+        store.database.after_commit(lambda: ran.append("peewee"))
+        store.accounts.on_commit(lambda: ran.append("cross-auth"))
+        with store.database.atomic():
+            store.database.after_commit(lambda: ran.append("peewee, nested"))
+        assert ran == []
+    assert ran == ["peewee", "cross-auth", "peewee, nested"]
+    store.database.after_commit(lambda: ran.append("immediate"))
+    assert ran[-1] == "immediate"
+
+
+def test_peewee_after_commit_is_dropped_with_its_savepoint(store: lite.LiteStore) -> None:
+    ran: list[str] = []
+    with store.database.atomic():
+        user, _ = signup(store.accounts, "ada@example.com")
+        with pytest.raises(Boom), store.database.atomic():
+            connect(store.accounts, user.id, "gh-2", is_login_method=False)
+            store.database.after_commit(lambda: ran.append("dropped"))
+            raise Boom
+        store.database.after_commit(lambda: ran.append("kept"))
+    assert ran == ["kept"]
+    with pytest.raises(Boom), store.database.atomic():
+        store.database.after_commit(lambda: ran.append("rolled back"))
+        raise Boom
+    with store.database.atomic():
+        pass
+    assert ran == ["kept"]  # nothing left pending for a later commit
+
+
+def test_a_failing_after_commit_callback_surfaces_after_the_commit(
+    store: lite.LiteStore,
+) -> None:
+    def fail() -> None:
+        raise Boom
+
+    with pytest.raises(Boom), store.database.atomic():
+        signup(store.accounts, "ada@example.com")
+        store.database.after_commit(fail)
+    assert store.accounts.find_user_by_email("ada@example.com") is not None

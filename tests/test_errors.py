@@ -1,0 +1,108 @@
+"""One root for every exception: each is a LiteError, exported, and keeps its usual base."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import cross_auth_lite as lite
+from cross_auth_lite import errors
+
+
+def exception_classes() -> list[type[BaseException]]:
+    return [
+        value
+        for name in errors.__all__
+        if inspect.isclass(value := getattr(errors, name)) and issubclass(value, BaseException)
+    ]
+
+
+def test_every_exception_is_a_lite_error_exported_from_the_package() -> None:
+    classes = exception_classes()
+    assert len(classes) >= 15
+    for cls in classes:
+        assert issubclass(cls, lite.LiteError), cls
+        assert getattr(lite, cls.__name__) is cls, cls
+        assert cls.__name__ in lite.__all__
+        assert cls.__doc__, cls
+
+
+def test_no_exception_class_of_the_core_is_defined_outside_errors() -> None:
+    package = Path(lite.__file__).parent
+    for module in sorted(package.glob("*.py")):
+        if module.name == "errors.py":
+            continue
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases = {ast.unparse(base) for base in node.bases}
+                assert not bases & {"Exception", "ValueError", "OSError", "RuntimeError"}, (
+                    f"{module.name}: {node.name}"
+                )
+
+
+@pytest.mark.parametrize(
+    ("cls", "base"),
+    [
+        (lite.StoreLocationError, ValueError),
+        (lite.StoreNotFoundError, ValueError),
+        (lite.SchemaError, ValueError),
+        (lite.StoreUnavailableError, OSError),
+        (lite.StoreClosedError, RuntimeError),
+        (lite.MissingExtraError, ImportError),
+        (lite.EncryptionUnavailableError, ImportError),
+        (lite.EncryptionKeyError, ValueError),
+        (lite.UnknownUserError, ValueError),
+    ],
+)
+def test_each_keeps_its_conventional_base(cls: type[Exception], base: type[Exception]) -> None:
+    assert issubclass(cls, base)
+
+
+def test_open_errors_are_lite_errors(tmp_path: Path) -> None:
+    file = tmp_path / "file"
+    file.write_text("x")
+    with pytest.raises(lite.StoreLocationError):
+        lite.open(file)
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / lite.DATABASE_FILENAME).write_bytes(b"not a database\n" * 300)
+    with pytest.raises(lite.StoreLocationError, match="not a usable SQLite database"):
+        lite.open(corrupt)
+    with pytest.raises(lite.UnsupportedURLError, match="sqlite:///foo.db"):
+        lite.open(tmp_path / "s", database_url="sqlite:///foo.db")
+    with pytest.raises(lite.UnsupportedURLError):
+        lite.open(tmp_path / "s", secondary_url="memcached://localhost")
+    with pytest.raises(lite.StoreNotFoundError):
+        lite.open(tmp_path / "missing", create=False)
+    assert not (tmp_path / "missing").exists()
+    lite.open(tmp_path / "shared", shared_connections=True).close()
+    with pytest.raises(lite.SchemaError):
+        lite.open(tmp_path / "shared", shared_connections=False)
+
+
+def test_create_false_opens_an_existing_store_as_created(tmp_path: Path) -> None:
+    with lite.open(tmp_path / "s", shared_connections=True) as store:
+        assert store.created
+    with lite.open(tmp_path / "s", create=False) as store:
+        assert not store.created
+        assert store.shared_connections
+
+
+def test_tables_no_store_created_are_refused_untouched(tmp_path: Path) -> None:
+    directory = tmp_path / "s"
+    directory.mkdir()
+    with sqlite3.connect(directory / lite.DATABASE_FILENAME) as connection:
+        connection.execute("CREATE TABLE users (name TEXT)")
+        connection.execute("INSERT INTO users VALUES ('someone else')")
+    connection.close()
+    with pytest.raises(lite.SchemaError, match="users"):
+        lite.open(directory)
+    with sqlite3.connect(directory / lite.DATABASE_FILENAME) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        assert connection.execute("SELECT name FROM users").fetchall() == [("someone else",)]
+    connection.close()
+    assert tables == {"users"}
