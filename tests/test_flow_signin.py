@@ -33,6 +33,7 @@ from tests.oauth import (
     make_app,
     make_config,
     mock_providers,
+    pkce_pair,
     query,
     session_row,
     sign_in,
@@ -356,6 +357,27 @@ def test_a_code_the_provider_rejects_creates_nothing(
     assert response.status_code == 400
     assert error_of(response) == "server_error"
     assert counts(store) == EMPTY
+
+
+def test_a_verifier_lost_on_the_way_through_the_store_fails_at_the_provider(
+    store: lite.LiteStore, providers: Providers
+) -> None:
+    # The control for every successful PKCE sign-in here: the provider really
+    # checks the verifier the app fetched back from the cache.
+    browser = make_app(store, providers).browser()
+    authorization_url = start_login(browser)
+    state_key = AUTH_REQUEST_PREFIX + query(authorization_url)["state"]
+    stored = json.loads(store.secondary.get(state_key) or "null")
+    stored["provider_code_verifier"] = pkce_pair()[0]
+    store.secondary.set(state_key, json.dumps(stored), ttl=60)
+
+    response = finish_login(browser, providers.fake.consent(authorization_url, ALICE))
+
+    assert response.status_code == 400
+    assert error_of(response) == "server_error"
+    assert counts(store) == EMPTY
+    assert providers.fake.token_requests == 1
+    assert providers.fake.issued == []
 
 
 # Two callbacks racing for one state
