@@ -1,11 +1,14 @@
-"""End-to-end OAuth plumbing for the flow tests: providers, a fake identity provider, the app.
+"""End-to-end OAuth plumbing for the flow tests: providers, their identity servers, the app.
 
 The flow tests drive Cross-Auth's real FastAPI router against one real lite
-store. Only the provider's side of OAuth is simulated: ``FakeIdP`` answers the
-token and user-info endpoints through ``respx`` and behaves like a strict
-provider (single-use codes bound to the redirect URI and the PKCE challenge),
-so a verifier or state that did not survive the round trip through the store
-makes the sign-in fail.
+store. The identity provider behind each test provider is the project's own
+development OAuth server (``cross_auth_lite.dev.DevOAuthServer``) on the
+provider's host: a strict server (single-use, expiring codes bound to the
+redirect URI and the PKCE challenge; client secret; bearer tokens), so a
+verifier or state that did not survive the round trip through the store
+makes the sign-in fail. Cross-Auth reaches its token and userinfo endpoints
+with its own ``httpx`` calls, which ``respx`` routes into the server's WSGI
+app; the user's consent at its authorize page is a method call (``IdP``).
 """
 
 from __future__ import annotations
@@ -16,13 +19,12 @@ import hashlib
 import json
 import secrets
 import ssl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
-from urllib.parse import parse_qs, urlencode, urlparse
+from urllib.parse import parse_qs, urlparse
 
 import httpx
 import httpx._transports.default as httpx_transports
@@ -35,21 +37,24 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.testclient import TestClient
 
 import cross_auth_lite as lite
+from cross_auth_lite.dev import AuthorizationRequest, DevIdentity, DevOAuthServer
+from cross_auth_lite.dev.server import AUTHORIZE_PATH, TOKEN_PATH, USERINFO_PATH
 
 __all__ = [
     "ALICE",
     "AUTH_REQUEST_PREFIX",
     "BASE_URL",
     "BOB",
+    "FAKE_IDP_URL",
     "LINK_CODE_PREFIX",
+    "OTHER_IDP_URL",
     "SESSION_COOKIE",
     "SPA_CLIENT_ID",
     "SPA_REDIRECT_URI",
     "AuthApp",
-    "FakeIdP",
     "FakeProvider",
+    "IdP",
     "OtherProvider",
-    "Profile",
     "Providers",
     "connect_identity",
     "copy_cookies",
@@ -75,47 +80,39 @@ SESSION_COOKIE = "session_id"
 AUTH_REQUEST_PREFIX = "oauth:authorization_request:v2:"
 LINK_CODE_PREFIX = "oauth:link_request:v2:"
 
+#: Where each provider's development OAuth server lives (another host than the app).
+FAKE_IDP_URL = "https://fake.example"
+OTHER_IDP_URL = "https://other.example"
+
 #: The SPA registered with Cross-Auth's OAuth server, used by the link flow.
 SPA_CLIENT_ID = "spa"
 SPA_REDIRECT_URI = "https://spa.example/linked"
 
 
 class FakeProvider(OAuth2Provider):
-    """A PKCE provider."""
+    """A PKCE provider, served by a development OAuth server at ``FAKE_IDP_URL``."""
 
     id = "fake"
-    authorization_endpoint = "https://fake.example/oauth/authorize"
-    token_endpoint = "https://fake.example/oauth/token"
-    user_info_endpoint = "https://fake.example/userinfo"
+    authorization_endpoint = FAKE_IDP_URL + AUTHORIZE_PATH
+    token_endpoint = FAKE_IDP_URL + TOKEN_PATH
+    user_info_endpoint = FAKE_IDP_URL + USERINFO_PATH
     scopes = ["email"]  # noqa: RUF012 - OAuth2Provider declares a ClassVar list
     supports_pkce = True
 
 
 class OtherProvider(OAuth2Provider):
-    """A second provider, without PKCE."""
+    """A second provider, without PKCE, served at ``OTHER_IDP_URL``."""
 
     id = "other"
-    authorization_endpoint = "https://other.example/authorize"
-    token_endpoint = "https://other.example/token"
-    user_info_endpoint = "https://other.example/me"
+    authorization_endpoint = OTHER_IDP_URL + AUTHORIZE_PATH
+    token_endpoint = OTHER_IDP_URL + TOKEN_PATH
+    user_info_endpoint = OTHER_IDP_URL + USERINFO_PATH
     scopes = ["openid", "email"]  # noqa: RUF012
     supports_pkce = False
 
 
-@dataclass(frozen=True)
-class Profile:
-    """An account at a provider."""
-
-    id: str
-    email: str | None
-    email_verified: bool | None = True
-
-    def user_info(self) -> dict[str, Any]:
-        return {"id": self.id, "email": self.email, "email_verified": self.email_verified}
-
-
-ALICE = Profile("alice-1", "alice@example.com")
-BOB = Profile("bob-1", "bob@example.com")
+ALICE = DevIdentity("Alice", "alice@example.com", "alice-1")
+BOB = DevIdentity("Bob", "bob@example.com", "bob-1")
 
 
 def _s256(verifier: str) -> str:
@@ -135,129 +132,108 @@ def query(url: str) -> dict[str, str]:
 
 
 @dataclass
-class _Grant:
-    profile: Profile
-    redirect_uri: str
-    code_challenge: str | None
-    used: bool = False
+class IdP:
+    """One ``OAuth2Provider`` class and the development OAuth server behind it.
 
+    The server lives at the provider's host (``https://fake.example``) and has
+    the app's ``/{provider}/callback`` registered. ``consent`` and ``deny``
+    play the user at its authorize page; Cross-Auth's own ``httpx`` calls to
+    its token and userinfo URLs are routed (``respx``) into its WSGI app.
 
-@dataclass
-class FakeIdP:
-    """The provider's servers for one ``OAuth2Provider`` class.
-
-    ``consent(authorization_url, profile)`` plays the user approving at the
-    provider and returns the callback URL the provider redirects back to.
-    The token endpoint accepts each code once, only with the redirect URI and
-    PKCE verifier it was issued for; the user-info endpoint serves the
-    profile behind an access token.
+    What the tests need beyond the server is here, around it:
+    ``token_requests`` and ``userinfo_requests`` count what reached the
+    server, and ``issued`` holds every token response it granted, each with a
+    refresh token added (the development server issues none) so that storing
+    one is covered too.
     """
 
     provider: type[OAuth2Provider]
-    client_id: str
-    client_secret: str
-    token_requests: int = 0
-    userinfo_requests: int = 0
-    _grants: dict[str, _Grant] = field(default_factory=dict)
-    _tokens: dict[str, Profile] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    server: DevOAuthServer
+    token_route: respx.Route
+    userinfo_route: respx.Route
+    issued: list[dict[str, Any]] = field(default_factory=list)
 
-    def instance(self) -> OAuth2Provider:
-        return self.provider(client_id=self.client_id, client_secret=self.client_secret)
+    @classmethod
+    def install(cls, provider: type[OAuth2Provider], router: respx.MockRouter) -> IdP:
+        """Start ``provider``'s server and route its token and userinfo URLs to it."""
+        server = DevOAuthServer(
+            base_url=provider.authorization_endpoint.removesuffix(AUTHORIZE_PATH),
+            client_id=f"{provider.id}-client",
+            redirect_uri=f"{BASE_URL}/{provider.id}/callback",
+        )
+        assert provider.user_info_endpoint is not None
+        assert (server.authorize_url, server.token_url, server.userinfo_url) == (
+            provider.authorization_endpoint,
+            provider.token_endpoint,
+            provider.user_info_endpoint,
+        )
+        transport = httpx.WSGITransport(app=server.wsgi_app)
+        idp = cls(
+            provider=provider,
+            server=server,
+            token_route=router.post(server.token_url),
+            userinfo_route=router.get(server.userinfo_url).mock(
+                side_effect=transport.handle_request
+            ),
+        )
+        idp.token_route.mock(side_effect=functools.partial(idp._token, transport))
+        return idp
 
-    def install(self, router: respx.MockRouter) -> None:
-        router.post(self.provider.token_endpoint).mock(side_effect=self._token)
-        assert self.provider.user_info_endpoint is not None
-        router.get(self.provider.user_info_endpoint).mock(side_effect=self._userinfo)
+    @property
+    def token_requests(self) -> int:
+        return self.token_route.call_count
 
-    def consent(self, authorization_url: str, profile: Profile) -> str:
-        """The user signs in at the provider as ``profile``; returns the callback URL."""
-        assert authorization_url.startswith(self.provider.authorization_endpoint + "?")
-        params = query(authorization_url)
-        assert params["client_id"] == self.client_id
-        assert params["response_type"] == "code"
-        challenge = params.get("code_challenge")
-        if self.provider.supports_pkce:
-            assert params["code_challenge_method"] == "S256"
-            assert challenge
-        else:
-            assert challenge is None
-        code = secrets.token_urlsafe(12)
-        with self._lock:
-            self._grants[code] = _Grant(profile, params["redirect_uri"], challenge)
-        return f"{params['redirect_uri']}?{urlencode({'code': code, 'state': params['state']})}"
+    @property
+    def userinfo_requests(self) -> int:
+        return self.userinfo_route.call_count
+
+    def instance(self, *, trust_email: bool = True) -> OAuth2Provider:
+        """The Cross-Auth provider, registered with this server as its client."""
+        return self.provider(
+            client_id=self.server.client_id,
+            client_secret=self.server.client_secret,
+            trust_email=trust_email,
+        )
+
+    def consent(self, authorization_url: str, identity: DevIdentity) -> str:
+        """The user signs in at the provider as ``identity``; returns the callback URL."""
+        return self.server.approve(self._authorization_request(authorization_url), identity)
 
     def deny(self, authorization_url: str) -> str:
         """The user refuses consent; returns the callback URL carrying the error."""
+        return self.server.denial_url(self._authorization_request(authorization_url))
+
+    def _authorization_request(self, authorization_url: str) -> AuthorizationRequest:
+        assert authorization_url.startswith(self.server.authorize_url + "?")
         params = query(authorization_url)
-        return (
-            f"{params['redirect_uri']}?"
-            f"{urlencode({'error': 'access_denied', 'state': params['state']})}"
-        )
+        # The server checks client, redirect URI, response type and S256; that
+        # the app asks for PKCE exactly when its provider supports it is ours.
+        assert ("code_challenge" in params) == self.provider.supports_pkce, params
+        assert params.get("state"), params
+        return self.server.check_authorization_request(params)
 
-    def _token(self, request: httpx.Request) -> httpx.Response:
-        form = {key: values[-1] for key, values in parse_qs(request.content.decode()).items()}
-        with self._lock:
-            self.token_requests += 1
-            grant = self._grants.get(form.get("code", ""))
-            if (
-                form.get("grant_type") != "authorization_code"
-                or form.get("client_id") != self.client_id
-                or form.get("client_secret") != self.client_secret
-                or grant is None
-                or grant.used
-                or form.get("redirect_uri") != grant.redirect_uri
-                or not self._pkce_ok(grant, form.get("code_verifier"))
-            ):
-                return httpx.Response(400, json={"error": "invalid_grant"})
-            grant.used = True
-            access_token = "at-" + secrets.token_urlsafe(12)
-            self._tokens[access_token] = grant.profile
-        return httpx.Response(
-            200,
-            json={
-                "access_token": access_token,
-                "token_type": "Bearer",
-                "refresh_token": "rt-" + access_token[3:],
-                "expires_in": 3600,
-                "scope": " ".join(self.provider.scopes),
-            },
-        )
-
-    @staticmethod
-    def _pkce_ok(grant: _Grant, verifier: str | None) -> bool:
-        if grant.code_challenge is None:
-            return verifier is None
-        return verifier is not None and _s256(verifier) == grant.code_challenge
-
-    def _userinfo(self, request: httpx.Request) -> httpx.Response:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        with self._lock:
-            self.userinfo_requests += 1
-            profile = self._tokens.get(token) if scheme == "Bearer" else None
-        if profile is None:
-            return httpx.Response(401, json={"error": "invalid_token"})
-        return httpx.Response(200, json=profile.user_info())
+    def _token(self, transport: httpx.WSGITransport, request: httpx.Request) -> httpx.Response:
+        response = transport.handle_request(request)
+        response.read()
+        if response.status_code != 200:
+            return response
+        granted = {**response.json(), "refresh_token": secrets.token_urlsafe(32)}
+        self.issued.append(granted)
+        return httpx.Response(200, json=granted)
 
 
 @dataclass
 class Providers:
-    """Both fake identity providers, mocked in one ``respx`` router."""
+    """Both providers' development servers, mocked in one ``respx`` router."""
 
-    fake: FakeIdP
-    other: FakeIdP
-    router: respx.MockRouter
+    fake: IdP
+    other: IdP
 
-    def __getitem__(self, provider_id: str) -> FakeIdP:
+    def __getitem__(self, provider_id: str) -> IdP:
         return {"fake": self.fake, "other": self.other}[provider_id]
 
     def instances(self, *, trust_email: bool = True) -> list[OAuth2Provider]:
-        return [
-            idp.provider(
-                client_id=idp.client_id, client_secret=idp.client_secret, trust_email=trust_email
-            )
-            for idp in (self.fake, self.other)
-        ]
+        return [idp.instance(trust_email=trust_email) for idp in (self.fake, self.other)]
 
 
 _REAL_SSL_CONTEXT = httpx_transports.create_ssl_context
@@ -284,14 +260,9 @@ def mock_providers() -> Iterator[Providers]:
         respx.mock(assert_all_called=False, assert_all_mocked=True) as router,
         mock.patch.object(httpx_transports, "create_ssl_context", _shared_ssl_context),
     ):
-        providers = Providers(
-            fake=FakeIdP(FakeProvider, "fake-client", "fake-secret"),
-            other=FakeIdP(OtherProvider, "other-client", "other-secret"),
-            router=router,
+        yield Providers(
+            fake=IdP.install(FakeProvider, router), other=IdP.install(OtherProvider, router)
         )
-        providers.fake.install(router)
-        providers.other.install(router)
-        yield providers
 
 
 def make_config(
@@ -429,14 +400,14 @@ def finish_login(client: TestClient, callback_url: str) -> httpx.Response:
 def sign_in(
     client: TestClient,
     providers: Providers,
-    profile: Profile,
+    identity: DevIdentity,
     *,
     provider: str = "fake",
     next_url: str = "/home",
 ) -> TestClient:
-    """Sign ``profile`` in through the whole browser flow; return the client with its cookie."""
+    """Sign ``identity`` in through the whole browser flow; return the client with its cookie."""
     authorization_url = start_login(client, provider, next_url=next_url)
-    response = finish_login(client, providers[provider].consent(authorization_url, profile))
+    response = finish_login(client, providers[provider].consent(authorization_url, identity))
     assert response.status_code == 302, response.text
     assert response.headers["location"] == next_url
     assert response.cookies.get(SESSION_COOKIE), "no session cookie issued"
@@ -446,23 +417,23 @@ def sign_in(
 def connect_identity(
     client: TestClient,
     providers: Providers,
-    profile: Profile,
+    identity: DevIdentity,
     *,
     provider: str = "other",
     next_url: str = "/settings",
 ) -> httpx.Response:
-    """Connect ``profile`` to the signed-in user (GET /{provider}/connect); return the callback."""
+    """GET /{provider}/connect for the signed-in user, consent as ``identity``: the callback."""
     started = client.get(f"/{provider}/connect", params={"next": next_url})
     assert started.status_code == 302, started.text
-    return finish_login(client, providers[provider].consent(started.headers["location"], profile))
+    return finish_login(client, providers[provider].consent(started.headers["location"], identity))
 
 
 def start_link(
-    client: TestClient, providers: Providers, profile: Profile, *, provider: str = "fake"
+    client: TestClient, providers: Providers, identity: DevIdentity, *, provider: str = "fake"
 ) -> dict[str, str]:
     """Run the link flow up to the SPA receiving its link code.
 
-    POST /{provider}/link, consent at the provider as ``profile``, then the
+    POST /{provider}/link, consent at the provider as ``identity``, then the
     callback, which redirects to the SPA with a link code. Returns the
     finalize-link body (``link_code`` and the SPA's ``code_verifier``).
     """
@@ -478,7 +449,7 @@ def start_link(
     )
     assert started.status_code == 200, started.text
     callback = finish_login(
-        client, providers[provider].consent(started.json()["authorization_url"], profile)
+        client, providers[provider].consent(started.json()["authorization_url"], identity)
     )
     assert callback.status_code == 302, callback.text
     assert callback.headers["location"].startswith(SPA_REDIRECT_URI + "?")
@@ -491,16 +462,16 @@ def start_link(
 def link_identity(
     client: TestClient,
     providers: Providers,
-    profile: Profile,
+    identity: DevIdentity,
     *,
     provider: str = "fake",
     allow_login: bool = False,
 ) -> httpx.Response:
-    """Link ``profile`` to the signed-in user through the OAuth server's link flow.
+    """Link ``identity`` to the signed-in user through the OAuth server's link flow.
 
     ``start_link``, then POST /{provider}/finalize-link; returns that response.
     """
-    body = start_link(client, providers, profile, provider=provider)
+    body = start_link(client, providers, identity, provider=provider)
     return client.post(f"/{provider}/finalize-link", json={**body, "allow_login": allow_login})
 
 

@@ -21,6 +21,7 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
 import cross_auth_lite as lite
+from cross_auth_lite.dev import DevIdentity
 from cross_auth_lite.encryption import (
     ENCRYPTION_KEY_ENV,
     PREFIX,
@@ -39,7 +40,6 @@ from tests.factories import connect, signup
 from tests.oauth import (
     ALICE,
     SESSION_COOKIE,
-    Profile,
     Providers,
     connect_identity,
     make_app,
@@ -225,7 +225,7 @@ def test_the_cross_auth_flow_writes_tokens_encrypted_and_sessions_as_hashes(
         alice = sign_in(app.browser(), providers, ALICE)  # create_user_with_identity
         first_session = alice.cookies.get(SESSION_COOKIE)
         sign_in(alice, providers, ALICE)  # update_social_account with fresh tokens
-        work = Profile("alice-work", "alice@work.example")
+        work = DevIdentity("Alice", "alice@work.example", "alice-work")
         assert connect_identity(alice, providers, work).status_code == 302  # create_social_account
         session_token = alice.cookies.get(SESSION_COOKIE)
         issued = _issued_tokens(providers)
@@ -248,11 +248,11 @@ def test_the_cross_auth_flow_writes_tokens_encrypted_and_sessions_as_hashes(
 
 
 def _issued_tokens(providers: Providers) -> list[str]:
-    """Every access and refresh token the fake providers issued, in order of issue."""
+    """Every access and refresh token the providers issued, in order of issue."""
     issued: list[str] = []
     for idp in (providers.fake, providers.other):
-        for access in idp._tokens:
-            issued += [access, "rt-" + access.removeprefix("at-")]
+        for granted in idp.issued:
+            issued += [granted["access_token"], granted["refresh_token"]]
     return issued
 
 

@@ -20,13 +20,13 @@ import httpx
 import pytest
 
 import cross_auth_lite as lite
+from cross_auth_lite.dev import DevIdentity
 from tests.oauth import (
     ALICE,
     AUTH_REQUEST_PREFIX,
     BOB,
     LINK_CODE_PREFIX,
     AuthApp,
-    Profile,
     Providers,
     connect_identity,
     copy_cookies,
@@ -46,7 +46,7 @@ from tests.oauth import (
 
 pytestmark = pytest.mark.all_backends
 
-WORK = Profile("o-9", "alice@work.example")
+WORK = DevIdentity("Alice", "alice@work.example", "o-9")
 
 
 @pytest.fixture
@@ -73,10 +73,12 @@ def _user_id(browser: Any) -> int:
     return int(browser.get("/me").json()["id"])
 
 
-def _failed_sign_in(app: AuthApp, providers: Providers, profile: Profile, provider: str) -> str:
+def _failed_sign_in(
+    app: AuthApp, providers: Providers, identity: DevIdentity, provider: str
+) -> str:
     browser = app.browser()
     url = start_login(browser, provider)
-    response = finish_login(browser, providers[provider].consent(url, profile))
+    response = finish_login(browser, providers[provider].consent(url, identity))
     assert response.status_code == 400, response.text
     assert "session_id" not in response.cookies
     return error_of(response)
@@ -102,7 +104,7 @@ def test_connect_attaches_an_identity_that_cannot_sign_in(
     (work,) = _accounts(any_store, provider="other")
     assert (work.user_id, work.provider_user_id, work.is_login_method) == (alice_id, "o-9", False)
     assert work.provider_email == "alice@work.example"
-    assert work.access_token.startswith("at-")
+    assert work.access_token == providers.other.issued[-1]["access_token"]
     assert alice.get("/me").json()["id"] == alice_id
     # A connection grants API access, not sign-in, and creates no user.
     assert _failed_sign_in(app, providers, WORK, "other") == "access_denied"
@@ -232,7 +234,7 @@ def test_disconnect_by_id_when_a_provider_has_several_accounts(
     any_store: lite.LiteStore, providers: Providers, app: AuthApp
 ) -> None:
     alice = sign_in(app.browser(), providers, ALICE)
-    second = Profile("alice-2", "alice@example.com")
+    second = DevIdentity("Alice", "alice@example.com", "alice-2")
     assert link_identity(alice, providers, second).is_success
     bob = sign_in(app.browser(), providers, BOB)
     first, extra = _accounts(any_store, user_id=_user_id(alice))
@@ -401,10 +403,12 @@ class HoldAfterOwnerCheck:
 def test_concurrent_promotions_of_a_shared_identity_make_one_login_owner(
     shared_store: lite.LiteStore, providers: Providers
 ) -> None:
-    team = Profile("team-1", "team@example.com")
+    team = DevIdentity("Team", "team@example.com", "team-1")
     app = make_app(shared_store, providers)
     users = [
-        sign_in(app.browser(), providers, Profile(f"u-{n}", f"user{n}@example.com"))
+        sign_in(
+            app.browser(), providers, DevIdentity(f"User {n}", f"user{n}@example.com", f"u-{n}")
+        )
         for n in range(2)
     ]
     for user in users:

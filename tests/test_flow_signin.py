@@ -1,8 +1,8 @@
 """Browser social sign-in, end to end: Cross-Auth's router on one real lite store.
 
-The provider's token and user-info endpoints are the only fakes (``tests.oauth``);
-the OAuth state, users, identities and sessions all live in the store's SQLite
-file and diskcache directory.
+The identity provider is the project's development OAuth server, reached
+through ``respx`` (``tests.oauth``); the OAuth state, users, identities and
+sessions all live in the store's SQLite file and diskcache directory.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import pytest
 from cross_auth import _auth_flow
 
 import cross_auth_lite as lite
+from cross_auth_lite.dev import DevIdentity
 from tests.oauth import (
     ALICE,
     AUTH_REQUEST_PREFIX,
     SESSION_COOKIE,
-    Profile,
     Providers,
     copy_cookies,
     counts,
@@ -33,6 +33,7 @@ from tests.oauth import (
     make_app,
     make_config,
     mock_providers,
+    pkce_pair,
     query,
     session_row,
     sign_in,
@@ -116,8 +117,9 @@ def test_callback_creates_user_identity_and_session(
     assert (account.provider, account.provider_user_id) == ("fake", "alice-1")
     assert (account.provider_email, account.provider_email_verified) == ("alice@example.com", True)
     assert account.is_login_method is True
-    assert account.access_token.startswith("at-")
-    assert account.refresh_token.startswith("rt-")
+    (granted,) = providers.fake.issued
+    assert account.access_token == granted["access_token"]
+    assert account.refresh_token == granted["refresh_token"]
     assert account.scope == "email"
     assert account.access_token_expires_at.tzinfo is not None
     assert (
@@ -172,7 +174,7 @@ def test_signing_in_again_reuses_the_user_and_refreshes_the_identity(
         "unrevoked_sessions": 2,
     }
     account = store.models.SocialAccount.get()
-    assert account.access_token.startswith("at-")
+    assert account.access_token == providers.fake.issued[-1]["access_token"]
     assert account.access_token != first_token
     assert first.cookies[SESSION_COOKIE] != second.cookies[SESSION_COOKIE]
 
@@ -180,7 +182,7 @@ def test_signing_in_again_reuses_the_user_and_refreshes_the_identity(
 def test_two_identities_make_two_users(store: lite.LiteStore, providers: Providers) -> None:
     app = make_app(store, providers)
     alice = sign_in(app.browser(), providers, ALICE)
-    bob = sign_in(app.browser(), providers, Profile("bob-1", "bob@example.com"))
+    bob = sign_in(app.browser(), providers, DevIdentity("Bob", "bob@example.com", "bob-1"))
 
     assert alice.get("/me").json()["id"] != bob.get("/me").json()["id"]
     assert counts(store)["users"] == 2
@@ -208,7 +210,7 @@ def test_matching_email_without_linking_is_refused(
     url = start_login(browser, "other")
 
     response = finish_login(
-        browser, providers.other.consent(url, Profile("o-7", "Alice@Example.com"))
+        browser, providers.other.consent(url, DevIdentity("Alice", "Alice@Example.com", "o-7"))
     )
 
     assert response.status_code == 400
@@ -231,7 +233,10 @@ def test_matching_email_links_to_the_existing_user_when_linking_is_on(
 
     # Cross-Auth normalizes (trims, lowercases) before looking the email up.
     browser = sign_in(
-        app.browser(), providers, Profile("o-7", " Alice@Example.com"), provider="other"
+        app.browser(),
+        providers,
+        DevIdentity("Alice", " Alice@Example.com", "o-7"),
+        provider="other",
     )
 
     assert browser.get("/me").json() == {"id": alice_id, "email": "alice@example.com"}
@@ -254,7 +259,9 @@ def test_untrusted_provider_links_by_email_only_when_verified(
 
     response = finish_login(
         browser,
-        providers.other.consent(url, Profile("o-7", "alice@example.com", email_verified=verified)),
+        providers.other.consent(
+            url, DevIdentity("Alice", "alice@example.com", "o-7", email_verified=verified)
+        ),
     )
 
     if linked:
@@ -277,7 +284,9 @@ def test_unverified_email_cannot_sign_up_when_verification_is_required(
 
     response = finish_login(
         browser,
-        providers.fake.consent(url, Profile("u-1", "new@example.com", email_verified=False)),
+        providers.fake.consent(
+            url, DevIdentity("New", "new@example.com", "u-1", email_verified=False)
+        ),
     )
 
     assert response.status_code == 400
@@ -348,6 +357,27 @@ def test_a_code_the_provider_rejects_creates_nothing(
     assert response.status_code == 400
     assert error_of(response) == "server_error"
     assert counts(store) == EMPTY
+
+
+def test_a_verifier_lost_on_the_way_through_the_store_fails_at_the_provider(
+    store: lite.LiteStore, providers: Providers
+) -> None:
+    # The control for every successful PKCE sign-in here: the provider really
+    # checks the verifier the app fetched back from the cache.
+    browser = make_app(store, providers).browser()
+    authorization_url = start_login(browser)
+    state_key = AUTH_REQUEST_PREFIX + query(authorization_url)["state"]
+    stored = json.loads(store.secondary.get(state_key) or "null")
+    stored["provider_code_verifier"] = pkce_pair()[0]
+    store.secondary.set(state_key, json.dumps(stored), ttl=60)
+
+    response = finish_login(browser, providers.fake.consent(authorization_url, ALICE))
+
+    assert response.status_code == 400
+    assert error_of(response) == "server_error"
+    assert counts(store) == EMPTY
+    assert providers.fake.token_requests == 1
+    assert providers.fake.issued == []
 
 
 # Two callbacks racing for one state
