@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cross_auth_lite.backup import backup_store
+import cross_auth_lite as lite
 from cross_auth_lite.cli.common import open_existing
 from cross_auth_lite.cli.output import emit_json
 
@@ -33,7 +33,7 @@ def add_parsers(
 def run_backup(args: argparse.Namespace) -> int:
     """``backup DEST``."""
     with open_existing(args.data) as store:
-        target = backup_store(store, args.destination)
+        target = lite.backup_store(store, args.destination)
         users = store.models.User.select().count()
     if args.json:
         emit_json({"backup": str(target.resolve()), "users": users})
