@@ -44,16 +44,8 @@ UserT = TypeVar("UserT", bound=PeeweeUser)
 SocialAccountT = TypeVar("SocialAccountT", bound=PeeweeSocialAccount)
 
 _USER_ATTRIBUTES = ("id", "email", "email_verified", "hashed_password", "has_usable_password")
-_SOCIAL_ACCOUNT_ATTRIBUTES = (
-    "id",
-    "user_id",
-    "provider",
-    "provider_user_id",
-    "provider_email",
-    "provider_email_verified",
-    "is_login_method",
-    *sorted(CREDENTIAL_FIELDS),
-)
+# Every standard field but the foreign key itself (``user_id`` is its column).
+_SOCIAL_ACCOUNT_ATTRIBUTES = ("id", *sorted(SOCIAL_ACCOUNT_STANDARD_FIELDS - {"user"}))
 
 
 ModelT = TypeVar("ModelT", bound=peewee.Model)

@@ -22,7 +22,7 @@ session token hashes: only whether they are set.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +84,10 @@ class SessionSummary:
     ip: str | None
 
 
+#: The fields of a ``SessionSummary`` read from its row as they are.
+_SESSION_COLUMNS = tuple(f.name for f in fields(SessionSummary) if f.name != "status")
+
+
 @dataclass(frozen=True)
 class DeletedUser:
     """What ``delete_user`` removed."""
@@ -97,10 +101,17 @@ def _now(now: datetime | None) -> datetime:
     return datetime.now(UTC) if now is None else now
 
 
-def _limit(limit: int | None) -> int | None:
+def _page(query: Any, key: peewee.Field[Any], *, after: Any, limit: int | None) -> Any:
+    """``query`` in ``key`` order, from past ``after`` (an id), at most ``limit`` rows."""
     if limit is not None and (type(limit) is not int or limit < 1):
         raise ValueError(f"limit must be an int >= 1 or None, not {limit!r}")
-    return limit
+    query = query.order_by(key)
+    if after is not None:
+        start = coerce_id(key, after)
+        if start is NO_MATCH:
+            raise ValueError(f"after must be an id, not {after!r}")
+        query = query.where(key > start)
+    return query if limit is None else query.limit(limit)
 
 
 def find_user(store: LiteStore, reference: str) -> Any | None:
@@ -132,7 +143,6 @@ def list_users(
     letters match either case). ``now`` (default: the current time) decides
     which sessions are active.
     """
-    limit = _limit(limit)
     moment = _now(now)
     models: Any = store.models
     user, account, session = models.User, models.SocialAccount, models.Session
@@ -142,17 +152,10 @@ def list_users(
     )
     query: Any = user.select(
         user, identities.alias("identity_count"), active.alias("active_sessions")
-    ).order_by(user.id)
+    )
     if email_contains:
         query = query.where(user.email.contains(text_argument("email_contains", email_contains)))
-    if after is not None:
-        start = coerce_id(user.id, after)
-        if start is NO_MATCH:
-            raise ValueError(f"after must be a user id, not {after!r}")
-        query = query.where(user.id > start)
-    if limit is not None:
-        query = query.limit(limit)
-    for record in query.iterator():
+    for record in _page(query, user.id, after=after, limit=limit).iterator():
         yield UserSummary(
             id=record.id,
             email=record.email,
@@ -178,16 +181,13 @@ def list_sessions(
     (``active``, ``expired``, ``revoked``) at ``now``, only ids above
     ``after``.
     """
-    limit = _limit(limit)
     if status is not None and status not in SESSION_STATUSES:
         raise ValueError(f"unknown status {status!r}; use one of {list(SESSION_STATUSES)}")
     moment = _now(now)
     models: Any = store.models
     session, user = models.Session, models.User
-    query: Any = (
-        session.select(session, user.email.alias("user_email"))
-        .join(user, on=(session.user == user.id))
-        .order_by(session.id)
+    query: Any = session.select(session, user.email.alias("user_email")).join(
+        user, on=(session.user == user.id)
     )
     if status is not None:
         query = query.where(status_condition(session, status, moment))
@@ -196,29 +196,9 @@ def list_sessions(
         if owner is NO_MATCH:
             return
         query = query.where(session.user == owner)
-    if after is not None:
-        start = coerce_id(session.id, after)
-        if start is NO_MATCH:
-            raise ValueError(f"after must be a session id, not {after!r}")
-        query = query.where(session.id > start)
-    if limit is not None:
-        query = query.limit(limit)
-    for record in query.objects().iterator():
-        yield SessionSummary(
-            id=record.id,
-            user_id=record.user_id,
-            user_email=record.user_email,
-            status=str(session_status(record, now=moment)),
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-            expires_at=record.expires_at,
-            last_active_at=record.last_active_at,
-            revoked_at=record.revoked_at,
-            client_id=record.client_id,
-            client_name=record.client_name,
-            user_agent=record.user_agent,
-            ip=record.ip,
-        )
+    for record in _page(query, session.id, after=after, limit=limit).objects().iterator():
+        columns = {name: getattr(record, name) for name in _SESSION_COLUMNS}
+        yield SessionSummary(status=str(session_status(record, now=moment)), **columns)
 
 
 def check_email(email: str) -> str:

@@ -36,9 +36,6 @@ __all__ = [
     "UnknownUserError",
     "UnsafeCacheValue",
     "UnsupportedURLError",
-    "account_already_linked",
-    "email_already_registered",
-    "unavailable",
 ]
 
 

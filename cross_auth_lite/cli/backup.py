@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import open_existing
+from cross_auth_lite.cli.common import add_command, open_existing
 from cross_auth_lite.cli.output import emit_json
 
 __all__ = ["add_parsers"]
@@ -17,7 +17,9 @@ def add_parsers(
     commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
 ) -> None:
     """Register ``backup``."""
-    backup = commands.add_parser(
+    backup = add_command(
+        commands,
+        run_backup,
         "backup",
         parents=parents,
         help="copy the store consistently while it is in use",
@@ -27,7 +29,6 @@ def add_parsers(
         ),
     )
     backup.add_argument("destination", type=Path, metavar="DEST")
-    backup.set_defaults(handler=run_backup)
 
 
 def run_backup(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 import cross_auth_lite as lite
+from cross_auth_lite.cli.common import add_command
 from cross_auth_lite.cli.output import echo, emit_json, plural
 
 __all__ = ["add_parsers", "run_check"]
@@ -15,7 +16,9 @@ def add_parsers(
     commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
 ) -> None:
     """Register ``check``."""
-    check = commands.add_parser(
+    add_command(
+        commands,
+        run_check,
         "check",
         parents=parents,
         help="check integrity, schema version and permissions",
@@ -25,7 +28,6 @@ def add_parsers(
             "something is wrong."
         ),
     )
-    check.set_defaults(handler=run_check)
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ __all__ = [
     "DATA_ENV",
     "DEFAULT_DATA_DIR",
     "CliError",
+    "add_command",
     "default_data_dir",
     "describe_user",
     "open_existing",
@@ -39,6 +41,18 @@ class CliError(Exception):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
+
+
+def add_command(
+    commands: argparse._SubParsersAction[Any],
+    handler: Callable[[argparse.Namespace], int],
+    name: str,
+    **options: Any,
+) -> argparse.ArgumentParser:
+    """Add the command ``name`` (``options`` as for ``add_parser``), run by ``handler``."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, **options)
+    parser.set_defaults(handler=handler)
+    return parser
 
 
 def default_data_dir() -> Path:

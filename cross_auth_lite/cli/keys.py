@@ -21,7 +21,7 @@ from typing import Any
 
 import cross_auth_lite as lite
 from cross_auth_lite import ENCRYPTION_KEY_ENV, EncryptionError, generate_key, parse_keys
-from cross_auth_lite.cli.common import CliError, open_existing
+from cross_auth_lite.cli.common import CliError, add_command, open_existing
 from cross_auth_lite.cli.output import echo, emit_json
 
 __all__ = ["add_parsers", "generate_key_command", "rotate_key_command"]
@@ -33,7 +33,9 @@ def add_parsers(
     json_parent: argparse.ArgumentParser,
 ) -> None:
     """Register ``generate-key`` and ``rotate-key``."""
-    generate = commands.add_parser(
+    add_command(
+        commands,
+        generate_key_command,
         "generate-key",
         parents=[json_parent],
         help="print a new key for encrypting provider tokens",
@@ -43,9 +45,10 @@ def add_parsers(
             "with a lost key are lost."
         ),
     )
-    generate.set_defaults(handler=generate_key_command)
 
-    rotate = commands.add_parser(
+    rotate = add_command(
+        commands,
+        rotate_key_command,
         "rotate-key",
         parents=parents,
         help="re-encrypt every provider token with the first key",
@@ -72,7 +75,6 @@ def add_parsers(
         action="store_true",
         help="read the keys from standard input, one per line, the new one first",
     )
-    rotate.set_defaults(handler=rotate_key_command)
 
 
 def generate_key_command(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import open_existing, open_or_create
+from cross_auth_lite.cli.common import add_command, open_existing, open_or_create
 from cross_auth_lite.cli.output import echo, emit_json, format_bytes, plural, print_table
 
 __all__ = ["DEFAULT_PURGE_DAYS", "add_parsers"]
@@ -20,7 +20,9 @@ def add_parsers(
     commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
 ) -> None:
     """Register ``init``, ``stats`` and ``purge``."""
-    init = commands.add_parser(
+    init = add_command(
+        commands,
+        init_store,
         "init",
         parents=parents,
         help="create the store",
@@ -31,17 +33,19 @@ def add_parsers(
         action="store_true",
         help="let several users connect the same provider identity (fixed at creation)",
     )
-    init.set_defaults(handler=init_store)
 
-    stats = commands.add_parser(
+    add_command(
+        commands,
+        show_stats,
         "stats",
         parents=parents,
         help="count users, identities, sessions and cache entries",
         description="Count what the store holds and how much disk it uses.",
     )
-    stats.set_defaults(handler=show_stats)
 
-    purge = commands.add_parser(
+    purge = add_command(
+        commands,
+        purge_store,
         "purge",
         parents=parents,
         help="delete expired cache entries and long-dead sessions",
@@ -57,7 +61,6 @@ def add_parsers(
         metavar="DAYS",
         help=f"how long ended sessions are kept (default {DEFAULT_PURGE_DAYS:g})",
     )
-    purge.set_defaults(handler=purge_store)
 
 
 def _days(text: str) -> float:

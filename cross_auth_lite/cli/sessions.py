@@ -15,6 +15,7 @@ from typing import Any
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import (
     CliError,
+    add_command,
     describe_user,
     open_existing,
     positive_int,
@@ -47,7 +48,9 @@ def add_parsers(
     )
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    listing = actions.add_parser(
+    listing = add_command(
+        actions,
+        list_sessions,
         "list",
         parents=parents,
         help="list sessions",
@@ -58,9 +61,10 @@ def add_parsers(
         "--status", choices=lite.SESSION_STATUSES, help="only sessions with this status"
     )
     listing.add_argument("--limit", type=positive_int, metavar="N", help="list at most N")
-    listing.set_defaults(handler=list_sessions)
 
-    revoke = actions.add_parser(
+    revoke = add_command(
+        actions,
+        revoke_sessions,
         "revoke",
         parents=parents,
         help="revoke one session, or every session of a user",
@@ -69,7 +73,6 @@ def add_parsers(
     target = revoke.add_mutually_exclusive_group(required=True)
     target.add_argument("session_id", nargs="?", metavar="ID", help="the session to revoke")
     target.add_argument("--user", metavar="ID_OR_EMAIL", help="revoke all of this user's sessions")
-    revoke.set_defaults(handler=revoke_sessions)
 
 
 def session_view(summary: lite.SessionSummary) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from cross_auth.exceptions import CrossAuthException
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import (
     CliError,
+    add_command,
     describe_user,
     open_existing,
     positive_int,
@@ -37,8 +38,13 @@ def add_parsers(
     )
     actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    listing = actions.add_parser(
-        "list", parents=parents, help="list users", description="List users by id."
+    listing = add_command(
+        actions,
+        list_users,
+        "list",
+        parents=parents,
+        help="list users",
+        description="List users by id.",
     )
     listing.add_argument("--limit", type=positive_int, metavar="N", help="list at most N")
     listing.add_argument(
@@ -46,18 +52,20 @@ def add_parsers(
         metavar="TEXT",
         help="only users whose email contains TEXT (ASCII letters match either case)",
     )
-    listing.set_defaults(handler=list_users)
 
-    show = actions.add_parser(
+    show = add_command(
+        actions,
+        show_user,
         "show",
         parents=parents,
         help="show a user with their identities and sessions",
         description="Show one user, their provider identities and their sessions.",
     )
     show.add_argument("user", metavar="ID_OR_EMAIL")
-    show.set_defaults(handler=show_user)
 
-    create = actions.add_parser(
+    create = add_command(
+        actions,
+        create_user,
         "create",
         parents=parents,
         help="create a user",
@@ -72,9 +80,10 @@ def add_parsers(
         action="store_true",
         help="read a password from stdin (typed twice when stdin is a terminal)",
     )
-    create.set_defaults(handler=create_user)
 
-    delete = actions.add_parser(
+    delete = add_command(
+        actions,
+        delete_user,
         "delete",
         parents=parents,
         help="delete a user with their identities and sessions",
@@ -82,7 +91,6 @@ def add_parsers(
     )
     delete.add_argument("user", metavar="ID_OR_EMAIL")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    delete.set_defaults(handler=delete_user)
 
 
 def user_view(user: Any) -> dict[str, Any]:
