@@ -13,6 +13,7 @@ Everything importable from here is public; every exception the library
 raises derives from ``LiteError``.
 """
 
+from cross_auth_lite import errors
 from cross_auth_lite.accounts import PeeweeAccountsStorage
 from cross_auth_lite.admin import (
     DeletedUser,
@@ -30,27 +31,7 @@ from cross_auth_lite.backup import backup_store
 from cross_auth_lite.check import CheckReport, check_store
 from cross_auth_lite.database import CommitCallbacksMixin, LiteSqliteDatabase
 from cross_auth_lite.encryption import ENCRYPTION_KEY_ENV, generate_key, parse_keys
-from cross_auth_lite.errors import (
-    AmbiguousSocialAccountError,
-    ConnectionFailedError,
-    EncryptionError,
-    EncryptionKeyError,
-    EncryptionUnavailableError,
-    ExportFormatError,
-    LiteError,
-    MissingExtraError,
-    SchemaError,
-    SocialAccountNotFoundError,
-    StoreClosedError,
-    StoreExistsError,
-    StoreLocationError,
-    StoreNotFoundError,
-    StoreUnavailableError,
-    TransferRefusedError,
-    UnknownUserError,
-    UnsafeCacheValue,
-    UnsupportedURLError,
-)
+from cross_auth_lite.errors import *  # noqa: F403 - every exception (errors.__all__)
 from cross_auth_lite.maintenance import DEFAULT_RETENTION, PurgeResult, purge_store
 from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
 from cross_auth_lite.passwords import BCRYPT_MAX_BYTES, hash_password
@@ -75,21 +56,13 @@ __all__ = [
     "ENCRYPTION_KEY_ENV",
     "SCHEMA_VERSION",
     "SESSION_STATUSES",
-    "AmbiguousSocialAccountError",
     "CheckReport",
     "CommitCallbacksMixin",
-    "ConnectionFailedError",
     "DeletedUser",
     "DiskCacheStorage",
-    "EncryptionError",
-    "EncryptionKeyError",
-    "EncryptionUnavailableError",
-    "ExportFormatError",
-    "LiteError",
     "LitePostgresqlDatabase",
     "LiteSqliteDatabase",
     "LiteStore",
-    "MissingExtraError",
     "PeeweeAccountsStorage",
     "PeeweeSession",
     "PeeweeSessionStorage",
@@ -97,19 +70,8 @@ __all__ = [
     "PeeweeUser",
     "PurgeResult",
     "RotationResult",
-    "SchemaError",
     "SessionSummary",
-    "SocialAccountNotFoundError",
-    "StoreClosedError",
-    "StoreExistsError",
-    "StoreLocationError",
-    "StoreNotFoundError",
-    "StoreUnavailableError",
     "TextDisk",
-    "TransferRefusedError",
-    "UnknownUserError",
-    "UnsafeCacheValue",
-    "UnsupportedURLError",
     "UserSummary",
     "__version__",
     "backup_store",
@@ -130,3 +92,4 @@ __all__ = [
     "rotate_tokens",
     "store_stats",
 ]
+__all__ += errors.__all__

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import add_command, open_existing
+from cross_auth_lite.cli.common import Commands, open_existing
 from cross_auth_lite.cli.output import emit_json
 
 __all__ = ["add_parsers"]
@@ -17,13 +17,11 @@ def add_parsers(
     commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
 ) -> None:
     """Register ``backup``."""
-    backup = add_command(
-        commands,
-        run_backup,
+    backup = Commands(commands, parents).add(
         "backup",
-        parents=parents,
-        help="copy the store consistently while it is in use",
-        description=(
+        run_backup,
+        "copy the store consistently while it is in use",
+        (
             "Copy the store into DEST (a new or empty directory) with SQLite's online "
             "backup API; the app may keep running. Open the copy like any store."
         ),

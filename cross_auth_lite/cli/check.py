@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import add_command
+from cross_auth_lite.cli.common import Commands
 from cross_auth_lite.cli.output import echo, emit_json, plural
 
 __all__ = ["add_parsers", "run_check"]
@@ -16,13 +16,11 @@ def add_parsers(
     commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
 ) -> None:
     """Register ``check``."""
-    add_command(
-        commands,
-        run_check,
+    Commands(commands, parents).add(
         "check",
-        parents=parents,
-        help="check integrity, schema version and permissions",
-        description=(
+        run_check,
+        "check integrity, schema version and permissions",
+        (
             "Check the store without changing it: SQLite integrity of both databases, the "
             "schema version, and permissions (directories 0700, files 0600). Exits 1 when "
             "something is wrong."

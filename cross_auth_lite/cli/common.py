@@ -19,7 +19,7 @@ __all__ = [
     "DATA_ENV",
     "DEFAULT_DATA_DIR",
     "CliError",
-    "add_command",
+    "Commands",
     "default_data_dir",
     "describe_user",
     "open_existing",
@@ -43,16 +43,36 @@ class CliError(Exception):
         self.exit_code = exit_code
 
 
-def add_command(
-    commands: argparse._SubParsersAction[Any],
-    handler: Callable[[argparse.Namespace], int],
-    name: str,
-    **options: Any,
-) -> argparse.ArgumentParser:
-    """Add the command ``name`` (``options`` as for ``add_parser``), run by ``handler``."""
-    parser: argparse.ArgumentParser = commands.add_parser(name, **options)
-    parser.set_defaults(handler=handler)
-    return parser
+class Commands:
+    """Adds commands to a parser: each with the shared ``parents`` and a ``handler``."""
+
+    def __init__(
+        self,
+        subparsers: argparse._SubParsersAction[Any],
+        parents: list[argparse.ArgumentParser],
+    ) -> None:
+        self.subparsers = subparsers
+        self.parents = parents
+
+    def add(
+        self,
+        name: str,
+        handler: Callable[[argparse.Namespace], int],
+        help: str,
+        description: str | None = None,
+    ) -> argparse.ArgumentParser:
+        """The command ``name``, run by ``handler``; ``description`` defaults to ``help``."""
+        parser: argparse.ArgumentParser = self.subparsers.add_parser(
+            name, parents=self.parents, help=help, description=description or help
+        )
+        parser.set_defaults(handler=handler)
+        return parser
+
+    def group(self, name: str, help: str, description: str) -> Commands:
+        """A command with actions of its own (``users list``): add them to the result."""
+        parser = self.subparsers.add_parser(name, help=help, description=description)
+        actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+        return Commands(actions, self.parents)
 
 
 def default_data_dir() -> Path:

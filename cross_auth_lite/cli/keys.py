@@ -21,7 +21,7 @@ from typing import Any
 
 import cross_auth_lite as lite
 from cross_auth_lite import ENCRYPTION_KEY_ENV, EncryptionError, generate_key, parse_keys
-from cross_auth_lite.cli.common import CliError, add_command, open_existing
+from cross_auth_lite.cli.common import CliError, Commands, open_existing
 from cross_auth_lite.cli.output import echo, emit_json
 
 __all__ = ["add_parsers", "generate_key_command", "rotate_key_command"]
@@ -33,26 +33,22 @@ def add_parsers(
     json_parent: argparse.ArgumentParser,
 ) -> None:
     """Register ``generate-key`` and ``rotate-key``."""
-    add_command(
-        commands,
-        generate_key_command,
+    Commands(commands, [json_parent]).add(
         "generate-key",
-        parents=[json_parent],
-        help="print a new key for encrypting provider tokens",
-        description=(
+        generate_key_command,
+        "print a new key for encrypting provider tokens",
+        (
             "Print a new random Fernet key. Give it to lite.open(encryption_key=...) or put "
             f"it in ${ENCRYPTION_KEY_ENV}; keep it secret, and keep it: tokens encrypted "
             "with a lost key are lost."
         ),
     )
 
-    rotate = add_command(
-        commands,
-        rotate_key_command,
+    rotate = Commands(commands, parents).add(
         "rotate-key",
-        parents=parents,
-        help="re-encrypt every provider token with the first key",
-        description=(
+        rotate_key_command,
+        "re-encrypt every provider token with the first key",
+        (
             "Re-encrypt every provider access and refresh token with the first key given, "
             "in one transaction: tokens under the other keys, and plaintext tokens written "
             "before encryption was turned on. The other keys can be dropped afterwards. "

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import add_command, open_existing, open_or_create
+from cross_auth_lite.cli.common import Commands, open_existing, open_or_create
 from cross_auth_lite.cli.output import echo, emit_json, format_bytes, plural, print_table
 
 __all__ = ["DEFAULT_PURGE_DAYS", "add_parsers"]
@@ -20,13 +20,11 @@ def add_parsers(
     commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
 ) -> None:
     """Register ``init``, ``stats`` and ``purge``."""
-    init = add_command(
-        commands,
-        init_store,
+    init = Commands(commands, parents).add(
         "init",
-        parents=parents,
-        help="create the store",
-        description="Create the store in the data directory (nothing changes if it exists).",
+        init_store,
+        "create the store",
+        "Create the store in the data directory (nothing changes if it exists).",
     )
     init.add_argument(
         "--shared-connections",
@@ -34,22 +32,18 @@ def add_parsers(
         help="let several users connect the same provider identity (fixed at creation)",
     )
 
-    add_command(
-        commands,
-        show_stats,
+    Commands(commands, parents).add(
         "stats",
-        parents=parents,
-        help="count users, identities, sessions and cache entries",
-        description="Count what the store holds and how much disk it uses.",
+        show_stats,
+        "count users, identities, sessions and cache entries",
+        "Count what the store holds and how much disk it uses.",
     )
 
-    purge = add_command(
-        commands,
-        purge_store,
+    purge = Commands(commands, parents).add(
         "purge",
-        parents=parents,
-        help="delete expired cache entries and long-dead sessions",
-        description=(
+        purge_store,
+        "delete expired cache entries and long-dead sessions",
+        (
             "Delete expired cache entries, and sessions that expired or were revoked "
             "more than --older-than days ago."
         ),

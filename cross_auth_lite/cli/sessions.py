@@ -15,7 +15,7 @@ from typing import Any
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import (
     CliError,
-    add_command,
+    Commands,
     describe_user,
     open_existing,
     positive_int,
@@ -43,18 +43,15 @@ def add_parsers(
     commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
 ) -> None:
     """Register ``sessions list`` and ``sessions revoke``."""
-    group = commands.add_parser(
-        "sessions", help="list and revoke sessions", description="List and revoke sessions."
+    actions = Commands(commands, parents).group(
+        "sessions", "list and revoke sessions", "List and revoke sessions."
     )
-    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    listing = add_command(
-        actions,
-        list_sessions,
+    listing = actions.add(
         "list",
-        parents=parents,
-        help="list sessions",
-        description="List sessions, oldest first, with their status at this moment.",
+        list_sessions,
+        "list sessions",
+        "List sessions, oldest first, with their status at this moment.",
     )
     listing.add_argument("--user", metavar="ID_OR_EMAIL", help="only this user's sessions")
     listing.add_argument(
@@ -62,13 +59,11 @@ def add_parsers(
     )
     listing.add_argument("--limit", type=positive_int, metavar="N", help="list at most N")
 
-    revoke = add_command(
-        actions,
-        revoke_sessions,
+    revoke = actions.add(
         "revoke",
-        parents=parents,
-        help="revoke one session, or every session of a user",
-        description="Revoke one session by id, or every unrevoked session of a user.",
+        revoke_sessions,
+        "revoke one session, or every session of a user",
+        "Revoke one session by id, or every unrevoked session of a user.",
     )
     target = revoke.add_mutually_exclusive_group(required=True)
     target.add_argument("session_id", nargs="?", metavar="ID", help="the session to revoke")

@@ -16,7 +16,7 @@ from cross_auth.exceptions import CrossAuthException
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import (
     CliError,
-    add_command,
+    Commands,
     describe_user,
     open_existing,
     positive_int,
@@ -33,19 +33,11 @@ def add_parsers(
     commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
 ) -> None:
     """Register the ``users`` commands."""
-    group = commands.add_parser(
-        "users", help="list, show, create and delete users", description="Manage users."
+    actions = Commands(commands, parents).group(
+        "users", "list, show, create and delete users", "Manage users."
     )
-    actions = group.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    listing = add_command(
-        actions,
-        list_users,
-        "list",
-        parents=parents,
-        help="list users",
-        description="List users by id.",
-    )
+    listing = actions.add("list", list_users, "list users", "List users by id.")
     listing.add_argument("--limit", type=positive_int, metavar="N", help="list at most N")
     listing.add_argument(
         "--email-contains",
@@ -53,25 +45,19 @@ def add_parsers(
         help="only users whose email contains TEXT (ASCII letters match either case)",
     )
 
-    show = add_command(
-        actions,
-        show_user,
+    show = actions.add(
         "show",
-        parents=parents,
-        help="show a user with their identities and sessions",
-        description="Show one user, their provider identities and their sessions.",
+        show_user,
+        "show a user with their identities and sessions",
+        "Show one user, their provider identities and their sessions.",
     )
     show.add_argument("user", metavar="ID_OR_EMAIL")
 
-    create = add_command(
-        actions,
-        create_user,
+    create = actions.add(
         "create",
-        parents=parents,
-        help="create a user",
-        description=(
-            "Create a user. The email is normalized as Cross-Auth does (trimmed, lower case)."
-        ),
+        create_user,
+        "create a user",
+        ("Create a user. The email is normalized as Cross-Auth does (trimmed, lower case)."),
     )
     create.add_argument("email", metavar="EMAIL")
     create.add_argument("--verified", action="store_true", help="mark the email as verified")
@@ -81,13 +67,11 @@ def add_parsers(
         help="read a password from stdin (typed twice when stdin is a terminal)",
     )
 
-    delete = add_command(
-        actions,
-        delete_user,
+    delete = actions.add(
         "delete",
-        parents=parents,
-        help="delete a user with their identities and sessions",
-        description="Delete a user, their provider identities and their sessions.",
+        delete_user,
+        "delete a user with their identities and sessions",
+        "Delete a user, their provider identities and their sessions.",
     )
     delete.add_argument("user", metavar="ID_OR_EMAIL")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
