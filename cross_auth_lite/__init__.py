@@ -23,6 +23,7 @@ from cross_auth_lite.errors import (
     EncryptionError,
     EncryptionKeyError,
     EncryptionUnavailableError,
+    ExportFileError,
     ExportFormatError,
     LiteError,
     MissingExtraError,
@@ -33,11 +34,13 @@ from cross_auth_lite.errors import (
     StoreLocationError,
     StoreNotFoundError,
     StoreUnavailableError,
+    TargetNotEmptyError,
     TransferRefusedError,
     UnknownUserError,
     UnsafeCacheValue,
     UnsupportedURLError,
 )
+from cross_auth_lite.export import ExportDocument, export_store, export_to_file, read_export
 from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
 from cross_auth_lite.postgres import LitePostgresqlDatabase
 from cross_auth_lite.secondary import CACHE_SETTINGS, DiskCacheStorage, TextDisk
@@ -45,6 +48,7 @@ from cross_auth_lite.sessions import PeeweeSessionStorage
 from cross_auth_lite.store import LiteStore
 from cross_auth_lite.store import open_store as open
 from cross_auth_lite.token_keys import RotationResult, rotate_tokens
+from cross_auth_lite.transfer import CopyResult, copy_store, import_export, open_transfer_target
 
 __version__ = "0.1.0"
 
@@ -53,10 +57,13 @@ __all__ = [
     "AmbiguousSocialAccountError",
     "CommitCallbacksMixin",
     "ConnectionFailedError",
+    "CopyResult",
     "DiskCacheStorage",
     "EncryptionError",
     "EncryptionKeyError",
     "EncryptionUnavailableError",
+    "ExportDocument",
+    "ExportFileError",
     "ExportFormatError",
     "LiteError",
     "LitePostgresqlDatabase",
@@ -76,6 +83,7 @@ __all__ = [
     "StoreLocationError",
     "StoreNotFoundError",
     "StoreUnavailableError",
+    "TargetNotEmptyError",
     "TextDisk",
     "TransferRefusedError",
     "UnknownUserError",
@@ -83,7 +91,13 @@ __all__ = [
     "UnsupportedURLError",
     "__version__",
     "backup_store",
+    "copy_store",
+    "export_store",
+    "export_to_file",
     "generate_key",
+    "import_export",
     "open",
+    "open_transfer_target",
+    "read_export",
     "rotate_tokens",
 ]
