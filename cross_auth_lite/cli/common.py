@@ -37,7 +37,6 @@ __all__ = [
     "read_store_meta",
     "resolve_user",
     "sql",
-    "store_exists",
     "utc_now",
 ]
 
@@ -120,11 +119,6 @@ def read_store_meta(file: Path) -> dict[str, str]:
         raise CliError(f"{file} is not a usable SQLite database ({error})") from None
     finally:
         database.close()
-
-
-def store_exists(data_dir: Path) -> bool:
-    """Whether ``data_dir`` holds an accounts database (possibly not yet initialised)."""
-    return (data_dir / DATABASE_FILENAME).is_file()
 
 
 def _no_store(data_dir: Path, detail: str) -> CliError:
