@@ -32,10 +32,13 @@ from cross_auth_lite.check import CheckReport, check_store
 from cross_auth_lite.database import CommitCallbacksMixin, LiteSqliteDatabase
 from cross_auth_lite.encryption import ENCRYPTION_KEY_ENV, generate_key, parse_keys
 from cross_auth_lite.errors import *  # noqa: F403 - every exception (errors.__all__)
+from cross_auth_lite.export import ExportDocument, export_store, export_to_file, read_export
 from cross_auth_lite.maintenance import DEFAULT_RETENTION, PurgeResult, purge_store
 from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
 from cross_auth_lite.passwords import BCRYPT_MAX_BYTES, hash_password
 from cross_auth_lite.postgres import LitePostgresqlDatabase
+from cross_auth_lite.records import TABLES as STORE_TABLES
+from cross_auth_lite.records import describe_counts, isoformat
 from cross_auth_lite.schema import SCHEMA_VERSION
 from cross_auth_lite.secondary import CACHE_SETTINGS, DiskCacheStorage, TextDisk
 from cross_auth_lite.session_queries import SESSION_STATUSES
@@ -44,6 +47,8 @@ from cross_auth_lite.stats import directory_sizes, store_stats
 from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME, LiteStore
 from cross_auth_lite.store import open_store as open
 from cross_auth_lite.token_keys import RotationResult, rotate_tokens
+from cross_auth_lite.transfer import CopyResult, copy_store, import_export, open_transfer_target
+from cross_auth_lite.urls import redact_url
 
 __version__ = "0.1.0"
 
@@ -56,10 +61,13 @@ __all__ = [
     "ENCRYPTION_KEY_ENV",
     "SCHEMA_VERSION",
     "SESSION_STATUSES",
+    "STORE_TABLES",
     "CheckReport",
     "CommitCallbacksMixin",
+    "CopyResult",
     "DeletedUser",
     "DiskCacheStorage",
+    "ExportDocument",
     "LitePostgresqlDatabase",
     "LiteSqliteDatabase",
     "LiteStore",
@@ -80,15 +88,24 @@ __all__ = [
     "count_user_rows",
     "create_user",
     "delete_user",
+    "copy_store",
+    "describe_counts",
     "directory_sizes",
+    "export_store",
+    "export_to_file",
     "find_user",
     "generate_key",
     "hash_password",
+    "import_export",
+    "isoformat",
     "list_sessions",
     "list_users",
     "open",
+    "open_transfer_target",
     "parse_keys",
     "purge_store",
+    "read_export",
+    "redact_url",
     "rotate_tokens",
     "store_stats",
 ]

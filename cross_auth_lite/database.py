@@ -25,7 +25,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ __all__ = [
     "close_database",
     "on_commit",
     "open_sqlite",
+    "read_snapshot",
     "write_transaction",
 ]
 
@@ -279,6 +280,22 @@ def write_transaction(db: peewee.Database) -> Any:
     if isinstance(db, peewee.SqliteDatabase) and db.transaction_depth() == 0:
         return db.atomic("IMMEDIATE")
     return db.atomic()
+
+
+@contextlib.contextmanager
+def read_snapshot(db: peewee.Database) -> Iterator[None]:
+    """A transaction whose reads all see the database as of one instant.
+
+    SQLite's read transactions already do; PostgreSQL's default (READ
+    COMMITTED) takes a new snapshot per statement, so the outermost one asks
+    for REPEATABLE READ. Inside an application transaction it is a savepoint.
+    """
+    if isinstance(db, peewee.PostgresqlDatabase) and db.transaction_depth() == 0:
+        with db.atomic(isolation_level="REPEATABLE READ"):
+            yield
+    else:
+        with db.atomic():
+            yield
 
 
 def open_sqlite(

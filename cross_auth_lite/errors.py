@@ -22,6 +22,7 @@ __all__ = [
     "EncryptionError",
     "EncryptionKeyError",
     "EncryptionUnavailableError",
+    "ExportFileError",
     "ExportFormatError",
     "LiteError",
     "MissingExtraError",
@@ -32,6 +33,7 @@ __all__ = [
     "StoreLocationError",
     "StoreNotFoundError",
     "StoreUnavailableError",
+    "TargetNotEmptyError",
     "TransferRefusedError",
     "UnknownUserError",
     "UnsafeCacheValue",
@@ -160,8 +162,23 @@ class ExportFormatError(LiteError, ValueError):
     """An export document that cannot be imported: the message names the record at fault."""
 
 
+class ExportFileError(LiteError, OSError):
+    """The export file cannot be written: the message names the file as given, and why.
+
+    Nothing was left behind: neither a partial file nor a change to an old one.
+    """
+
+
 class TransferRefusedError(LiteError, ValueError):
     """An import or copy the target refused; nothing was written."""
+
+
+class TargetNotEmptyError(TransferRefusedError):
+    """``copy_store`` without ``force`` into a store that holds rows; ``counts`` says how many."""
+
+    def __init__(self, message: str, counts: dict[str, int]) -> None:
+        super().__init__(message)
+        self.counts = counts
 
 
 def account_already_linked(provider: str, provider_user_id: str) -> CrossAuthException:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from cross_auth_lite.errors import StoreLocationError
 
@@ -90,3 +92,28 @@ def _tighten(path: Path, mode: int) -> None:
         # Owned by someone else: we can still use it, and `check` reports it.
         with contextlib.suppress(PermissionError):
             os.chmod(path, current & ~0o077 | mode)
+
+
+@contextlib.contextmanager
+def private_output(path: str | os.PathLike[str]) -> Iterator[TextIO]:
+    """A UTF-8 text stream whose content replaces ``path`` (0600) once the block succeeds.
+
+    It is written to a temporary file next to ``path`` first (created 0600
+    whatever the umask, fsynced, then renamed over ``path``), so a failed or
+    interrupted block never leaves a partial file, nor touches an old one.
+    Failures are the ``OSError`` of the step that failed.
+    """
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)  # whatever the umask
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise

@@ -12,7 +12,7 @@ wrapping, logging and query hooks still see every one of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -25,6 +25,7 @@ __all__ = [
     "Compiled",
     "RowReader",
     "StatementCache",
+    "execute_many",
     "insert_row",
     "loaded_instance",
     "quote_identifier",
@@ -249,3 +250,44 @@ def insert_row(cache: StatementCache, model: type[ModelT], values: Mapping[str, 
 def quote_identifier(name: str) -> str:
     """``name`` as an SQL identifier, in double quotes (SQLite and PostgreSQL alike)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+#: peewee's exception classes, by the DB-API names drivers give theirs.
+_PEEWEE_ERRORS: dict[str, type[peewee.PeeweeException]] = {
+    kind.__name__: kind
+    for kind in (
+        peewee.IntegrityError,
+        peewee.DataError,
+        peewee.OperationalError,
+        peewee.ProgrammingError,
+        peewee.NotSupportedError,
+        peewee.InternalError,
+        peewee.InterfaceError,
+        peewee.DatabaseError,
+    )
+}
+
+
+def execute_many(database: peewee.Database, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run ``sql`` once per parameter row in ``rows`` (the driver's ``executemany``).
+
+    One prepared statement over many rows, for bulk writes where building
+    each statement through peewee would cost more than running it. Errors
+    are raised as peewee's (``peewee.IntegrityError``, ...), as ``execute_sql``
+    raises them.
+    """
+    db: Any = database
+    cursor = db.cursor()
+    connection = db.connection()
+    try:
+        cursor.executemany(sql, rows)
+    except connection.Error as error:  # DB-API: a connection names its driver's errors
+        raise _as_peewee(error) from error
+
+
+def _as_peewee(error: Exception) -> peewee.PeeweeException:
+    for kind in type(error).__mro__:
+        target = _PEEWEE_ERRORS.get(kind.__name__)
+        if target is not None:
+            return target(error, *error.args)
+    return peewee.DatabaseError(error, *error.args)

@@ -195,12 +195,11 @@ def open_store(
             database = open_sqlite(directory / DATABASE_FILENAME, busy_timeout=busy_timeout)
         meta = read_meta(database)
         if not meta and not create:
-            where = (
-                f"in {redact_url(database_url)} (it has no lite_meta table)"
+            raise StoreNotFoundError(
+                f"no cross-auth-lite store in {redact_url(database_url)} (it has no lite_meta table)"
                 if database_url
-                else f"at {directory} ({DATABASE_FILENAME} has no lite_meta table)"
+                else f"no store at {directory} ({DATABASE_FILENAME} has no lite_meta table)"
             )
-            raise StoreNotFoundError(f"no store {where}")
         shared = (
             meta.get("connections") == SHARED if shared_connections is None else shared_connections
         )

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TextIO, TypeVar
 
+from cross_auth_lite import isoformat
+
 __all__ = [
     "Progress",
     "echo",
@@ -27,18 +29,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-def isoformat(value: datetime | None) -> str | None:
-    """``value`` as ISO-8601 UTC with microseconds and a ``Z``.
-
-    For example ``2026-01-02T03:04:05.000000Z``. A naive value is taken to be
-    UTC. ``None`` stays ``None``.
-    """
-    if value is None:
-        return None
-    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def short_time(value: datetime | None) -> str:
@@ -151,6 +141,15 @@ class Progress:
         self.done += count
         if self.enabled and time.monotonic() - self._last_draw >= self.INTERVAL:
             self.draw()
+
+    def update(self, done: int, total: int) -> None:
+        """Set the count done and the total; redraw if it is time.
+
+        The shape of the library's ``progress(done, total)`` callbacks:
+        ``export_store(store, out, progress=bar.update)``.
+        """
+        self.total = total
+        self.advance(done - self.done)
 
     def set_label(self, label: str) -> None:
         """Change what the bar says it is doing."""
