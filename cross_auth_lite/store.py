@@ -196,7 +196,8 @@ def open_store(
         meta = read_meta(database)
         if not meta and not create:
             raise StoreNotFoundError(
-                f"no cross-auth-lite store in {redact_url(database_url)} (it has no lite_meta table)"
+                f"no cross-auth-lite store in {redact_url(database_url)} "
+                "(it has no lite_meta table)"
                 if database_url
                 else f"no store at {directory} ({DATABASE_FILENAME} has no lite_meta table)"
             )
