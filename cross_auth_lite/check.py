@@ -20,13 +20,14 @@ from diskcache.core import DBNAME
 
 from cross_auth_lite.errors import StoreLocationError, StoreNotFoundError
 from cross_auth_lite.private_files import DIRECTORY_MODE, FILE_MODE
+from cross_auth_lite.records import TABLES
 from cross_auth_lite.schema import EXCLUSIVE, SCHEMA_VERSION, SHARED, read_meta
 from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME
 
 __all__ = ["ACCOUNT_TABLES", "MAX_FINDINGS", "CheckReport", "check_store", "connect_existing"]
 
 #: The tables ``lite.open`` creates in the accounts database.
-ACCOUNT_TABLES = ("lite_meta", "users", "social_accounts", "sessions")
+ACCOUNT_TABLES = ("lite_meta", *TABLES)
 #: At most this many lines are reported per kind of database finding.
 MAX_FINDINGS = 10
 

@@ -39,6 +39,7 @@ __all__ = [
     "ClosableConnectionsMixin",
     "CommitCallbacksMixin",
     "LiteSqliteDatabase",
+    "bound_database",
     "close_database",
     "on_commit",
     "open_sqlite",
@@ -259,6 +260,11 @@ def on_commit(db: peewee.Database, callback: CommitCallback) -> None:
     on any other peewee database only with the whole transaction.
     """
     db.after_commit(callback)
+
+
+def bound_database(db: peewee.Database) -> peewee.Database:
+    """``db`` itself, or the database a ``peewee.DatabaseProxy`` currently stands for."""
+    return db.obj if isinstance(db, peewee.DatabaseProxy) else db
 
 
 def close_database(db: peewee.Database) -> None:

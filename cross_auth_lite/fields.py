@@ -7,6 +7,8 @@ from typing import Any
 
 import peewee
 
+from cross_auth_lite.database import bound_database
+
 __all__ = ["SQLITE_WIDTH", "UTCDateTimeField", "to_utc", "utc_argument"]
 
 # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff" in UTC: fixed width, so that text
@@ -48,10 +50,7 @@ class UTCDateTimeField(peewee.DateTimeField):
         if value is None or isinstance(value, peewee.Node):
             return value
         utc = to_utc(value)
-        database = self.model._meta.database
-        if isinstance(database, peewee.DatabaseProxy):
-            database = database.obj
-        if isinstance(database, peewee.SqliteDatabase):
+        if isinstance(bound_database(self.model._meta.database), peewee.SqliteDatabase):
             # isoformat pads years to four digits (strftime does not) and is faster.
             return utc.isoformat(" ", "microseconds")[:SQLITE_WIDTH]
         return utc.replace(tzinfo=None)

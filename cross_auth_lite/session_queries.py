@@ -10,7 +10,7 @@ from typing import Any
 
 import peewee
 
-from cross_auth_lite.database import sqlite_version
+from cross_auth_lite.database import bound_database, sqlite_version
 from cross_auth_lite.model_checks import primary_key
 from cross_auth_lite.statements import slot
 
@@ -95,8 +95,7 @@ def refresh_query(
 
 def supports_returning(database: peewee.Database) -> bool:
     """Whether ``database`` runs ``UPDATE ... RETURNING`` (SQLite 3.35 and newer do)."""
-    if isinstance(database, peewee.DatabaseProxy):
-        database = database.obj
+    database = bound_database(database)
     if isinstance(database, peewee.SqliteDatabase):
         return sqlite_version() >= (3, 35, 0)
     return bool(getattr(database, "returning_clause", False))

@@ -24,7 +24,7 @@ from cross_auth.exceptions import InvalidCursorError
 
 from cross_auth_lite.arguments import optional_text, text_argument
 from cross_auth_lite.cursor import decode_cursor, encode_cursor
-from cross_auth_lite.database import on_commit, write_transaction
+from cross_auth_lite.database import bound_database, on_commit, write_transaction
 from cross_auth_lite.errors import UnknownUserError
 from cross_auth_lite.fields import utc_argument
 from cross_auth_lite.ids import NO_MATCH, coerce_id
@@ -272,9 +272,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
     def _database_aborts_on_error(self) -> bool:
         """Whether a failed statement ends the enclosing transaction (anything but SQLite)."""
         if self._aborts_on_error is None:
-            database = self.database
-            if isinstance(database, peewee.DatabaseProxy):
-                database = database.obj
+            database = bound_database(self.database)
             self._aborts_on_error = not isinstance(database, peewee.SqliteDatabase)
         return self._aborts_on_error
 

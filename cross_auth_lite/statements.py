@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 import peewee
 
+from cross_auth_lite.database import bound_database
 from cross_auth_lite.fields import SQLITE_WIDTH, UTCDateTimeField
 
 __all__ = [
@@ -218,10 +219,7 @@ class StatementCache:
     @property
     def database(self) -> peewee.Database:
         """The database the statements run on (a proxy's current target)."""
-        database: peewee.Database = self._model._meta.database
-        if isinstance(database, peewee.DatabaseProxy):
-            database = database.obj
-        return database
+        return bound_database(self._model._meta.database)
 
 
 def insert_row(cache: StatementCache, model: type[ModelT], values: Mapping[str, Any]) -> ModelT:

@@ -18,7 +18,7 @@ from cross_auth_lite.models import StoreModels, build_models
 from cross_auth_lite.postgres import check_database_url, connect_postgresql
 from cross_auth_lite.private_files import private_directory
 from cross_auth_lite.redis_storage import check_secondary_url, connect_redis
-from cross_auth_lite.schema import SHARED, ensure_schema, read_meta
+from cross_auth_lite.schema import EXCLUSIVE, SHARED, ensure_schema, read_meta
 from cross_auth_lite.secondary import DiskCacheStorage
 from cross_auth_lite.sessions import PeeweeSessionStorage
 from cross_auth_lite.token_keys import ensure_token_encryption
@@ -72,6 +72,11 @@ class LiteStore:
     def ephemeral(self) -> bool:
         """True for a store in a temporary directory that ``close()`` removes."""
         return self._ephemeral
+
+    @property
+    def connections(self) -> str:
+        """``"exclusive"`` or ``"shared"``: how identities may be connected, fixed at creation."""
+        return SHARED if self.shared_connections else EXCLUSIVE
 
     @property
     def created(self) -> bool:

@@ -71,7 +71,7 @@ def init_store(args: argparse.Namespace) -> int:
     """``init [--shared-connections]``."""
     with open_or_create(args.data, shared_connections=args.shared_connections or None) as store:
         created = store.created
-        connections = "shared" if store.shared_connections else "exclusive"
+        connections = store.connections
         path = store.path.absolute()
     result = {
         "path": str(path),
