@@ -57,6 +57,7 @@ def test_sign_ins_succeed_whichever_worker_each_request_reaches(tmp_path: Path) 
     assert not [secret for secret in secrets_seen if secret in log]
     assert "invalid_grant" not in log
     assert "Shutting down: Master" in log  # a clean stop on SIGTERM
+    assert "SIGKILL" not in log  # every worker finished on its own
     with lite.open(data) as store:
         assert store.models.User.select().count() == SIGN_INS
 

@@ -8,6 +8,8 @@ once; tokens work on both; nothing secret is a key in the storage.
 from __future__ import annotations
 
 import hashlib
+import importlib
+import sys
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -151,3 +153,16 @@ def test_dev_provider_takes_a_storage(store: lite.LiteStore) -> None:
 def test_an_empty_client_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="client_secret"):
         DevOAuthServer(base_url=BASE, client_secret="")
+
+
+def test_the_dev_package_imports_without_fastapi(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in sys.modules if n.startswith("cross_auth_lite.dev")]:
+        monkeypatch.delitem(sys.modules, name)
+    for name in ("fastapi", "starlette"):
+        monkeypatch.setitem(sys.modules, name, None)  # as if the [demo] extra were missing
+    dev = importlib.import_module("cross_auth_lite.dev")
+    assert "BrowserErrorPages" in dev.__all__
+    assert dev.DevOAuthServer(base_url=BASE).client_id == "cross-auth-lite-demo"
+    assert "<!doctype html>" in dev.layout("t", "<p>b</p>")
+    with pytest.raises(ModuleNotFoundError):
+        _ = dev.dev_provider_router  # needs FastAPI, asked for only now

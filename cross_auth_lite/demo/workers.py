@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 import cross_auth_lite as lite
 from cross_auth_lite.demo import access_log
@@ -33,6 +34,14 @@ __all__ = ["serve_workers"]
 #: Seconds a worker gets to finish its requests on SIGTERM.
 GRACEFUL_TIMEOUT = 5
 _ACCESS_FORMAT = "[%(process)d] %(message)s"
+
+
+class _Arbiter(Arbiter):  # type: ignore[misc]  # gunicorn is untyped
+    def handle_int(self) -> None:
+        # gunicorn's quick stop on SIGINT sends the workers SIGQUIT, which
+        # uvicorn workers only note, so they would be killed after the
+        # graceful timeout; stop gracefully (SIGTERM), as uvicorn does on Ctrl+C.
+        self.handle_term()
 
 
 class _DemoApplication(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
@@ -76,6 +85,9 @@ class _DemoApplication(BaseApplication):  # type: ignore[misc]  # gunicorn is un
             handler.setFormatter(logging.Formatter(_ACCESS_FORMAT))
         self.store = lite.open(self._data_dir)
         return create_app(self.store, base_url=self._base_url, client_secret=self._client_secret)
+
+    def run(self) -> None:
+        _Arbiter(self).run()
 
     def close_store(self) -> None:
         if self.store is not None:
