@@ -1,7 +1,7 @@
 """Sign users in from an app's own tests, offline, through its real Cross-Auth router.
 
-The pieces are the development provider of ``cross_auth_lite.dev``:
-a ``DevProvider`` goes into ``CrossAuth(providers=[...])`` like GitHub's
+A thin layer over ``cross_auth_lite.dev``, the development provider: a
+``DevProvider`` goes into ``CrossAuth(providers=[...])`` like GitHub's
 would, and ``sign_in`` plays the browser and the person at the provider::
 
     from cross_auth_lite.testing import DevIdentity, dev_provider, sign_in
@@ -28,6 +28,8 @@ from __future__ import annotations
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
+from cross_auth import SecondaryStorage
+
 from cross_auth_lite.dev import DEFAULT_IDENTITY, DevIdentity, DevOAuthServer, DevProvider
 
 __all__ = ["DEFAULT_IDENTITY", "DevIdentity", "DevProvider", "dev_provider", "sign_in"]
@@ -39,14 +41,23 @@ class _Client(Protocol):
     def get(self, url: str, **kwargs: Any) -> Any: ...
 
 
-def dev_provider(*, base_url: str = "https://testserver", prefix: str = "/auth") -> DevProvider:
+def dev_provider(
+    *,
+    base_url: str = "https://testserver",
+    prefix: str = "/auth",
+    storage: SecondaryStorage | None = None,
+) -> DevProvider:
     """A development provider (id ``dev``) for an app whose Cross-Auth router is at ``prefix``.
 
     ``base_url`` is where the test client sends requests; the provider's
     registered redirect URI is ``{base_url}{prefix}/dev/callback``.
+    ``storage`` keeps its codes and tokens (e.g. ``lite_store.secondary``);
+    without one they stay private to this provider (see ``DevOAuthServer``).
     """
     server = DevOAuthServer(
-        base_url=base_url, redirect_path=f"{prefix.rstrip('/')}/{DevProvider.id}/callback"
+        base_url=base_url,
+        redirect_path=f"{prefix.rstrip('/')}/{DevProvider.id}/callback",
+        storage=storage,
     )
     return DevProvider(server)
 

@@ -36,9 +36,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 import cross_auth_lite as lite
-from cross_auth_lite.dev import DevOAuthServer, DevProvider
-from cross_auth_lite.dev.browser_errors import BrowserErrorPages
-from cross_auth_lite.dev.routes import dev_provider_router
+from cross_auth_lite.dev import BrowserErrorPages, DevOAuthServer, DevProvider, dev_provider_router
 
 APP_NAME = "cross-auth-lite-demo"
 SESSION_COOKIE = "desktop_signin_session"  # our own name: cookies are per host, not per port

@@ -279,9 +279,29 @@ def test_demo_runs_the_demo_module(
     fake.run = lambda **kwargs: calls.append(kwargs)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "cross_auth_lite.demo", fake)
     assert run(capsys, data, "demo", "--host", "0.0.0.0", "--port", "9000").code == 0
-    assert calls == [{"data_dir": data, "host": "0.0.0.0", "port": 9000}]
+    assert calls == [
+        {"data_dir": data, "host": "0.0.0.0", "port": 9000, "base_url": None, "workers": 1}
+    ]
     assert run(capsys, data, "demo").code == 0
-    assert calls[-1] == {"data_dir": data, "host": "127.0.0.1", "port": 8000}
+    assert calls[-1] == {
+        "data_dir": data,
+        "host": "127.0.0.1",
+        "port": 8000,
+        "base_url": None,
+        "workers": 1,
+    }
+    args = ("demo", "--data", str(data), "--workers", "3", "--base-url", "https://d.example")
+    assert run(capsys, None, *args).code == 0
+    assert calls[-1] == {
+        "data_dir": data,
+        "host": "127.0.0.1",
+        "port": 8000,
+        "base_url": "https://d.example",
+        "workers": 3,
+    }
+    # The demo's own default directory, as for python -m cross_auth_lite.demo.
+    assert run(capsys, None, "demo").code == 0
+    assert calls[-1]["data_dir"] == Path("var/demo")
 
 
 def test_demo_missing_a_package_it_imports_late(

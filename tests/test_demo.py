@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import pytest
@@ -29,7 +29,7 @@ from fastapi.testclient import TestClient
 
 import cross_auth_lite as lite
 from cross_auth_lite.demo import create_app
-from cross_auth_lite.dev.server import DEFAULT_IDENTITY
+from cross_auth_lite.dev import DEFAULT_IDENTITY
 
 BASE = "http://testserver"
 HTML_ACCEPT = "text/html,application/xhtml+xml,*/*;q=0.8"
@@ -284,8 +284,12 @@ def test_the_data_persists_in_the_directory(data_dir: Path) -> None:
 
 
 @contextmanager
-def demo_server(data: Path, *, cwd: Path) -> Iterator[tuple[str, list[str]]]:
+def demo_server(
+    data: Path, *, cwd: Path, options: tuple[str, ...] = ()
+) -> Iterator[tuple[str, list[str]]]:
     """Run ``python -m cross_auth_lite.demo`` on a free port; yield its URL and output.
+
+    ``options`` are more command-line options (``--workers 4``).
 
     ``--port 0`` lets the OS pick the port (no race with other processes);
     the URL is read from the banner the demo prints once it is listening.
@@ -293,7 +297,10 @@ def demo_server(data: Path, *, cwd: Path) -> Iterator[tuple[str, list[str]]]:
     """
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cross_auth_lite.demo", "--data", str(data), "--port", "0"],
+        [
+            *(sys.executable, "-m", "cross_auth_lite.demo"),
+            *("--data", str(data), "--port", "0", *options),
+        ],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
@@ -354,15 +361,22 @@ def test_the_real_server_signs_a_person_in_over_http(tmp_path: Path) -> None:
             b.go(f"{url}/")
             assert b.response is not None
             assert b.response.status_code == 200
-            b.sign_in(name="Lin", email="lin@example.com", sub="dev-lin")
+            signed_in = b.sign_in(name="Lin", email="lin@example.com", sub="dev-lin")
             assert b.url == f"{url}/"
+            callback = next(r for r in signed_in.history if "/callback" in r.url.path)
+            oauth = parse_qs(urlsplit(str(callback.url)).query)
             assert b.page.text("signed-in-email") == "lin@example.com"
             b.click("Profile")
             assert len(b.session_ids()) == 1
             b.go("/sign-out")
             b.submit(action="/sign-out", button="Sign out")
             assert b.page.text("signed-in-email") is None
-    assert "Finished server process" in "".join(output)  # a clean, graceful stop
+    log = "".join(output)
+    assert "Finished server process" in log  # a clean, graceful stop
+    # The access log keeps the callback's parameter names, never the code or state.
+    assert "/auth/dev/callback?code=…&state=…" in log
+    assert oauth["code"][0] not in log
+    assert oauth["state"][0] not in log
     with lite.open(data) as store:
         assert store.accounts.find_user_by_email("lin@example.com") is not None
 

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 import cross_auth_lite as lite
 from cross_auth_lite.demo import create_app
-from cross_auth_lite.dev.server import DEFAULT_IDENTITY
+from cross_auth_lite.dev import DEFAULT_IDENTITY
 from tests.test_demo import BASE, browser_for, signed_in_email
 
 

@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     transfer.add_parsers(commands, parents, data_parent)
     copy_store.add_parsers(commands, parents)
     keys.add_parsers(commands, parents, json_parent)
-    demo.add_parsers(commands, data_parent)
+    demo.add_parsers(commands)
     return parser
 
 
@@ -156,7 +156,8 @@ def _run(argv: list[str] | None) -> int:
     except SystemExit as done:  # --help, --version
         return done.code if isinstance(done.code, int) else 0 if done.code is None else 2
     if args.data is None:
-        args.data = default_data_dir()
+        # A command may have a default directory of its own (the demo's var/demo).
+        args.data = getattr(args, "default_data", None) or default_data_dir()
     try:
         status = int(args.handler(args))
         sys.stdout.flush()

@@ -7,11 +7,12 @@ Routes:
 - ``POST /sessions/{id}/revoke``: revoke one of the user's sessions;
 - ``/sign-out``: confirm, then ``POST`` to revoke this session;
 - ``/auth/...``: Cross-Auth's router (``/auth/dev/login``, ``/auth/dev/callback``);
-- ``/dev-oauth/...``: the built-in development provider (``devserver.py``,
-  ``devroutes.py``).
+- ``/dev-oauth/...``: the built-in development provider
+  (``cross_auth_lite.dev``), its codes and tokens in ``store.secondary``.
 
 A failed sign-in lands on the home page with the error shown
-(``browser_errors.py``) rather than on Cross-Auth's JSON error body.
+(``cross_auth_lite.dev.BrowserErrorPages``) rather than on Cross-Auth's JSON
+error body.
 
 The page handlers are plain ``def``: FastAPI runs them in its threadpool, so
 the synchronous SQLite work of the store never blocks the event loop.
@@ -28,12 +29,15 @@ from cross_auth.fastapi import CrossAuth
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+import cross_auth_lite as lite
 from cross_auth_lite.demo import pages
-from cross_auth_lite.dev.browser_errors import BrowserErrorPages
-from cross_auth_lite.dev.provider import DevProvider
-from cross_auth_lite.dev.routes import dev_provider_router
-from cross_auth_lite.dev.server import DevOAuthServer
-from cross_auth_lite.store import LiteStore
+from cross_auth_lite.dev import (
+    BrowserErrorPages,
+    DevOAuthServer,
+    DevProvider,
+    dev_provider_router,
+    message_page,
+)
 
 __all__ = ["SESSION_COOKIE", "create_app"]
 
@@ -46,11 +50,16 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def create_app(store: LiteStore, *, base_url: str) -> FastAPI:
+def create_app(
+    store: lite.LiteStore, *, base_url: str, client_secret: str | None = None
+) -> FastAPI:
     """The demo app over ``store``, served at ``base_url`` (e.g. ``http://127.0.0.1:8000``).
 
     ``base_url`` is the address browsers use: OAuth redirect URIs are built
     from it, and the session cookie is ``Secure`` when it is ``https``. The
+    development provider keeps its codes and tokens in ``store.secondary``;
+    apps built by several worker processes on one store directory agree
+    when given the same ``client_secret`` (random when not given). The
     caller owns ``store`` and closes it after the app is done.
     """
     base_url = base_url.rstrip("/")
@@ -58,7 +67,9 @@ def create_app(store: LiteStore, *, base_url: str) -> FastAPI:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"base_url must be an absolute http(s) URL, not {base_url!r}")
     origin = _origin(base_url)
-    dev_server = DevOAuthServer(base_url=base_url)
+    dev_server = DevOAuthServer(
+        base_url=base_url, storage=store.secondary, client_secret=client_secret
+    )
     auth = CrossAuth(
         providers=[DevProvider(dev_server)],
         base_url=base_url,
@@ -163,7 +174,7 @@ def create_app(store: LiteStore, *, base_url: str) -> FastAPI:
     @app.post("/sessions/{session_id}/revoke")
     def revoke_session(session_id: str, request: Request) -> Response:
         if cross_origin(request):
-            return html(pages.message_page("Refused", "Cross-origin request."), 403)
+            return html(message_page("Refused", "Cross-origin request."), 403)
         user = auth.get_current_user(request)
         if user is None:
             return see_other("/")
@@ -187,7 +198,7 @@ def create_app(store: LiteStore, *, base_url: str) -> FastAPI:
     @app.post("/sign-out")
     def sign_out(request: Request) -> Response:
         if cross_origin(request):
-            return html(pages.message_page("Refused", "Cross-origin request."), 403)
+            return html(message_page("Refused", "Cross-origin request."), 403)
         response = see_other("/")
         auth.logout(request, response=response)
         return response

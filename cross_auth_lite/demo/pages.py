@@ -1,103 +1,28 @@
-"""HTML for the demo: one layout with inline CSS, and the app's pages.
+"""HTML for the demo's own pages, on the development package's layout.
 
 No template engine: pages are f-strings, and every value that comes from a
 user, a provider or the store goes through ``esc`` (``html.escape`` with
-quotes) before it reaches the markup.
+quotes) before it reaches the markup. The layout, its CSS, ``esc`` and
+``message_page`` live in ``cross_auth_lite.dev`` (the consent form uses them
+too); this module holds what only the demo shows.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+from cross_auth_lite.dev import esc, layout
 
 __all__ = [
     "AccountRow",
     "SessionRow",
     "browser_label",
-    "esc",
     "home_page",
-    "layout",
-    "message_page",
     "profile_page",
-    "provider_authorize_page",
     "sign_out_page",
 ]
-
-_CSS = """
-:root { color-scheme: light; --ink: #1d2330; --muted: #5b6475; --line: #dde1e8;
-  --accent: #2f5bea; --accent-ink: #fff; --bg: #f6f7f9; --card: #fff; --warn: #a33a12; }
-body.provider { --accent: #0f7b5f; --bg: #eef6f3; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif;
-  color: var(--ink); background: var(--bg); }
-header { background: var(--card); border-bottom: 1px solid var(--line); }
-header .bar, main { max-width: 54rem; margin: 0 auto; padding: 0 1.25rem; }
-header .bar { display: flex; align-items: center; gap: 1rem; height: 3.25rem; }
-header .brand { font-weight: 650; color: var(--ink); text-decoration: none; margin-right: auto; }
-header nav a { margin-left: 1rem; }
-main { padding-top: 2rem; padding-bottom: 3rem; }
-h1 { font-size: 1.6rem; margin: 0 0 .75rem; }
-h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; }
-a { color: var(--accent); }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 10px;
-  padding: 1.25rem 1.5rem; }
-.muted, footer { color: var(--muted); font-size: .9rem; }
-.button, button { display: inline-block; font: inherit; font-weight: 600; cursor: pointer;
-  padding: .5rem 1.1rem; border-radius: 8px; border: 1px solid var(--accent);
-  background: var(--accent); color: var(--accent-ink); text-decoration: none; }
-button.secondary, .button.secondary { background: transparent; color: var(--accent); }
-button.small { padding: .2rem .7rem; font-size: .85rem; }
-.notice { border-left: 4px solid var(--warn); background: #fff4ee; padding: .75rem 1rem;
-  margin-bottom: 1.25rem; border-radius: 6px; }
-table { width: 100%; border-collapse: collapse; font-size: .92rem; }
-th, td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line);
-  vertical-align: top; }
-th { color: var(--muted); font-weight: 600; }
-.nowrap { white-space: nowrap; }
-.badge { display: inline-block; white-space: nowrap; font-size: .75rem; font-weight: 650;
-  padding: 0 .5rem; border-radius: 999px; background: var(--accent); color: var(--accent-ink); }
-label { display: block; font-weight: 600; margin-top: .9rem; }
-label.check { font-weight: 400; }
-input[type=text], input[type=email] { width: 100%; font: inherit; padding: .45rem .6rem;
-  border: 1px solid var(--line); border-radius: 6px; margin-top: .25rem; }
-.actions { display: flex; gap: .75rem; margin-top: 1.4rem; }
-code { font-size: .88em; background: #eceef2; padding: 0 .3em; border-radius: 4px; }
-footer { margin-top: 2.5rem; }
-"""
-
-
-def esc(value: object) -> str:
-    """``value`` as text, escaped for HTML content and quoted attributes."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def layout(
-    title: str,
-    body: str,
-    *,
-    nav: Sequence[tuple[str, str]] = (),
-    brand: str = "cross-auth-lite demo",
-    theme: str = "app",
-    footer: str = "",
-) -> str:
-    """A whole HTML document. ``body`` and ``footer`` are markup; the rest is text.
-
-    ``nav`` is a list of ``(href, label)`` links; ``theme`` is a body class
-    (``"provider"`` colours the development provider's pages differently).
-    """
-    links = "".join(f'<a href="{esc(href)}">{esc(label)}</a>' for href, label in nav)
-    footer_html = f"<footer>{footer}</footer>" if footer else ""
-    return (
-        "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{_CSS}</style></head>"
-        f'<body class="{esc(theme)}"><header><div class="bar">'
-        f'<a class="brand" href="/">{esc(brand)}</a><nav>{links}</nav></div></header>'
-        f"<main>{body}{footer_html}</main></body></html>\n"
-    )
 
 
 @dataclass(frozen=True)
@@ -293,57 +218,3 @@ def sign_out_page(*, email: str | None) -> str:
         '<a class="button secondary" href="/">Cancel</a></div></form></section>'
     )
     return layout("Sign out · cross-auth-lite demo", body, nav=_nav(True))
-
-
-def message_page(title: str, message: str, *, theme: str = "app") -> str:
-    """A short page with a heading and one line of text (both plain text)."""
-    body = f'<section class="card"><h1>{esc(title)}</h1><p>{esc(message)}</p></section>'
-    return layout(title, body, nav=[("/", "Home")], theme=theme)
-
-
-def provider_authorize_page(
-    *,
-    action: str,
-    hidden: Mapping[str, str],
-    name: str,
-    email: str,
-    sub: str,
-    email_verified: bool,
-    scope: str,
-    problem: str | None = None,
-) -> str:
-    """The development provider's consent form, prefilled with an editable identity.
-
-    ``hidden`` are the OAuth parameters the form carries to its POST.
-    """
-    hidden_inputs = "".join(
-        f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">' for k, v in hidden.items()
-    )
-    alert = f'<div class="notice" role="alert">{esc(problem)}</div>' if problem else ""
-    checked = " checked" if email_verified else ""
-    body = (
-        f'{alert}<section class="card"><h1>Sign in to the demo</h1>'
-        '<p class="muted">This is a development identity provider running inside the demo. '
-        "It signs in whoever you type below: edit the fields to be someone else.</p>"
-        f'<form method="post" action="{esc(action)}">{hidden_inputs}'
-        '<label for="name">Name</label>'
-        f'<input type="text" id="name" name="name" value="{esc(name)}">'
-        '<label for="email">Email</label>'
-        f'<input type="email" id="email" name="email" value="{esc(email)}" required>'
-        '<label for="sub">Provider user id</label>'
-        f'<input type="text" id="sub" name="sub" value="{esc(sub)}" required>'
-        f'<label class="check"><input type="checkbox" name="email_verified"{checked}> '
-        "The provider has verified this email (an unverified one cannot sign in to an "
-        "existing account)</label>"
-        '<div class="actions"><button type="submit" name="decision" value="allow" '
-        'id="allow">Sign in</button><button class="secondary" type="submit" '
-        'name="decision" value="deny" formnovalidate>Cancel</button></div></form>'
-        f'<p class="muted">Requested scope: <code>{esc(scope or "—")}</code></p>'
-        "</section>"
-    )
-    return layout(
-        "Development provider · sign in",
-        body,
-        brand="Development identity provider",
-        theme="provider",
-    )

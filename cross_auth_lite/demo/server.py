@@ -1,10 +1,17 @@
-"""``run()``: serve the demo with uvicorn on a store in a data directory."""
+"""``run()``: serve the demo on a store in a data directory.
+
+One worker is uvicorn in this process; ``workers > 1`` is gunicorn with that
+many uvicorn worker processes (``workers.py``). Either way the port is bound
+and listening before the URL is printed, and Ctrl+C or SIGTERM stops the
+server cleanly and returns.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -14,17 +21,18 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-import cross_auth_lite
+import cross_auth_lite as lite
+from cross_auth_lite.demo import access_log
 from cross_auth_lite.demo.app import create_app
+from cross_auth_lite.demo.errors import ListenError, ServeError
+from cross_auth_lite.demo.options import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_WORKERS,
+)
 
-__all__ = ["DEFAULT_DATA_DIR", "ListenError", "browser_url", "run"]
-
-#: Where the demo keeps its store unless told otherwise.
-DEFAULT_DATA_DIR = "var/demo"
-
-
-class ListenError(OSError):
-    """The demo could not listen on the requested host and port."""
+__all__ = ["DEFAULT_DATA_DIR", "ListenError", "ServeError", "browser_url", "run"]
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -87,12 +95,22 @@ def browser_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+def _banner(url: str, data: Path, workers: int, out: TextIO) -> None:
+    processes = "" if workers == 1 else f"  workers  {workers} processes (gunicorn)\n"
+    print(
+        f"cross-auth-lite demo\n  open  {url}/\n  data  {data}\n{processes}Press Ctrl+C to stop.",
+        file=out,
+        flush=True,
+    )
+
+
 def run(
     *,
     data_dir: str | os.PathLike[str] = DEFAULT_DATA_DIR,
-    host: str = "127.0.0.1",
-    port: int = 8000,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
     base_url: str | None = None,
+    workers: int = DEFAULT_WORKERS,
     out: TextIO | None = None,
 ) -> None:
     """Serve the demo on the store in ``data_dir``; return after Ctrl+C or SIGTERM.
@@ -102,34 +120,42 @@ def run(
     picks a free port. The URL to open and the data directory are printed
     to ``out`` (standard output) once the port is listening. ``base_url``
     overrides the URL browsers use (e.g. behind a proxy, or for
-    ``--host 0.0.0.0`` reached from another machine). Raises
-    ``ListenError`` if the port cannot be bound.
+    ``--host 0.0.0.0`` reached from another machine). ``workers`` above 1
+    serves with gunicorn and that many worker processes, each with its own
+    store on ``data_dir``. Raises ``ListenError`` if the port cannot be
+    bound, ``ServeError`` if the worker processes fail.
     """
-    import uvicorn  # the [demo] extra; imported here so create_app works without it
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    # The [demo] extra; imported before binding so that a missing one fails first.
+    import uvicorn
+
+    if workers > 1:
+        from cross_auth_lite.demo.workers import serve_workers
 
     out = sys.stdout if out is None else out
     sock = _bind(host, port)
     try:
         url = (base_url or browser_url(host, sock.getsockname()[1])).rstrip("/")
-        store = cross_auth_lite.open(data_dir)
+        store = lite.open(data_dir)  # creates the store once, before any worker opens it
         try:
+            data = Path(store.path).resolve()
+            if workers > 1:
+                store.close()
+                _banner(url, data, workers, out)
+                with _stop_quietly():  # until gunicorn's master installs its own handlers
+                    serve_workers(
+                        sock,
+                        data_dir=data,
+                        base_url=url,
+                        client_secret=secrets.token_urlsafe(24),
+                        workers=workers,
+                    )
+                return
             app = create_app(store, base_url=url)
-            print(
-                "cross-auth-lite demo\n"
-                f"  open  {url}/\n"
-                f"  data  {Path(store.path).resolve()}\n"
-                "Press Ctrl+C to stop.",
-                file=out,
-                flush=True,
-            )
-            config = uvicorn.Config(
-                app,
-                log_level="info",
-                timeout_graceful_shutdown=5,
-                # One process: the store is opened here and the development
-                # provider keeps its codes in memory.
-                workers=1,
-            )
+            _banner(url, data, workers, out)
+            config = uvicorn.Config(app, log_level="info", timeout_graceful_shutdown=5, workers=1)
+            access_log.install()  # after Config, which sets up uvicorn's loggers
             with _stop_quietly():
                 uvicorn.Server(config).run(sockets=[sock])
         finally:

@@ -33,8 +33,9 @@ encoding, headers, status codes, JSON), but it is a plain function call in
 the calling thread: no socket, no event loop, nothing to wait for, so it
 cannot deadlock, and it behaves the same under uvicorn and TestClient,
 whatever the size of the thread pool. The client has no other transport, so
-whatever URL it is given, nothing leaves the process. (The development
-server keeps its codes in memory, so the demo runs as one process.)
+whatever URL it is given, nothing leaves the process. Each worker process
+of an app calls its own server object; they agree because they share the
+storage of codes and tokens and the client secret (see ``server.py``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from cross_auth_lite.demo import pages
+from cross_auth_lite.dev import pages
 from cross_auth_lite.dev.server import (
     AUTHORIZE_PATH,
     TOKEN_PATH,
@@ -54,7 +54,7 @@ def dev_provider_router(server: DevOAuthServer) -> APIRouter:
     def consent(
         request: AuthorizationRequest, identity: DevIdentity, problem: str | None = None
     ) -> HTMLResponse:
-        page = pages.provider_authorize_page(
+        page = pages.consent_page(
             action=server.authorize_url,
             hidden=request.hidden_fields(),
             name=identity.name,

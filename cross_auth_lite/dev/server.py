@@ -14,11 +14,14 @@ Three endpoints, all under ``/dev-oauth``:
 
 This module is the protocol, free of any web framework. The token and
 userinfo logic is plain synchronous code, exposed twice: as FastAPI routes
-(the demo's ``devroutes.py``), so the endpoints exist over HTTP like any
-provider's, and as a WSGI app (``DevOAuthServer.wsgi_app``), which
-``DevProvider`` calls in process through ``httpx.WSGITransport`` (see
-``provider.py`` for why). State lives in memory: codes and tokens are
-short-lived, and a restart merely makes a half-finished sign-in start over.
+(``routes.py``), so the endpoints exist over HTTP like any provider's, and
+as a WSGI app (``DevOAuthServer.wsgi_app``), which ``DevProvider`` calls in
+process through ``httpx.WSGITransport`` (see ``provider.py`` for why).
+
+Codes and tokens live in a Cross-Auth ``SecondaryStorage`` (``grants.py``):
+give every worker process of an app the same one (``store.secondary``) and
+the same ``client_secret``, and a code issued by one worker is redeemed by
+whichever worker the callback reaches, once.
 """
 
 from __future__ import annotations
@@ -27,8 +30,6 @@ import base64
 import hashlib
 import json
 import secrets
-import threading
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -36,9 +37,15 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from wsgiref.types import StartResponse, WSGIEnvironment
 
+from cross_auth import SecondaryStorage
+
+from cross_auth_lite.dev.grants import Grant, GrantStore
+
 __all__ = [
     "AUTHORIZE_PATH",
+    "CODE_TTL",
     "DEFAULT_IDENTITY",
+    "TOKEN_TTL",
     "TOKEN_PATH",
     "USERINFO_PATH",
     "AuthorizationRequest",
@@ -121,15 +128,6 @@ class AuthorizationRequest:
         }
 
 
-@dataclass(frozen=True)
-class _Grant:
-    identity: DevIdentity
-    redirect_uri: str
-    code_challenge: str
-    scope: str
-    expires_at: float
-
-
 @dataclass
 class EndpointReply:
     """What a token or userinfo request gets: status, JSON body, extra headers."""
@@ -163,11 +161,21 @@ def _with_query(url: str, params: Mapping[str, str]) -> str:
 
 
 class DevOAuthServer:
-    """The development provider: one registered client, codes and tokens in memory.
+    """The development provider: one registered client, codes and tokens in ``storage``.
 
-    ``base_url`` is the public URL of the demo app; the provider's endpoints
-    and the client's redirect URI (``{base_url}{redirect_path}``) hang off it.
-    The client secret is random per process.
+    ``base_url`` is the public URL of the app; the provider's endpoints and
+    the client's redirect URI (``{base_url}{redirect_path}``) hang off it.
+
+    ``storage`` is any Cross-Auth ``SecondaryStorage`` (``store.secondary``):
+    codes are kept there for ``code_ttl`` seconds and redeemed once with
+    ``pop``, tokens for ``token_ttl`` seconds. Servers configured alike (same
+    ``base_url``, ``client_id``, redirect URI and ``client_secret``) on one
+    storage are one provider, so an app may run several worker processes.
+    Without a storage the server keeps them in a private temporary cache
+    only it sees: fine for one process, a failed sign-in for several.
+
+    ``client_secret`` is random when not given; pass the same one to every
+    worker's server.
     """
 
     def __init__(
@@ -178,10 +186,21 @@ class DevOAuthServer:
         redirect_path: str = "/auth/dev/callback",
         redirect_uri: str | None = None,
         default_identity: DevIdentity = DEFAULT_IDENTITY,
+        storage: SecondaryStorage | None = None,
+        client_secret: str | None = None,
+        code_ttl: int = CODE_TTL,
+        token_ttl: int = TOKEN_TTL,
     ) -> None:
+        if code_ttl <= 0 or token_ttl <= 0:
+            raise ValueError("code_ttl and token_ttl must be positive numbers of seconds")
+        if client_secret is not None and not client_secret:
+            raise ValueError("client_secret must not be empty")
         base_url = base_url.rstrip("/")
         self.client_id = client_id
-        self.client_secret = secrets.token_urlsafe(24)
+        self.client_secret = client_secret or secrets.token_urlsafe(24)
+        #: Seconds a code stays redeemable, and an access token valid.
+        self.code_ttl = code_ttl
+        self.token_ttl = token_ttl
         #: The one redirect URI registered for the client: ``redirect_uri`` if
         #: given (an app on another host than the provider), else
         #: ``{base_url}{redirect_path}``.
@@ -195,9 +214,7 @@ class DevOAuthServer:
             ("POST", base_path + TOKEN_PATH): self._wsgi_token,
             ("GET", base_path + USERINFO_PATH): self._wsgi_userinfo,
         }
-        self._lock = threading.Lock()
-        self._codes: dict[str, _Grant] = {}
-        self._tokens: dict[str, tuple[DevIdentity, float]] = {}
+        self._grants = GrantStore(storage)
 
     # The protocol, independent of any web framework.
 
@@ -239,16 +256,14 @@ class DevOAuthServer:
     def approve(self, request: AuthorizationRequest, identity: DevIdentity) -> str:
         """Issue a single-use code for ``identity``; return the redirect URL carrying it."""
         code = secrets.token_urlsafe(32)
-        grant = _Grant(
-            identity=identity,
+        grant = Grant(
+            client_id=request.client_id,
+            identity=identity.userinfo(),
             redirect_uri=request.redirect_uri,
             code_challenge=request.code_challenge,
             scope=request.scope,
-            expires_at=time.monotonic() + CODE_TTL,
         )
-        with self._lock:
-            self._purge()
-            self._codes[code] = grant
+        self._grants.add_code(code, grant, self.code_ttl)
         params = {"code": code}
         if request.state:
             params["state"] = request.state
@@ -270,9 +285,8 @@ class DevOAuthServer:
             and _same(form.get("client_secret", ""), self.client_secret)
         ):
             raise DevOAuthError("invalid_client", "Client authentication failed.", 401)
-        with self._lock:
-            grant = self._codes.pop(form.get("code", ""), None)  # single use, even if wrong
-        if grant is None or grant.expires_at <= time.monotonic():
+        grant = self._grants.redeem_code(form.get("code", ""))  # single use, even if wrong
+        if grant is None or grant.client_id != self.client_id:
             raise DevOAuthError("invalid_grant", "The code is unknown, used or expired.")
         if form.get("redirect_uri") != grant.redirect_uri:
             raise DevOAuthError("invalid_grant", "redirect_uri does not match the code.")
@@ -281,30 +295,24 @@ class DevOAuthServer:
             if not verifier or not _same(_s256(verifier), grant.code_challenge):
                 raise DevOAuthError("invalid_grant", "PKCE verification failed.")
         token = secrets.token_urlsafe(32)
-        with self._lock:
-            self._tokens[token] = (grant.identity, time.monotonic() + TOKEN_TTL)
+        self._grants.add_token(token, grant.identity, self.token_ttl)
         return {
             "access_token": token,
             "token_type": "Bearer",
-            "expires_in": TOKEN_TTL,
+            "expires_in": self.token_ttl,
             "scope": grant.scope,
         }
 
     def userinfo(self, authorization: str | None) -> dict[str, Any]:
         """The identity behind ``Authorization: Bearer <token>``; raise ``DevOAuthError``."""
         scheme, _, token = (authorization or "").partition(" ")
-        with self._lock:
-            entry = self._tokens.get(token.strip()) if scheme.lower() == "bearer" else None
-        if entry is None or entry[1] <= time.monotonic():
+        token = token.strip()
+        identity = None
+        if scheme.lower() == "bearer" and token:
+            identity = self._grants.token_identity(token)
+        if identity is None:
             raise DevOAuthError("invalid_token", "Missing, unknown or expired token.", 401)
-        return entry[0].userinfo()
-
-    def _purge(self) -> None:
-        now = time.monotonic()
-        for code in [c for c, g in self._codes.items() if g.expires_at <= now]:
-            del self._codes[code]
-        for token in [t for t, (_, exp) in self._tokens.items() if exp <= now]:
-            del self._tokens[token]
+        return identity
 
     # The back channel as WSGI, for the in-process transport.
 
