@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import cross_auth_lite as lite
+from cross_auth_lite.demo.options import number_type
 
 __all__ = [
     "DATA_ENV",
@@ -81,15 +82,8 @@ def default_data_dir() -> Path:
     return Path(value) if value else DEFAULT_DATA_DIR
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+#: An argparse type: a whole number of at least 1.
+positive_int = number_type(int, "a whole number", 1)
 
 
 def open_existing(data_dir: Path, **options: Any) -> lite.LiteStore:

@@ -9,6 +9,7 @@ from typing import Any
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import Commands, open_existing, open_or_create
 from cross_auth_lite.cli.output import echo, emit_json, format_bytes, plural, print_table
+from cross_auth_lite.demo.options import number_type
 
 __all__ = ["DEFAULT_PURGE_DAYS", "add_parsers"]
 
@@ -57,14 +58,7 @@ def add_parsers(
     )
 
 
-def _days(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of days, not {text!r}") from None
-    if not 0 <= value <= 100_000:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 100000 days, not {text}")
-    return value
+_days = number_type(float, "a number of days", 0, 100_000)
 
 
 def init_store(args: argparse.Namespace) -> int:

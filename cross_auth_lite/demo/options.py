@@ -10,8 +10,11 @@ to build its parser whether or not the ``[demo]`` extra is installed.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+N = TypeVar("N", int, float)
 
 __all__ = [
     "DEFAULT_DATA_DIR",
@@ -23,6 +26,7 @@ __all__ = [
     "MAX_WORKERS",
     "add_options",
     "missing_extra",
+    "number_type",
     "port_number",
     "run_arguments",
     "worker_count",
@@ -42,26 +46,32 @@ DESCRIPTION = (
 )
 
 
-def port_number(text: str) -> int:
-    """A TCP port from the command line (0 for any free one); argparse type."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, not {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, not {value}")
-    return value
+def number_type(
+    convert: Callable[[str], N], what: str, low: float, high: float | None = None
+) -> Callable[[str], N]:
+    """An argparse type: ``convert(text)`` from ``low`` to ``high`` (no bound if ``None``).
+
+    Also used by the ``cross-auth-lite`` command's own options.
+    """
+
+    def parse(text: str) -> N:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, not {text!r}") from None
+        if high is None and value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, not {text}")
+        if high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, not {text}")
+        return value
+
+    return parse
 
 
-def worker_count(text: str) -> int:
-    """A number of worker processes from the command line; argparse type."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of workers, not {text!r}") from None
-    if not 1 <= value <= MAX_WORKERS:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_WORKERS}, not {value}")
-    return value
+#: A TCP port (0 for any free one); argparse type.
+port_number = number_type(int, "a port number", 0, 65535)
+#: A number of worker processes; argparse type.
+worker_count = number_type(int, "a number of workers", 1, MAX_WORKERS)
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:

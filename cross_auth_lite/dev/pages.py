@@ -9,7 +9,11 @@ library, so the layout is importable without the ``[demo]`` extra.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cross_auth_lite.dev.server import AuthorizationRequest, DevIdentity
 
 __all__ = ["consent_page", "esc", "layout", "message_page"]
 
@@ -97,23 +101,22 @@ def message_page(title: str, message: str, *, theme: str = "app") -> str:
 def consent_page(
     *,
     action: str,
-    hidden: Mapping[str, str],
-    name: str,
-    email: str,
-    sub: str,
-    email_verified: bool,
-    scope: str,
+    request: AuthorizationRequest,
+    identity: DevIdentity,
     problem: str | None = None,
 ) -> str:
-    """The development provider's consent form, prefilled with an editable identity.
+    """The development provider's consent form for ``request``, prefilled with ``identity``.
 
-    ``hidden`` are the OAuth parameters the form carries to its POST.
+    The form posts to ``action``, carrying the request's OAuth parameters in
+    hidden fields; every field of the identity can be edited.
     """
     hidden_inputs = "".join(
-        f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">' for k, v in hidden.items()
+        f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">'
+        for k, v in request.hidden_fields().items()
     )
     alert = f'<div class="notice" role="alert">{esc(problem)}</div>' if problem else ""
-    checked = " checked" if email_verified else ""
+    checked = " checked" if identity.email_verified else ""
+    name, email, sub, scope = identity.name, identity.email, identity.sub, request.scope
     body = (
         f'{alert}<section class="card"><h1>Sign in to the demo</h1>'
         '<p class="muted">This is a development identity provider running inside the demo. '

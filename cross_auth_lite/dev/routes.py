@@ -55,14 +55,7 @@ def dev_provider_router(server: DevOAuthServer) -> APIRouter:
         request: AuthorizationRequest, identity: DevIdentity, problem: str | None = None
     ) -> HTMLResponse:
         page = pages.consent_page(
-            action=server.authorize_url,
-            hidden=request.hidden_fields(),
-            name=identity.name,
-            email=identity.email,
-            sub=identity.sub,
-            email_verified=identity.email_verified,
-            scope=request.scope,
-            problem=problem,
+            action=server.authorize_url, request=request, identity=identity, problem=problem
         )
         return HTMLResponse(
             page, status_code=400 if problem else 200, headers={"Cache-Control": "no-store"}
