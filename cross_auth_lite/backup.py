@@ -30,19 +30,20 @@ def backup_store(store: LiteStore, destination: str | os.PathLike[str]) -> Path:
     empty, and ``StoreLocationError`` when the store keeps its accounts
     outside SQLite (back PostgreSQL up with ``pg_dump``).
     """
-    source = store.path / DATABASE_FILENAME
-    if not source.is_file():
+    directory = store.path
+    if directory is None or not (directory / DATABASE_FILENAME).is_file():
         raise StoreLocationError(
-            f"{store.path} keeps its accounts in PostgreSQL, not in SQLite: back that "
+            f"{store.location} keeps its accounts in PostgreSQL, not in SQLite: back that "
             "database up with pg_dump (the cache holds nothing worth keeping)"
         )
+    source = directory / DATABASE_FILENAME
     target = Path(destination)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise StoreExistsError(f"{target} already exists and is not an empty directory")
     target = private_directory(target)
     try:
         _copy(source, target / DATABASE_FILENAME)
-        cache = store.path / CACHE_DIRNAME / DBNAME
+        cache = directory / CACHE_DIRNAME / DBNAME
         if cache.is_file():
             private_directory(target / CACHE_DIRNAME)
             _copy(cache, target / CACHE_DIRNAME / DBNAME)

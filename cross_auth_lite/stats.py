@@ -57,7 +57,7 @@ def store_stats(store: LiteStore, *, now: datetime | None = None) -> dict[str, A
         sessions[status] = int(session.select().where(condition).count())
     cache = store.secondary
     return {
-        "path": str(store.path.absolute()),
+        "path": store.location,
         "schema_version": int(meta.get("schema_version", "0")),
         "connections": meta.get("connections"),
         "users": {

@@ -13,7 +13,7 @@ import peewee
 from cross_auth_lite.accounts import PeeweeAccountsStorage
 from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, close_database, open_sqlite
 from cross_auth_lite.encryption import EncryptionKey, token_cipher
-from cross_auth_lite.errors import StoreLocationError, StoreNotFoundError
+from cross_auth_lite.errors import StoreExistsError, StoreLocationError, StoreNotFoundError
 from cross_auth_lite.models import StoreModels, build_models
 from cross_auth_lite.postgres import check_database_url, connect_postgresql
 from cross_auth_lite.private_files import private_directory
@@ -27,7 +27,7 @@ from cross_auth_lite.urls import redact_url
 if TYPE_CHECKING:
     from cross_auth.storage.redis import RedisStorage
 
-__all__ = ["DATABASE_FILENAME", "CACHE_DIRNAME", "LiteStore", "open_store"]
+__all__ = ["CACHE_DIRNAME", "DATABASE_FILENAME", "LiteStore", "open_store", "store_directory"]
 
 #: The SQLite file holding users, social accounts and sessions.
 DATABASE_FILENAME = "accounts.sqlite3"
@@ -41,13 +41,15 @@ class LiteStore:
     ``secondary``, ``accounts`` and ``sessions`` are the three storages;
     ``cross_auth_kwargs()`` hands them to ``CrossAuth``. ``database`` is the
     peewee database (``with store.database.atomic():`` is an application
-    transaction the storages join), ``models`` its model classes.
+    transaction the storages join), ``models`` its model classes. ``path`` is
+    the store's directory, or ``None`` for a store kept wholly in PostgreSQL
+    and Redis, which needs none.
     """
 
     def __init__(
         self,
         *,
-        path: Path,
+        path: Path | None,
         database: peewee.Database,
         models: StoreModels,
         secondary: DiskCacheStorage | RedisStorage,
@@ -88,6 +90,14 @@ class LiteStore:
         """True once ``close()`` has run."""
         return self._closed
 
+    @property
+    def location(self) -> str:
+        """Where the store is, for messages: its directory, else its database URL (no password)."""
+        if self.path is not None and not self._ephemeral:
+            return str(self.path.absolute())
+        database = self.database
+        return str(getattr(database, "display_name", None) or self.path)
+
     def cross_auth_kwargs(self) -> dict[str, Any]:
         """``{"storage", "accounts_storage", "session_storage"}`` for ``CrossAuth(**...)``."""
         return {
@@ -106,7 +116,7 @@ class LiteStore:
         self._closed = True
         self.secondary.close()
         close_database(self.database)
-        if self._ephemeral:
+        if self._ephemeral and self.path is not None:
             shutil.rmtree(self.path, ignore_errors=True)
 
     def __enter__(self) -> Self:
@@ -134,8 +144,12 @@ def open_store(
     """Open (creating if needed) the store in directory ``path``.
 
     ``path=None`` makes an ephemeral store in a new temporary directory,
-    removed again by ``close()``: handy in tests. The directory is created
-    0700; it holds ``accounts.sqlite3`` and the ``cache/`` directory.
+    removed again by ``close()``: handy in tests. A missing directory is
+    created 0700 (and so are missing parents); it holds ``accounts.sqlite3``
+    and the ``cache/`` directory. An existing directory is used as it is,
+    its permissions untouched (``cross-auth-lite check`` reports loose
+    ones), if it is empty or holds a store; a directory holding anything
+    else is refused with ``StoreExistsError`` and left as it was.
 
     ``shared_connections=True`` lets several users connect the same provider
     identity (one of them at most as a login method); it is fixed when the
@@ -158,6 +172,10 @@ def open_store(
     of ``cache/`` (``[redis]`` extra; ``default_ttl`` is then refused). Any
     other kind of URL is an ``UnsupportedURLError``.
 
+    With ``database_url`` alone, ``path`` holds only the disk cache; with
+    ``secondary_url`` alone, only ``accounts.sqlite3``; with both, the store
+    needs no directory: none is created and ``store.path`` is ``None``.
+
     ``create=False`` opens only a store that exists: where there is none,
     ``StoreNotFoundError`` is raised and nothing is created.
 
@@ -178,25 +196,29 @@ def open_store(
     if not isinstance(create, bool):
         raise TypeError("create must be a bool")
     cipher = token_cipher(encryption_key)  # a bad key fails before anything is created
-    ephemeral = path is None
-    if path is None:
+    directory: Path | None = None
+    if database_url is None or secondary_url is None:
+        if path is not None and create:
+            directory = store_directory(path)
+        elif path is not None:
+            directory = _existing_directory(path, database_url)
+    ephemeral = directory is None and (database_url is None or secondary_url is None)
+    if ephemeral:
         directory = Path(tempfile.mkdtemp(prefix="cross-auth-lite-"))
-    elif create:
-        directory = private_directory(path)
-    else:
-        directory = _existing_directory(path, database_url)
     secondary: DiskCacheStorage | RedisStorage | None = None
     database: peewee.Database | None = None
     try:
         if secondary_url is not None:
             secondary = connect_redis(secondary_url)
         else:
+            assert directory is not None
             secondary = DiskCacheStorage(
                 directory / CACHE_DIRNAME, default_ttl=default_ttl, busy_timeout=busy_timeout
             )
         if database_url is not None:
             database = connect_postgresql(database_url)
         else:
+            assert directory is not None
             database = open_sqlite(directory / DATABASE_FILENAME, busy_timeout=busy_timeout)
         meta = read_meta(database)
         if not meta and not create:
@@ -226,17 +248,49 @@ def open_store(
             secondary.close()
         if database is not None:
             close_database(database)
-        if ephemeral:
+        if ephemeral and directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
         raise
 
 
-def _existing_directory(path: str | os.PathLike[str], database_url: str | None) -> Path:
-    """The directory of a store that must exist already (``create=False``)."""
+def store_directory(path: str | os.PathLike[str]) -> Path:
+    """The directory ``lite.open(path)`` keeps a store in: created 0700 if missing.
+
+    An existing directory is used, its mode untouched, if it is empty or
+    already holds a store; one holding other things is refused
+    (``StoreExistsError``) so that a store never lands among unrelated files.
+    """
+    directory = Path(path).expanduser()
+    if not directory.exists():
+        return private_directory(directory)
+    if not directory.is_dir():
+        raise StoreLocationError(f"{directory} exists and is not a directory")
+    if not _holds_store(directory) and any(directory.iterdir()):
+        raise StoreExistsError(
+            f"{directory} is not empty and holds no cross-auth-lite store: give lite.open() "
+            "a directory of its own (a new or empty one)"
+        )
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise StoreLocationError(f"store directory {directory} is not writable")
+    return directory
+
+
+def _holds_store(directory: Path) -> bool:
+    return (directory / DATABASE_FILENAME).exists() or (directory / CACHE_DIRNAME).exists()
+
+
+def _existing_directory(path: str | os.PathLike[str], database_url: str | None) -> Path | None:
+    """The directory of a store that must exist already (``create=False``).
+
+    With ``database_url`` the directory holds only the cache: a missing one
+    is not created (``None``: the cache is then a temporary one).
+    """
     directory = Path(path).expanduser()
     if directory.exists() and not directory.is_dir():
         raise StoreLocationError(f"{directory} is not a directory")
-    if database_url is None and not (directory / DATABASE_FILENAME).is_file():
+    if database_url is not None:
+        return store_directory(directory) if directory.exists() else None
+    if not (directory / DATABASE_FILENAME).is_file():
         if not directory.exists():
             detail = "the directory does not exist"
         elif (directory / DATABASE_FILENAME).exists():
@@ -244,4 +298,4 @@ def _existing_directory(path: str | os.PathLike[str], database_url: str | None) 
         else:
             detail = f"{DATABASE_FILENAME} is missing"
         raise StoreNotFoundError(f"no store at {directory} ({detail})")
-    return private_directory(directory)
+    return directory

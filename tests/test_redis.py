@@ -114,12 +114,19 @@ def redis_store(
 # The store
 
 
-def test_the_cache_is_cross_auths_redis_storage(redis_store: lite.LiteStore) -> None:
+def test_the_cache_is_cross_auths_redis_storage(
+    redis_store: lite.LiteStore, tmp_path: Path
+) -> None:
     from cross_auth.storage.redis import RedisStorage
 
     assert isinstance(redis_store.secondary, RedisStorage)
     assert redis_store.cross_auth_kwargs()["storage"] is redis_store.secondary
-    assert not (redis_store.path / "cache").exists()  # nothing cached on disk
+    if isinstance(redis_store.database, lite.LiteSqliteDatabase):
+        assert redis_store.path is not None
+        assert not (redis_store.path / "cache").exists()  # nothing cached on disk
+    else:  # PostgreSQL and Redis: the store needs no directory, and none was made
+        assert redis_store.path is None
+        assert not (tmp_path / "store").exists()
 
 
 def test_close_releases_the_client(redis_store: lite.LiteStore) -> None:

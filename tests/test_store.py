@@ -226,3 +226,35 @@ def test_stores_opened_at_once_from_many_threads(tmp_path: Path) -> None:
         with lite.open(tmp_path / f"s{index}") as store:
             assert store.shared_connections is (index % 2 == 0)
             assert store.models.User.select().count() == 3
+
+
+# Directories lite.open() did not make
+
+
+def test_a_non_empty_directory_without_a_store_is_refused_untouched(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    project.chmod(0o755)
+    (project / "notes.txt").write_text("mine")
+    with pytest.raises(lite.StoreExistsError, match=str(project)):
+        lite.open(project)
+    assert _mode(project) == 0o755
+    assert [p.name for p in project.iterdir()] == ["notes.txt"]
+
+
+def test_an_existing_empty_directory_is_used_with_its_mode_kept(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o750)
+    old = os.umask(0o022)
+    try:
+        lite.open(shared).close()
+    finally:
+        os.umask(old)
+    assert _mode(shared) == 0o750  # not ours to change; `check` reports it
+    assert _mode(shared / "accounts.sqlite3") == 0o600
+    assert _mode(shared / "cache") == 0o700
+    with lite.open(shared) as store:  # holds a store now: opened again, still untouched
+        assert not store.created
+    assert _mode(shared) == 0o750
+    assert lite.check_store(shared).problems == [f"{shared}: permissions 0750, expected 0700"]

@@ -67,7 +67,7 @@ def copy_command(args: argparse.Namespace) -> int:
             ) from None
         except lite.LiteError as error:
             raise CliError(str(error)) from None
-        path = source.path.absolute()
+        path = source.location
     where = lite.redact_url(args.to)
     copied, found, now = result.copied, result.target_counts, result.source_counts
     if args.json:

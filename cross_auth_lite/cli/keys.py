@@ -116,7 +116,7 @@ def rotate_key_command(args: argparse.Namespace) -> int:
             result = lite.rotate_tokens(store)
         except EncryptionError as error:
             raise CliError(f"nothing changed: {error}") from None
-        path = store.path.absolute()
+        path = store.location
     if args.json:
         emit_json(
             {

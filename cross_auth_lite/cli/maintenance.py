@@ -66,7 +66,7 @@ def init_store(args: argparse.Namespace) -> int:
     with open_or_create(args.data, shared_connections=args.shared_connections or None) as store:
         created = store.created
         connections = store.connections
-        path = store.path.absolute()
+        path = store.location
     result = {
         "path": str(path),
         "created": created,

@@ -106,7 +106,7 @@ def import_command(args: argparse.Namespace) -> int:
         )
         with store, Progress("importing") as bar:
             counts = lite.import_export(store, document, progress=bar.update)
-            path = lite.redact_url(url) if url else store.path.absolute()
+            path = lite.redact_url(url) if url else store.location
     except lite.LiteError as error:
         raise CliError(str(error)) from None
     if args.json:

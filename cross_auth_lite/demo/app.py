@@ -89,7 +89,7 @@ def create_app(
         },
         **store.cross_auth_kwargs(),
     )
-    data_dir = str(store.path.resolve())
+    data_dir = store.location
 
     app = FastAPI(
         title="cross-auth-lite demo",

@@ -139,7 +139,7 @@ def run(
         url = (base_url or browser_url(host, sock.getsockname()[1])).rstrip("/")
         store = lite.open(data_dir)  # creates the store once, before any worker opens it
         try:
-            data = Path(store.path).resolve()
+            data = Path(store.location).resolve()
             if workers > 1:
                 store.close()
                 _banner(url, data, workers, out)
