@@ -44,10 +44,14 @@ __all__ = [
     "SessionSummary",
     "UserSummary",
     "check_email",
+    "count_sessions",
     "count_user_rows",
+    "count_users",
     "create_user",
     "delete_user",
+    "IdentitySummary",
     "find_user",
+    "list_identities",
     "list_sessions",
     "list_users",
 ]
@@ -63,6 +67,24 @@ class UserSummary:
     has_password: bool
     identities: int
     active_sessions: int
+
+
+@dataclass(frozen=True)
+class IdentitySummary:
+    """A social account as ``list_identities`` shows it: whether tokens are set, never them."""
+
+    id: Any
+    user_id: Any
+    provider: str
+    provider_user_id: str
+    provider_email: str | None
+    provider_email_verified: bool | None
+    is_login_method: bool
+    has_access_token: bool
+    has_refresh_token: bool
+    access_token_expires_at: datetime | None
+    refresh_token_expires_at: datetime | None
+    scope: str | None
 
 
 @dataclass(frozen=True)
@@ -84,6 +106,7 @@ class SessionSummary:
     ip: str | None
 
 
+_IDENTITY_COLUMNS = tuple(f.name for f in fields(IdentitySummary))
 #: The fields of a ``SessionSummary`` read from its row as they are.
 _SESSION_COLUMNS = tuple(f.name for f in fields(SessionSummary) if f.name != "status")
 
@@ -129,6 +152,20 @@ def find_user(store: LiteStore, reference: str) -> Any | None:
     return user
 
 
+def _users(store: LiteStore, query: Any, email_contains: str | None) -> Any:
+    user = store.models.User
+    if email_contains:
+        return query.where(user.email.contains(text_argument("email_contains", email_contains)))
+    return query
+
+
+def count_users(store: LiteStore, *, email_contains: str | None = None, after: Any = None) -> int:
+    """How many users ``list_users`` with the same filters would list, without a limit."""
+    user = store.models.User
+    query = _users(store, user.select(), email_contains)
+    return int(_page(query, user.id, after=after, limit=None).count())
+
+
 def list_users(
     store: LiteStore,
     *,
@@ -150,11 +187,10 @@ def list_users(
     active = session.select(peewee.fn.COUNT(session.id)).where(
         session.user == user.id, status_condition(session, "active", moment)
     )
-    query: Any = user.select(
+    selected = user.select(
         user, identities.alias("identity_count"), active.alias("active_sessions")
     )
-    if email_contains:
-        query = query.where(user.email.contains(text_argument("email_contains", email_contains)))
+    query = _users(store, selected, email_contains)
     for record in _page(query, user.id, after=after, limit=limit).iterator():
         yield UserSummary(
             id=record.id,
@@ -164,6 +200,77 @@ def list_users(
             identities=int(record.identity_count),
             active_sessions=int(record.active_sessions),
         )
+
+
+def list_identities(store: LiteStore, user_id: Any) -> list[IdentitySummary]:
+    """The user's social accounts, oldest first, without reading a provider token.
+
+    Works on a store opened ``without_token_key``: tokens are only tested
+    for being set, in SQL.
+    """
+    models: Any = store.models
+    account = models.SocialAccount
+    owner = coerce_id(account.user, user_id)
+    if owner is NO_MATCH:
+        return []
+    columns = [
+        (account.user if name == "user_id" else getattr(account, name)).alias(name)
+        for name in _IDENTITY_COLUMNS
+        if not name.startswith("has_")
+    ]
+    query = (
+        account.select(
+            *columns,
+            account.access_token.is_null(False).alias("has_access_token"),
+            account.refresh_token.is_null(False).alias("has_refresh_token"),
+        )
+        .where(account.user == owner)
+        .order_by(account.id)
+        .dicts()
+    )
+    return [
+        IdentitySummary(
+            **{
+                **row,
+                "has_access_token": bool(row["has_access_token"]),
+                "has_refresh_token": bool(row["has_refresh_token"]),
+            }
+        )
+        for row in query
+    ]
+
+
+def _sessions(
+    store: LiteStore, query: Any, *, user_id: Any, status: str | None, now: datetime
+) -> Any | None:
+    """``query`` narrowed to one user and one status; ``None`` when the user id is impossible."""
+    session: Any = store.models.Session
+    if status is not None:
+        if status not in SESSION_STATUSES:
+            raise ValueError(f"unknown status {status!r}; use one of {list(SESSION_STATUSES)}")
+        query = query.where(status_condition(session, status, now))
+    if user_id is not None:
+        owner = coerce_id(session.user, user_id)
+        if owner is NO_MATCH:
+            return None
+        query = query.where(session.user == owner)
+    return query
+
+
+def count_sessions(
+    store: LiteStore,
+    *,
+    user_id: Any = None,
+    status: str | None = None,
+    after: Any = None,
+    now: datetime | None = None,
+) -> int:
+    """How many sessions ``list_sessions`` with the same filters would list, without a limit."""
+    session = store.models.Session
+    query = _sessions(store, session.select(), user_id=user_id, status=status, now=_now(now))
+    if query is None:
+        return 0
+    return int(_page(query, session.id, after=after, limit=None).count())
 
 
 def list_sessions(
@@ -181,21 +288,15 @@ def list_sessions(
     (``active``, ``expired``, ``revoked``) at ``now``, only ids above
     ``after``.
     """
-    if status is not None and status not in SESSION_STATUSES:
-        raise ValueError(f"unknown status {status!r}; use one of {list(SESSION_STATUSES)}")
     moment = _now(now)
     models: Any = store.models
     session, user = models.Session, models.User
-    query: Any = session.select(session, user.email.alias("user_email")).join(
+    selected = session.select(session, user.email.alias("user_email")).join(
         user, on=(session.user == user.id)
     )
-    if status is not None:
-        query = query.where(status_condition(session, status, moment))
-    if user_id is not None:
-        owner = coerce_id(session.user, user_id)
-        if owner is NO_MATCH:
-            return
-        query = query.where(session.user == owner)
+    query = _sessions(store, selected, user_id=user_id, status=status, now=moment)
+    if query is None:
+        return
     for record in _page(query, session.id, after=after, limit=limit).objects().iterator():
         columns = {name: getattr(record, name) for name in _SESSION_COLUMNS}
         yield SessionSummary(status=str(session_status(record, now=moment)), **columns)

@@ -227,15 +227,29 @@ class EncryptedTextField(peewee.Field):
     plaintext and reading an encrypted one raises ``EncryptionKeyError``.
     Encryption is randomized: comparing the column with a value never matches.
 
+    ``locked`` (a store of encrypted tokens opened without its key) refuses
+    every token, read or written, with ``EncryptionKeyError``: nothing
+    plaintext is written next to ciphertext, and nothing is read that
+    could not be decrypted.
+
     Deliberately not a ``TextField`` subclass: code that skips the
     conversion of plain text columns (``statements.py``) must not skip this one.
     """
 
     field_type = "TEXT"
 
-    def __init__(self, *args: Any, cipher: TokenCipher | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, cipher: TokenCipher | None = None, locked: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.cipher = cipher
+        self.locked = locked
+
+    def _locked(self) -> EncryptionKeyError:
+        return EncryptionKeyError(
+            f"{self._what()} holds encrypted provider tokens and the store was opened without "
+            f"its encryption key: pass encryption_key to lite.open() or set ${ENCRYPTION_KEY_ENV}"
+        )
 
     def _what(self) -> str:
         model = getattr(self, "model", None)
@@ -245,6 +259,8 @@ class EncryptedTextField(peewee.Field):
     def db_value(self, value: Any) -> Any:
         if value is None or isinstance(value, peewee.Node):
             return value
+        if self.locked:
+            raise self._locked()
         if isinstance(value, bytes | bytearray):
             value = bytes(value).decode("utf-8")
         elif not isinstance(value, str):
@@ -255,6 +271,8 @@ class EncryptedTextField(peewee.Field):
         return value if self.cipher is None else self.cipher.encrypt(value)
 
     def python_value(self, value: Any) -> Any:
+        if self.locked and value is not None:
+            raise self._locked()
         if not isinstance(value, str) or not value.startswith(PREFIX):
             return value
         if self.cipher is None:
@@ -267,7 +285,11 @@ class EncryptedTextField(peewee.Field):
 
 
 def encrypt_token_fields(
-    model: type[peewee.Model], cipher: TokenCipher | None, names: Sequence[str] = TOKEN_FIELDS
+    model: type[peewee.Model],
+    cipher: TokenCipher | None,
+    names: Sequence[str] = TOKEN_FIELDS,
+    *,
+    locked: bool = False,
 ) -> None:
     """Make the ``names`` columns of ``model`` ``EncryptedTextField``s using ``cipher``.
 
@@ -286,6 +308,7 @@ def encrypt_token_fields(
             constraints=old.constraints,
             help_text=old.help_text,
             cipher=cipher,
+            locked=locked,
         )
         # Same place in CREATE TABLE and in exports as the field it replaces.
         new._order = old._order

@@ -164,12 +164,14 @@ def build_models(
     *,
     shared_connections: bool = False,
     cipher: TokenCipher | None = None,
+    tokens_locked: bool = False,
 ) -> StoreModels:
     """Fresh ``User``, ``SocialAccount`` and ``Session`` classes bound to ``database``.
 
     The provider tokens of ``SocialAccount`` are encrypted with ``cipher``;
     without one they are written as plaintext, and encrypted ones refuse to
-    be read (see ``cross_auth_lite.encryption``).
+    be read (see ``cross_auth_lite.encryption``). ``tokens_locked`` refuses
+    every token read or write (an encrypted store opened without its key).
     """
     meta: dict[str, Any] = {"database": database}
 
@@ -195,7 +197,7 @@ def build_models(
             database = meta["database"]
             table_name = "sessions"
 
-    encrypt_token_fields(SocialAccount, cipher)
+    encrypt_token_fields(SocialAccount, cipher, locked=tokens_locked)
     identity_indexes(SocialAccount, shared_connections=shared_connections)
     session: Any = Session
     for column in ("updated_at", "created_at", "expires_at"):

@@ -21,7 +21,7 @@ from cross_auth_lite.redis_storage import check_secondary_url, connect_redis
 from cross_auth_lite.schema import EXCLUSIVE, SHARED, ensure_schema, read_meta
 from cross_auth_lite.secondary import DiskCacheStorage
 from cross_auth_lite.sessions import PeeweeSessionStorage
-from cross_auth_lite.token_keys import ensure_token_encryption
+from cross_auth_lite.token_keys import ensure_token_encryption, tokens_encrypted
 from cross_auth_lite.urls import redact_url
 
 if TYPE_CHECKING:
@@ -140,6 +140,7 @@ def open_store(
     database_url: str | None = None,
     secondary_url: str | None = None,
     create: bool = True,
+    without_token_key: bool = False,
 ) -> LiteStore:
     """Open (creating if needed) the store in directory ``path``.
 
@@ -176,6 +177,12 @@ def open_store(
     ``secondary_url`` alone, only ``accounts.sqlite3``; with both, the store
     needs no directory: none is created and ``store.path`` is ``None``.
 
+    ``without_token_key=True`` opens a store whose tokens are encrypted even
+    when no key is given: everything works but provider tokens, which then
+    cannot be read or written (``EncryptionKeyError`` at the first access);
+    for administration that never touches a token (``cross-auth-lite stats``,
+    ``users``, ``sessions``, ``purge``). A key given is used as usual.
+
     ``create=False`` opens only a store that exists: where there is none,
     ``StoreNotFoundError`` is raised and nothing is created.
 
@@ -193,8 +200,8 @@ def open_store(
         check_secondary_url(secondary_url)
         if default_ttl is not None:
             raise ValueError("default_ttl applies to the disk cache, not to secondary_url")
-    if not isinstance(create, bool):
-        raise TypeError("create must be a bool")
+    if not isinstance(create, bool) or not isinstance(without_token_key, bool):
+        raise TypeError("create and without_token_key must be bools")
     cipher = token_cipher(encryption_key)  # a bad key fails before anything is created
     directory: Path | None = None
     if database_url is None or secondary_url is None:
@@ -231,9 +238,13 @@ def open_store(
         shared = (
             meta.get("connections") == SHARED if shared_connections is None else shared_connections
         )
-        models = build_models(database, shared_connections=shared, cipher=cipher)
+        locked = cipher is None and without_token_key and tokens_encrypted(meta)
+        models = build_models(
+            database, shared_connections=shared, cipher=cipher, tokens_locked=locked
+        )
         ensure_schema(database, models, shared_connections=shared)
-        ensure_token_encryption(database, cipher)
+        if not locked:
+            ensure_token_encryption(database, cipher)
         return LiteStore(
             path=directory,
             database=database,

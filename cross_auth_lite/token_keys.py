@@ -29,7 +29,7 @@ from cross_auth_lite.schema import LiteMeta, describe_database, read_meta
 if TYPE_CHECKING:
     from cross_auth_lite.store import LiteStore
 
-__all__ = ["RotationResult", "ensure_token_encryption", "rotate_tokens"]
+__all__ = ["RotationResult", "ensure_token_encryption", "rotate_tokens", "tokens_encrypted"]
 
 # What lite_meta records about the key.
 _META_SCHEME = "token_encryption"
@@ -37,6 +37,11 @@ _META_CHECK = "token_key_check"
 _SCHEME = "fernet-v1"
 _CHECK_TEXT = "cross-auth-lite token key check"
 _ROTATION_BATCH = 500
+
+
+def tokens_encrypted(meta: Mapping[str, str]) -> bool:
+    """Whether a store whose ``lite_meta`` is ``meta`` keeps its provider tokens encrypted."""
+    return _META_SCHEME in meta
 
 
 def ensure_token_encryption(database: peewee.Database, cipher: TokenCipher | None) -> None:

@@ -118,22 +118,56 @@ def test_rotate_key_encrypts_a_plaintext_store(
         assert (github.access_token, github.refresh_token) == ("access-secret", "refresh-secret")
 
 
-def test_other_commands_take_the_key_from_the_environment(
+def test_commands_that_touch_no_token_run_without_the_key(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     data: Path,
     ids: dict[str, Any],
 ) -> None:
     assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
+    before = (data / "accounts.sqlite3").read_bytes()
 
-    assert_one_line_error(run(capsys, data, "stats"), contains=ENCRYPTION_KEY_ENV)
-    assert_one_line_error(run(capsys, data, "users", "show", "ada@example.com"))
+    for command in (
+        ("stats",),
+        ("users", "list"),
+        ("users", "show", "ada@example.com"),
+        ("sessions", "list"),
+        ("purge",),
+        ("check",),
+    ):
+        result = run(capsys, data, *command, "--json")
+        assert result.code == 0, (command, result.err)
+        assert "access-secret" not in result.out  # listings never print tokens
+    shown = run(capsys, data, "users", "show", "ada@example.com", "--json").json()
+    assert shown["identities"][0]["has_access_token"] is True
 
+    # What reads or writes a token still needs the key, and says so at once.
+    assert_one_line_error(run(capsys, data, "export"), contains=ENCRYPTION_KEY_ENV)
     monkeypatch.setenv(ENCRYPTION_KEY_ENV, KEY_A)
-    assert run(capsys, data, "stats").code == 0
-    shown = run(capsys, data, "users", "show", "ada@example.com", "--json")
-    assert shown.code == 0, shown.err
-    assert "access-secret" not in shown.out  # listings never print tokens
+    assert run(capsys, data, "export").code == 0
+    assert b"access-secret" not in before
+
+
+def test_a_store_opened_without_its_key_refuses_every_token(
+    data: Path, ids: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
+    with pytest.raises(lite.EncryptionKeyError):
+        lite.open(data)
+    with lite.open(data, without_token_key=True) as store:
+        assert store.accounts.find_user_by_email("ada@example.com") is not None
+        with pytest.raises(lite.EncryptionKeyError, match="without its encryption key"):
+            store.accounts.list_social_accounts(user_id=ids["ada"])
+        with pytest.raises(lite.EncryptionKeyError):
+            store.accounts.create_social_account(
+                user_id=ids["ada"], provider="github", provider_user_id="new", access_token="t"
+            )
+        with pytest.raises(lite.EncryptionKeyError):
+            lite.rotate_tokens(store)
+    with lite.open(data, encryption_key=KEY_A) as store:
+        accounts = store.accounts.list_social_accounts(user_id=ids["ada"])
+        assert [a.provider_user_id for a in accounts] == ["gh-1", "g-1"]  # nothing was added
+        assert accounts[0].access_token == "access-secret"
 
 
 def test_export_and_import_of_an_encrypted_store(

@@ -19,14 +19,23 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from cross_auth.exceptions import CrossAuthException
 
 from cross_auth_lite import LiteError, __version__
 from cross_auth_lite.cli import backup, check, demo, keys, maintenance, sessions, transfer, users
 from cross_auth_lite.cli import copy as copy_store
-from cross_auth_lite.cli.common import DATA_ENV, DEFAULT_DATA_DIR, CliError, default_data_dir
+from cross_auth_lite.cli.common import (
+    DATA_ENV,
+    DATABASE_URL_ENV,
+    DEFAULT_DATA_DIR,
+    SECONDARY_URL_ENV,
+    CliError,
+    Commands,
+    default_data_dir,
+    from_environment,
+)
 
 __all__ = ["DEBUG_ENV", "PROG", "build_parser", "main"]
 
@@ -36,6 +45,13 @@ DEBUG_ENV = "CROSS_AUTH_LITE_DEBUG"
 
 _DATA_HELP = f"the store's directory (default: ${DATA_ENV}, else ./{DEFAULT_DATA_DIR})"
 _JSON_HELP = "print machine-readable JSON on stdout"
+_DATABASE_URL_HELP = (
+    f"keep accounts and sessions in this PostgreSQL database (default: ${DATABASE_URL_ENV}); "
+    "give the password through PGPASSWORD or ~/.pgpass rather than in the URL"
+)
+_SECONDARY_URL_HELP = (
+    f"keep short-lived state in this Redis server (default: ${SECONDARY_URL_ENV})"
+)
 
 
 class UsageError(Exception):
@@ -49,17 +65,25 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+def _add_store_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    """``--data``, ``--database-url`` and ``--secondary-url``: where the store is."""
+    parser.add_argument("--data", type=Path, metavar="DIR", default=default, help=_DATA_HELP)
+    parser.add_argument("--database-url", metavar="URL", default=default, help=_DATABASE_URL_HELP)
+    parser.add_argument(
+        "--secondary-url", metavar="URL", default=default, help=_SECONDARY_URL_HELP
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command.
 
-    ``--data`` and ``--json`` are accepted before the command or after it.
+    The store options (``--data``, ``--database-url``, ``--secondary-url``)
+    and ``--json`` are accepted before the command or after it.
     """
-    data_parent = argparse.ArgumentParser(add_help=False)
-    data_parent.add_argument(
-        "--data", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=_DATA_HELP
-    )
-    json_parent = argparse.ArgumentParser(add_help=False)
-    json_parent.add_argument(
+    store_options = argparse.ArgumentParser(add_help=False)
+    _add_store_options(store_options, default=argparse.SUPPRESS)
+    json_option = argparse.ArgumentParser(add_help=False)
+    json_option.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help=_JSON_HELP
     )
     parser = _Parser(
@@ -67,19 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Look after a cross-auth-lite store: users, sessions, backups, health.",
         epilog=f"Run '{PROG} COMMAND --help' for the options of a command.",
     )
-    parser.add_argument("--data", type=Path, metavar="DIR", default=None, help=_DATA_HELP)
+    _add_store_options(parser, default=None)
     parser.add_argument("--json", action="store_true", help=_JSON_HELP)
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    parents = [data_parent, json_parent]
-    maintenance.add_parsers(commands, parents)
-    check.add_parsers(commands, parents)
-    backup.add_parsers(commands, parents)
-    users.add_parsers(commands, parents)
-    sessions.add_parsers(commands, parents)
-    transfer.add_parsers(commands, parents, data_parent)
-    copy_store.add_parsers(commands, parents)
-    keys.add_parsers(commands, parents, json_parent)
+    commands = Commands(
+        parser.add_subparsers(dest="command", metavar="COMMAND", required=True),
+        store_options=store_options,
+        json_option=json_option,
+    )
+    for module in (maintenance, check, backup, users, sessions, transfer, copy_store, keys):
+        module.add_parsers(commands)
     demo.add_parsers(commands)
     return parser
 
@@ -158,6 +179,10 @@ def _run(argv: list[str] | None) -> int:
     if args.data is None:
         # A command may have a default directory of its own (the demo's var/demo).
         args.data = getattr(args, "default_data", None) or default_data_dir()
+    args.database_url = getattr(args, "database_url", None) or from_environment(DATABASE_URL_ENV)
+    args.secondary_url = getattr(args, "secondary_url", None) or from_environment(
+        SECONDARY_URL_ENV
+    )
     try:
         status = int(args.handler(args))
         sys.stdout.flush()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import Commands, open_existing
@@ -13,11 +12,9 @@ from cross_auth_lite.cli.output import emit_json
 __all__ = ["add_parsers"]
 
 
-def add_parsers(
-    commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
-) -> None:
+def add_parsers(commands: Commands) -> None:
     """Register ``backup``."""
-    backup = Commands(commands, parents).add(
+    backup = commands.add(
         "backup",
         run_backup,
         "copy the store consistently while it is in use",
@@ -31,7 +28,7 @@ def add_parsers(
 
 def run_backup(args: argparse.Namespace) -> int:
     """``backup DEST``."""
-    with open_existing(args.data) as store:
+    with open_existing(args, tokens=False) as store:
         target = lite.backup_store(store, args.destination)
         users = store.models.User.select().count()
     if args.json:

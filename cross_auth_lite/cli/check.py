@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import Commands
@@ -12,11 +11,9 @@ from cross_auth_lite.cli.output import echo, emit_json, plural
 __all__ = ["add_parsers", "run_check"]
 
 
-def add_parsers(
-    commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
-) -> None:
+def add_parsers(commands: Commands) -> None:
     """Register ``check``."""
-    Commands(commands, parents).add(
+    commands.add(
         "check",
         run_check,
         "check integrity, schema version and permissions",

@@ -17,11 +17,14 @@ import cross_auth_lite as lite
 from cross_auth_lite.demo.options import number_type
 
 __all__ = [
+    "DATABASE_URL_ENV",
     "DATA_ENV",
     "DEFAULT_DATA_DIR",
+    "SECONDARY_URL_ENV",
     "CliError",
     "Commands",
     "default_data_dir",
+    "from_environment",
     "describe_user",
     "open_existing",
     "open_or_create",
@@ -31,6 +34,9 @@ __all__ = [
 
 #: Environment variable naming the data directory when ``--data`` is not given.
 DATA_ENV = "CROSS_AUTH_LITE_DATA"
+#: Environment variables for ``--database-url`` and ``--secondary-url``.
+DATABASE_URL_ENV = "CROSS_AUTH_LITE_DATABASE_URL"
+SECONDARY_URL_ENV = "CROSS_AUTH_LITE_SECONDARY_URL"
 #: The data directory when neither ``--data`` nor the environment names one.
 DEFAULT_DATA_DIR = Path("var/auth")
 
@@ -45,15 +51,23 @@ class CliError(Exception):
 
 
 class Commands:
-    """Adds commands to a parser: each with the shared ``parents`` and a ``handler``."""
+    """Adds commands to a parser, each with the shared options and a ``handler``.
+
+    ``store_options`` (``--data``, ``--database-url``, ``--secondary-url``)
+    and ``json_option`` (``--json``) are parent parsers: every command takes
+    both unless it says otherwise, after its name as well as before it.
+    """
 
     def __init__(
         self,
         subparsers: argparse._SubParsersAction[Any],
-        parents: list[argparse.ArgumentParser],
+        *,
+        store_options: argparse.ArgumentParser,
+        json_option: argparse.ArgumentParser,
     ) -> None:
         self.subparsers = subparsers
-        self.parents = parents
+        self.store_options = store_options
+        self.json_option = json_option
 
     def add(
         self,
@@ -61,10 +75,15 @@ class Commands:
         handler: Callable[[argparse.Namespace], int],
         help: str,
         description: str | None = None,
+        *,
+        parents: list[argparse.ArgumentParser] | None = None,
     ) -> argparse.ArgumentParser:
         """The command ``name``, run by ``handler``; ``description`` defaults to ``help``."""
         parser: argparse.ArgumentParser = self.subparsers.add_parser(
-            name, parents=self.parents, help=help, description=description or help
+            name,
+            parents=[self.store_options, self.json_option] if parents is None else parents,
+            help=help,
+            description=description or help,
         )
         parser.set_defaults(handler=handler)
         return parser
@@ -73,12 +92,18 @@ class Commands:
         """A command with actions of its own (``users list``): add them to the result."""
         parser = self.subparsers.add_parser(name, help=help, description=description)
         actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-        return Commands(actions, self.parents)
+        return Commands(actions, store_options=self.store_options, json_option=self.json_option)
+
+
+def from_environment(name: str) -> str | None:
+    """The value of the environment variable ``name``, ``None`` when unset or blank."""
+    value = os.environ.get(name, "").strip()
+    return value or None
 
 
 def default_data_dir() -> Path:
     """``$CROSS_AUTH_LITE_DATA`` if set and not empty, else ``./var/auth``."""
-    value = os.environ.get(DATA_ENV, "").strip()
+    value = from_environment(DATA_ENV)
     return Path(value) if value else DEFAULT_DATA_DIR
 
 
@@ -86,10 +111,27 @@ def default_data_dir() -> Path:
 positive_int = number_type(int, "a whole number", 1)
 
 
-def open_existing(data_dir: Path, **options: Any) -> lite.LiteStore:
-    """Open the store in ``data_dir`` as it was created; ``CliError`` if there is none."""
+def _location(args: argparse.Namespace) -> dict[str, Any]:
+    return {"database_url": args.database_url, "secondary_url": args.secondary_url}
+
+
+def open_existing(
+    args: argparse.Namespace, *, tokens: bool = True, **options: Any
+) -> lite.LiteStore:
+    """Open the store the global options name, as it was created; ``CliError`` if none.
+
+    ``tokens=False`` is for commands that never read or write a provider
+    token: they also open a store whose tokens are encrypted when no key is
+    given (any access to a token would still fail).
+    """
     try:
-        return lite.open(data_dir, create=False, **options)
+        return lite.open(
+            args.data,
+            create=False,
+            without_token_key=not tokens,
+            **_location(args),
+            **options,
+        )
     except lite.StoreNotFoundError as error:
         raise CliError(
             f"{error}; create one with 'cross-auth-lite init', "
@@ -97,13 +139,13 @@ def open_existing(data_dir: Path, **options: Any) -> lite.LiteStore:
         ) from None
 
 
-def open_or_create(data_dir: Path, *, shared_connections: bool | None) -> lite.LiteStore:
-    """Open the store in ``data_dir``, creating it first if needed (``store.created`` says).
+def open_or_create(args: argparse.Namespace, **options: Any) -> lite.LiteStore:
+    """Open the store the global options name, creating it first if needed.
 
-    ``shared_connections=None`` opens an existing store as it was created
-    and makes a new one exclusive.
+    ``store.created`` says which; ``shared_connections=None`` (the default)
+    opens an existing store as it was created and makes a new one exclusive.
     """
-    return lite.open(data_dir, shared_connections=shared_connections)
+    return lite.open(args.data, **_location(args), **options)
 
 
 def resolve_user(store: lite.LiteStore, reference: str) -> Any:

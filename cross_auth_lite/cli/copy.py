@@ -14,10 +14,9 @@ start again.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import CliError, open_existing
+from cross_auth_lite.cli.common import CliError, Commands, open_existing
 from cross_auth_lite.cli.output import Progress, echo, emit_json, print_table
 
 __all__ = ["add_parsers", "copy_command"]
@@ -28,19 +27,15 @@ _URL_HELP = (
 )
 
 
-def add_parsers(
-    commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
-) -> None:
+def add_parsers(commands: Commands) -> None:
     """Register ``copy``."""
-    parser = commands.add_parser(
+    parser = commands.add(
         "copy",
-        parents=parents,
-        help="copy users, identities and sessions to PostgreSQL",
-        description=(
-            "Copy every user, social account and session of the store to a PostgreSQL "
-            "database, keeping ids, in one transaction; then compare the row counts. The "
-            "store may be in use: what it held when the copy began is copied."
-        ),
+        copy_command,
+        "copy users, identities and sessions to PostgreSQL",
+        "Copy every user, social account and session of the store to a PostgreSQL "
+        "database, keeping ids, in one transaction; then compare the row counts. The "
+        "store may be in use: what it held when the copy began is copied.",
     )
     parser.add_argument("--to", required=True, metavar="URL", help=f"the target: {_URL_HELP}")
     parser.add_argument(
@@ -48,12 +43,11 @@ def add_parsers(
         action="store_true",
         help="replace the rows the target already holds (in the same transaction)",
     )
-    parser.set_defaults(handler=copy_command)
 
 
 def copy_command(args: argparse.Namespace) -> int:
     """``copy --to URL [--force]``."""
-    with open_existing(args.data) as source:
+    with open_existing(args) as source:
         try:
             target = lite.open_transfer_target(
                 database_url=args.to, shared_connections=source.shared_connections

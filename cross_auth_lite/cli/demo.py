@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from typing import Any
 
-from cross_auth_lite.cli.common import CliError
+from cross_auth_lite.cli.common import CliError, Commands
 from cross_auth_lite.demo import options
 
 __all__ = ["add_parsers", "run_demo"]
 
 
-def add_parsers(commands: argparse._SubParsersAction[Any]) -> None:
+def add_parsers(commands: Commands) -> None:
     """Register ``demo``, with the options of ``python -m cross_auth_lite.demo``."""
-    demo = commands.add_parser(
-        "demo", help="run the demo web app on a store", description=options.DESCRIPTION
+    demo = commands.add(
+        "demo", run_demo, "run the demo web app on a store", options.DESCRIPTION, parents=[]
     )
     options.add_options(demo)
     # The demo's data directory is var/demo, not the CLI's default store.
-    demo.set_defaults(handler=run_demo, default_data=options.DEFAULT_DATA_DIR)
+    demo.set_defaults(default_data=options.DEFAULT_DATA_DIR)
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
 
 import cross_auth_lite as lite
 from cross_auth_lite import ENCRYPTION_KEY_ENV, EncryptionError, generate_key, parse_keys
@@ -27,13 +26,9 @@ from cross_auth_lite.cli.output import echo, emit_json
 __all__ = ["add_parsers", "generate_key_command", "rotate_key_command"]
 
 
-def add_parsers(
-    commands: argparse._SubParsersAction[Any],
-    parents: list[argparse.ArgumentParser],
-    json_parent: argparse.ArgumentParser,
-) -> None:
+def add_parsers(commands: Commands) -> None:
     """Register ``generate-key`` and ``rotate-key``."""
-    Commands(commands, [json_parent]).add(
+    commands.add(
         "generate-key",
         generate_key_command,
         "print a new key for encrypting provider tokens",
@@ -42,9 +37,10 @@ def add_parsers(
             f"it in ${ENCRYPTION_KEY_ENV}; keep it secret, and keep it: tokens encrypted "
             "with a lost key are lost."
         ),
+        parents=[commands.json_option],
     )
 
-    rotate = Commands(commands, parents).add(
+    rotate = commands.add(
         "rotate-key",
         rotate_key_command,
         "re-encrypt every provider token with the first key",
@@ -111,7 +107,7 @@ def _keys(args: argparse.Namespace) -> list[str | bytes]:
 def rotate_key_command(args: argparse.Namespace) -> int:
     """``rotate-key [--key KEY ... | --keys-stdin]``."""
     keys = _keys(args)
-    with open_existing(args.data, encryption_key=keys) as store:
+    with open_existing(args, encryption_key=keys) as store:
         try:
             result = lite.rotate_tokens(store)
         except EncryptionError as error:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 from datetime import timedelta
-from typing import Any
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import Commands, open_existing, open_or_create
@@ -17,11 +16,9 @@ __all__ = ["DEFAULT_PURGE_DAYS", "add_parsers"]
 DEFAULT_PURGE_DAYS = lite.DEFAULT_RETENTION / timedelta(days=1)
 
 
-def add_parsers(
-    commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
-) -> None:
+def add_parsers(commands: Commands) -> None:
     """Register ``init``, ``stats`` and ``purge``."""
-    init = Commands(commands, parents).add(
+    init = commands.add(
         "init",
         init_store,
         "create the store",
@@ -33,14 +30,14 @@ def add_parsers(
         help="let several users connect the same provider identity (fixed at creation)",
     )
 
-    Commands(commands, parents).add(
+    commands.add(
         "stats",
         show_stats,
         "count users, identities, sessions and cache entries",
         "Count what the store holds and how much disk it uses.",
     )
 
-    purge = Commands(commands, parents).add(
+    purge = commands.add(
         "purge",
         purge_store,
         "delete expired cache entries and long-dead sessions",
@@ -63,7 +60,7 @@ _days = number_type(float, "a number of days", 0, 100_000)
 
 def init_store(args: argparse.Namespace) -> int:
     """``init [--shared-connections]``."""
-    with open_or_create(args.data, shared_connections=args.shared_connections or None) as store:
+    with open_or_create(args, shared_connections=args.shared_connections or None) as store:
         created = store.created
         connections = store.connections
         path = store.location
@@ -83,7 +80,7 @@ def init_store(args: argparse.Namespace) -> int:
 
 def show_stats(args: argparse.Namespace) -> int:
     """``stats``."""
-    with open_existing(args.data) as store:
+    with open_existing(args, tokens=False) as store:
         stats = lite.store_stats(store)
     # Once closed: SQLite has folded its -wal file back and removed it.
     files = lite.directory_sizes(args.data)
@@ -123,7 +120,7 @@ def show_stats(args: argparse.Namespace) -> int:
 
 def purge_store(args: argparse.Namespace) -> int:
     """``purge [--older-than DAYS]``."""
-    with open_existing(args.data) as store:
+    with open_existing(args, tokens=False) as store:
         result = lite.purge_store(store, older_than=timedelta(days=args.older_than))
     if args.json:
         emit_json(

@@ -39,13 +39,9 @@ SESSION_HEADERS = (
 )
 
 
-def add_parsers(
-    commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
-) -> None:
+def add_parsers(commands: Commands) -> None:
     """Register ``sessions list`` and ``sessions revoke``."""
-    actions = Commands(commands, parents).group(
-        "sessions", "list and revoke sessions", "List and revoke sessions."
-    )
+    actions = commands.group("sessions", "list and revoke sessions", "List and revoke sessions.")
 
     listing = actions.add(
         "list",
@@ -95,7 +91,7 @@ def session_table_row(summary: lite.SessionSummary, *, user: str | None = None) 
 
 def list_sessions(args: argparse.Namespace) -> int:
     """``sessions list [--user X] [--status S] [--limit N]``."""
-    with open_existing(args.data) as store:
+    with open_existing(args, tokens=False) as store:
         user_id = None if args.user is None else resolve_user(store, args.user).id
         summaries = lite.list_sessions(
             store, user_id=user_id, status=args.status, limit=args.limit
@@ -114,7 +110,7 @@ def list_sessions(args: argparse.Namespace) -> int:
 def revoke_sessions(args: argparse.Namespace) -> int:
     """``sessions revoke ID`` or ``sessions revoke --user X``."""
     now = datetime.now(UTC)
-    with open_existing(args.data) as store:
+    with open_existing(args, tokens=False) as store:
         if args.user is not None:
             user = resolve_user(store, args.user)
             revoked = store.sessions.revoke_all_for_user(user.id, revoked_at=now)

@@ -12,64 +12,41 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import CliError, open_existing
+from cross_auth_lite.cli.common import CliError, Commands, open_existing
 from cross_auth_lite.cli.output import Progress, echo, emit_json
 
 __all__ = ["add_parsers", "export_command", "import_command"]
 
-_DATABASE_URL_HELP = (
-    "%s the store in this PostgreSQL database (postgresql://USER@HOST:PORT/NAME; password "
-    "through PGPASSWORD or ~/.pgpass) instead of the one in --data"
-)
 
-
-def add_parsers(
-    commands: argparse._SubParsersAction[Any],
-    parents: list[argparse.ArgumentParser],
-    data_parent: argparse.ArgumentParser,
-) -> None:
+def add_parsers(commands: Commands) -> None:
     """Register ``export`` and ``import``."""
-    export = commands.add_parser(
+    export = commands.add(
         "export",
-        parents=[data_parent],
-        help="write users, identities and sessions as JSON",
-        description=(
-            "Write every user, social account and session, with every column, as one JSON "
-            "document: to stdout, or to a new 0600 file with --output."
-        ),
+        export_command,
+        "write users, identities and sessions as JSON",
+        "Write every user, social account and session, with every column, as one JSON "
+        "document: to stdout, or to a new 0600 file with --output.",
+        parents=[commands.store_options],
     )
     export.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write to FILE (replaced atomically)"
     )
-    export.add_argument("--database-url", metavar="URL", help=_DATABASE_URL_HELP % "export")
-    export.set_defaults(handler=export_command)
-
-    load = commands.add_parser(
+    load = commands.add(
         "import",
-        parents=parents,
-        help="load an export into the store",
-        description=(
-            "Load an export into the store, creating the store if there is none. Ids are "
-            "kept; everything is written in one transaction, and any conflict refuses the "
-            "whole file."
-        ),
+        import_command,
+        "load an export into the store",
+        "Load an export into the store, creating the store if there is none. Ids are "
+        "kept; everything is written in one transaction, and any conflict refuses the "
+        "whole file.",
     )
     load.add_argument("file", metavar="FILE", help="the export to load ('-' for stdin)")
-    load.add_argument("--database-url", metavar="URL", help=_DATABASE_URL_HELP % "import into")
-    load.set_defaults(handler=import_command)
 
 
 def export_command(args: argparse.Namespace) -> int:
-    """``export [--output FILE] [--database-url URL]``."""
-    url = args.database_url
-    try:
-        opened = lite.open(None, database_url=url, create=False) if url else None
-    except lite.LiteError as error:
-        raise CliError(str(error)) from None
-    with opened if opened is not None else open_existing(args.data) as store:
+    """``export [--output FILE]``."""
+    with open_existing(args) as store:
         if args.output is None or str(args.output) == "-":
             lite.export_store(store, sys.stdout)
             return 0
@@ -95,7 +72,7 @@ def _read(name: str) -> lite.ExportDocument:
 
 
 def import_command(args: argparse.Namespace) -> int:
-    """``import FILE [--database-url URL]``."""
+    """``import FILE``."""
     document = _read(args.file)  # checked whole before any store is touched
     url = args.database_url
     try:

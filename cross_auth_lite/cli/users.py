@@ -29,13 +29,9 @@ from cross_auth_lite.cli.sessions import SESSION_HEADERS, session_table_row, ses
 __all__ = ["add_parsers", "identity_view", "user_view"]
 
 
-def add_parsers(
-    commands: argparse._SubParsersAction[Any], parents: list[argparse.ArgumentParser]
-) -> None:
+def add_parsers(commands: Commands) -> None:
     """Register the ``users`` commands."""
-    actions = Commands(commands, parents).group(
-        "users", "list, show, create and delete users", "Manage users."
-    )
+    actions = commands.group("users", "list, show, create and delete users", "Manage users.")
 
     listing = actions.add("list", list_users, "list users", "List users by id.")
     listing.add_argument("--limit", type=positive_int, metavar="N", help="list at most N")
@@ -87,22 +83,9 @@ def user_view(user: Any) -> dict[str, Any]:
     }
 
 
-def identity_view(account: Any) -> dict[str, Any]:
+def identity_view(identity: lite.IdentitySummary) -> dict[str, Any]:
     """What listings show of a social account: no tokens, only whether they are set."""
-    return {
-        "id": account.id,
-        "user_id": account.user_id,
-        "provider": account.provider,
-        "provider_user_id": account.provider_user_id,
-        "provider_email": account.provider_email,
-        "provider_email_verified": account.provider_email_verified,
-        "is_login_method": account.is_login_method,
-        "has_access_token": account.access_token is not None,
-        "has_refresh_token": account.refresh_token is not None,
-        "access_token_expires_at": account.access_token_expires_at,
-        "refresh_token_expires_at": account.refresh_token_expires_at,
-        "scope": account.scope,
-    }
+    return dataclasses.asdict(identity)
 
 
 _USER_HEADERS = ("ID", "EMAIL", "VERIFIED", "PASSWORD", "IDENTITIES", "ACTIVE SESSIONS")
@@ -110,7 +93,7 @@ _USER_HEADERS = ("ID", "EMAIL", "VERIFIED", "PASSWORD", "IDENTITIES", "ACTIVE SE
 
 def list_users(args: argparse.Namespace) -> int:
     """``users list [--limit N] [--email-contains TEXT]``."""
-    with open_existing(args.data) as store:
+    with open_existing(args, tokens=False) as store:
         summaries = lite.list_users(store, email_contains=args.email_contains, limit=args.limit)
         views = [
             {
@@ -134,12 +117,9 @@ def list_users(args: argparse.Namespace) -> int:
 
 def show_user(args: argparse.Namespace) -> int:
     """``users show ID_OR_EMAIL``."""
-    with open_existing(args.data) as store:
+    with open_existing(args, tokens=False) as store:
         user = resolve_user(store, args.user)
-        identities = [
-            identity_view(account)
-            for account in store.accounts.list_social_accounts(user_id=user.id)
-        ]
+        identities = [identity_view(item) for item in lite.list_identities(store, user.id)]
         summaries = list(lite.list_sessions(store, user_id=user.id))
         view = user_view(user)
     sessions = [session_view(summary) for summary in summaries]
@@ -188,7 +168,7 @@ def create_user(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise CliError(str(error)) from None
     taken = CliError(f"a user with email {email} already exists")
-    with open_existing(args.data) as store:
+    with open_existing(args, tokens=False) as store:
         if store.accounts.find_user_by_email(email) is not None:
             raise taken  # before asking for a password (the insert checks again)
         password = read_password() if args.password_stdin else None
@@ -217,7 +197,7 @@ def _confirm(question: str) -> bool:
 
 def delete_user(args: argparse.Namespace) -> int:
     """``users delete ID_OR_EMAIL [--yes]``: the user, their identities and sessions."""
-    with open_existing(args.data) as store:
+    with open_existing(args, tokens=False) as store:
         user = resolve_user(store, args.user)
         label = describe_user(user)
         if not args.yes:
