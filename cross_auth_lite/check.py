@@ -19,10 +19,12 @@ import peewee
 from diskcache.core import DBNAME
 
 from cross_auth_lite.errors import StoreLocationError, StoreNotFoundError
+from cross_auth_lite.postgres import open_postgresql
 from cross_auth_lite.private_files import DIRECTORY_MODE, FILE_MODE
 from cross_auth_lite.records import TABLES
 from cross_auth_lite.schema import EXCLUSIVE, SCHEMA_VERSION, SHARED, read_meta
 from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME
+from cross_auth_lite.urls import redact_url
 
 __all__ = ["ACCOUNT_TABLES", "MAX_FINDINGS", "CheckReport", "check_store", "connect_existing"]
 
@@ -182,13 +184,26 @@ def _foreign_keys(database: peewee.SqliteDatabase, file: Path, report: CheckRepo
     report.findings(file, "foreign keys", lines)
 
 
-def check_store(path: str | os.PathLike[str]) -> CheckReport:
+def check_store(
+    path: str | os.PathLike[str] | None = None, *, database_url: str | None = None
+) -> CheckReport:
     """Run every check on the store in directory ``path``; change nothing.
 
-    Raises ``StoreNotFoundError`` when ``path`` holds no store at all (no
-    accounts database and no cache).
+    With ``database_url`` the accounts are checked in that PostgreSQL
+    database (its schema version and tables; integrity is the server's
+    business) and ``path``, if it exists, for its cache. Raises
+    ``StoreNotFoundError`` when there is no store at all to check.
     """
-    data_dir = Path(path)
+    report = CheckReport()
+    data_dir = None if path is None else Path(path)
+    if database_url is not None:
+        _check_postgres(database_url, report)
+        if data_dir is not None and data_dir.is_dir():
+            check_permissions(data_dir, report)
+            _check_cache(data_dir, report)
+        return report
+    if data_dir is None:
+        raise TypeError("check_store needs a path or a database_url")
     if not data_dir.is_dir():
         what = "is not a directory" if data_dir.exists() else "does not exist"
         raise StoreNotFoundError(f"no store at {data_dir} (the directory {what})")
@@ -196,7 +211,6 @@ def check_store(path: str | os.PathLike[str]) -> CheckReport:
         raise StoreNotFoundError(
             f"no store at {data_dir} (no {DATABASE_FILENAME}, no {CACHE_DIRNAME}/)"
         )
-    report = CheckReport()
     check_permissions(data_dir, report)
     accounts_file = data_dir / DATABASE_FILENAME
     database = _open_database(accounts_file, report)
@@ -209,6 +223,11 @@ def check_store(path: str | os.PathLike[str]) -> CheckReport:
             report.problem(f"{accounts_file}: unreadable ({error})")
         finally:
             database.close()
+    _check_cache(data_dir, report)
+    return report
+
+
+def _check_cache(data_dir: Path, report: CheckReport) -> None:
     cache_file = data_dir / CACHE_DIRNAME / DBNAME
     database = _open_database(cache_file, report)
     if database is not None:
@@ -218,4 +237,15 @@ def check_store(path: str | os.PathLike[str]) -> CheckReport:
             report.problem(f"{cache_file}: unreadable ({error})")
         finally:
             database.close()
-    return report
+
+
+def _check_postgres(url: str, report: CheckReport) -> None:
+    database = open_postgresql(url)
+    try:
+        if not read_meta(database):
+            raise StoreNotFoundError(
+                f"no cross-auth-lite store in {redact_url(url)} (it has no lite_meta table)"
+            )
+        _schema(database, Path(redact_url(url)), report)
+    finally:
+        database.close_all()

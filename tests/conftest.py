@@ -9,6 +9,11 @@ missing. ``pytest.mark.sqlite_only`` keeps one test of such a module on SQLite.
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import subprocess
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +21,7 @@ import pytest
 
 import cross_auth_lite as lite
 from tests import pg_server
+from tests.pg_server import free_port, skip_or_fail
 
 pytest_plugins = ["pytester"]
 
@@ -122,3 +128,62 @@ def any_store(
         tmp_path / request.param, shared_connections=shared, database_url=make_database_url()
     ) as opened:
         yield opened
+
+
+def _redis_unavailable() -> str | None:
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        return "the redis package is not installed (pip install 'cross-auth-lite[redis]')"
+    if shutil.which("redis-server") is None:
+        return "redis-server not found: install Debian's redis-server package"
+    return None
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str]:
+    """A throwaway Redis server for the session; its URL. Skips where none can run."""
+    reason = _redis_unavailable()
+    if reason:
+        skip_or_fail(reason)
+    import redis
+
+    directory = tempfile.mkdtemp(prefix="cross-auth-lite-redis-")
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", directory],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        client = redis.Redis.from_url(url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.02)
+        client.close()
+        yield url
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+        if process.poll() is None:
+            process.kill()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The server's URL, emptied for this test."""
+    import redis
+
+    with contextlib.closing(redis.Redis.from_url(redis_server)) as client:
+        client.flushall()
+    return redis_server

@@ -52,16 +52,19 @@ def assert_one_line_error(result: Result, code: int = 1, contains: str = "") -> 
     assert contains in lines[0], lines[0]
 
 
-def seed(data_dir: Path, *, shared_connections: bool = False) -> dict[str, Any]:
+def seed(
+    data_dir: Path | None, *, shared_connections: bool = False, **open_options: Any
+) -> dict[str, Any]:
     """A store with three users, three identities, five sessions and two cache entries.
 
     ada: verified, password, github + google identities, sessions active,
     expired (yesterday) and revoked. bob: github identity that is not a login
     method, one active session and one that ended 60 days ago. A third user
-    has no email. Cache: one live entry, one expired.
+    has no email. Cache: one live entry, one expired (only the live one in Redis).
+    ``open_options`` go to ``lite.open`` (``database_url=``, ``secondary_url=``).
     """
     now = datetime.now(UTC)
-    with lite.open(data_dir, shared_connections=shared_connections) as store:
+    with lite.open(data_dir, shared_connections=shared_connections, **open_options) as store:
         accounts, sessions, user_model = store.accounts, store.sessions, store.models.User
         ada = accounts.create_user(user_info={}, email="ada@example.com", email_verified=True)
         user_model.update(hashed_password=PASSWORD_HASH).where(user_model.id == ada.id).execute()
@@ -109,11 +112,12 @@ def seed(data_dir: Path, *, shared_connections: bool = False) -> dict[str, Any]:
         bob_active = session(bob, "hash-bob", timedelta(days=1))
         dead = session(bob, "hash-dead", timedelta(days=-60))
         store.secondary.set("state:live", "value", ttl=3600)
-        store.secondary.set("state:old", "value", ttl=3600)
-        # Expired already; set directly, as diskcache culls expired rows on every set().
-        store.secondary.cache._sql(
-            "UPDATE Cache SET expire_time = ? WHERE key = ?", (time.time() - 10, "state:old")
-        )
+        if isinstance(store.secondary, lite.DiskCacheStorage):
+            store.secondary.set("state:old", "value", ttl=3600)
+            # Expired already; set directly, as diskcache culls expired rows on every set().
+            store.secondary.cache._sql(
+                "UPDATE Cache SET expire_time = ? WHERE key = ?", (time.time() - 10, "state:old")
+            )
     return {
         "ada": ada.id,
         "bob": bob.id,

@@ -27,12 +27,15 @@ def add_parsers(commands: Commands) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """``check``."""
-    report = lite.check_store(args.data)
+    report = lite.check_store(args.data, database_url=args.database_url)
+    where = lite.redact_url(args.database_url) if args.database_url else str(args.data)
     if args.json:
         schema = report.meta.get("schema_version")
         emit_json(
             {
-                "path": str(args.data.absolute()),
+                "path": lite.redact_url(args.database_url)
+                if args.database_url
+                else str(args.data.absolute()),
                 "ok": not report.problems,
                 "schema_version": int(schema) if schema and schema.isdigit() else schema,
                 "connections": report.meta.get("connections"),
@@ -46,7 +49,7 @@ def run_check(args: argparse.Namespace) -> int:
         for line in report.problems:
             echo(f"PROBLEM  {line}")
         if report.problems:
-            echo(f"{plural(len(report.problems), 'problem')} found in {args.data}")
+            echo(f"{plural(len(report.problems), 'problem')} found in {where}")
         else:
-            echo(f"no problems found in {args.data}")
+            echo(f"no problems found in {where}")
     return 1 if report.problems else 0
