@@ -244,3 +244,25 @@ def test_delete_asks_first(
         == f"deleted user {ids['ada']} <ada@example.com> with 2 identities and 3 sessions\n"
     )
     assert run(capsys, data, "stats", "--json").json()["users"]["total"] == 2
+
+
+def test_list_pages_with_a_default_limit_and_says_how_many_more(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "many"
+    with lite.open(data) as store:
+        for number in range(105):
+            store.accounts.create_user(user_info={}, email=f"u{number:03}@example.com")
+    first = run(capsys, data, "users", "list")
+    lines = first.out.splitlines()
+    assert lines[0].split()[:2] == ["ID", "EMAIL"]
+    assert len(lines) == 1 + 100  # the header and the default page
+    assert first.err == "5 more users: continue with --after 100\n"
+    rest = run(capsys, data, "users", "list", "--after", "100", "--json")
+    assert [user["email"] for user in rest.json()] == [
+        f"u{number:03}@example.com" for number in range(100, 105)
+    ]
+    assert rest.err == ""  # the last page says nothing more
+    one = run(capsys, data, "users", "list", "--limit", "1", "--after", "104")
+    assert one.out.splitlines()[1].split()[1] == "u104@example.com"
+    assert one.err == ""

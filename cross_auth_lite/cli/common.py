@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cross_auth_lite as lite
 from cross_auth_lite.demo.options import number_type
@@ -21,7 +21,9 @@ __all__ = [
     "DATA_ENV",
     "DEFAULT_DATA_DIR",
     "SECONDARY_URL_ENV",
+    "DEFAULT_LIMIT",
     "CliError",
+    "add_paging",
     "Commands",
     "default_data_dir",
     "from_environment",
@@ -29,8 +31,11 @@ __all__ = [
     "open_existing",
     "open_or_create",
     "positive_int",
+    "remember_last",
     "resolve_user",
 ]
+
+T = TypeVar("T")
 
 #: Environment variable naming the data directory when ``--data`` is not given.
 DATA_ENV = "CROSS_AUTH_LITE_DATA"
@@ -109,6 +114,34 @@ def default_data_dir() -> Path:
 
 #: An argparse type: a whole number of at least 1.
 positive_int = number_type(int, "a whole number", 1)
+
+#: How many rows a listing shows unless ``--limit`` says otherwise.
+DEFAULT_LIMIT = 100
+
+
+def remember_last(items: Iterable[T], last: list[Any]) -> Iterator[T]:
+    """``items``, keeping in ``last`` the id of the latest one and how many went by.
+
+    A listing streams its rows; afterwards ``last == [id, count]`` says where
+    it stopped (for ``--after``) and whether it filled its ``--limit``.
+    """
+    for count, item in enumerate(items, start=1):
+        last[:] = [getattr(item, "id"), count]  # noqa: B009 - any summary with an id
+        yield item
+
+
+def add_paging(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--limit N`` (default ``DEFAULT_LIMIT``) and ``--after ID`` to continue a listing."""
+    parser.add_argument(
+        "--limit",
+        type=positive_int,
+        default=DEFAULT_LIMIT,
+        metavar="N",
+        help=f"list at most N {what} (default {DEFAULT_LIMIT})",
+    )
+    parser.add_argument(
+        "--after", metavar="ID", help=f"only {what} after this id (where a listing stopped)"
+    )
 
 
 def _location(args: argparse.Namespace) -> dict[str, Any]:

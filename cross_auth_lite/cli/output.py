@@ -6,6 +6,7 @@ Streams are looked up on ``sys`` at call time, so tests capturing output
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
@@ -24,7 +25,10 @@ __all__ = [
     "isoformat",
     "plural",
     "print_table",
+    "note",
     "short_time",
+    "stream_json",
+    "stream_table",
     "yes_no",
 ]
 
@@ -102,6 +106,52 @@ def _cell(value: object) -> str:
     # One line per row, and no terminal control sequences from stored values
     # (a user agent is whatever a client sent).
     return "".join(char if char.isprintable() else " " for char in str(value))
+
+
+def stream_table(
+    headers: Sequence[str], rows: Iterable[Sequence[object]], *, sample: int = 50
+) -> int:
+    """Print ``rows`` under ``headers`` as they come; return how many were printed.
+
+    Column widths come from the first ``sample`` rows, so a long listing
+    starts at once (``| head`` is fast); a later, wider cell widens only its row.
+    """
+    iterator = iter(rows)
+    first = [[_cell(value) for value in row] for row in itertools.islice(iterator, sample)]
+    if not first:
+        return 0
+    lines = [list(headers), *first]
+    widths = [max(len(line[index]) for line in lines) for index in range(len(headers))]
+
+    def show(cells: list[str]) -> None:
+        text = "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True))
+        echo(text.rstrip())
+
+    for line in lines:
+        show(line)
+    count = len(first)
+    for row in iterator:
+        show([_cell(value) for value in row])
+        count += 1
+    return count
+
+
+def stream_json(items: Iterable[Any]) -> int:
+    """Print ``items`` as one indented JSON array, each as it comes; return how many."""
+    count = 0
+    sys.stdout.write("[")
+    for item in items:
+        sys.stdout.write(",\n" if count else "\n")
+        text = json.dumps(item, indent=2, default=_json_default)
+        sys.stdout.write("\n".join("  " + line for line in text.splitlines()))
+        count += 1
+    sys.stdout.write("\n]\n" if count else "]\n")
+    return count
+
+
+def note(text: str) -> None:
+    """Print one line on stderr: said to the person, not part of the output."""
+    sys.stderr.write(text + "\n")
 
 
 class Progress:

@@ -16,12 +16,21 @@ import cross_auth_lite as lite
 from cross_auth_lite.cli.common import (
     CliError,
     Commands,
+    add_paging,
     describe_user,
     open_existing,
-    positive_int,
+    remember_last,
     resolve_user,
 )
-from cross_auth_lite.cli.output import echo, emit_json, plural, print_table, short_time
+from cross_auth_lite.cli.output import (
+    echo,
+    emit_json,
+    note,
+    plural,
+    short_time,
+    stream_json,
+    stream_table,
+)
 
 __all__ = ["SESSION_HEADERS", "add_parsers", "session_table_row", "session_view"]
 
@@ -53,7 +62,7 @@ def add_parsers(commands: Commands) -> None:
     listing.add_argument(
         "--status", choices=lite.SESSION_STATUSES, help="only sessions with this status"
     )
-    listing.add_argument("--limit", type=positive_int, metavar="N", help="list at most N")
+    add_paging(listing, "sessions")
 
     revoke = actions.add(
         "revoke",
@@ -90,20 +99,25 @@ def session_table_row(summary: lite.SessionSummary, *, user: str | None = None) 
 
 
 def list_sessions(args: argparse.Namespace) -> int:
-    """``sessions list [--user X] [--status S] [--limit N]``."""
+    """``sessions list [--user X] [--status S] [--limit N] [--after ID]``."""
     with open_existing(args, tokens=False) as store:
         user_id = None if args.user is None else resolve_user(store, args.user).id
-        summaries = lite.list_sessions(
-            store, user_id=user_id, status=args.status, limit=args.limit
+        filters: dict[str, Any] = {"user_id": user_id, "status": args.status}
+        last: list[Any] = []
+        summaries = remember_last(
+            lite.list_sessions(store, after=args.after, limit=args.limit, **filters), last
         )
         if args.json:
-            emit_json([{**session_view(s), "user_email": s.user_email} for s in summaries])
-            return 0
-        rows = [session_table_row(s, user=s.user_email or str(s.user_id)) for s in summaries]
-    if rows:
-        print_table(SESSION_HEADERS, rows)
-    else:
-        echo("no sessions match")
+            stream_json({**session_view(s), "user_email": s.user_email} for s in summaries)
+        elif not stream_table(
+            SESSION_HEADERS,
+            (session_table_row(s, user=s.user_email or str(s.user_id)) for s in summaries),
+        ):
+            echo("no sessions match")
+        if last and last[1] == args.limit:
+            more = lite.count_sessions(store, after=last[0], **filters)
+            if more:
+                note(f"{plural(more, 'more session')}: continue with --after {last[0]}")
     return 0
 
 

@@ -17,12 +17,22 @@ import cross_auth_lite as lite
 from cross_auth_lite.cli.common import (
     CliError,
     Commands,
+    add_paging,
     describe_user,
     open_existing,
-    positive_int,
+    remember_last,
     resolve_user,
 )
-from cross_auth_lite.cli.output import echo, emit_json, plural, print_table, yes_no
+from cross_auth_lite.cli.output import (
+    echo,
+    emit_json,
+    note,
+    plural,
+    print_table,
+    stream_json,
+    stream_table,
+    yes_no,
+)
 from cross_auth_lite.cli.passwords import read_password
 from cross_auth_lite.cli.sessions import SESSION_HEADERS, session_table_row, session_view
 
@@ -34,7 +44,7 @@ def add_parsers(commands: Commands) -> None:
     actions = commands.group("users", "list, show, create and delete users", "Manage users.")
 
     listing = actions.add("list", list_users, "list users", "List users by id.")
-    listing.add_argument("--limit", type=positive_int, metavar="N", help="list at most N")
+    add_paging(listing, "users")
     listing.add_argument(
         "--email-contains",
         metavar="TEXT",
@@ -92,26 +102,21 @@ _USER_HEADERS = ("ID", "EMAIL", "VERIFIED", "PASSWORD", "IDENTITIES", "ACTIVE SE
 
 
 def list_users(args: argparse.Namespace) -> int:
-    """``users list [--limit N] [--email-contains TEXT]``."""
+    """``users list [--limit N] [--after ID] [--email-contains TEXT]``."""
     with open_existing(args, tokens=False) as store:
-        summaries = lite.list_users(store, email_contains=args.email_contains, limit=args.limit)
-        views = [
-            {
-                "id": s.id,
-                "email": s.email,
-                "email_verified": s.email_verified,
-                "has_password": s.has_password,
-                "identities": s.identities,
-                "active_sessions": s.active_sessions,
-            }
-            for s in summaries
-        ]
-    if args.json:
-        emit_json(views)
-    elif views:
-        print_table(_USER_HEADERS, [list(view.values()) for view in views])
-    else:
-        echo("no users match")
+        last: list[Any] = []
+        summaries = lite.list_users(
+            store, email_contains=args.email_contains, after=args.after, limit=args.limit
+        )
+        views = (dataclasses.asdict(s) for s in remember_last(summaries, last))
+        if args.json:
+            stream_json(views)
+        elif not stream_table(_USER_HEADERS, (list(view.values()) for view in views)):
+            echo("no users match")
+        if last and last[1] == args.limit:
+            more = lite.count_users(store, email_contains=args.email_contains, after=last[0])
+            if more:
+                note(f"{plural(more, 'more user')}: continue with --after {last[0]}")
     return 0
 
 
