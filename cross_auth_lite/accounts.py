@@ -224,22 +224,8 @@ class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
         identity owned by someone else, raise
         ``CrossAuthException("account_already_linked")``.
         """
-        values = self._identity_values(
-            {
-                "user_id": user_id,
-                "provider": provider,
-                "provider_user_id": provider_user_id,
-                "access_token": access_token,
-                "refresh_token": refresh_token,
-                "access_token_expires_at": access_token_expires_at,
-                "refresh_token_expires_at": refresh_token_expires_at,
-                "scope": scope,
-                "provider_email": provider_email,
-                "provider_email_verified": provider_email_verified,
-                "is_login_method": is_login_method,
-                "extra_fields": extra_fields,
-            }
-        )
+        arguments = dict(locals())  # every argument, by name: the columns to write
+        values = self._identity_values(arguments)
         try:
             with self.database.atomic():
                 return self._insert_social_account(values)
@@ -308,21 +294,10 @@ class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
         owner raises ``account_already_linked`` and leaves the credentials as
         they were. ``enable_login=False`` never demotes.
         """
+        arguments = dict(locals())  # every argument, by name: the columns to write
+        values = self._update_values(arguments)
         model = self.SocialAccountModel
         pk = self._pk
-        values = self._update_values(
-            {
-                "access_token": access_token,
-                "refresh_token": refresh_token,
-                "access_token_expires_at": access_token_expires_at,
-                "refresh_token_expires_at": refresh_token_expires_at,
-                "scope": scope,
-                "provider_email": provider_email,
-                "provider_email_verified": provider_email_verified,
-                "enable_login": enable_login,
-                "extra_fields": extra_fields,
-            }
-        )
         account_id = coerce_id(pk, social_account_id)
         if account_id is NO_MATCH:
             raise SocialAccountNotFoundError(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import cross_auth_lite as lite
+from cross_auth_lite.cli.output import echo, note, plural, stream_json, stream_table
 from cross_auth_lite.demo.options import number_type
 
 __all__ = [
@@ -31,7 +32,7 @@ __all__ = [
     "open_existing",
     "open_or_create",
     "positive_int",
-    "remember_last",
+    "show_page",
     "resolve_user",
 ]
 
@@ -119,15 +120,37 @@ positive_int = number_type(int, "a whole number", 1)
 DEFAULT_LIMIT = 100
 
 
-def remember_last(items: Iterable[T], last: list[Any]) -> Iterator[T]:
-    """``items``, keeping in ``last`` the id of the latest one and how many went by.
+def show_page(
+    args: argparse.Namespace,
+    items: Iterable[Any],
+    *,
+    headers: Sequence[str],
+    row: Callable[[Any], Sequence[object]],
+    view: Callable[[Any], dict[str, Any]],
+    more: Callable[[Any], int],
+    noun: str,
+) -> None:
+    """Print one page of a listing made with ``add_paging`` options, rows as they are read.
 
-    A listing streams its rows; afterwards ``last == [id, count]`` says where
-    it stopped (for ``--after``) and whether it filled its ``--limit``.
+    A table (``row`` per item under ``headers``), or JSON (``view`` per item)
+    with ``--json``. A page that filled its ``--limit`` ends with a line on
+    stderr saying how many more there are after its last id (``more(id)``).
     """
-    for count, item in enumerate(items, start=1):
-        last[:] = [getattr(item, "id"), count]  # noqa: B009 - any summary with an id
-        yield item
+    last: list[Any] = []
+
+    def tracked() -> Iterator[Any]:
+        for count, item in enumerate(items, start=1):
+            last[:] = [item.id, count]
+            yield item
+
+    if args.json:
+        stream_json(view(item) for item in tracked())
+    elif not stream_table(headers, (row(item) for item in tracked())):
+        echo(f"no {noun}s match")
+    if last and last[1] == args.limit:
+        remaining = more(last[0])
+        if remaining:
+            note(f"{plural(remaining, f'more {noun}')}: continue with --after {last[0]}")
 
 
 def add_paging(parser: argparse.ArgumentParser, what: str) -> None:

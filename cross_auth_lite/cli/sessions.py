@@ -19,17 +19,14 @@ from cross_auth_lite.cli.common import (
     add_paging,
     describe_user,
     open_existing,
-    remember_last,
     resolve_user,
+    show_page,
 )
 from cross_auth_lite.cli.output import (
     echo,
     emit_json,
-    note,
     plural,
     short_time,
-    stream_json,
-    stream_table,
 )
 
 __all__ = ["SESSION_HEADERS", "add_parsers", "session_table_row", "session_view"]
@@ -103,21 +100,15 @@ def list_sessions(args: argparse.Namespace) -> int:
     with open_existing(args, tokens=False) as store:
         user_id = None if args.user is None else resolve_user(store, args.user).id
         filters: dict[str, Any] = {"user_id": user_id, "status": args.status}
-        last: list[Any] = []
-        summaries = remember_last(
-            lite.list_sessions(store, after=args.after, limit=args.limit, **filters), last
+        show_page(
+            args,
+            lite.list_sessions(store, after=args.after, limit=args.limit, **filters),
+            headers=SESSION_HEADERS,
+            row=lambda s: session_table_row(s, user=s.user_email or str(s.user_id)),
+            view=lambda s: {**session_view(s), "user_email": s.user_email},
+            more=lambda last: lite.count_sessions(store, after=last, **filters),
+            noun="session",
         )
-        if args.json:
-            stream_json({**session_view(s), "user_email": s.user_email} for s in summaries)
-        elif not stream_table(
-            SESSION_HEADERS,
-            (session_table_row(s, user=s.user_email or str(s.user_id)) for s in summaries),
-        ):
-            echo("no sessions match")
-        if last and last[1] == args.limit:
-            more = lite.count_sessions(store, after=last[0], **filters)
-            if more:
-                note(f"{plural(more, 'more session')}: continue with --after {last[0]}")
     return 0
 
 

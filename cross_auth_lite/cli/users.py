@@ -20,17 +20,14 @@ from cross_auth_lite.cli.common import (
     add_paging,
     describe_user,
     open_existing,
-    remember_last,
     resolve_user,
+    show_page,
 )
 from cross_auth_lite.cli.output import (
     echo,
     emit_json,
-    note,
     plural,
     print_table,
-    stream_json,
-    stream_table,
     yes_no,
 )
 from cross_auth_lite.cli.passwords import read_password
@@ -51,19 +48,14 @@ def add_parsers(commands: Commands) -> None:
         help="only users whose email contains TEXT (ASCII letters match either case)",
     )
 
-    show = actions.add(
-        "show",
-        show_user,
-        "show a user with their identities and sessions",
-        "Show one user, their provider identities and their sessions.",
-    )
+    show = actions.add("show", show_user, "show a user with their identities and sessions")
     show.add_argument("user", metavar="ID_OR_EMAIL")
 
     create = actions.add(
         "create",
         create_user,
         "create a user",
-        ("Create a user. The email is normalized as Cross-Auth does (trimmed, lower case)."),
+        "Create a user. The email is normalized as Cross-Auth does (trimmed, lower case).",
     )
     create.add_argument("email", metavar="EMAIL")
     create.add_argument("--verified", action="store_true", help="mark the email as verified")
@@ -73,12 +65,7 @@ def add_parsers(commands: Commands) -> None:
         help="read a password from stdin (typed twice when stdin is a terminal)",
     )
 
-    delete = actions.add(
-        "delete",
-        delete_user,
-        "delete a user with their identities and sessions",
-        "Delete a user, their provider identities and their sessions.",
-    )
+    delete = actions.add("delete", delete_user, "delete a user, their identities and sessions")
     delete.add_argument("user", metavar="ID_OR_EMAIL")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
@@ -104,19 +91,19 @@ _USER_HEADERS = ("ID", "EMAIL", "VERIFIED", "PASSWORD", "IDENTITIES", "ACTIVE SE
 def list_users(args: argparse.Namespace) -> int:
     """``users list [--limit N] [--after ID] [--email-contains TEXT]``."""
     with open_existing(args, tokens=False) as store:
-        last: list[Any] = []
-        summaries = lite.list_users(
-            store, email_contains=args.email_contains, after=args.after, limit=args.limit
+        show_page(
+            args,
+            lite.list_users(
+                store, email_contains=args.email_contains, after=args.after, limit=args.limit
+            ),
+            headers=_USER_HEADERS,
+            row=lambda summary: list(dataclasses.asdict(summary).values()),
+            view=dataclasses.asdict,
+            more=lambda last: lite.count_users(
+                store, email_contains=args.email_contains, after=last
+            ),
+            noun="user",
         )
-        views = (dataclasses.asdict(s) for s in remember_last(summaries, last))
-        if args.json:
-            stream_json(views)
-        elif not stream_table(_USER_HEADERS, (list(view.values()) for view in views)):
-            echo("no users match")
-        if last and last[1] == args.limit:
-            more = lite.count_users(store, email_contains=args.email_contains, after=last[0])
-            if more:
-                note(f"{plural(more, 'more user')}: continue with --after {last[0]}")
     return 0
 
 
