@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -56,9 +55,11 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
-@pytest.fixture
-def server_url(tmp_path: Path) -> Iterator[str]:
-    with demo_server(tmp_path / "data", cwd=tmp_path) as (url, _):
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One demo server for the module (each test signs in its own people)."""
+    data = tmp_path_factory.mktemp("demo")
+    with demo_server(data / "data", cwd=data) as (url, _):
         yield url
 
 
@@ -122,13 +123,6 @@ def test_sign_in_revoke_and_sign_out_in_chromium(browser: Browser, server_url: s
     assert page.locator("#signed-in-email").count() == 0
 
 
-@pytest.fixture(scope="module")
-def shared_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("layout")
-    with demo_server(data / "data", cwd=data) as (url, _):
-        yield url
-
-
 #: True when the page scrolls sideways, or the header's brand or links wrap or are cut.
 _LAYOUT_PROBLEMS = """() => {
   const problems = [];
@@ -154,9 +148,9 @@ _LAYOUT_PROBLEMS = """() => {
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_every_page_fits_the_screen_with_a_one_line_header(
-    browser: Browser, shared_server_url: str, width: int
+    browser: Browser, server_url: str, width: int
 ) -> None:
-    url = shared_server_url
+    url = server_url
     context = browser.new_context(viewport={"width": width, "height": 800})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
