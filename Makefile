@@ -48,5 +48,9 @@ bench: $(VENV)/.bench-installed
 	@command -v redis-server >/dev/null || echo "no redis-server: the Redis column is skipped (apt-get install redis-server)"
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+# Only what make made: the venv, the tool caches, and the demo's data directory
+# if the demo created it (it leaves .created-by-demo there); never the rest of var/.
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	if [ -f '$(DATA)/.created-by-demo' ]; then rm -rf '$(DATA)'; fi
+	@rmdir var 2>/dev/null || true

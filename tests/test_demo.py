@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient
 
 import cross_auth_lite as lite
 from cross_auth_lite.demo import create_app
+from cross_auth_lite.demo.server import CREATED_MARKER
 from cross_auth_lite.dev import DEFAULT_IDENTITY
 
 BASE = "http://testserver"
@@ -379,6 +380,7 @@ def test_the_real_server_signs_a_person_in_over_http(tmp_path: Path) -> None:
     assert oauth["state"][0] not in log
     with lite.open(data) as store:
         assert store.accounts.find_user_by_email("lin@example.com") is not None
+    assert (data / CREATED_MARKER).is_file()  # made by the demo: `make clean` may remove it
 
 
 def test_the_cli_reports_a_busy_port(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -56,9 +55,11 @@ def browser() -> Iterator[Browser]:
             launched.close()
 
 
-@pytest.fixture
-def server_url(tmp_path: Path) -> Iterator[str]:
-    with demo_server(tmp_path / "data", cwd=tmp_path) as (url, _):
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One demo server for the module (each test signs in its own people)."""
+    data = tmp_path_factory.mktemp("demo")
+    with demo_server(data / "data", cwd=data) as (url, _):
         yield url
 
 
@@ -120,3 +121,81 @@ def test_sign_in_revoke_and_sign_out_in_chromium(browser: Browser, server_url: s
     page.wait_for_url(f"{server_url}/")
     assert page.is_visible("text=You are signed out.")
     assert page.locator("#signed-in-email").count() == 0
+
+
+#: True when the page scrolls sideways, or the header's brand or links wrap or are cut.
+_LAYOUT_PROBLEMS = """() => {
+  const problems = [];
+  const width = window.innerWidth;
+  if (document.documentElement.scrollWidth > width) {
+    problems.push(`scrollWidth ${document.documentElement.scrollWidth} > ${width}`);
+  }
+  const links = [...document.querySelectorAll("header a")];
+  for (const a of links) {
+    if (a.getClientRects().length !== 1) problems.push(`"${a.textContent}" wraps`);
+    if (a.scrollWidth > a.clientWidth + 1) problems.push(`"${a.textContent}" is cut`);
+  }
+  const middles = links.map((a) => {
+    const box = a.getBoundingClientRect();
+    return box.top + box.height / 2;
+  });
+  if (Math.max(...middles) - Math.min(...middles) > 4) {
+    problems.push("the header takes more than one line");
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_page_fits_the_screen_with_a_one_line_header(
+    browser: Browser, server_url: str, width: int
+) -> None:
+    url = server_url
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    seen: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        seen[name] = page.evaluate(_LAYOUT_PROBLEMS)
+
+    email, sub = f"w{width}@example.com", f"dev-w{width}"
+    page.goto(f"{url}/")
+    check("home")
+    page.click("#sign-in")
+    page.wait_for_url("**/dev-oauth/authorize?**")
+    check("consent")
+    page.fill("#email", email)
+    page.fill("#sub", sub)
+    page.click("#allow")
+    page.wait_for_url(f"{url}/")
+    assert page.inner_text("#greeting") == "Welcome"
+    check("welcome")
+
+    page.goto(f"{url}/profile")
+    page.click("a:has-text('Link another identity')")
+    page.wait_for_url("**/dev-oauth/authorize?**")
+    page.fill("#sub", f"{sub}-linked")
+    page.click("#allow")
+    page.wait_for_url(f"{url}/profile")
+    assert page.locator("tr.account").count() == 2
+    assert page.locator("tr.account", has_text="linked only").count() == 1
+    check("profile")
+
+    page.locator("tr.account", has_text="linked only").locator("button").click()
+    page.wait_for_url(f"{url}/profile?unlinked=1")
+    assert page.locator("tr.account").count() == 1
+    page.locator("tr.account").locator("button").click()  # the last way to sign in
+    page.wait_for_url(f"{url}/profile?error=**")
+    assert "only way to sign in" in page.inner_text("#problem")
+    check("profile refusing an unlink")
+
+    page.goto(f"{url}/sign-out")
+    check("sign-out")
+    response = page.goto(f"{url}/no-such-page")
+    assert response is not None
+    assert response.status == 404
+    assert page.inner_text("h1") == "404 Not Found"
+    check("404")
+    context.close()
+    assert seen == {name: [] for name in seen}

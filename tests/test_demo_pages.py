@@ -28,14 +28,27 @@ def test_provider_supplied_values_are_escaped(app: FastAPI) -> None:
         assert "&lt;script&gt;1&lt;/script&gt;" in b.text
 
 
-def test_cancelling_at_the_provider_shows_the_error_at_home(app: FastAPI) -> None:
+def test_cancelling_at_the_provider_says_you_cancelled(app: FastAPI) -> None:
     with browser_for(app) as b:
         b.go("/")
         b.click("Sign in")
         b.submit(action="/dev-oauth/authorize", button="Cancel")
         assert b.url.startswith(f"{BASE}/?error=access_denied")
-        assert "Sign-in failed (access_denied)" in b.text
+        assert b.page.text("problem") == (
+            "Sign-in cancelled: you cancelled at the provider, so nothing changed."
+        )
+        assert "Authorization failed" not in b.text
         assert b.page.text("signed-in-email") is None
+
+        b.sign_in()
+        b.go("/profile")
+        b.click("Link another identity")
+        b.submit(button="Cancel")
+        assert b.url.startswith(f"{BASE}/profile?")  # back where the link started
+        assert b.page.text("problem") == (
+            "Linking cancelled: you cancelled at the provider, so no identity was linked."
+        )
+        assert b.text.count('class="account"') == 1
 
 
 def test_an_invalid_identity_is_asked_for_again(app: FastAPI) -> None:

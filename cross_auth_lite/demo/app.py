@@ -3,16 +3,22 @@
 Routes:
 
 - ``/``: Sign in button, or the signed-in email;
-- ``/profile``: the user, linked accounts, active sessions (revoke buttons);
+- ``/profile``: the user, linked accounts (unlink buttons), active sessions
+  (revoke buttons);
+- ``POST /accounts/{id}/unlink``: unlink one of the user's identities, with
+  Cross-Auth's disconnect (the router's ``DELETE
+  /auth/dev/social-accounts/{id}``, which an HTML form cannot send), refused
+  for the user's last way to sign in;
 - ``POST /sessions/{id}/revoke``: revoke one of the user's sessions;
 - ``/sign-out``: confirm, then ``POST`` to revoke this session;
 - ``/auth/...``: Cross-Auth's router (``/auth/dev/login``, ``/auth/dev/callback``);
 - ``/dev-oauth/...``: the built-in development provider
   (``cross_auth_lite.dev``), its codes and tokens in ``store.secondary``.
 
-A failed sign-in lands on the home page with the error shown
+A failed sign-in lands on the home page with the error explained
 (``cross_auth_lite.dev.BrowserErrorPages``) rather than on Cross-Auth's JSON
-error body.
+error body; a failed link lands on the profile. An unknown page, or a wrong
+method, is an HTML page for a browser and FastAPI's JSON for other clients.
 
 The page handlers are plain ``def``: FastAPI runs them in its threadpool, so
 the synchronous SQLite work of the store never blocks the event loop.
@@ -23,11 +29,17 @@ so another site cannot submit them with the user's session; a cross-origin
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+from urllib.parse import urlencode, urlsplit
 
 from cross_auth.fastapi import CrossAuth
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import cross_auth_lite as lite
 from cross_auth_lite.demo import pages
@@ -48,6 +60,27 @@ SESSION_COOKIE = "cross_auth_lite_demo_session"
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _route_endpoint(auth: CrossAuth, operation_id: str) -> Callable[[Request], Response]:
+    """The endpoint of Cross-Auth's route ``operation_id``, to call from a demo route."""
+    for route in auth.router.routes:
+        if isinstance(route, APIRoute) and route.operation_id == operation_id:
+            endpoint: Callable[[Request], Response] = route.endpoint
+            return endpoint
+    raise LookupError(f"Cross-Auth's router has no route {operation_id!r}")
+
+
+def _json_body(response: Response) -> dict[str, object]:
+    try:
+        payload = json.loads(bytes(response.body))
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
 
 
 def create_app(
@@ -90,6 +123,10 @@ def create_app(
         **store.cross_auth_kwargs(),
     )
     data_dir = store.location
+    provider_id = DevProvider.id
+    # Cross-Auth's disconnect: its checks (signed in, the user's own account),
+    # the oauth.disconnect hooks, and the store's last-login-method refusal.
+    disconnect = _route_endpoint(auth, f"{provider_id}_disconnect_account")
 
     app = FastAPI(
         title="cross-auth-lite demo",
@@ -102,7 +139,7 @@ def create_app(
     app.state.dev_server = dev_server
     app.include_router(auth.router, prefix="/auth")
     app.include_router(dev_provider_router(dev_server))
-    app.add_middleware(BrowserErrorPages, prefix="/auth/", target="/")
+    app.add_middleware(BrowserErrorPages, prefix="/auth/", target="/", link_target="/profile")
 
     def html(page: str, status_code: int = 200) -> HTMLResponse:
         return HTMLResponse(page, status_code=status_code, headers={"Cache-Control": "no-store"})
@@ -114,20 +151,64 @@ def create_app(
         sent = request.headers.get("origin")
         return sent is not None and sent.lower() != origin
 
+    def refused(request: Request) -> Response | None:
+        if cross_origin(request):
+            return html(message_page("Refused", "Cross-origin request."), 403)
+        return None
+
+    def problem(request: Request) -> str | None:
+        query = request.query_params
+        error = query.get("error")
+        if not error:
+            return None
+        return pages.problem_message(
+            error,
+            query.get("error_description"),
+            flow=query.get("flow"),
+            source=query.get("source"),
+        )
+
+    def first_session(user_id: str, current_id: str | None) -> bool:
+        # The user's earliest session, revoked and expired ones included, is
+        # this browser's: the sign-in that created the user.
+        first = auth.list_sessions(user_id, order_by="created_at_asc", limit=1).records
+        return current_id is not None and bool(first) and str(first[0].id) == current_id
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if not _wants_html(request) or error.status_code < 400:
+            return await http_exception_handler(request, error)
+        status = HTTPStatus(error.status_code)
+        text = {
+            404: "There is no page at this address.",
+            405: "This address does not take that kind of request.",
+        }.get(error.status_code, str(error.detail))
+        page = message_page(f"{status.value} {status.phrase}", text)
+        headers = {"Cache-Control": "no-store", **(error.headers or {})}
+        return HTMLResponse(page, status_code=error.status_code, headers=headers)
+
     @app.get("/", response_class=HTMLResponse)
     def home(request: Request) -> Response:
         user = auth.get_current_user(request)
         # Behind a proxy, the host the browser used is in X-Forwarded-Host.
         host = request.headers.get("x-forwarded-host") or request.headers.get("host", "")
         other_host = base_url + "/" if host and host.lower() != parts.netloc.lower() else None
+        new_user = False
+        if user is not None:
+            current = auth.get_current_session(request)
+            new_user = first_session(str(user.id), None if current is None else str(current.id))
+        query = request.query_params
         return html(
             pages.home_page(
                 email=None if user is None else user.email,
                 signed_in=user is not None,
                 data_dir=data_dir,
-                error=request.query_params.get("error"),
-                error_description=request.query_params.get("error_description"),
+                error=query.get("error"),
+                error_description=query.get("error_description"),
+                flow=query.get("flow"),
+                source=query.get("source"),
                 other_host_url=other_host,
+                new_user=new_user,
             )
         )
 
@@ -135,7 +216,10 @@ def create_app(
     def profile(request: Request) -> Response:
         user = auth.get_current_user(request)
         if user is None:
-            return see_other("/")
+            # Signed out (e.g. a link that failed because the session ended):
+            # the home page shows what the query says went wrong.
+            query = request.url.query
+            return see_other(f"/?{query}" if query else "/")
         current = auth.get_current_session(request)
         current_id = None if current is None else str(current.id)
         records = auth.list_sessions(str(user.id), status="active").records
@@ -152,6 +236,7 @@ def create_app(
         ]
         accounts = [
             pages.AccountRow(
+                id=str(account.id),
                 provider=account.provider,
                 provider_user_id=account.provider_user_id,
                 provider_email=account.provider_email,
@@ -168,13 +253,32 @@ def create_app(
                 accounts=accounts,
                 sessions=sessions,
                 data_dir=data_dir,
+                problem=problem(request),
+                done="Identity unlinked." if request.query_params.get("unlinked") else None,
             )
         )
 
+    @app.post("/accounts/{social_account_id}/unlink")
+    def unlink_account(social_account_id: str, request: Request) -> Response:
+        if (refusal := refused(request)) is not None:
+            return refusal
+        if auth.get_current_user(request) is None:
+            return see_other("/")
+        # Cross-Auth reads social_account_id from this request's path parameters.
+        answer = disconnect(request)
+        if answer.status_code < 400:
+            return see_other("/profile?unlinked=1")
+        body = _json_body(answer)
+        params = {"error": str(body.get("error") or f"http_{answer.status_code}")}
+        if body.get("error_description"):
+            params["error_description"] = str(body["error_description"])
+        params["flow"] = "unlink"
+        return see_other(f"/profile?{urlencode(params)}")
+
     @app.post("/sessions/{session_id}/revoke")
     def revoke_session(session_id: str, request: Request) -> Response:
-        if cross_origin(request):
-            return html(message_page("Refused", "Cross-origin request."), 403)
+        if (refusal := refused(request)) is not None:
+            return refusal
         user = auth.get_current_user(request)
         if user is None:
             return see_other("/")
@@ -197,8 +301,8 @@ def create_app(
 
     @app.post("/sign-out")
     def sign_out(request: Request) -> Response:
-        if cross_origin(request):
-            return html(message_page("Refused", "Cross-origin request."), 403)
+        if (refusal := refused(request)) is not None:
+            return refusal
         response = see_other("/")
         auth.logout(request, response=response)
         return response

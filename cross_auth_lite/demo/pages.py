@@ -20,6 +20,7 @@ __all__ = [
     "SessionRow",
     "browser_label",
     "home_page",
+    "problem_message",
     "profile_page",
     "sign_out_page",
 ]
@@ -29,6 +30,7 @@ __all__ = [
 class AccountRow:
     """A linked provider account, as the profile page shows it."""
 
+    id: str
     provider: str
     provider_user_id: str
     provider_email: str | None
@@ -92,6 +94,58 @@ def _footer(data_dir: str) -> str:
     return f"Data directory: <code>{esc(data_dir)}</code>"
 
 
+#: What a linked-only identity is, as the profile explains it.
+LINKED_ONLY = (
+    "connected to your account (the app may use it to reach the provider for you), "
+    "but not a way to sign in: signing in with it is refused."
+)
+
+
+def problem_message(
+    error: str,
+    description: str | None = None,
+    *,
+    flow: str | None = None,
+    source: str | None = None,
+) -> str:
+    """One plain-text sentence for a failed sign-in, link or unlink.
+
+    ``error`` and ``description`` are Cross-Auth's (``error``,
+    ``error_description``); ``flow`` is ``"sign-in"``, ``"link"`` or
+    ``"unlink"``; ``source="provider"`` when the provider sent the error
+    (``BrowserErrorPages`` sets both on a failed callback).
+    """
+    what = {"link": "Linking", "unlink": "Unlinking"}.get(flow or "", "Sign-in")
+    said = f" ({description})" if description else ""
+    if source == "provider" and error == "access_denied":
+        if flow == "link":
+            return "Linking cancelled: you cancelled at the provider, so no identity was linked."
+        return "Sign-in cancelled: you cancelled at the provider, so nothing changed."
+    if flow == "link" and error == "account_already_linked":
+        detail = description or "an identity can belong to one user only"
+        return (
+            f"Linking failed: that identity is already linked to another user ({detail}). "
+            "Sign in as that user and unlink it there to link it here."
+        )
+    if flow == "unlink" and error == "no_alternative_login_method":
+        return (
+            "Not unlinked: this identity is your only way to sign in, so unlinking it "
+            "would lock you out. Add another way first: sign in with another identity "
+            f"that has the same verified email.{said}"
+        )
+    if flow not in ("link", "unlink") and error == "access_denied":
+        return (
+            "Sign-in failed: that identity is linked to an account only as a linked-only "
+            "identity, connected to the account but not a way to sign in. Sign in with "
+            f"an identity the account can sign in with.{said}"
+        )
+    return f"{what} failed ({error}){': ' + description if description else ''}"
+
+
+def _notice(text: str) -> str:
+    return f'<div class="notice" role="alert" id="problem">{esc(text)}</div>'
+
+
 def home_page(
     *,
     email: str | None,
@@ -99,13 +153,19 @@ def home_page(
     data_dir: str,
     error: str | None = None,
     error_description: str | None = None,
+    flow: str | None = None,
+    source: str | None = None,
     other_host_url: str | None = None,
+    new_user: bool = False,
 ) -> str:
     """The home page: a Sign in button, or who is signed in.
 
     ``other_host_url`` is set when the page was opened under another host
     name than the configured base URL, where sign-in cannot complete (the
-    browser-binding cookie would belong to the other host).
+    browser-binding cookie would belong to the other host). ``new_user``
+    greets a user whose account this sign-in created ("Welcome", not
+    "Welcome back"). ``error`` and the rest describe a failed sign-in
+    (``problem_message``).
     """
     notices = ""
     if other_host_url is not None:
@@ -114,11 +174,11 @@ def home_page(
             f'with: <a href="{esc(other_host_url)}">{esc(other_host_url)}</a></div>'
         )
     if error:
-        detail = f": {esc(error_description)}" if error_description else ""
-        notices += f'<div class="notice" role="alert">Sign-in failed ({esc(error)}){detail}</div>'
+        notices += _notice(problem_message(error, error_description, flow=flow, source=source))
     if signed_in:
+        greeting = "Welcome" if new_user else "Welcome back"
         body = (
-            '<section class="card"><h1>Welcome back</h1>'
+            f'<section class="card"><h1 id="greeting">{greeting}</h1>'
             f'<p>Signed in as <strong id="signed-in-email">{esc(email or "(no email)")}'
             "</strong>.</p>"
             '<div class="actions"><a class="button" href="/profile">Profile and sessions</a>'
@@ -145,15 +205,20 @@ def home_page(
 
 
 def _account_rows(accounts: Iterable[AccountRow]) -> str:
-    rows = "".join(
-        '<tr class="account">'
-        f"<td>{esc(a.provider)}</td><td><code>{esc(a.provider_user_id)}</code></td>"
-        f"<td>{esc(a.provider_email or '—')}</td>"
-        f"<td>{'yes' if a.email_verified else 'no'}</td>"
-        f"<td>{'yes' if a.is_login_method else 'no'}</td></tr>"
-        for a in accounts
-    )
-    return rows or '<tr><td colspan="5" class="muted">No linked accounts.</td></tr>'
+    rows = []
+    for a in accounts:
+        sign_in = "yes" if a.is_login_method else "linked only"
+        rows.append(
+            f'<tr class="account" data-account-id="{esc(a.id)}">'
+            f'<td data-label="Provider">{esc(a.provider)}</td>'
+            f'<td data-label="Provider user id"><code>{esc(a.provider_user_id)}</code></td>'
+            f'<td data-label="Provider email">{esc(a.provider_email or "—")}</td>'
+            f'<td data-label="Verified">{"yes" if a.email_verified else "no"}</td>'
+            f'<td data-label="Sign-in" class="sign-in">{sign_in}</td>'
+            f'<td class="wide"><form method="post" action="/accounts/{esc(a.id)}/unlink">'
+            '<button class="small secondary" type="submit">Unlink</button></form></td></tr>'
+        )
+    return "".join(rows) or '<tr><td colspan="6" class="muted">No linked accounts.</td></tr>'
 
 
 def _session_rows(sessions: Iterable[SessionRow]) -> str:
@@ -163,12 +228,13 @@ def _session_rows(sessions: Iterable[SessionRow]) -> str:
         label = "Revoke and sign out" if s.current else "Revoke"
         out.append(
             f'<tr class="session" data-session-id="{esc(s.id)}">'
-            f'<td class="nowrap">{esc(s.id)}{badge}</td>'
-            f'<td title="{esc(s.user_agent or "")}">{esc(browser_label(s.user_agent))}</td>'
-            f'<td class="nowrap">{esc(_when(s.created_at))}</td>'
-            f'<td class="nowrap">{esc(_when(s.last_active_at))}</td>'
-            f'<td class="nowrap">{esc(_when(s.expires_at))}</td>'
-            f'<td class="nowrap"><form method="post" action="/sessions/{esc(s.id)}/revoke">'
+            f'<td class="nowrap" data-label="Session">{esc(s.id)}{badge}</td>'
+            f'<td data-label="Browser" title="{esc(s.user_agent or "")}">'
+            f"{esc(browser_label(s.user_agent))}</td>"
+            f'<td class="nowrap" data-label="Started (UTC)">{esc(_when(s.created_at))}</td>'
+            f'<td class="nowrap" data-label="Last active">{esc(_when(s.last_active_at))}</td>'
+            f'<td class="nowrap" data-label="Expires">{esc(_when(s.expires_at))}</td>'
+            f'<td class="nowrap wide"><form method="post" action="/sessions/{esc(s.id)}/revoke">'
             f'<button class="small secondary" type="submit">{label}</button></form></td></tr>'
         )
     return "".join(out) or '<tr><td colspan="6" class="muted">No active sessions.</td></tr>'
@@ -182,27 +248,39 @@ def profile_page(
     accounts: Sequence[AccountRow],
     sessions: Sequence[SessionRow],
     data_dir: str,
+    problem: str | None = None,
+    done: str | None = None,
 ) -> str:
-    """The profile: the user, their linked accounts and their active sessions."""
+    """The profile: the user, their linked accounts and their active sessions.
+
+    ``problem`` is a failed link or unlink (plain text, ``problem_message``);
+    ``done`` a line saying what just succeeded.
+    """
+    notices = _notice(problem) if problem else ""
+    if done:
+        notices += f'<div class="notice done" role="status" id="done">{esc(done)}</div>'
     body = (
-        f"<h1>{esc(email or 'Your profile')}</h1>"
+        f"{notices}<h1>{esc(email or 'Your profile')}</h1>"
         '<section class="card"><table>'
         f"<tr><th>User id</th><td><code>{esc(user_id)}</code></td></tr>"
         f"<tr><th>Email</th><td>{esc(email or '—')}</td></tr>"
         f"<tr><th>Email verified</th><td>{'yes' if email_verified else 'no'}</td></tr>"
         "</table></section>"
         f"<h2>Linked accounts ({len(accounts)})</h2>"
-        '<section class="card"><table><tr><th>Provider</th><th>Provider user id</th>'
-        "<th>Provider email</th><th>Verified</th><th>Sign-in</th></tr>"
-        f"{_account_rows(accounts)}</table>"
+        '<section class="card"><table class="records"><thead><tr><th>Provider</th>'
+        "<th>Provider user id</th><th>Provider email</th><th>Verified</th><th>Sign-in</th>"
+        f"<th></th></tr></thead><tbody>{_account_rows(accounts)}</tbody></table>"
+        '<p class="muted" id="sign-in-help"><strong>Sign-in yes</strong>: a way to sign in '
+        f"to this account. <strong>Linked only</strong>: {esc(LINKED_ONLY)} Linking "
+        "adds a linked-only identity. Your last way to sign in cannot be unlinked.</p>"
         '<div class="actions"><a class="button secondary" href="/auth/dev/connect?next=/profile">'
         "Link another identity</a></div></section>"
         f"<h2>Active sessions ({len(sessions)})</h2>"
         '<p class="muted">Each browser that signs in gets its own session. Revoking one '
         "signs that browser out on its next request.</p>"
-        '<section class="card"><table><tr><th>Session</th><th>Browser</th>'
-        "<th>Started (UTC)</th><th>Last active</th><th>Expires</th><th></th></tr>"
-        f"{_session_rows(sessions)}</table></section>"
+        '<section class="card"><table class="records"><thead><tr><th>Session</th>'
+        "<th>Browser</th><th>Started (UTC)</th><th>Last active</th><th>Expires</th><th></th>"
+        f"</tr></thead><tbody>{_session_rows(sessions)}</tbody></table></section>"
     )
     return layout("Profile · cross-auth-lite demo", body, nav=_nav(True), footer=_footer(data_dir))
 

@@ -32,7 +32,20 @@ from cross_auth_lite.demo.options import (
     DEFAULT_WORKERS,
 )
 
-__all__ = ["DEFAULT_DATA_DIR", "ListenError", "ServeError", "browser_url", "run"]
+__all__ = [
+    "CREATED_MARKER",
+    "DEFAULT_DATA_DIR",
+    "ListenError",
+    "ServeError",
+    "browser_url",
+    "open_data_dir",
+    "run",
+]
+
+#: The file the demo leaves in a data directory it created itself, so that
+#: ``make clean`` removes that directory and never one the user made.
+CREATED_MARKER = ".created-by-demo"
+_MARKER_TEXT = "This directory was created by the cross-auth-lite demo; `make clean` removes it.\n"
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -81,6 +94,19 @@ def _stop_quietly() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
+def open_data_dir(data_dir: str | os.PathLike[str]) -> lite.LiteStore:
+    """``lite.open(data_dir)``; a directory this creates gets ``CREATED_MARKER``."""
+    new_directory = not Path(data_dir).expanduser().exists()
+    store = lite.open(data_dir)
+    if new_directory:
+        try:
+            (Path(store.location) / CREATED_MARKER).write_text(_MARKER_TEXT)
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
 def browser_url(host: str, port: int) -> str:
     """The URL to open for a server bound to ``host``: wildcards become loopback."""
     if host in ("", "0.0.0.0"):
@@ -115,8 +141,9 @@ def run(
 ) -> None:
     """Serve the demo on the store in ``data_dir``; return after Ctrl+C or SIGTERM.
 
-    The directory is created if needed and keeps everything between runs;
-    the ``cross-auth-lite`` command reads the same directory. ``port=0``
+    The directory is created if needed (and then marked with
+    ``CREATED_MARKER``) and keeps everything between runs; the
+    ``cross-auth-lite`` command reads the same directory. ``port=0``
     picks a free port. The URL to open and the data directory are printed
     to ``out`` (standard output) once the port is listening. ``base_url``
     overrides the URL browsers use (e.g. behind a proxy, or for
@@ -137,7 +164,7 @@ def run(
     sock = _bind(host, port)
     try:
         url = (base_url or browser_url(host, sock.getsockname()[1])).rstrip("/")
-        store = lite.open(data_dir)  # creates the store once, before any worker opens it
+        store = open_data_dir(data_dir)  # creates the store once, before any worker opens it
         try:
             data = Path(store.location).resolve()
             if workers > 1:

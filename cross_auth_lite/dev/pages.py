@@ -27,8 +27,11 @@ body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-seri
 header { background: var(--card); border-bottom: 1px solid var(--line); }
 header .bar, main { max-width: 54rem; margin: 0 auto; padding: 0 1.25rem; }
 header .bar { display: flex; align-items: center; gap: 1rem; height: 3.25rem; }
-header .brand { font-weight: 650; color: var(--ink); text-decoration: none; margin-right: auto; }
+header .brand { font-weight: 650; color: var(--ink); text-decoration: none; margin-right: auto;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-width: 0; }
+header nav { flex: none; white-space: nowrap; }
 header nav a { margin-left: 1rem; }
+header nav a:first-child { margin-left: 0; }
 main { padding-top: 2rem; padding-bottom: 3rem; }
 h1 { font-size: 1.6rem; margin: 0 0 .75rem; }
 h2 { font-size: 1.15rem; margin: 2rem 0 .5rem; }
@@ -43,9 +46,10 @@ button.secondary, .button.secondary { background: transparent; color: var(--acce
 button.small { padding: .2rem .7rem; font-size: .85rem; }
 .notice { border-left: 4px solid var(--warn); background: #fff4ee; padding: .75rem 1rem;
   margin-bottom: 1.25rem; border-radius: 6px; }
+.notice.done { border-left-color: var(--accent); background: #eef2fd; }
 table { width: 100%; border-collapse: collapse; font-size: .92rem; }
 th, td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line);
-  vertical-align: top; }
+  vertical-align: top; overflow-wrap: anywhere; }
 th { color: var(--muted); font-weight: 600; }
 .nowrap { white-space: nowrap; }
 .badge { display: inline-block; white-space: nowrap; font-size: .75rem; font-weight: 650;
@@ -54,9 +58,27 @@ label { display: block; font-weight: 600; margin-top: .9rem; }
 label.check { font-weight: 400; }
 input[type=text], input[type=email] { width: 100%; font: inherit; padding: .45rem .6rem;
   border: 1px solid var(--line); border-radius: 6px; margin-top: .25rem; }
-.actions { display: flex; gap: .75rem; margin-top: 1.4rem; }
-code { font-size: .88em; background: #eceef2; padding: 0 .3em; border-radius: 4px; }
-footer { margin-top: 2.5rem; }
+.actions { display: flex; flex-wrap: wrap; gap: .75rem; margin-top: 1.4rem; }
+.actions .button, .actions button { white-space: nowrap; }
+td form { margin: 0; }
+code { font-size: .88em; background: #eceef2; padding: 0 .3em; border-radius: 4px;
+  overflow-wrap: anywhere; }
+footer { margin-top: 2.5rem; overflow-wrap: anywhere; }
+/* A phone: tables of records become one block per record, each cell labelled. */
+@media (max-width: 40rem) {
+  header .bar, main { padding: 0 1rem; }
+  main { padding-top: 1.25rem; padding-bottom: 2rem; }
+  header nav a { margin-left: .85rem; }
+  .card { padding: 1rem; }
+  table.records thead { display: none; }
+  table.records tr { display: block; padding: .5rem 0; border-bottom: 1px solid var(--line); }
+  table.records td { display: flex; align-items: flex-start; gap: .75rem; border: 0;
+    padding: .15rem 0; }
+  table.records td::before { content: attr(data-label); flex: 0 0 7.5rem; color: var(--muted);
+    font-weight: 600; }
+  table.records td:empty, table.records td.wide::before { display: none; }
+  table.records td.nowrap { white-space: normal; }
+}
 """
 
 

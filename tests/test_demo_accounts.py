@@ -1,0 +1,174 @@
+"""The demo's linked identities, greetings and error pages, as a new user meets them.
+
+Unlinking (Cross-Auth's disconnect behind a POST form), what a linked-only
+identity is and why it cannot sign in, a link that fails because another
+user owns the identity, "Welcome" for a new user, cancelling, HTML 404 pages.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+import cross_auth_lite as lite
+from cross_auth_lite.demo import create_app
+from cross_auth_lite.dev import DEFAULT_IDENTITY
+from tests.test_demo import BASE, HTML_ACCEPT, Browser, browser_for
+
+
+@pytest.fixture
+def app(store: lite.LiteStore) -> FastAPI:
+    return create_app(store, base_url=BASE)
+
+
+def account_ids(b: Browser) -> dict[str, str]:
+    """Provider user id to social account id, from the profile page."""
+    b.go("/profile")
+    return dict(
+        (sub, account_id)
+        for account_id, sub in re.findall(
+            r'data-account-id="([^"]+)">.*?<code>([^<]+)</code>', b.text
+        )
+    )
+
+
+def link(b: Browser, sub: str) -> None:
+    b.go("/profile")
+    b.click("Link another identity")
+    b.submit(button="Sign in", sub=sub)
+
+
+def test_a_linked_only_identity_is_explained_and_its_sign_in_refusal_too(
+    app: FastAPI,
+) -> None:
+    with browser_for(app) as b:
+        b.sign_in()
+        link(b, "dev-ada-linked")
+        assert b.url == f"{BASE}/profile"
+        rows = re.findall(r'<td data-label="Sign-in" class="sign-in">([^<]+)</td>', b.text)
+        assert rows == ["yes", "linked only"]
+        help_text = b.page.text("sign-in-help") or ""
+        assert "Linked only: connected to your account" in help_text
+        assert "but not a way to sign in" in help_text
+
+    with browser_for(app) as other:
+        other.sign_in(sub="dev-ada-linked")
+        assert other.page.text("signed-in-email") is None
+        problem = other.page.text("problem") or ""
+        assert problem.startswith("Sign-in failed: that identity is linked to an account")
+        assert "linked-only identity" in problem
+        assert "not a way to sign in" in problem
+        assert "(Sign-in is not allowed)" in problem  # Cross-Auth's own words, too
+
+
+def test_unlink_removes_a_linked_identity_but_never_the_last_way_to_sign_in(
+    app: FastAPI, store: lite.LiteStore
+) -> None:
+    with browser_for(app) as b:
+        b.sign_in()
+        link(b, "dev-ada-linked")
+        ids = account_ids(b)
+        assert set(ids) == {DEFAULT_IDENTITY.sub, "dev-ada-linked"}
+
+        # The sign-in identity is the only way to sign in: refused, and said why.
+        b.submit(action=f"/accounts/{ids[DEFAULT_IDENTITY.sub]}/unlink", button="Unlink")
+        assert b.url.startswith(f"{BASE}/profile?error=no_alternative_login_method")
+        problem = b.page.text("problem") or ""
+        assert problem.startswith("Not unlinked: this identity is your only way to sign in")
+        assert "because it is your only login method" in problem  # Cross-Auth's description
+        assert len(account_ids(b)) == 2
+
+        b.submit(action=f"/accounts/{ids['dev-ada-linked']}/unlink", button="Unlink")
+        assert b.url == f"{BASE}/profile?unlinked=1"
+        assert b.page.text("done") == "Identity unlinked."
+        assert set(account_ids(b)) == {DEFAULT_IDENTITY.sub}
+
+    user = store.accounts.find_user_by_email(DEFAULT_IDENTITY.email)
+    assert user is not None
+    (left,) = store.accounts.list_social_accounts(user_id=user.id)
+    assert left.provider_user_id == DEFAULT_IDENTITY.sub
+
+
+def test_unlink_takes_only_same_origin_posts_of_the_owner(
+    app: FastAPI, store: lite.LiteStore
+) -> None:
+    with browser_for(app) as bob:
+        bob.sign_in(email="bob@example.com", sub="dev-bob")
+        bobs = account_ids(bob)["dev-bob"]
+    with browser_for(app) as b:
+        b.sign_in()
+        link(b, "dev-ada-linked")
+        mine = account_ids(b)["dev-ada-linked"]
+
+        evil = {"Origin": "http://evil.example", "Accept": HTML_ACCEPT}
+        refused = b.client.post(f"/accounts/{mine}/unlink", headers=evil)
+        assert refused.status_code == 403
+        assert "Cross-origin request." in refused.text
+
+        as_get = b.client.get(f"/accounts/{mine}/unlink", headers={"Accept": HTML_ACCEPT})
+        assert as_get.status_code == 405
+        assert "405 Method Not Allowed" in as_get.text
+
+        # Bob's identity is not connected to Ada: Cross-Auth refuses, nothing goes.
+        not_mine = b.client.post(f"/accounts/{bobs}/unlink", headers={"Accept": HTML_ACCEPT})
+        assert "error=account_not_connected" in str(not_mine.url)
+        assert "Unlinking failed (account_not_connected)" in not_mine.text
+    with browser_for(app) as anonymous:
+        response = anonymous.client.post(f"/accounts/{mine}/unlink")
+        assert response.url == f"{BASE}/"
+    for sub in ("dev-bob", "dev-ada-linked"):
+        assert store.accounts.find_social_account(provider="dev", provider_user_id=sub)
+
+
+def test_linking_an_identity_another_user_owns_is_reported_as_the_link(
+    app: FastAPI,
+) -> None:
+    with browser_for(app) as bob:
+        bob.sign_in(email="bob@example.com", sub="dev-bob")
+    with browser_for(app) as b:
+        b.sign_in()
+        link(b, "dev-bob")
+        assert b.url.startswith(f"{BASE}/profile?error=account_already_linked")
+        problem = b.page.text("problem") or ""
+        assert problem.startswith(
+            "Linking failed: that identity is already linked to another user"
+        )
+        assert "Sign-in failed" not in b.text
+        assert b.text.count('class="account"') == 1
+        # The link attempt's cookie is gone: a later failed sign-in is a sign-in again.
+        assert "cross_auth_lite_linking" not in b.client.cookies
+
+
+def test_the_first_sign_in_says_welcome_and_later_ones_welcome_back(app: FastAPI) -> None:
+    with browser_for(app) as first:
+        first.sign_in()
+        assert first.page.text("greeting") == "Welcome"
+        first.go("/")
+        assert first.page.text("greeting") == "Welcome"  # still this browser's first session
+        with browser_for(app) as laptop:
+            laptop.sign_in()
+            assert laptop.page.text("greeting") == "Welcome back"
+        first.go("/sign-out")
+        first.submit(action="/sign-out", button="Sign out")
+        first.sign_in()
+        assert first.page.text("greeting") == "Welcome back"
+
+
+def test_unknown_pages_are_html_for_browsers_and_json_for_api_clients(app: FastAPI) -> None:
+    with TestClient(app, base_url=BASE) as client:
+        for path in ("/nope", "/auth/nope"):
+            page = client.get(path, headers={"Accept": HTML_ACCEPT})
+            assert page.status_code == 404
+            assert page.headers["content-type"].startswith("text/html")
+            assert "404 Not Found" in page.text
+            assert "There is no page at this address." in page.text
+            api = client.get(path, headers={"Accept": "application/json"})
+            assert api.status_code == 404
+            assert api.json() == {"detail": "Not Found"}
+        # Cross-Auth's own JSON errors stay JSON for API clients.
+        anonymous = client.get("/auth/dev/connect", headers={"Accept": "application/json"})
+        assert anonymous.status_code == 401
+        assert anonymous.json()["error"] == "unauthorized"
