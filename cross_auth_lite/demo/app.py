@@ -223,26 +223,9 @@ def create_app(
         current = auth.get_current_session(request)
         current_id = None if current is None else str(current.id)
         records = auth.list_sessions(str(user.id), status="active").records
-        sessions = [
-            pages.SessionRow(
-                id=str(record.id),
-                created_at=record.created_at,
-                last_active_at=record.last_active_at,
-                expires_at=record.expires_at,
-                user_agent=record.user_agent,
-                current=str(record.id) == current_id,
-            )
-            for record in records
-        ]
+        sessions = [pages.SessionRow.of(record, current_id=current_id) for record in records]
         accounts = [
-            pages.AccountRow(
-                id=str(account.id),
-                provider=account.provider,
-                provider_user_id=account.provider_user_id,
-                provider_email=account.provider_email,
-                email_verified=account.provider_email_verified,
-                is_login_method=account.is_login_method,
-            )
+            pages.AccountRow.of(account)
             for account in store.accounts.list_social_accounts(user_id=user.id)
         ]
         return html(

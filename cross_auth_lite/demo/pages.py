@@ -10,8 +10,9 @@ too); this module holds what only the demo shows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from cross_auth_lite.dev import esc, layout
 
@@ -34,8 +35,13 @@ class AccountRow:
     provider: str
     provider_user_id: str
     provider_email: str | None
-    email_verified: bool | None
+    provider_email_verified: bool | None
     is_login_method: bool
+
+    @classmethod
+    def of(cls, account: Any) -> AccountRow:
+        """The row of a social account (anything with these attributes)."""
+        return cls(**{**_attributes(cls, account), "id": str(account.id)})
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,16 @@ class SessionRow:
     expires_at: datetime
     user_agent: str | None
     current: bool
+
+    @classmethod
+    def of(cls, record: Any, *, current_id: str | None) -> SessionRow:
+        """The row of a session record; ``current`` when its id is ``current_id``."""
+        fields_ = {**_attributes(cls, record, skip={"current"}), "id": str(record.id)}
+        return cls(**fields_, current=fields_["id"] == current_id)
+
+
+def _attributes(cls: type, record: Any, *, skip: frozenset[str] | set[str] = frozenset()) -> Any:
+    return {f.name: getattr(record, f.name) for f in fields(cls) if f.name not in skip}
 
 
 def _nav(signed_in: bool) -> list[tuple[str, str]]:
@@ -213,7 +229,7 @@ def _account_rows(accounts: Iterable[AccountRow]) -> str:
             f'<td data-label="Provider">{esc(a.provider)}</td>'
             f'<td data-label="Provider user id"><code>{esc(a.provider_user_id)}</code></td>'
             f'<td data-label="Provider email">{esc(a.provider_email or "—")}</td>'
-            f'<td data-label="Verified">{"yes" if a.email_verified else "no"}</td>'
+            f'<td data-label="Verified">{"yes" if a.provider_email_verified else "no"}</td>'
             f'<td data-label="Sign-in" class="sign-in">{sign_in}</td>'
             f'<td class="wide"><form method="post" action="/accounts/{esc(a.id)}/unlink">'
             '<button class="small secondary" type="submit">Unlink</button></form></td></tr>'
