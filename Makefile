@@ -6,11 +6,13 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 DATA ?= var/demo
 
-.PHONY: help demo test lint typecheck pytest bench clean
+.PHONY: help demo test lint typecheck pytest docs dist bench clean
 
 help:
 	@echo "make demo   run the demo on http://$(HOST):$(PORT) (PORT=..., DATA=...)"
 	@echo "make test   lint, type-check and run the test suite"
+	@echo "make docs   build the documentation site into site/ (strict: warnings fail)"
+	@echo "make dist   build the wheel and the sdist into dist/ and check them with twine"
 	@echo "make bench  run the benchmarks (not part of make test)"
 
 $(BIN)/python:
@@ -42,11 +44,21 @@ typecheck: $(VENV)/.dev-installed
 pytest: $(VENV)/.dev-installed
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+# --strict: a broken link, a missing page or an unresolved reference fails the build.
+docs: $(VENV)/.dev-installed
+	$(BIN)/mkdocs build --strict --quiet --site-dir site
+
+# The build tools come from the [dev] extra (no isolated download).
+dist: $(VENV)/.dev-installed
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+test: lint typecheck docs pytest
 
 bench: $(VENV)/.bench-installed
 	@command -v redis-server >/dev/null || echo "no redis-server: the Redis column is skipped (apt-get install redis-server)"
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var site dist
