@@ -46,7 +46,7 @@ pytest: $(VENV)/.dev-installed
 
 # --strict: a broken link, a missing page or an unresolved reference fails the build.
 docs: $(VENV)/.dev-installed
-	$(BIN)/mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 # The build tools come from the [dev] extra (no isolated download).
 dist: $(VENV)/.dev-installed

@@ -17,8 +17,6 @@ import pytest
 import cross_auth_lite as lite
 from tests import pg_server
 
-pytest_plugins = ["pytester"]
-
 BACKENDS = ("sqlite", "postgresql")
 
 
@@ -39,19 +37,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         "sqlite_only"
     ):
         metafunc.parametrize("backend", BACKENDS, indirect=True)
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[pg_server.PostgresServer]:
-    """One PostgreSQL server for the session; skips the test when none can run here."""
-    reason = pg_server.unavailable()
-    if reason:
-        pg_server.skip_or_fail(reason)
-    server = pg_server.PostgresServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

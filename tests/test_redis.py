@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -37,58 +34,9 @@ from tests.oauth import (
     sign_in,
     start_login,
 )
-from tests.pg_server import free_port, skip_or_fail
+from tests.pg_server import free_port
 
 pytestmark = pytest.mark.all_backends
-
-
-def _redis_unavailable() -> str | None:
-    try:
-        import redis  # noqa: F401
-    except ImportError:
-        return "the redis package is not installed (pip install 'cross-auth-lite[redis]')"
-    if shutil.which("redis-server") is None:
-        return "redis-server not found: install Debian's redis-server package"
-    return None
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[str]:
-    """A throwaway Redis server for this module; its URL."""
-    reason = _redis_unavailable()
-    if reason:
-        skip_or_fail(reason)
-    import redis
-
-    directory = tempfile.mkdtemp(prefix="cross-auth-lite-redis-")
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", directory],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = redis.Redis.from_url(url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.02)
-        client.close()
-        yield url
-    finally:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=10)
-        if process.poll() is None:
-            process.kill()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture
