@@ -6,11 +6,13 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 DATA ?= var/demo
 
-.PHONY: help demo test lint typecheck pytest bench clean
+.PHONY: help demo test lint typecheck pytest docs dist bench clean
 
 help:
 	@echo "make demo   run the demo on http://$(HOST):$(PORT) (PORT=..., DATA=...)"
 	@echo "make test   lint, type-check and run the test suite"
+	@echo "make docs   build the documentation site into site/ (strict: warnings fail)"
+	@echo "make dist   build the wheel and the sdist into dist/ and check them with twine"
 	@echo "make bench  run the benchmarks (not part of make test)"
 
 $(BIN)/python:
@@ -42,7 +44,17 @@ typecheck: $(VENV)/.dev-installed
 pytest: $(VENV)/.dev-installed
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+# --strict: a broken link, a missing page or an unresolved reference fails the build.
+docs: $(VENV)/.dev-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
+# The build tools come from the [dev] extra (no isolated download).
+dist: $(VENV)/.dev-installed
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+test: lint typecheck docs pytest
 
 bench: $(VENV)/.bench-installed
 	@command -v redis-server >/dev/null || echo "no redis-server: the Redis column is skipped (apt-get install redis-server)"
@@ -51,6 +63,6 @@ bench: $(VENV)/.bench-installed
 # Only what make made: the venv, the tool caches, and the demo's data directory
 # if the demo created it (it leaves .created-by-demo there); never the rest of var/.
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site dist
 	if [ -f '$(DATA)/.created-by-demo' ]; then rm -rf '$(DATA)'; fi
 	@rmdir var 2>/dev/null || true

@@ -1,13 +1,20 @@
 """cross-auth-lite: all the storage Cross-Auth needs, with no server.
 
 SQLite through peewee for users, social accounts and sessions; diskcache for
-short-lived OAuth state and codes. One directory, one call::
+short-lived OAuth state and codes. One directory, one call:
 
-    import cross_auth_lite as lite
-    from cross_auth.fastapi import CrossAuth
+```python
+import cross_auth_lite as lite
+from cross_auth.fastapi import CrossAuth
+from cross_auth.social_providers.github import GitHubProvider
 
-    store = lite.open("var/auth")
-    auth = CrossAuth(providers=[...], **store.cross_auth_kwargs())
+store = lite.open("var/auth")
+auth = CrossAuth(
+    providers=[GitHubProvider(client_id="...", client_secret="...")],
+    **store.cross_auth_kwargs(),
+    config={"session": {"cookies": {"auth": True}}},  # browser sign-in
+)
+```
 
 Everything importable from here is public; every exception the library
 raises derives from ``LiteError``.

@@ -2,17 +2,19 @@
 
 The ``cross-auth-lite users`` and ``sessions`` commands are these functions
 with a parser and a printer in front; an app's own admin page can call them
-the same way::
+the same way:
 
-    import cross_auth_lite as lite
+```python
+import cross_auth_lite as lite
 
-    with lite.open() as store:
-        user = lite.create_user(store, "Ada@Example.com", verified=True)
-        assert lite.find_user(store, "ada@example.com").id == user.id
-        assert [u.email for u in lite.list_users(store)] == ["ada@example.com"]
-        assert lite.delete_user(store, user.id) == lite.DeletedUser(
-            user_id=user.id, identities=0, sessions=0
-        )
+with lite.open() as store:
+    user = lite.create_user(store, "Ada@Example.com", verified=True)
+    assert lite.find_user(store, "ada@example.com").id == user.id
+    assert [u.email for u in lite.list_users(store)] == ["ada@example.com"]
+    assert lite.delete_user(store, user.id) == lite.DeletedUser(
+        user_id=user.id, identities=0, sessions=0
+    )
+```
 
 Listings stream their rows in id order, a page at a time through ``after``
 (the last id seen), and never carry password hashes, provider tokens or

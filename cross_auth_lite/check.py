@@ -18,6 +18,7 @@ from typing import Any
 import peewee
 from diskcache.core import DBNAME
 
+from cross_auth_lite import private_files
 from cross_auth_lite.errors import StoreLocationError, StoreNotFoundError
 from cross_auth_lite.postgres import open_postgresql
 from cross_auth_lite.private_files import DIRECTORY_MODE, FILE_MODE
@@ -87,7 +88,12 @@ def sql(database: peewee.Database, statement: str) -> list[tuple[Any, ...]]:
 
 
 def check_permissions(data_dir: Path, report: CheckReport) -> None:
-    """Every directory in the store must be 0700 and every file 0600."""
+    """Every directory in the store must be 0700 and every file 0600.
+
+    Where the platform has no POSIX permissions (Windows), only links and
+    file types are checked: access is the ACLs' of the directory holding it.
+    """
+    modes = private_files.POSIX_PERMISSIONS
     directories = files = 0
     found: list[str] = []
     paths = [data_dir]
@@ -103,18 +109,25 @@ def check_permissions(data_dir: Path, report: CheckReport) -> None:
             found.append(f"{path}: is a symbolic link; the store holds no links")
         elif stat.S_ISDIR(info.st_mode):
             directories += 1
-            if mode != DIRECTORY_MODE:
+            if modes and mode != DIRECTORY_MODE:
                 found.append(f"{path}: permissions {mode:04o}, expected {DIRECTORY_MODE:04o}")
         elif stat.S_ISREG(info.st_mode):
             files += 1
-            if mode != FILE_MODE:
+            if modes and mode != FILE_MODE:
                 found.append(f"{path}: permissions {mode:04o}, expected {FILE_MODE:04o}")
         else:
             found.append(f"{path}: is not a regular file or directory")
     for line in found:
         report.problem(line)
-    if not found:
+    if found:
+        return
+    if modes:
         report.ok(f"permissions: {directories} directories and {files} files are private")
+    else:
+        report.ok(
+            f"permissions: {directories} directories and {files} files, no links; modes "
+            "not checked (no POSIX permissions here: the directory's ACLs apply)"
+        )
 
 
 def _open_database(file: Path, report: CheckReport) -> peewee.SqliteDatabase | None:

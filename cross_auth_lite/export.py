@@ -1,16 +1,18 @@
 """The export document: a whole store as one JSON document, and reading one back.
 
-The document::
+The document:
 
-    {
-      "format": "cross-auth-lite-export",
-      "version": 1,
-      "schema_version": 2,
-      "connections": "exclusive",
-      "users": [{"id": 1, "email": ..., "hashed_password": ...}, ...],
-      "social_accounts": [{"id": 1, ..., "user_id": 1}, ...],
-      "sessions": [{"id": 1, "token_hash": ..., "user_id": 1}, ...]
-    }
+```text
+{
+  "format": "cross-auth-lite-export",
+  "version": 1,
+  "schema_version": 2,
+  "connections": "exclusive",
+  "users": [{"id": 1, "email": ..., "hashed_password": ...}, ...],
+  "social_accounts": [{"id": 1, ..., "user_id": 1}, ...],
+  "sessions": [{"id": 1, "token_hash": ..., "user_id": 1}, ...]
+}
+```
 
 Every column is included (password hashes, provider tokens, session token
 hashes, decrypted: the document is as sensitive as the store; ``export_to_file``

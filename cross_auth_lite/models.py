@@ -3,20 +3,32 @@
 ``PeeweeUser``, ``PeeweeSocialAccount`` and ``PeeweeSession`` carry the fields
 Cross-Auth reads. They are bound to no database: subclass them, add a
 primary key if you want another than peewee's auto id, and a ``user``
-foreign key on the social-account and session models::
+foreign key on the social-account and session models:
 
-    class User(PeeweeUser):
-        display_name = peewee.TextField(null=True)
+```python
+import peewee
+from cross_auth_lite import LiteSqliteDatabase, PeeweeSocialAccount, PeeweeUser
 
-        class Meta:
-            database = db
+db = LiteSqliteDatabase(":memory:", pragmas={"foreign_keys": 1})
 
-    class SocialAccount(PeeweeSocialAccount):
-        user = peewee.ForeignKeyField(User, backref="social_accounts", on_delete="CASCADE")
 
-        class Meta:
-            database = db
-            indexes = ((("provider", "provider_user_id"), True),)
+class User(PeeweeUser):
+    display_name = peewee.TextField(null=True)
+
+    class Meta:
+        database = db
+
+
+class SocialAccount(PeeweeSocialAccount):
+    user = peewee.ForeignKeyField(User, backref="social_accounts", on_delete="CASCADE")
+
+    class Meta:
+        database = db
+        indexes = ((("provider", "provider_user_id"), True),)
+
+
+db.create_tables([User, SocialAccount])
+```
 
 ``build_models(db)`` makes the tables a store created by ``lite.open()``
 uses: fresh classes per call, so two stores never share a binding.

@@ -4,6 +4,11 @@ Everything cross-auth-lite writes holds credentials or one-time codes, so
 nothing it creates may be readable by other users of the machine. SQLite
 creates its ``-wal`` and ``-shm`` companions with the mode of the main file,
 which is why creating that file ourselves, before SQLite does, is enough.
+
+The modes are POSIX permissions (Linux, macOS, the BSDs). Where the platform
+has none (Windows, whose files are guarded by ACLs, inherited from the
+directory they are made in), nothing is tightened and only what the platform
+offers is used: ``O_NOFOLLOW`` and ``os.fchmod`` where they exist.
 """
 
 from __future__ import annotations
@@ -19,6 +24,24 @@ from cross_auth_lite.errors import StoreLocationError
 
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
+#: Whether this platform has POSIX permission bits to set (not on Windows).
+POSIX_PERMISSIONS = os.name == "posix"
+
+
+def _no_follow() -> int:
+    """``os.O_NOFOLLOW`` where the platform has it (not on Windows), else no flag."""
+    return getattr(os, "O_NOFOLLOW", 0)
+
+
+def _set_mode(fd: int, path: Path, mode: int) -> None:
+    """Give the open file ``fd`` (at ``path``) ``mode``, whatever the umask, where modes exist."""
+    if not POSIX_PERMISSIONS:
+        return
+    fchmod = getattr(os, "fchmod", None)
+    if fchmod is not None:
+        fchmod(fd, mode)
+    else:
+        os.chmod(path, mode)
 
 
 def private_directory(path: str | os.PathLike[str]) -> Path:
@@ -57,8 +80,9 @@ def _make_directories(directory: Path) -> None:
     for new in reversed(missing):
         with contextlib.suppress(FileExistsError):
             new.mkdir(mode=DIRECTORY_MODE)
-            # mkdir's mode is filtered by the umask, which may strip the owner's bits.
-            os.chmod(new, DIRECTORY_MODE)
+            if POSIX_PERMISSIONS:
+                # mkdir's mode is filtered by the umask, which may strip the owner's bits.
+                os.chmod(new, DIRECTORY_MODE)
 
 
 def private_file(path: str | os.PathLike[str]) -> Path:
@@ -68,8 +92,11 @@ def private_file(path: str | os.PathLike[str]) -> Path:
     database is opened.
     """
     file = Path(path)
+    if not _no_follow() and file.is_symlink():
+        # Without O_NOFOLLOW, open would follow the link: refuse it beforehand.
+        raise StoreLocationError(f"{file} is a symbolic link, not a database file")
     try:
-        fd = os.open(file, os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW, FILE_MODE)
+        fd = os.open(file, os.O_CREAT | os.O_RDWR | _no_follow(), FILE_MODE)
     except IsADirectoryError:
         raise StoreLocationError(f"{file} is a directory, not a database file") from None
     except OSError as error:
@@ -87,6 +114,8 @@ def private_file(path: str | os.PathLike[str]) -> Path:
 
 def _tighten(path: Path, mode: int) -> None:
     """Drop group and other permission bits, which the umask or an older tool left."""
+    if not POSIX_PERMISSIONS:
+        return
     current = stat.S_IMODE(path.stat().st_mode)
     if current & 0o077 or current & mode != mode:
         # Owned by someone else: we can still use it, and `check` reports it.
@@ -105,9 +134,9 @@ def private_output(path: str | os.PathLike[str]) -> Iterator[TextIO]:
     """
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _no_follow(), FILE_MODE)
     try:
-        os.fchmod(fd, FILE_MODE)  # whatever the umask
+        _set_mode(fd, temporary, FILE_MODE)  # whatever the umask
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             yield stream
             stream.flush()

@@ -88,6 +88,16 @@ class TextDisk(diskcache.Disk):  # type: ignore[misc]
         return super().get(key, raw)
 
 
+def loggable_key(key: str) -> str:
+    """``key`` as a log line may show it: its namespace only, ``oauth:code:…``.
+
+    Cross-Auth puts the secret last (a state, a code, a link code), so
+    everything after the last ``:`` is hidden, and a key without one entirely.
+    """
+    namespace, colon, _ = key.rpartition(":")
+    return f"{namespace}:…" if colon else "…"
+
+
 def _check_key(key: object) -> str:
     if type(key) is not str:
         raise TypeError(f"secondary storage keys must be str, not {type(key).__name__}")
@@ -199,7 +209,7 @@ class DiskCacheStorage:
             with self._errors:
                 value = self._cache.get(key, retry=False)
         except UnsafeCacheValue:
-            log.warning("ignoring a pickled cache row for key %r", key)
+            log.warning("ignoring a pickled cache row for key %s", loggable_key(key))
             return None
         return value if type(value) is str else None
 
@@ -221,7 +231,7 @@ class DiskCacheStorage:
                 value = self._cache.pop(key, retry=False)
         except UnsafeCacheValue:
             # diskcache deleted the row before refusing it: nothing is left behind.
-            log.warning("discarded a pickled cache row for key %r", key)
+            log.warning("discarded a pickled cache row for key %s", loggable_key(key))
             return None
         return value if type(value) is str else None
 

@@ -2,21 +2,38 @@
 
 A thin layer over ``cross_auth_lite.dev``, the development provider: a
 ``DevProvider`` goes into ``CrossAuth(providers=[...])`` like GitHub's
-would, and ``sign_in`` plays the browser and the person at the provider::
+would, and ``sign_in`` plays the browser and the person at the provider:
 
-    from cross_auth_lite.testing import DevIdentity, dev_provider, sign_in
+```python
+from cross_auth.fastapi import CrossAuth
+from fastapi import Depends, FastAPI
+from fastapi.testclient import TestClient
 
-    def test_profile(lite_store):
-        provider = dev_provider(base_url="https://testserver", prefix="/auth")
-        auth = CrossAuth(providers=[provider], **lite_store.cross_auth_kwargs())
-        app = FastAPI()
-        app.include_router(auth.router, prefix="/auth")
-        client = TestClient(app, base_url="https://testserver")
+from cross_auth_lite.testing import DevIdentity, dev_provider, sign_in
 
-        response = sign_in(client, provider, DevIdentity("Ada", "ada@example.com", "ada-1"))
 
-        assert response.status_code == 302  # the session cookie is now in client
-        assert client.get("/profile").status_code == 200
+def test_profile(lite_store):
+    provider = dev_provider(base_url="https://testserver", prefix="/auth")
+    auth = CrossAuth(
+        providers=[provider],
+        **lite_store.cross_auth_kwargs(),
+        config={"session": {"cookies": {"auth": True}}},  # adds the login route
+    )
+    app = FastAPI()
+    app.include_router(auth.router, prefix="/auth")
+    current_user = Depends(auth.require_current_user)
+
+    @app.get("/profile")
+    def profile(user=current_user):
+        return {"email": user.email}
+
+    client = TestClient(app, base_url="https://testserver")
+
+    response = sign_in(client, provider, DevIdentity("Ada", "ada@example.com", "ada-1"))
+
+    assert response.status_code in (302, 303)  # the session cookie is now in client
+    assert client.get("/profile").json() == {"email": "ada@example.com"}
+```
 
 Nothing leaves the process: the provider answers its own token and userinfo
 requests by function call. Use an ``https://`` base URL for the test client:

@@ -10,10 +10,6 @@ missing. ``pytest.mark.sqlite_only`` keeps one test of such a module on SQLite.
 from __future__ import annotations
 
 import contextlib
-import shutil
-import subprocess
-import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,9 +17,6 @@ import pytest
 
 import cross_auth_lite as lite
 from tests import pg_server
-from tests.pg_server import free_port, skip_or_fail
-
-pytest_plugins = ["pytester"]
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -45,19 +38,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         "sqlite_only"
     ):
         metafunc.parametrize("backend", BACKENDS, indirect=True)
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[pg_server.PostgresServer]:
-    """One PostgreSQL server for the session; skips the test when none can run here."""
-    reason = pg_server.unavailable()
-    if reason:
-        pg_server.skip_or_fail(reason)
-    server = pg_server.PostgresServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -128,55 +108,6 @@ def any_store(
         tmp_path / request.param, shared_connections=shared, database_url=make_database_url()
     ) as opened:
         yield opened
-
-
-def _redis_unavailable() -> str | None:
-    try:
-        import redis  # noqa: F401
-    except ImportError:
-        return "the redis package is not installed (pip install 'cross-auth-lite[redis]')"
-    if shutil.which("redis-server") is None:
-        return "redis-server not found: install Debian's redis-server package"
-    return None
-
-
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[str]:
-    """A throwaway Redis server for the session; its URL. Skips where none can run."""
-    reason = _redis_unavailable()
-    if reason:
-        skip_or_fail(reason)
-    import redis
-
-    directory = tempfile.mkdtemp(prefix="cross-auth-lite-redis-")
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", directory],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = redis.Redis.from_url(url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.02)
-        client.close()
-        yield url
-    finally:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=10)
-        if process.poll() is None:
-            process.kill()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import shlex
@@ -987,3 +988,27 @@ def test_a_caller_cache_opened_with_the_documented_settings_keeps_values_inside(
         assert cache.eviction_policy == "none"
     finally:
         cache.close()
+
+
+def test_warnings_about_planted_rows_never_show_the_secret_part_of_a_key(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache_dir = tmp_path / "cache"
+    secret = "Zt9-the-one-time-code"
+    key = f"oauth:code:{secret}"
+    with DiskCacheStorage.from_path(cache_dir) as storage:
+        storage.set("mine", "ok")
+        with contextlib.closing(diskcache.Cache(str(cache_dir))) as plain:
+            plain.set(key, ("a", "pickled", "tuple"))
+            plain.set(secret, ("no", "namespace"))
+        with caplog.at_level(logging.DEBUG, logger="cross_auth_lite"):
+            assert storage.get(key) is None
+            assert storage.pop(key) is None
+            assert storage.pop(secret) is None
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == [
+        "ignoring a pickled cache row for key oauth:code:…",
+        "discarded a pickled cache row for key oauth:code:…",
+        "discarded a pickled cache row for key …",
+    ]
+    assert secret not in caplog.text
