@@ -25,7 +25,7 @@ from typing import Any
 
 import cross_auth_lite as lite
 from bench.backends import Backend
-from cross_auth_lite.store import DATABASE_FILENAME
+from cross_auth_lite import DATABASE_FILENAME
 
 __all__ = ["RawAccounts", "RawSecondary", "RawSessions", "connect", "open_backend"]
 
