@@ -248,7 +248,7 @@ class EncryptedTextField(peewee.Field):
     def _locked(self) -> EncryptionKeyError:
         return EncryptionKeyError(
             f"{self._what()} holds encrypted provider tokens and the store was opened without "
-            f"its encryption key: pass encryption_key to lite.open() or set ${ENCRYPTION_KEY_ENV}"
+            f"its encryption key: give the key (encryption_key=, or ${ENCRYPTION_KEY_ENV})"
         )
 
     def _what(self) -> str:

@@ -200,6 +200,10 @@ def open_store(
         check_secondary_url(secondary_url)
         if default_ttl is not None:
             raise ValueError("default_ttl applies to the disk cache, not to secondary_url")
+    if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, int | float):
+        raise TypeError(f"busy_timeout must be a number, not {type(busy_timeout).__name__}")
+    if not 0 <= busy_timeout <= 3600:
+        raise ValueError(f"busy_timeout must be between 0 and 3600 seconds, not {busy_timeout!r}")
     if not isinstance(create, bool) or not isinstance(without_token_key, bool):
         raise TypeError("create and without_token_key must be bools")
     cipher = token_cipher(encryption_key)  # a bad key fails before anything is created
@@ -278,8 +282,8 @@ def store_directory(path: str | os.PathLike[str]) -> Path:
         raise StoreLocationError(f"{directory} exists and is not a directory")
     if not _holds_store(directory) and any(directory.iterdir()):
         raise StoreExistsError(
-            f"{directory} is not empty and holds no cross-auth-lite store: give lite.open() "
-            "a directory of its own (a new or empty one)"
+            f"{directory} is not empty and holds no cross-auth-lite store: keep the store "
+            "in a directory of its own (a new or empty one)"
         )
     if not os.access(directory, os.W_OK | os.X_OK):
         raise StoreLocationError(f"store directory {directory} is not writable")

@@ -163,7 +163,10 @@ def add_paging(parser: argparse.ArgumentParser, what: str) -> None:
         help=f"list at most N {what} (default {DEFAULT_LIMIT})",
     )
     parser.add_argument(
-        "--after", metavar="ID", help=f"only {what} after this id (where a listing stopped)"
+        "--after",
+        type=number_type(int, "an id", 0),
+        metavar="ID",
+        help=f"only {what} after this id (where a listing stopped)",
     )
 
 
