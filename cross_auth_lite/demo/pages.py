@@ -277,7 +277,7 @@ def profile_page(
         notices += f'<div class="notice done" role="status" id="done">{esc(done)}</div>'
     body = (
         f"{notices}<h1>{esc(email or 'Your profile')}</h1>"
-        '<section class="card"><table>'
+        '<section class="card"><table class="facts">'
         f"<tr><th>User id</th><td><code>{esc(user_id)}</code></td></tr>"
         f"<tr><th>Email</th><td>{esc(email or '—')}</td></tr>"
         f"<tr><th>Email verified</th><td>{'yes' if email_verified else 'no'}</td></tr>"

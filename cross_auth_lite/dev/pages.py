@@ -50,7 +50,11 @@ button.small { padding: .2rem .7rem; font-size: .85rem; }
 table { width: 100%; border-collapse: collapse; font-size: .92rem; }
 th, td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line);
   vertical-align: top; overflow-wrap: anywhere; }
+/* Values (emails, ids) break anywhere rather than widen the page; labels stay whole. */
+h1, h2, p, strong, .notice { overflow-wrap: anywhere; }
+th, label, .button, button, .badge { overflow-wrap: normal; }
 th { color: var(--muted); font-weight: 600; }
+table.facts th { white-space: nowrap; width: 1%; }
 .nowrap { white-space: nowrap; }
 .badge { display: inline-block; white-space: nowrap; font-size: .75rem; font-weight: 650;
   padding: 0 .5rem; border-radius: 999px; background: var(--accent); color: var(--accent-ink); }
@@ -59,7 +63,7 @@ label.check { font-weight: 400; }
 input[type=text], input[type=email] { width: 100%; font: inherit; padding: .45rem .6rem;
   border: 1px solid var(--line); border-radius: 6px; margin-top: .25rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .75rem; margin-top: 1.4rem; }
-.actions .button, .actions button { white-space: nowrap; }
+.button, button { white-space: nowrap; }
 td form { margin: 0; }
 code { font-size: .88em; background: #eceef2; padding: 0 .3em; border-radius: 4px;
   overflow-wrap: anywhere; }
@@ -75,7 +79,7 @@ footer { margin-top: 2.5rem; overflow-wrap: anywhere; }
   table.records td { display: flex; align-items: flex-start; gap: .75rem; border: 0;
     padding: .15rem 0; }
   table.records td::before { content: attr(data-label); flex: 0 0 7.5rem; color: var(--muted);
-    font-weight: 600; }
+    font-weight: 600; overflow-wrap: normal; }
   table.records td:empty, table.records td.wide::before { display: none; }
   table.records td.nowrap { white-space: normal; }
 }
