@@ -130,11 +130,13 @@ def consent_page(
     request: AuthorizationRequest,
     identity: DevIdentity,
     problem: str | None = None,
+    linking: bool = False,
 ) -> str:
     """The development provider's consent form for ``request``, prefilled with ``identity``.
 
     The form posts to ``action``, carrying the request's OAuth parameters in
-    hidden fields; every field of the identity can be edited.
+    hidden fields; every field of the identity can be edited. ``linking``
+    words it for linking an identity to the signed-in user, not signing in.
     """
     hidden_inputs = "".join(
         f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">'
@@ -143,10 +145,19 @@ def consent_page(
     alert = f'<div class="notice" role="alert">{esc(problem)}</div>' if problem else ""
     checked = " checked" if identity.email_verified else ""
     name, email, sub, scope = identity.name, identity.email, identity.sub, request.scope
+    if linking:
+        heading, button, title = "Link an identity", "Link identity", "link an identity"
+        intro = (
+            "It vouches for whoever you type below, and the demo links that identity to "
+            "the account you are signed in to: edit the fields to link another one."
+        )
+    else:
+        heading, button, title = "Sign in to the demo", "Sign in", "sign in"
+        intro = "It signs in whoever you type below: edit the fields to be someone else."
     body = (
-        f'{alert}<section class="card"><h1>Sign in to the demo</h1>'
+        f'{alert}<section class="card"><h1 id="consent-heading">{heading}</h1>'
         '<p class="muted">This is a development identity provider running inside the demo. '
-        "It signs in whoever you type below: edit the fields to be someone else.</p>"
+        f"{intro}</p>"
         f'<form method="post" action="{esc(action)}">{hidden_inputs}'
         '<label for="name">Name</label>'
         f'<input type="text" id="name" name="name" value="{esc(name)}">'
@@ -158,13 +169,13 @@ def consent_page(
         "The provider has verified this email (an unverified one cannot sign in to an "
         "existing account)</label>"
         '<div class="actions"><button type="submit" name="decision" value="allow" '
-        'id="allow">Sign in</button><button class="secondary" type="submit" '
+        f'id="allow">{button}</button><button class="secondary" type="submit" '
         'name="decision" value="deny" formnovalidate>Cancel</button></div></form>'
         f'<p class="muted">Requested scope: <code>{esc(scope or "—")}</code></p>'
         "</section>"
     )
     return layout(
-        "Development provider · sign in",
+        f"Development provider · {title}",
         body,
         brand="Development identity provider",
         theme="provider",
