@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import cross_auth_lite as lite
 from cross_auth_lite.demo import create_app
+from cross_auth_lite.demo.pages import SESSION_ENDED
 from cross_auth_lite.dev import DEFAULT_IDENTITY
 from tests.test_demo import BASE, browser_for, signed_in_email
 
@@ -33,7 +36,7 @@ def test_cancelling_at_the_provider_says_you_cancelled(app: FastAPI) -> None:
         b.go("/")
         b.click("Sign in")
         b.submit(action="/dev-oauth/authorize", button="Cancel")
-        assert b.url.startswith(f"{BASE}/?error=access_denied")
+        assert b.url == f"{BASE}/"  # the outcome is in a flash cookie, not the URL
         assert b.page.text("problem") == (
             "Sign-in cancelled: you cancelled at the provider, so nothing changed."
         )
@@ -44,7 +47,7 @@ def test_cancelling_at_the_provider_says_you_cancelled(app: FastAPI) -> None:
         b.go("/profile")
         b.click("Link another identity")
         b.submit(button="Cancel")
-        assert b.url.startswith(f"{BASE}/profile?")  # back where the link started
+        assert b.url == f"{BASE}/profile"  # back where the link started
         assert b.page.text("problem") == (
             "Linking cancelled: you cancelled at the provider, so no identity was linked."
         )
@@ -103,8 +106,12 @@ def test_identities_link_by_verified_email_or_from_the_profile(app: FastAPI) -> 
         assert b.text.count('class="account"') == 2
 
         b.click("Link another identity")  # Cross-Auth's connect flow
-        b.submit(button="Sign in", sub="dev-ada-third")
+        b.submit(button="Link identity", sub="dev-ada-third")
         assert b.url == f"{BASE}/profile"
+        assert b.page.text("done") == (
+            "Identity linked: the dev identity \u201cdev-ada-third\u201d is now linked to "
+            "your account."
+        )
         assert b.text.count('class="account"') == 3
         assert "dev-ada-third" in b.text
 
@@ -114,6 +121,87 @@ def test_identities_link_by_verified_email_or_from_the_profile(app: FastAPI) -> 
         assert b.page.forms[0].fields["email_verified"] == "on"
         # Unverified, the same email is not enough to join the existing user.
         b.submit(button="Sign in", unset=("email_verified",), sub="dev-ada-4")
-        assert "error=" in b.url
-        assert "Sign-in failed" in b.text
+        assert b.url == f"{BASE}/"
+        problem = b.page.text("problem") or ""
+        assert problem.startswith("Not signed in: an account with this email already exists")
+        assert "the provider did not say the email is verified" in problem
+        assert "then link this identity from your profile" in problem
         assert b.page.text("signed-in-email") is None
+
+
+def test_a_forged_link_puts_no_words_on_the_page(app: FastAPI) -> None:
+    forged = "error=bogus&error_description=%3Cb%3Ehi%3C%2Fb%3E+you+have+been+hacked"
+    with browser_for(app) as b:
+        b.go(f"/?{forged}")
+        assert b.page.text("problem") is None
+        assert "hacked" not in b.text
+        b.sign_in()
+        b.go(f"/profile?{forged}&flow=link")
+        assert b.page.text("problem") is None
+        assert "hacked" not in b.text
+        # A made-up callback error reaches the page only as the demo's own words.
+        b.go("/auth/dev/callback?error=you_have_been_hacked&error_description=hacked")
+        assert b.url == f"{BASE}/"
+        assert b.page.text("problem") == (
+            "Sign-in did not complete, for a reason this demo has no explanation for. Try again."
+        )
+        assert "hacked" not in b.text
+        # Nor does a flash cookie with text in it, from wherever it came.
+        b.client.cookies.set("cross_auth_lite_flash", "sign-in.<b>hi</b>..", "testserver.local")
+        b.go("/")
+        assert b.page.text("problem") is None
+        assert "cross_auth_lite_flash" not in b.client.cookies  # cleared all the same
+
+
+def test_the_outcome_travels_in_a_short_lived_cookie_shown_once(app: FastAPI) -> None:
+    with browser_for(app) as b:
+        b.go("/")
+        b.click("Sign in")
+        assert b.page.text("consent-heading") == "Sign in to the demo"
+        b.submit(action="/dev-oauth/authorize", button="Cancel")
+        assert b.response is not None
+        (redirect,) = [r for r in b.response.history if "/auth/dev/callback" in str(r.url)]
+        flash = next(c for c in redirect.headers.get_list("set-cookie") if "_flash=" in c)
+        assert flash.startswith("cross_auth_lite_flash=sign-in.access_denied.provider.;")
+        for attribute in ("Max-Age=60", "Path=/", "HttpOnly", "SameSite=Lax"):
+            assert attribute in flash
+        assert (b.page.text("problem") or "").startswith("Sign-in cancelled")
+        b.go("/")
+        assert b.page.text("problem") is None
+        # An attempt that expired (Cross-Auth redirects it with ?error= itself).
+        b.go("/auth/dev/callback?state=0123abcd&code=x")
+        assert b.url == f"{BASE}/"
+        assert b.page.text("problem") == (
+            "Not signed in: that sign-in attempt had expired or was already used. Sign in again."
+        )
+
+
+def test_linking_the_identity_you_signed_in_with_says_it_already_is(app: FastAPI) -> None:
+    with browser_for(app) as b:
+        b.sign_in()
+        b.go("/profile")
+        b.click("Link another identity")  # prefilled with the identity signed in with
+        assert b.page.text("consent-heading") == "Link an identity"
+        b.submit(button="Link identity")
+        assert b.url == f"{BASE}/profile"
+        assert b.page.text("done") == (
+            "Nothing changed: that identity is already linked to your account."
+        )
+        assert b.text.count('class="account"') == 1
+        assert "cross_auth_lite_demo_had" not in b.client.cookies
+
+
+def test_a_session_revoked_elsewhere_says_the_session_ended(app: FastAPI) -> None:
+    with browser_for(app) as b, browser_for(app) as other:
+        b.sign_in()
+        b.go("/profile")
+        (mine,) = re.findall(r'data-session-id="([^"]+)"><[^>]+>[^<]*<span class="badge">', b.text)
+        other.sign_in()
+        other.go("/profile")
+        other.submit(action=f"/sessions/{mine}/revoke", button="Revoke")
+        b.go("/profile")
+        assert b.url == f"{BASE}/"
+        assert b.page.text("problem") == SESSION_ENDED
+        assert "You are signed out." in b.text
+        b.go("/")
+        assert b.page.text("problem") is None  # said once

@@ -5,6 +5,9 @@ Routes:
 - ``/``: Sign in button, or the signed-in email;
 - ``/profile``: the user, linked accounts (unlink buttons), active sessions
   (revoke buttons);
+- ``/link``: remembers which identities the user has, then starts
+  Cross-Auth's connect flow (``/auth/dev/connect``), so the profile can say
+  afterwards which identity was linked, or that it already was;
 - ``POST /accounts/{id}/unlink``: unlink one of the user's identities, with
   Cross-Auth's disconnect (the router's ``DELETE
   /auth/dev/social-accounts/{id}``, which an HTML form cannot send), refused
@@ -13,11 +16,15 @@ Routes:
 - ``/sign-out``: confirm, then ``POST`` to revoke this session;
 - ``/auth/...``: Cross-Auth's router (``/auth/dev/login``, ``/auth/dev/callback``);
 - ``/dev-oauth/...``: the built-in development provider
-  (``cross_auth_lite.dev``), its codes and tokens in ``store.secondary``.
+  (``cross_auth_lite.dev``), its codes and tokens in ``store.secondary``; its
+  consent form says "Link an identity" when this browser started a link.
 
 A failed sign-in lands on the home page with the error explained
 (``cross_auth_lite.dev.BrowserErrorPages``) rather than on Cross-Auth's JSON
-error body; a failed link lands on the profile. An unknown page, or a wrong
+error body; a failed link lands on the profile. What happened travels in a
+short-lived cookie (a flash) the page clears when it shows it, never in the
+URL, and pages word it themselves from its codes: a forged link cannot put
+text on them. An unknown page, or a wrong
 method, is an HTML page for a browser and FastAPI's JSON for other clients.
 
 The page handlers are plain ``def``: FastAPI runs them in its threadpool, so
@@ -30,9 +37,10 @@ so another site cannot submit them with the user's session; a cross-origin
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from cross_auth.fastapi import CrossAuth
 from fastapi import FastAPI, Request
@@ -50,11 +58,32 @@ from cross_auth_lite.dev import (
     dev_provider_router,
     message_page,
 )
+from cross_auth_lite.dev.browser_errors import (
+    FLASH_COOKIE,
+    Flash,
+    flash_cookie,
+    linking_state,
+    read_flash,
+)
+from cross_auth_lite.dev.pages import consent_page
+from cross_auth_lite.dev.server import AUTHORIZE_PATH, DevIdentity, DevOAuthError
 
 __all__ = ["SESSION_COOKIE", "create_app"]
 
 #: The name of the demo's session cookie.
 SESSION_COOKIE = "cross_auth_lite_demo_session"
+#: The ids of the identities the user had when a link started (``/link``).
+_HAD_COOKIE = "cross_auth_lite_demo_had"
+_IDS = re.compile(r"[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,99}")
+
+
+def _had(cookies: Mapping[str, str]) -> frozenset[str] | None:
+    value = cookies.get(_HAD_COOKIE)
+    if value is None:
+        return None
+    if value == "-":  # no identities at all
+        return frozenset()
+    return frozenset(value.split(".")) if _IDS.fullmatch(value) else None
 
 
 def _origin(url: str) -> str:
@@ -138,8 +167,38 @@ def create_app(
     app.state.auth = auth
     app.state.dev_server = dev_server
     app.include_router(auth.router, prefix="/auth")
+
+    # Before the provider's own routes, so this form is the one served: the same
+    # form, worded for linking when this browser's link flow is the request's.
+    @app.get(AUTHORIZE_PATH, response_class=HTMLResponse, include_in_schema=False)
+    def authorize_form(request: Request) -> Response:
+        params = dict(request.query_params)
+        try:
+            auth_request = dev_server.check_authorization_request(params)
+        except DevOAuthError as error:
+            page = message_page(
+                "Development provider: bad request",
+                f"{error.error}: {error.description}",
+                theme="provider",
+            )
+            return HTMLResponse(page, status_code=400)
+        identity = dev_server.default_identity
+        hint = params.get("login_hint", "").strip()
+        if hint:
+            identity = DevIdentity(identity.name, hint, identity.sub, identity.email_verified)
+        linking = linking_state(request.cookies) == auth_request.state
+        page = consent_page(
+            action=dev_server.authorize_url,
+            request=auth_request,
+            identity=identity,
+            linking=linking,
+        )
+        return html(page)
+
     app.include_router(dev_provider_router(dev_server))
-    app.add_middleware(BrowserErrorPages, prefix="/auth/", target="/", link_target="/profile")
+    app.add_middleware(
+        BrowserErrorPages, prefix="/auth/", target="/", link_target="/profile", flash=True
+    )
 
     def html(page: str, status_code: int = 200) -> HTMLResponse:
         return HTMLResponse(page, status_code=status_code, headers={"Cache-Control": "no-store"})
@@ -156,17 +215,14 @@ def create_app(
             return html(message_page("Refused", "Cross-origin request."), 403)
         return None
 
-    def problem(request: Request) -> str | None:
-        query = request.query_params
-        error = query.get("error")
-        if not error:
-            return None
-        return pages.problem_message(
-            error,
-            query.get("error_description"),
-            flow=query.get("flow"),
-            source=query.get("source"),
-        )
+    def with_flash(response: Response, flash: Flash) -> Response:
+        response.headers.append("set-cookie", flash_cookie(flash))
+        return response
+
+    def forget_flash(request: Request, response: Response) -> None:
+        # Shown once: the page that read it clears it (a bad one is cleared too).
+        if FLASH_COOKIE in request.cookies:
+            response.headers.append("set-cookie", flash_cookie(None))
 
     def first_session(user_id: str, current_id: str | None) -> bool:
         # The user's earliest session, revoked and expired ones included, is
@@ -197,29 +253,36 @@ def create_app(
         if user is not None:
             current = auth.get_current_session(request)
             new_user = first_session(str(user.id), None if current is None else str(current.id))
-        query = request.query_params
-        return html(
+        flash = read_flash(request.cookies)
+        # A session cookie that signs no one in: the session was revoked or expired.
+        session_ended = user is None and SESSION_COOKIE in request.cookies
+        notice = None
+        if flash is not None:
+            notice = pages.outcome_notice(flash)
+        elif session_ended:
+            notice = pages.Notice(pages.SESSION_ENDED)
+        response = html(
             pages.home_page(
                 email=None if user is None else user.email,
                 signed_in=user is not None,
                 data_dir=data_dir,
-                error=query.get("error"),
-                error_description=query.get("error_description"),
-                flow=query.get("flow"),
-                source=query.get("source"),
+                notice=notice,
                 other_host_url=other_host,
                 new_user=new_user,
             )
         )
+        forget_flash(request, response)
+        if session_ended:
+            response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
 
     @app.get("/profile", response_class=HTMLResponse)
     def profile(request: Request) -> Response:
         user = auth.get_current_user(request)
         if user is None:
             # Signed out (e.g. a link that failed because the session ended):
-            # the home page shows what the query says went wrong.
-            query = request.url.query
-            return see_other(f"/?{query}" if query else "/")
+            # the home page shows the flash, if there is one.
+            return see_other("/")
         current = auth.get_current_session(request)
         current_id = None if current is None else str(current.id)
         records = auth.list_sessions(str(user.id), status="active").records
@@ -228,7 +291,11 @@ def create_app(
             pages.AccountRow.of(account)
             for account in store.accounts.list_social_accounts(user_id=user.id)
         ]
-        return html(
+        flash = read_flash(request.cookies)
+        notice = None
+        if flash is not None:
+            notice = pages.outcome_notice(flash, accounts=accounts, had=_had(request.cookies))
+        response = html(
             pages.profile_page(
                 user_id=str(user.id),
                 email=user.email,
@@ -236,10 +303,27 @@ def create_app(
                 accounts=accounts,
                 sessions=sessions,
                 data_dir=data_dir,
-                problem=problem(request),
-                done="Identity unlinked." if request.query_params.get("unlinked") else None,
+                notice=notice,
             )
         )
+        forget_flash(request, response)
+        if flash is not None and flash.flow == "link":
+            response.delete_cookie(_HAD_COOKIE, path="/")
+        return response
+
+    @app.get("/link")
+    def link(request: Request) -> Response:
+        user = auth.get_current_user(request)
+        if user is None:
+            return see_other("/")
+        ids = [str(a.id) for a in store.accounts.list_social_accounts(user_id=user.id)]
+        had = ".".join(ids) or "-"
+        response = see_other(f"/auth/{provider_id}/connect?next=/profile")
+        if _IDS.fullmatch(had):
+            response.set_cookie(
+                _HAD_COOKIE, had, max_age=600, path="/", httponly=True, samesite="lax"
+            )
+        return response
 
     @app.post("/accounts/{social_account_id}/unlink")
     def unlink_account(social_account_id: str, request: Request) -> Response:
@@ -250,13 +334,10 @@ def create_app(
         # Cross-Auth reads social_account_id from this request's path parameters.
         answer = disconnect(request)
         if answer.status_code < 400:
-            return see_other("/profile?unlinked=1")
-        body = _json_body(answer)
-        params = {"error": str(body.get("error") or f"http_{answer.status_code}")}
-        if body.get("error_description"):
-            params["error_description"] = str(body["error_description"])
-        params["flow"] = "unlink"
-        return see_other(f"/profile?{urlencode(params)}")
+            return with_flash(see_other("/profile"), Flash("unlink", "unlinked"))
+        error = str(_json_body(answer).get("error") or f"http_{answer.status_code}")
+        flash = Flash("unlink", error, account=social_account_id)
+        return with_flash(see_other("/profile"), flash)
 
     @app.post("/sessions/{session_id}/revoke")
     def revoke_session(session_id: str, request: Request) -> Response:

@@ -15,13 +15,16 @@ from datetime import datetime
 from typing import Any
 
 from cross_auth_lite.dev import esc, layout
+from cross_auth_lite.dev.browser_errors import Flash
 
 __all__ = [
+    "SESSION_ENDED",
     "AccountRow",
+    "Notice",
     "SessionRow",
     "browser_label",
     "home_page",
-    "problem_message",
+    "outcome_notice",
     "profile_page",
     "sign_out_page",
 ]
@@ -117,49 +120,109 @@ LINKED_ONLY = (
 )
 
 
-def problem_message(
-    error: str,
-    description: str | None = None,
+@dataclass(frozen=True)
+class Notice:
+    """A line at the top of a page: a problem, or (``done``) what just succeeded."""
+
+    text: str
+    done: bool = False
+
+
+def _identity(account: AccountRow) -> str:
+    return f"the {account.provider} identity \u201c{account.provider_user_id}\u201d"
+
+
+#: The demo's words for the outcomes it knows, by (flow, outcome).
+_OUTCOMES = {
+    ("sign-in", "access_denied"): (
+        "Not signed in: that identity is linked to an account only as a linked-only "
+        "identity, which is not a way to sign in, so sign in the way you usually do."
+    ),
+    ("sign-in", "account_not_linked"): (
+        "Not signed in: an account with this email already exists, but the provider did "
+        "not say the email is verified, so this identity cannot be linked to that account "
+        "automatically. Sign in the way you did before, then link this identity from "
+        "your profile."
+    ),
+    ("sign-in", "session_expired"): (
+        "Not signed in: that sign-in attempt had expired or was already used. Sign in again."
+    ),
+    ("link", "account_already_linked"): (
+        "Not linked: that identity is already linked to another user. Sign in as that "
+        "user and unlink it there to link it here."
+    ),
+    ("link", "unauthorized"): (
+        "Not linked: linking needs you to be signed in. Sign in, then link the identity "
+        "from your profile."
+    ),
+    ("link", "session_expired"): (
+        "Not linked: that link attempt had expired or was already used. Try again from "
+        "your profile."
+    ),
+    ("unlink", "account_not_connected"): (
+        "Not unlinked: that identity is not linked to your account."
+    ),
+}
+
+
+def outcome_notice(
+    flash: Flash,
     *,
-    flow: str | None = None,
-    source: str | None = None,
-) -> str:
-    """One plain-text sentence for a failed sign-in, link or unlink.
+    accounts: Sequence[AccountRow] = (),
+    had: frozenset[str] | None = None,
+) -> Notice:
+    """What to tell the person about ``flash``: the demo's own words, never text it carries.
 
-    ``error`` and ``description`` are Cross-Auth's (``error``,
-    ``error_description``); ``flow`` is ``"sign-in"``, ``"link"`` or
-    ``"unlink"``; ``source="provider"`` when the provider sent the error
-    (``BrowserErrorPages`` sets both on a failed callback).
+    ``accounts`` are the user's linked identities now (to name the one the
+    flash is about); ``had`` the ids of those the user had when the link
+    started, when known (to tell a new link from one already there).
     """
-    what = {"link": "Linking", "unlink": "Unlinking"}.get(flow or "", "Sign-in")
-    said = f" ({description})" if description else ""
-    if source == "provider" and error == "access_denied":
+    flow, outcome = flash.flow, flash.outcome
+    if outcome == "access_denied" and flash.source == "provider":
         if flow == "link":
-            return "Linking cancelled: you cancelled at the provider, so no identity was linked."
-        return "Sign-in cancelled: you cancelled at the provider, so nothing changed."
-    if flow == "link" and error == "account_already_linked":
-        detail = description or "an identity can belong to one user only"
-        return (
-            f"Linking failed: that identity is already linked to another user ({detail}). "
-            "Sign in as that user and unlink it there to link it here."
+            return Notice(
+                "Linking cancelled: you cancelled at the provider, so no identity was linked."
+            )
+        return Notice("Sign-in cancelled: you cancelled at the provider, so nothing changed.")
+    if (flow, outcome) == ("link", "linked"):
+        if had is None:
+            return Notice("Identity linked.", done=True)
+        new = [a for a in accounts if a.id not in had]
+        if not new:
+            return Notice(
+                "Nothing changed: that identity is already linked to your account.", done=True
+            )
+        names = ", ".join(_identity(a) for a in new)
+        return Notice(f"Identity linked: {names} is now linked to your account.", done=True)
+    if (flow, outcome) == ("unlink", "unlinked"):
+        return Notice("Identity unlinked.", done=True)
+    if (flow, outcome) == ("unlink", "no_alternative_login_method"):
+        named = [a for a in accounts if a.id == flash.account]
+        which = _identity(named[0]) if named else "this identity"
+        return Notice(
+            f"Not unlinked: {which} is your only way to sign in, so unlinking it would lock "
+            "you out. Add another way first: sign in with another identity that has the "
+            "same verified email."
         )
-    if flow == "unlink" and error == "no_alternative_login_method":
-        return (
-            "Not unlinked: this identity is your only way to sign in, so unlinking it "
-            "would lock you out. Add another way first: sign in with another identity "
-            f"that has the same verified email.{said}"
-        )
-    if flow not in ("link", "unlink") and error == "access_denied":
-        return (
-            "Sign-in failed: that identity is linked to an account only as a linked-only "
-            "identity, connected to the account but not a way to sign in. Sign in with "
-            f"an identity the account can sign in with.{said}"
-        )
-    return f"{what} failed ({error}){': ' + description if description else ''}"
+    known = _OUTCOMES.get((flow, outcome))
+    if known is not None:
+        return Notice(known)
+    what = {"link": "Linking", "unlink": "Unlinking"}.get(flow, "Sign-in")
+    return Notice(
+        f"{what} did not complete, for a reason this demo has no explanation for. Try again."
+    )
 
 
-def _notice(text: str) -> str:
-    return f'<div class="notice" role="alert" id="problem">{esc(text)}</div>'
+#: Home's line for a browser whose session cookie no longer signs it in.
+SESSION_ENDED = (
+    "Your session has ended: it was revoked (perhaps from another browser), or it expired."
+)
+
+
+def _notice(notice: Notice) -> str:
+    if notice.done:
+        return f'<div class="notice done" role="status" id="done">{esc(notice.text)}</div>'
+    return f'<div class="notice" role="alert" id="problem">{esc(notice.text)}</div>'
 
 
 def home_page(
@@ -167,10 +230,7 @@ def home_page(
     email: str | None,
     signed_in: bool,
     data_dir: str,
-    error: str | None = None,
-    error_description: str | None = None,
-    flow: str | None = None,
-    source: str | None = None,
+    notice: Notice | None = None,
     other_host_url: str | None = None,
     new_user: bool = False,
 ) -> str:
@@ -180,8 +240,8 @@ def home_page(
     name than the configured base URL, where sign-in cannot complete (the
     browser-binding cookie would belong to the other host). ``new_user``
     greets a user whose account this sign-in created ("Welcome", not
-    "Welcome back"). ``error`` and the rest describe a failed sign-in
-    (``problem_message``).
+    "Welcome back"). ``notice`` says how a sign-in just went
+    (``outcome_notice``), or that the session ended (``SESSION_ENDED``).
     """
     notices = ""
     if other_host_url is not None:
@@ -189,8 +249,8 @@ def home_page(
             '<div class="notice">Sign-in only works at the address the demo was started '
             f'with: <a href="{esc(other_host_url)}">{esc(other_host_url)}</a></div>'
         )
-    if error:
-        notices += _notice(problem_message(error, error_description, flow=flow, source=source))
+    if notice is not None:
+        notices += _notice(notice)
     if signed_in:
         greeting = "Welcome" if new_user else "Welcome back"
         body = (
@@ -264,20 +324,16 @@ def profile_page(
     accounts: Sequence[AccountRow],
     sessions: Sequence[SessionRow],
     data_dir: str,
-    problem: str | None = None,
-    done: str | None = None,
+    notice: Notice | None = None,
 ) -> str:
     """The profile: the user, their linked accounts and their active sessions.
 
-    ``problem`` is a failed link or unlink (plain text, ``problem_message``);
-    ``done`` a line saying what just succeeded.
+    ``notice`` says how a link or unlink just went (``outcome_notice``).
     """
-    notices = _notice(problem) if problem else ""
-    if done:
-        notices += f'<div class="notice done" role="status" id="done">{esc(done)}</div>'
+    notices = "" if notice is None else _notice(notice)
     body = (
         f"{notices}<h1>{esc(email or 'Your profile')}</h1>"
-        '<section class="card"><table>'
+        '<section class="card"><table class="facts">'
         f"<tr><th>User id</th><td><code>{esc(user_id)}</code></td></tr>"
         f"<tr><th>Email</th><td>{esc(email or '—')}</td></tr>"
         f"<tr><th>Email verified</th><td>{'yes' if email_verified else 'no'}</td></tr>"
@@ -289,7 +345,7 @@ def profile_page(
         '<p class="muted" id="sign-in-help"><strong>Sign-in yes</strong>: a way to sign in '
         f"to this account. <strong>Linked only</strong>: {esc(LINKED_ONLY)} Linking "
         "adds a linked-only identity. Your last way to sign in cannot be unlinked.</p>"
-        '<div class="actions"><a class="button secondary" href="/auth/dev/connect?next=/profile">'
+        '<div class="actions"><a class="button secondary" href="/link">'
         "Link another identity</a></div></section>"
         f"<h2>Active sessions ({len(sessions)})</h2>"
         '<p class="muted">Each browser that signs in gets its own session. Revoking one '

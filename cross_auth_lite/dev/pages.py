@@ -50,7 +50,11 @@ button.small { padding: .2rem .7rem; font-size: .85rem; }
 table { width: 100%; border-collapse: collapse; font-size: .92rem; }
 th, td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line);
   vertical-align: top; overflow-wrap: anywhere; }
+/* Values (emails, ids) break anywhere rather than widen the page; labels stay whole. */
+h1, h2, p, strong, .notice { overflow-wrap: anywhere; }
+th, label, .button, button, .badge { overflow-wrap: normal; }
 th { color: var(--muted); font-weight: 600; }
+table.facts th { white-space: nowrap; width: 1%; }
 .nowrap { white-space: nowrap; }
 .badge { display: inline-block; white-space: nowrap; font-size: .75rem; font-weight: 650;
   padding: 0 .5rem; border-radius: 999px; background: var(--accent); color: var(--accent-ink); }
@@ -59,7 +63,7 @@ label.check { font-weight: 400; }
 input[type=text], input[type=email] { width: 100%; font: inherit; padding: .45rem .6rem;
   border: 1px solid var(--line); border-radius: 6px; margin-top: .25rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .75rem; margin-top: 1.4rem; }
-.actions .button, .actions button { white-space: nowrap; }
+.button, button { white-space: nowrap; }
 td form { margin: 0; }
 code { font-size: .88em; background: #eceef2; padding: 0 .3em; border-radius: 4px;
   overflow-wrap: anywhere; }
@@ -75,7 +79,7 @@ footer { margin-top: 2.5rem; overflow-wrap: anywhere; }
   table.records td { display: flex; align-items: flex-start; gap: .75rem; border: 0;
     padding: .15rem 0; }
   table.records td::before { content: attr(data-label); flex: 0 0 7.5rem; color: var(--muted);
-    font-weight: 600; }
+    font-weight: 600; overflow-wrap: normal; }
   table.records td:empty, table.records td.wide::before { display: none; }
   table.records td.nowrap { white-space: normal; }
 }
@@ -126,11 +130,13 @@ def consent_page(
     request: AuthorizationRequest,
     identity: DevIdentity,
     problem: str | None = None,
+    linking: bool = False,
 ) -> str:
     """The development provider's consent form for ``request``, prefilled with ``identity``.
 
     The form posts to ``action``, carrying the request's OAuth parameters in
-    hidden fields; every field of the identity can be edited.
+    hidden fields; every field of the identity can be edited. ``linking``
+    words it for linking an identity to the signed-in user, not signing in.
     """
     hidden_inputs = "".join(
         f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">'
@@ -139,10 +145,19 @@ def consent_page(
     alert = f'<div class="notice" role="alert">{esc(problem)}</div>' if problem else ""
     checked = " checked" if identity.email_verified else ""
     name, email, sub, scope = identity.name, identity.email, identity.sub, request.scope
+    if linking:
+        heading, button, title = "Link an identity", "Link identity", "link an identity"
+        intro = (
+            "It vouches for whoever you type below, and the demo links that identity to "
+            "the account you are signed in to: edit the fields to link another one."
+        )
+    else:
+        heading, button, title = "Sign in to the demo", "Sign in", "sign in"
+        intro = "It signs in whoever you type below: edit the fields to be someone else."
     body = (
-        f'{alert}<section class="card"><h1>Sign in to the demo</h1>'
+        f'{alert}<section class="card"><h1 id="consent-heading">{heading}</h1>'
         '<p class="muted">This is a development identity provider running inside the demo. '
-        "It signs in whoever you type below: edit the fields to be someone else.</p>"
+        f"{intro}</p>"
         f'<form method="post" action="{esc(action)}">{hidden_inputs}'
         '<label for="name">Name</label>'
         f'<input type="text" id="name" name="name" value="{esc(name)}">'
@@ -154,13 +169,13 @@ def consent_page(
         "The provider has verified this email (an unverified one cannot sign in to an "
         "existing account)</label>"
         '<div class="actions"><button type="submit" name="decision" value="allow" '
-        'id="allow">Sign in</button><button class="secondary" type="submit" '
+        f'id="allow">{button}</button><button class="secondary" type="submit" '
         'name="decision" value="deny" formnovalidate>Cancel</button></div></form>'
         f'<p class="muted">Requested scope: <code>{esc(scope or "—")}</code></p>'
         "</section>"
     )
     return layout(
-        "Development provider · sign in",
+        f"Development provider · {title}",
         body,
         brand="Development identity provider",
         theme="provider",
