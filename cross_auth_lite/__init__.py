@@ -25,6 +25,7 @@ from cross_auth_lite.accounts import PeeweeAccountsStorage
 from cross_auth_lite.admin import (
     DeletedUser,
     IdentitySummary,
+    RevokedSession,
     SessionSummary,
     UserSummary,
     check_email,
@@ -37,6 +38,7 @@ from cross_auth_lite.admin import (
     list_identities,
     list_sessions,
     list_users,
+    revoke_session,
 )
 from cross_auth_lite.backup import backup_store
 from cross_auth_lite.check import CheckReport, check_store
@@ -89,6 +91,7 @@ __all__ = [
     "PeeweeSocialAccount",
     "PeeweeUser",
     "PurgeResult",
+    "RevokedSession",
     "RotationResult",
     "SessionSummary",
     "TextDisk",
@@ -121,6 +124,7 @@ __all__ = [
     "purge_store",
     "read_export",
     "redact_url",
+    "revoke_session",
     "rotate_tokens",
     "store_stats",
 ]

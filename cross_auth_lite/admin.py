@@ -33,7 +33,7 @@ from cross_auth import normalize_email, session_status
 
 from cross_auth_lite.arguments import text_argument
 from cross_auth_lite.database import write_transaction
-from cross_auth_lite.errors import UnknownUserError
+from cross_auth_lite.errors import UnknownSessionError, UnknownUserError
 from cross_auth_lite.ids import NO_MATCH, coerce_id
 from cross_auth_lite.passwords import hash_password
 from cross_auth_lite.session_queries import SESSION_STATUSES, status_condition
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DeletedUser",
     "SessionSummary",
+    "RevokedSession",
     "UserSummary",
     "check_email",
     "count_sessions",
@@ -56,6 +57,7 @@ __all__ = [
     "list_identities",
     "list_sessions",
     "list_users",
+    "revoke_session",
 ]
 
 
@@ -111,6 +113,16 @@ class SessionSummary:
 _IDENTITY_COLUMNS = tuple(f.name for f in fields(IdentitySummary))
 #: The fields of a ``SessionSummary`` read from its row as they are.
 _SESSION_COLUMNS = tuple(f.name for f in fields(SessionSummary) if f.name != "status")
+
+
+@dataclass(frozen=True)
+class RevokedSession:
+    """What ``revoke_session`` did: ``revoked`` is False for a session revoked before."""
+
+    session_id: Any
+    user_id: Any
+    revoked: bool
+    revoked_at: datetime
 
 
 @dataclass(frozen=True)
@@ -302,6 +314,23 @@ def list_sessions(
     for record in _page(query, session.id, after=after, limit=limit).objects().iterator():
         columns = {name: getattr(record, name) for name in _SESSION_COLUMNS}
         yield SessionSummary(status=str(session_status(record, now=moment)), **columns)
+
+
+def revoke_session(
+    store: LiteStore, session_id: Any, *, now: datetime | None = None
+) -> RevokedSession:
+    """Revoke one session by id (an already revoked one keeps its time).
+
+    Raises ``UnknownSessionError`` when no session has ``session_id``.
+    """
+    record = store.sessions.get_any(session_id)
+    if record is None:
+        raise UnknownSessionError(f"no session has id {session_id!r}")
+    if record.revoked_at is not None:
+        return RevokedSession(record.id, record.user_id, False, record.revoked_at)
+    moment = _now(now)
+    store.sessions.revoke(record.id, revoked_at=moment)
+    return RevokedSession(record.id, record.user_id, True, moment)
 
 
 def check_email(email: str) -> str:

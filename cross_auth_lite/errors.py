@@ -35,6 +35,7 @@ __all__ = [
     "StoreUnavailableError",
     "TargetNotEmptyError",
     "TransferRefusedError",
+    "UnknownSessionError",
     "UnknownUserError",
     "UnsafeCacheValue",
     "UnsupportedURLError",
@@ -149,6 +150,10 @@ class SocialAccountNotFoundError(LiteError, ValueError):
 
 class UnknownUserError(LiteError, ValueError):
     """A write referred to a user id that no user has."""
+
+
+class UnknownSessionError(LiteError, ValueError):
+    """An administrative call referred to a session id that no session has."""
 
 
 class UnsafeCacheValue(LiteError):

@@ -10,24 +10,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import (
-    CliError,
-    Commands,
     add_paging,
     describe_user,
     open_existing,
     resolve_user,
     show_page,
 )
-from cross_auth_lite.cli.output import (
-    echo,
-    emit_json,
-    plural,
-    short_time,
-)
+from cross_auth_lite.cli.output import echo, emit_json, plural, short_time
+
+if TYPE_CHECKING:
+    from cross_auth_lite.cli.common import Commands
 
 __all__ = ["SESSION_HEADERS", "add_parsers", "session_table_row", "session_view"]
 
@@ -122,19 +118,15 @@ def revoke_sessions(args: argparse.Namespace) -> int:
             message = f"revoked {plural(revoked, 'session')} of {describe_user(user)}"
             result: dict[str, Any] = {"revoked": revoked, "user_id": user.id}
         else:
-            record = store.sessions.get_any(args.session_id)
-            if record is None:
-                raise CliError(f"no session has id {args.session_id!r}")
-            if record.revoked_at is not None:
-                revoked = 0
-                message = (
-                    f"session {record.id} was already revoked at {short_time(record.revoked_at)}"
-                )
-            else:
-                store.sessions.revoke(record.id, revoked_at=now)
-                revoked = 1
-                message = f"revoked session {record.id} of user {record.user_id}"
-            result = {"revoked": revoked, "session_id": record.id, "user_id": record.user_id}
+            done = lite.revoke_session(store, args.session_id, now=now)
+            revoked = int(done.revoked)
+            message = (
+                f"revoked session {done.session_id} of user {done.user_id}"
+                if done.revoked
+                else f"session {done.session_id} was already revoked at "
+                f"{short_time(done.revoked_at)}"
+            )
+            result = {"revoked": revoked, "session_id": done.session_id, "user_id": done.user_id}
     if args.json:
         emit_json(result)
     else:

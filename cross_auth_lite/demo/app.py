@@ -65,8 +65,7 @@ from cross_auth_lite.dev.browser_errors import (
     linking_state,
     read_flash,
 )
-from cross_auth_lite.dev.pages import consent_page
-from cross_auth_lite.dev.server import AUTHORIZE_PATH, DevIdentity, DevOAuthError
+from cross_auth_lite.dev.server import AuthorizationRequest
 
 __all__ = ["SESSION_COOKIE", "create_app"]
 
@@ -168,34 +167,10 @@ def create_app(
     app.state.dev_server = dev_server
     app.include_router(auth.router, prefix="/auth")
 
-    # Before the provider's own routes, so this form is the one served: the same
-    # form, worded for linking when this browser's link flow is the request's.
-    @app.get(AUTHORIZE_PATH, response_class=HTMLResponse, include_in_schema=False)
-    def authorize_form(request: Request) -> Response:
-        params = dict(request.query_params)
-        try:
-            auth_request = dev_server.check_authorization_request(params)
-        except DevOAuthError as error:
-            page = message_page(
-                "Development provider: bad request",
-                f"{error.error}: {error.description}",
-                theme="provider",
-            )
-            return HTMLResponse(page, status_code=400)
-        identity = dev_server.default_identity
-        hint = params.get("login_hint", "").strip()
-        if hint:
-            identity = DevIdentity(identity.name, hint, identity.sub, identity.email_verified)
-        linking = linking_state(request.cookies) == auth_request.state
-        page = consent_page(
-            action=dev_server.authorize_url,
-            request=auth_request,
-            identity=identity,
-            linking=linking,
-        )
-        return html(page)
+    def linking(http: Request, authorization: AuthorizationRequest) -> bool:
+        return linking_state(http.cookies) == authorization.state
 
-    app.include_router(dev_provider_router(dev_server))
+    app.include_router(dev_provider_router(dev_server, linking=linking))
     app.add_middleware(
         BrowserErrorPages, prefix="/auth/", target="/", link_target="/profile", flash=True
     )

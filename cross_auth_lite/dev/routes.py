@@ -10,6 +10,8 @@ reaches in process through ``DevOAuthServer.wsgi_app``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -47,15 +49,31 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
 
 
-def dev_provider_router(server: DevOAuthServer) -> APIRouter:
-    """Routes for ``server``'s three endpoints; include the router at the app's root."""
+def dev_provider_router(
+    server: DevOAuthServer,
+    *,
+    linking: Callable[[Request, AuthorizationRequest], bool] | None = None,
+) -> APIRouter:
+    """Routes for ``server``'s three endpoints; include the router at the app's root.
+
+    ``linking(http_request, authorization_request)`` says whether the person
+    is linking an identity to their account rather than signing in; the
+    consent form is worded for it then.
+    """
     router = APIRouter(tags=["development provider"])
 
     def consent(
-        request: AuthorizationRequest, identity: DevIdentity, problem: str | None = None
+        http: Request,
+        request: AuthorizationRequest,
+        identity: DevIdentity,
+        problem: str | None = None,
     ) -> HTMLResponse:
         page = pages.consent_page(
-            action=server.authorize_url, request=request, identity=identity, problem=problem
+            action=server.authorize_url,
+            request=request,
+            identity=identity,
+            problem=problem,
+            linking=linking is not None and linking(http, request),
         )
         return HTMLResponse(
             page, status_code=400 if problem else 200, headers={"Cache-Control": "no-store"}
@@ -72,7 +90,7 @@ def dev_provider_router(server: DevOAuthServer) -> APIRouter:
         hint = params.get("login_hint", "").strip()
         if hint:
             identity = DevIdentity(identity.name, hint, identity.sub, identity.email_verified)
-        return consent(auth_request, identity)
+        return consent(request, auth_request, identity)
 
     @router.post(AUTHORIZE_PATH, response_class=HTMLResponse)
     async def authorize_submit(request: Request) -> Response:
@@ -91,7 +109,7 @@ def dev_provider_router(server: DevOAuthServer) -> APIRouter:
         )
         problem = server.identity_problem(identity)
         if problem:
-            return consent(auth_request, identity, problem)
+            return consent(request, auth_request, identity, problem)
         return RedirectResponse(server.approve(auth_request, identity), status_code=303)
 
     @router.post(TOKEN_PATH)
