@@ -140,7 +140,8 @@ def test_a_version_2_file_is_converted_to_incremental_vacuum_once(tmp_path: Path
             location=store.location,
             settings=lite.HousekeepingSettings(),
         ).run_now()
-        assert result is not None and result.freed_bytes > 0
+        assert result is not None
+        assert result.freed_bytes > 0
         assert lite.reclaimable_bytes(store.database) == 0
     assert (tmp_path / "s" / "accounts.sqlite3").stat().st_size < before
 
