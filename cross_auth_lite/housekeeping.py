@@ -101,6 +101,8 @@ VACUUM_STEP = 128
 LOCK_WAIT = 0.25
 #: Seconds before trying again after a failed or locked-out attempt.
 RETRY_DELAY = 60.0
+#: The least seconds between two passes of one thread, whatever the interval.
+MIN_SLEEP = 1.0
 #: Seconds ``close()`` waits for the thread before leaving it (a daemon) behind.
 STOP_TIMEOUT = 5.0
 
@@ -195,7 +197,7 @@ class Housekeeper:
         self._secondary = secondary
         self._location = location
         self._settings = settings
-        self._owner = f"{uuid.uuid4().hex}"
+        self._owner = uuid.uuid4().hex
         self._pass_lock = threading.Lock()
         self._done = threading.Condition()
         self._runs = 0
@@ -296,7 +298,7 @@ class Housekeeper:
                     result.cache_entries,
                     result.freed_bytes,
                 )
-            return result, self._settings.interval.total_seconds()
+            return result, max(self._settings.interval.total_seconds(), MIN_SLEEP)
         finally:
             self._pass_lock.release()
 

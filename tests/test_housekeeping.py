@@ -246,7 +246,7 @@ def test_a_store_full_of_dead_sessions_is_back_to_its_live_rows_by_itself(
         user, _ = signup(store.accounts, "ada@example.com")
         dead = now - RETENTION - timedelta(days=2)
         add_sessions(store, user.id, live=(10, now + timedelta(days=1), False))
-        add_sessions(store, user.id, dead=(3000, dead, False))
+        add_sessions(store, user.id, dead=(2000, dead, False))
     full = (path / "accounts.sqlite3").stat().st_size
 
     quick = lite.HousekeepingSettings(first_delay=0.2)
