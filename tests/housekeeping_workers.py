@@ -19,7 +19,7 @@ def sign_in_while_housekeeping(
     the pass was half-way, writes made)``, or ``("error", message)``.
     """
     try:
-        options = lite.HousekeepingSettings(first_delay=3600.0, batch_size=20, pause=0.002)
+        options = lite.HousekeepingSettings(first_delay=3600.0, batch_size=20, pause=0.01)
         store = lite.open(path, housekeeping=options, busy_timeout=5.0)
         with store:
             user = store.accounts.find_user_by_email("ada@example.com")

@@ -352,7 +352,7 @@ def _threads_of(store: lite.LiteStore) -> list[threading.Thread]:
 def test_two_processes_one_purges_and_neither_blocks_the_others_requests(
     tmp_path: Path,
 ) -> None:
-    path, dead = tmp_path / "store", 2000
+    path, dead = tmp_path / "store", 1000
     with lite.open(path, housekeeping=False) as store:
         user, _ = signup(store.accounts, "ada@example.com")
         now = datetime.now(UTC)
