@@ -46,6 +46,14 @@ from cross_auth_lite.database import CommitCallbacksMixin, LiteSqliteDatabase
 from cross_auth_lite.encryption import ENCRYPTION_KEY_ENV, generate_key, parse_keys
 from cross_auth_lite.errors import *  # noqa: F403 - every exception (errors.__all__)
 from cross_auth_lite.export import ExportDocument, export_store, export_to_file, read_export
+from cross_auth_lite.housekeeping import (
+    DEFAULT_HOUSEKEEPING_INTERVAL,
+    Housekeeper,
+    HousekeepingResult,
+    HousekeepingSettings,
+    last_housekeeping,
+    reclaimable_bytes,
+)
 from cross_auth_lite.maintenance import DEFAULT_RETENTION, PurgeResult, purge_store
 from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
 from cross_auth_lite.passwords import BCRYPT_MAX_BYTES, hash_password
@@ -70,6 +78,7 @@ __all__ = [
     "CACHE_DIRNAME",
     "CACHE_SETTINGS",
     "DATABASE_FILENAME",
+    "DEFAULT_HOUSEKEEPING_INTERVAL",
     "DEFAULT_RETENTION",
     "ENCRYPTION_KEY_ENV",
     "SCHEMA_VERSION",
@@ -82,6 +91,9 @@ __all__ = [
     "IdentitySummary",
     "DiskCacheStorage",
     "ExportDocument",
+    "Housekeeper",
+    "HousekeepingResult",
+    "HousekeepingSettings",
     "LitePostgresqlDatabase",
     "LiteSqliteDatabase",
     "LiteStore",
@@ -115,6 +127,7 @@ __all__ = [
     "hash_password",
     "import_export",
     "isoformat",
+    "last_housekeeping",
     "list_identities",
     "list_sessions",
     "list_users",
@@ -123,6 +136,7 @@ __all__ = [
     "parse_keys",
     "purge_store",
     "read_export",
+    "reclaimable_bytes",
     "redact_url",
     "revoke_session",
     "rotate_tokens",

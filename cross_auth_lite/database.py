@@ -36,6 +36,8 @@ from cross_auth_lite.private_files import private_file
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
+    "JOURNAL_SIZE_LIMIT",
+    "SQLITE_PRAGMAS",
     "ClosableConnectionsMixin",
     "CommitCallbacksMixin",
     "LiteSqliteDatabase",
@@ -52,6 +54,10 @@ CommitCallback = Callable[[], None]
 #: How long a writer waits for another (thread or process) to finish.
 BUSY_TIMEOUT_SECONDS = 30.0
 
+#: The most a ``-wal`` file keeps once checkpointed (4 MiB): a burst of writes
+#: does not leave a large one behind.
+JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
+
 SQLITE_PRAGMAS: dict[str, Any] = {
     "journal_mode": "wal",
     "foreign_keys": 1,
@@ -59,6 +65,7 @@ SQLITE_PRAGMAS: dict[str, Any] = {
     # loss may lose the last transactions, never corrupt the file.
     "synchronous": "normal",
     "busy_timeout": int(BUSY_TIMEOUT_SECONDS * 1000),
+    "journal_size_limit": JOURNAL_SIZE_LIMIT,
 }
 
 
@@ -313,6 +320,8 @@ def open_sqlite(
     before ``StoreUnavailableError``.
     """
     file = private_file(Path(path))
+    if file.stat().st_size == 0:
+        _lay_out_new_file(file)
     pragmas = {**SQLITE_PRAGMAS, "busy_timeout": int(busy_timeout * 1000)}
     db = LiteSqliteDatabase(str(file), pragmas=pragmas, timeout=busy_timeout)
     try:
@@ -320,6 +329,29 @@ def open_sqlite(
     except peewee.DatabaseError as error:
         raise StoreLocationError(f"{file} is not a usable SQLite database: {error}") from None
     return db
+
+
+def _lay_out_new_file(file: Path) -> None:
+    """Give a new, empty file incremental auto-vacuum, then WAL.
+
+    ``auto_vacuum`` only takes effect before the first table is made, and
+    must come before WAL, whose header write fixes the layout. Housekeeping
+    then hands pages freed by deletes back to the filesystem (``PRAGMA
+    incremental_vacuum``); older files are converted once by the schema
+    upgrade to version 3. It is not among the pragmas of every connection:
+    setting it on an existing file writes to it.
+    """
+    try:
+        connection = sqlite3.connect(file, isolation_level=None)
+        try:
+            connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            connection.execute("PRAGMA journal_mode = WAL").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise unavailable(str(file), error) or StoreLocationError(
+            f"{file} is not a usable SQLite database: {error}"
+        ) from None
 
 
 def sqlite_version() -> tuple[int, ...]:

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the tables change shape; older stores are upgraded on open.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 EXCLUSIVE = "exclusive"
 SHARED = "shared"
@@ -76,6 +76,9 @@ def ensure_schema(
     if meta and _version(meta) == SCHEMA_VERSION:
         _check(meta, wanted, database)
         return meta  # the usual case: no write lock taken
+    if meta:
+        _check(meta, wanted, database)  # refused before anything is rewritten
+        _prepare_upgrade(database, meta)
     model = meta_model(database)
     with write_transaction(database):
         _lock_schema(database)
@@ -136,8 +139,51 @@ def _add_user_created_at(database: peewee.Database) -> None:
     migrate(migrator.add_column("users", "created_at", UTCDateTimeField(null=True)))
 
 
+def _incremental_vacuum(database: peewee.Database) -> None:
+    """Version 3: a SQLite file hands freed pages back (``auto_vacuum = INCREMENTAL``).
+
+    The conversion itself rewrites the file (``VACUUM``), which cannot run in
+    a transaction: ``_prepare_upgrade`` did it before this runs, in the
+    upgrade's transaction, to record the version. Nothing changes on
+    PostgreSQL, whose own autovacuum reuses space.
+    """
+    if _is_sqlite(database) and _auto_vacuum(database) != _INCREMENTAL:
+        raise SchemaError(f"{describe_database(database)} could not be set to incremental vacuum")
+
+
 #: How to bring a store from the version before each key to that version.
-UPGRADES: dict[int, Callable[[peewee.Database], None]] = {2: _add_user_created_at}
+UPGRADES: dict[int, Callable[[peewee.Database], None]] = {
+    2: _add_user_created_at,
+    3: _incremental_vacuum,
+}
+
+#: ``PRAGMA auto_vacuum``'s value for INCREMENTAL.
+_INCREMENTAL = 2
+
+
+def _is_sqlite(database: peewee.Database) -> bool:
+    return isinstance(database, peewee.SqliteDatabase)
+
+
+def _auto_vacuum(database: peewee.Database) -> int:
+    return int(_pragma(database, "PRAGMA auto_vacuum").fetchone()[0])
+
+
+def _prepare_upgrade(database: peewee.Database, meta: dict[str, str]) -> None:
+    """The part of an upgrade that must run outside a transaction, before it.
+
+    Up to version 3, a SQLite file made without incremental auto-vacuum is
+    rewritten once with it (``VACUUM``: it needs free disk space about the
+    size of the file, and holds the database for as long as the copy takes).
+    A file already converted, by an earlier attempt or another process, is
+    left alone, so this is safe to repeat.
+    """
+    if _version(meta) >= 3 or not _is_sqlite(database) or database.transaction_depth():
+        return
+    if _auto_vacuum(database) == _INCREMENTAL:
+        return
+    _pragma(database, "PRAGMA auto_vacuum = INCREMENTAL")
+    _pragma(database, "VACUUM")
 
 
 def _upgrade(database: peewee.Database, meta: dict[str, str]) -> dict[str, str]:
@@ -163,3 +209,9 @@ def _check(meta: dict[str, str], wanted: str, database: peewee.Database) -> None
             f"{where} was created with {recorded} connections; open it with "
             f"shared_connections={recorded == SHARED}"
         )
+
+
+def _pragma(database: peewee.Database, statement: str) -> Any:
+    """Run ``statement`` (a PRAGMA or VACUUM) on ``database``; its cursor."""
+    db: Any = database  # execute_sql has no type information
+    return db.execute_sql(statement)

@@ -25,7 +25,7 @@ from typing import Any, Final, Self
 import diskcache
 from diskcache.core import DBNAME, MODE_PICKLE, MODE_RAW, MODE_TEXT
 
-from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS
+from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, JOURNAL_SIZE_LIMIT
 from cross_auth_lite.errors import (
     StoreClosedError,
     StoreLocationError,
@@ -45,11 +45,14 @@ log = logging.getLogger(__name__)
 _VALUES_IN_DATABASE: Final = 2**31 - 1
 
 # What the cache directory is opened with. Nothing is ever evicted for size:
-# an auth code disappears when it expires or is popped, never earlier.
+# an auth code disappears when it expires or is popped, never earlier. The
+# -wal file is cut back to 4 MiB after a checkpoint, as the accounts file's is
+# (diskcache records the pragma and sets it on every connection it makes).
 CACHE_SETTINGS: Final[dict[str, Any]] = {
     "eviction_policy": "none",
     "disk_min_file_size": _VALUES_IN_DATABASE,
     "statistics": False,
+    "sqlite_journal_size_limit": JOURNAL_SIZE_LIMIT,
 }
 
 

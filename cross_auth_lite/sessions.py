@@ -39,7 +39,7 @@ from cross_auth_lite.session_queries import (
 )
 from cross_auth_lite.statements import StatementCache, insert_row, slot
 
-__all__ = ["MAX_LIST_LIMIT", "PeeweeSessionStorage", "SessionPage"]
+__all__ = ["MAX_LIST_LIMIT", "PeeweeSessionStorage", "SessionPage", "ended_before"]
 
 SessionModelT = TypeVar("SessionModelT", bound=PeeweeSession)
 
@@ -386,11 +386,20 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
             cutoff = now - older_than
         except OverflowError:
             return 0  # before the earliest datetime: nothing ended that long ago
-        fields = self.SessionModel._meta.fields
         with self.database.atomic():
             count: int = (
-                self.SessionModel.delete()
-                .where((fields["expires_at"] < cutoff) | (fields["revoked_at"] < cutoff))
-                .execute()
+                self.SessionModel.delete().where(ended_before(self.SessionModel, cutoff)).execute()
             )
         return count
+
+
+def ended_before(model: type[peewee.Model], cutoff: datetime) -> peewee.Expression:
+    """The sessions of ``model`` that expired or were revoked before ``cutoff``.
+
+    What ``purge_expired`` and housekeeping delete.
+    """
+    fields = model._meta.fields
+    condition: peewee.Expression = (fields["expires_at"] < cutoff) | (
+        fields["revoked_at"] < cutoff
+    )
+    return condition

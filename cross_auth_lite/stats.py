@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import peewee
 
+from cross_auth_lite.housekeeping import last_housekeeping, reclaimable_bytes
 from cross_auth_lite.schema import read_meta
 from cross_auth_lite.secondary import DiskCacheStorage
 from cross_auth_lite.session_queries import SESSION_STATUSES, status_condition
@@ -38,7 +39,10 @@ def store_stats(store: LiteStore, *, now: datetime | None = None) -> dict[str, A
     """Counts of users, identities by provider, sessions by status at ``now``, cache entries.
 
     A JSON-ready dict; ``cache`` is ``None`` when the short-lived state is in
-    Redis, which keeps its own counts.
+    Redis, which keeps its own counts. ``reclaimable_bytes`` is the free
+    space inside the SQLite file (``None`` on PostgreSQL), which housekeeping
+    hands back; ``housekeeping`` is the last complete pass (``at`` as ISO
+    8601, and what it removed), ``None`` if none has finished yet.
     """
     moment = datetime.now(UTC) if now is None else now
     models: Any = store.models
@@ -56,6 +60,7 @@ def store_stats(store: LiteStore, *, now: datetime | None = None) -> dict[str, A
         condition = status_condition(session, status, moment)
         sessions[status] = int(session.select().where(condition).count())
     cache = store.secondary
+    last = last_housekeeping(store.database)
     return {
         "path": store.location,
         "schema_version": int(meta.get("schema_version", "0")),
@@ -76,4 +81,6 @@ def store_stats(store: LiteStore, *, now: datetime | None = None) -> dict[str, A
             if isinstance(cache, DiskCacheStorage)
             else None
         ),
+        "reclaimable_bytes": reclaimable_bytes(store.database),
+        "housekeeping": None if last is None else {**last, "at": last["at"].isoformat()},
     }

@@ -14,6 +14,7 @@ from cross_auth_lite.accounts import PeeweeAccountsStorage
 from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, close_database, open_sqlite
 from cross_auth_lite.encryption import EncryptionKey, token_cipher
 from cross_auth_lite.errors import StoreExistsError, StoreLocationError, StoreNotFoundError
+from cross_auth_lite.housekeeping import Housekeeper, HousekeepingSettings
 from cross_auth_lite.models import StoreModels, build_models
 from cross_auth_lite.postgres import check_database_url, connect_postgresql
 from cross_auth_lite.private_files import private_directory
@@ -43,7 +44,8 @@ class LiteStore:
     peewee database (``with store.database.atomic():`` is an application
     transaction the storages join), ``models`` its model classes. ``path`` is
     the store's directory, or ``None`` for a store kept wholly in PostgreSQL
-    and Redis, which needs none.
+    and Redis, which needs none. ``housekeeper`` is the store's
+    ``Housekeeper`` (``None`` when opened with ``housekeeping=False``).
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class LiteStore:
         self._ephemeral = ephemeral
         self._created = created
         self._closed = False
+        self.housekeeper: Housekeeper | None = None
 
     @property
     def ephemeral(self) -> bool:
@@ -107,13 +110,16 @@ class LiteStore:
         }
 
     def close(self) -> None:
-        """Close the database and the cache; remove the directory of an ephemeral store.
+        """Stop housekeeping, close the database and the cache; remove an ephemeral store.
 
+        Housekeeping stops after the batch in progress, if any (milliseconds).
         Closing twice is harmless.
         """
         if self._closed:
             return
         self._closed = True
+        if self.housekeeper is not None:
+            self.housekeeper.stop()  # between two batches: promptly
         self.secondary.close()
         close_database(self.database)
         if self._ephemeral and self.path is not None:
@@ -141,6 +147,7 @@ def open_store(
     secondary_url: str | None = None,
     create: bool = True,
     without_token_key: bool = False,
+    housekeeping: bool | HousekeepingSettings = True,
 ) -> LiteStore:
     """Open (creating if needed) the store in directory ``path``.
 
@@ -186,6 +193,15 @@ def open_store(
     ``create=False`` opens only a store that exists: where there is none,
     ``StoreNotFoundError`` is raised and nothing is created.
 
+    ``housekeeping`` (on by default) has a background thread look after the
+    store: two seconds after open and then at most hourly (across all the
+    processes using it), it deletes sessions that ended more than 30 days
+    ago and expired cache entries, in small batches, and gives freed pages
+    back to the filesystem; see ``cross_auth_lite.housekeeping``.
+    ``HousekeepingSettings(retention=..., interval=...)`` changes how;
+    ``False`` turns it off (``cross-auth-lite purge`` still cleans up on
+    demand).
+
     Every error it raises is a ``cross_auth_lite.LiteError`` (besides
     ``TypeError``/``ValueError`` for arguments of the wrong kind); on error
     nothing is left open.
@@ -206,6 +222,8 @@ def open_store(
         raise ValueError(f"busy_timeout must be between 0 and 3600 seconds, not {busy_timeout!r}")
     if not isinstance(create, bool) or not isinstance(without_token_key, bool):
         raise TypeError("create and without_token_key must be bools")
+    if not isinstance(housekeeping, bool | HousekeepingSettings):
+        raise TypeError("housekeeping must be a bool or a HousekeepingSettings")
     cipher = token_cipher(encryption_key)  # a bad key fails before anything is created
     directory: Path | None = None
     if database_url is None or secondary_url is None:
@@ -249,7 +267,7 @@ def open_store(
         ensure_schema(database, models, shared_connections=shared)
         if not locked:
             ensure_token_encryption(database, cipher)
-        return LiteStore(
+        store = LiteStore(
             path=directory,
             database=database,
             models=models,
@@ -258,6 +276,17 @@ def open_store(
             ephemeral=ephemeral,
             created=not meta,
         )
+        if housekeeping is not False:
+            settings = HousekeepingSettings() if housekeeping is True else housekeeping
+            store.housekeeper = Housekeeper(
+                database=database,
+                models=models,
+                secondary=secondary,
+                location=store.location,
+                settings=settings,
+            )
+            store.housekeeper.start()
+        return store
     except BaseException:
         if secondary is not None:
             secondary.close()

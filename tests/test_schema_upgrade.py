@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,8 @@ def test_a_version_1_store_is_upgraded_in_place(tmp_path: Path, shared: bool) ->
         version = store.database.execute_sql(
             "SELECT value FROM lite_meta WHERE key = 'schema_version'"
         ).fetchone()[0]
-        assert version == str(SCHEMA_VERSION) == "2"
+        assert version == str(SCHEMA_VERSION) == "3"
+        assert store.database.execute_sql("PRAGMA auto_vacuum").fetchone()[0] == 2
         old = store.accounts.find_user_by_id("7")
         assert old.email == "old@example.com"
         assert old.created_at is None  # unknown for users from before version 2
@@ -84,3 +85,80 @@ def test_the_upgrade_is_all_or_nothing(tmp_path: Path) -> None:
         assert db.execute(
             "SELECT value FROM lite_meta WHERE key = 'schema_version'"
         ).fetchone() == ("1",)
+
+
+def make_v2_store(path: Path, *, dead: int = 0) -> None:
+    """A store as version 2 left it: made by today's code, then set back to version 2
+    and rewritten without auto-vacuum (as every version-2 file is), with ``dead``
+    sessions that ended long ago and then were deleted, leaving free pages."""
+    with lite.open(path, housekeeping=False) as store:
+        user, _ = signup(store.accounts, "kept@example.com")
+        old = datetime(2020, 1, 1, tzinfo=UTC)
+        with store.database.atomic():
+            for index in range(dead):
+                store.sessions.create(
+                    token_hash=f"dead-{index}",
+                    user_id=user.id,
+                    created_at=old,
+                    updated_at=old,
+                    expires_at=old,
+                    user_agent="x" * 200,
+                )
+    with sqlite3.connect(path / "accounts.sqlite3", isolation_level=None) as db:
+        db.execute("UPDATE lite_meta SET value = '2' WHERE key = 'schema_version'")
+        db.execute("PRAGMA auto_vacuum = NONE")
+        db.execute("VACUUM")
+        assert db.execute("PRAGMA auto_vacuum").fetchone() == (0,)
+    db.close()
+
+
+def _file_facts(path: Path) -> tuple[str, int]:
+    with sqlite3.connect(path / "accounts.sqlite3") as db:
+        version = db.execute("SELECT value FROM lite_meta WHERE key = 'schema_version'")
+        facts = (version.fetchone()[0], db.execute("PRAGMA auto_vacuum").fetchone()[0])
+    db.close()
+    return facts
+
+
+def test_a_version_2_file_is_converted_to_incremental_vacuum_once(tmp_path: Path) -> None:
+    make_v2_store(tmp_path / "s", dead=300)
+    with lite.open(tmp_path / "s", housekeeping=False) as store:
+        assert store.accounts.find_user_by_email("kept@example.com") is not None
+        assert store.models.Session.select().count() == 300
+        assert store.database.execute_sql("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert _file_facts(tmp_path / "s") == ("3", 2)
+
+    # Now housekeeping can hand the pages of deleted sessions back.
+    before = (tmp_path / "s" / "accounts.sqlite3").stat().st_size
+    with lite.open(tmp_path / "s", housekeeping=False) as store:
+        store.sessions.purge_expired(older_than=timedelta(0))
+        assert (lite.reclaimable_bytes(store.database) or 0) > 0
+        result = lite.Housekeeper(
+            database=store.database,
+            models=store.models,
+            secondary=store.secondary,
+            location=store.location,
+            settings=lite.HousekeepingSettings(),
+        ).run_now()
+        assert result is not None
+        assert result.freed_bytes > 0
+        assert lite.reclaimable_bytes(store.database) == 0
+    assert (tmp_path / "s" / "accounts.sqlite3").stat().st_size < before
+
+
+def test_a_conversion_interrupted_before_the_version_was_recorded_is_finished(
+    tmp_path: Path,
+) -> None:
+    make_v2_store(tmp_path / "s")
+    with sqlite3.connect(tmp_path / "s" / "accounts.sqlite3", isolation_level=None) as db:
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        db.execute("VACUUM")  # converted, but the process died before recording version 3
+    db.close()
+    with lite.open(tmp_path / "s", housekeeping=False) as store:
+        assert store.accounts.find_user_by_email("kept@example.com") is not None
+    assert _file_facts(tmp_path / "s") == ("3", 2)
+
+
+def test_new_stores_are_made_with_incremental_vacuum(tmp_path: Path) -> None:
+    lite.open(tmp_path / "s", housekeeping=False).close()
+    assert _file_facts(tmp_path / "s") == (str(SCHEMA_VERSION), 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import timedelta
+from typing import Any
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import Commands, open_existing, open_or_create
@@ -80,7 +81,8 @@ def init_store(args: argparse.Namespace) -> int:
 
 def show_stats(args: argparse.Namespace) -> int:
     """``stats``."""
-    with open_existing(args, tokens=False) as store:
+    # Reporting changes nothing: this open makes no housekeeping pass.
+    with open_existing(args, tokens=False, housekeeping=False) as store:
         stats = lite.store_stats(store)
     # Once closed: SQLite has folded its -wal file back and removed it.
     files = lite.directory_sizes(args.data)
@@ -113,14 +115,32 @@ def show_stats(args: argparse.Namespace) -> int:
         ),
         ("disk", format_bytes(stats["files"]["total_bytes"])),
         *[(f"  {name}", format_bytes(size)) for name, size in files.items()],
+        *(
+            [("  reclaimable", format_bytes(stats["reclaimable_bytes"]))]
+            if stats["reclaimable_bytes"] is not None
+            else []
+        ),
+        ("housekeeping", _housekeeping_line(stats["housekeeping"])),
     ]
     print_table(None, rows)
     return 0
 
 
+def _housekeeping_line(last: dict[str, Any] | None) -> str:
+    """When housekeeping last finished a pass, and what it removed."""
+    if last is None:
+        return "has not run yet"
+    removed = (
+        f"{plural(last.get('sessions', 0), 'session')}, "
+        f"{plural(last.get('cache_entries', 0), 'cache entry', 'cache entries')}, "
+        f"{format_bytes(last.get('freed_bytes', 0))} given back"
+    )
+    return f"last ran {last['at']} ({removed})"
+
+
 def purge_store(args: argparse.Namespace) -> int:
     """``purge [--older-than DAYS]``."""
-    with open_existing(args, tokens=False) as store:
+    with open_existing(args, tokens=False, housekeeping=False) as store:
         result = lite.purge_store(store, older_than=timedelta(days=args.older_than))
     if args.json:
         emit_json(

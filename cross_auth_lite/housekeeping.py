@@ -1,0 +1,658 @@
+"""Housekeeping: a long-lived store looks after itself, with no cron job.
+
+Every store ``lite.open()`` returns has a ``Housekeeper`` (unless opened with
+``housekeeping=False``): one daemon thread, started by ``open()`` and
+stopped by ``close()``. A little after open (``first_delay``, two seconds by
+default), and then at most once per ``interval`` (an hour), it makes one
+*pass*:
+
+1. sessions that ended (expired or revoked) more than ``retention`` ago (30
+   days, as ``cross-auth-lite purge``) are deleted, ``batch_size`` at a time;
+2. expired rows of the disk cache are deleted, 100 at a time (Redis expires
+   keys itself);
+3. on SQLite, the pages those deletes freed are handed back to the
+   filesystem, ``PRAGMA incremental_vacuum`` 128 pages (512 KiB) at a time.
+
+Each batch is its own short write transaction, and the thread pauses
+between batches, so a request never waits for more than one batch (a few
+milliseconds) and a large purge is spread out instead of paid for at once.
+Candidates are looked for with plain reads, over a window of ids at a time,
+which take no lock; only the delete itself writes.
+
+Several processes may use one store. ``lite_meta`` records when a pass last
+finished (``housekeeping_last_run``) and who is making one
+(``housekeeping_lease``: an owner and an expiry, renewed with every batch by
+a compare-and-swap ``UPDATE``). A process whose housekeeper wakes finds the
+last pass recent and sleeps until the next is due, or finds another
+process's lease and skips; so one process works while the others skip, and
+two never delete in the same batch. A lease left by a process that died runs
+out after two minutes. The thread waits for locks briefly (a quarter of a
+second), never for the 30 seconds a request would: a store busy with a long
+write is simply tried again later.
+
+``close()`` stops the thread between two batches and waits for it: at most
+one batch and a brief lock wait. A housekeeper whose store was dropped
+without ``close()`` ends its thread too. Housekeeping logs one INFO line
+(logger ``cross_auth_lite.housekeeping``) per pass that removed anything,
+with counts only, and a WARNING when a pass fails; it never raises into the
+application.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import diskcache
+import peewee
+
+from cross_auth_lite.database import write_transaction
+from cross_auth_lite.errors import LiteError, StoreClosedError, StoreUnavailableError
+from cross_auth_lite.maintenance import DEFAULT_RETENTION
+from cross_auth_lite.schema import meta_model, read_meta
+from cross_auth_lite.secondary import DiskCacheStorage
+from cross_auth_lite.sessions import ended_before
+
+if TYPE_CHECKING:
+    from cross_auth.storage.redis import RedisStorage
+
+    from cross_auth_lite.models import StoreModels
+
+__all__ = [
+    "DEFAULT_FIRST_DELAY",
+    "DEFAULT_HOUSEKEEPING_INTERVAL",
+    "HousekeepingResult",
+    "HousekeepingSettings",
+    "Housekeeper",
+    "last_housekeeping",
+    "reclaimable_bytes",
+]
+
+log = logging.getLogger(__name__)
+
+#: How often a store is looked after, at most.
+DEFAULT_HOUSEKEEPING_INTERVAL = timedelta(hours=1)
+#: Seconds between ``lite.open()`` and the first pass.
+DEFAULT_FIRST_DELAY = 2.0
+#: Sessions deleted per write transaction.
+DEFAULT_BATCH_SIZE = 200
+#: Seconds the thread rests after each batch, so that requests get the lock.
+DEFAULT_PAUSE = 0.02
+
+#: How long a lease lasts unless renewed (every batch renews it).
+LEASE_DURATION = timedelta(minutes=2)
+#: Session ids looked at per read when looking for ended sessions.
+ID_WINDOW = 10_000
+#: Expired cache rows deleted per transaction.
+CACHE_BATCH = 100
+#: Free pages handed back per transaction.
+VACUUM_STEP = 128
+#: Seconds housekeeping waits for a lock before giving up until later.
+LOCK_WAIT = 0.25
+#: Seconds before trying again after a failed or locked-out attempt.
+RETRY_DELAY = 60.0
+#: The least seconds between two passes of one thread, whatever the interval.
+MIN_SLEEP = 1.0
+#: Seconds ``close()`` waits for the thread before leaving it (a daemon) behind.
+STOP_TIMEOUT = 5.0
+
+_LAST_RUN = "housekeeping_last_run"
+_LEASE = "housekeeping_lease"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class HousekeepingSettings:
+    """How a store looks after itself: ``lite.open(path, housekeeping=HousekeepingSettings(...))``.
+
+    ``retention``: how long ended sessions are kept (so listings still show
+    them). ``interval``: the least time between two passes, across all the
+    processes using the store. ``first_delay``: seconds from ``open()`` to
+    the first pass. ``batch_size``: sessions deleted per transaction.
+    ``pause``: seconds of rest after each batch. ``clock``: the current time
+    as an aware datetime; for tests that move time.
+    """
+
+    retention: timedelta = DEFAULT_RETENTION
+    interval: timedelta = DEFAULT_HOUSEKEEPING_INTERVAL
+    first_delay: float = DEFAULT_FIRST_DELAY
+    batch_size: int = DEFAULT_BATCH_SIZE
+    pause: float = DEFAULT_PAUSE
+    clock: Callable[[], datetime] = field(default=_utc_now, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("retention", "interval"):
+            value = getattr(self, name)
+            if not isinstance(value, timedelta):
+                raise TypeError(f"{name} must be a timedelta, not {type(value).__name__}")
+            if value < timedelta(0):
+                raise ValueError(f"{name} must not be negative")
+        for name in ("first_delay", "pause"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{name} must be a number of seconds")
+            if not 0 <= value < float("inf"):
+                raise ValueError(f"{name} must be a finite number of seconds >= 0")
+        if type(self.batch_size) is not int or self.batch_size < 1:
+            raise ValueError(f"batch_size must be an int >= 1, not {self.batch_size!r}")
+        if not callable(self.clock):
+            raise TypeError("clock must be callable")
+
+
+@dataclass(frozen=True)
+class HousekeepingResult:
+    """What one housekeeping pass did."""
+
+    #: When the pass started and finished (by the settings' clock).
+    started_at: datetime
+    finished_at: datetime
+    #: Sessions deleted: ended more than the retention before ``started_at``.
+    sessions: int
+    #: Expired disk-cache rows deleted (always ``0`` for Redis).
+    cache_entries: int
+    #: Bytes of free pages handed back to the filesystem (SQLite; else ``0``).
+    freed_bytes: int
+    #: False when the pass stopped early (the store closing, or another
+    #: process taking over); the next one carries on.
+    complete: bool = True
+
+    @property
+    def removed_anything(self) -> bool:
+        """Whether the pass deleted a row or gave back a page."""
+        return bool(self.sessions or self.cache_entries or self.freed_bytes)
+
+
+class Housekeeper:
+    """The housekeeping of one open store: ``store.housekeeper``.
+
+    Made and started by ``lite.open()``, stopped by ``store.close()``.
+    ``run_now()`` makes a pass at once, in the calling thread; ``wake()``
+    has the thread look again whether one is due (after the clock moved).
+    """
+
+    def __init__(
+        self,
+        *,
+        database: peewee.Database,
+        models: StoreModels,
+        secondary: DiskCacheStorage | RedisStorage,
+        location: str,
+        settings: HousekeepingSettings,
+    ) -> None:
+        self._database = database
+        self._models = models
+        self._secondary = secondary
+        self._location = location
+        self._settings = settings
+        self._owner = uuid.uuid4().hex
+        self._pass_lock = threading.Lock()
+        self._done = threading.Condition()
+        self._runs = 0
+        self._last: HousekeepingResult | None = None
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lease = ""
+        self._renewed = 0.0
+
+    @property
+    def settings(self) -> HousekeepingSettings:
+        """The settings the store was opened with."""
+        return self._settings
+
+    @property
+    def runs(self) -> int:
+        """How many passes this housekeeper made (in this process), complete or not."""
+        return self._runs
+
+    @property
+    def last_result(self) -> HousekeepingResult | None:
+        """What this housekeeper's latest pass did; ``None`` before the first."""
+        return self._last
+
+    @property
+    def running(self) -> bool:
+        """True while the background thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Start the background thread (``lite.open()`` does); the first pass follows later."""
+        if self._thread is not None or self._stopping.is_set():
+            return
+        ref = weakref.ref(self)
+        thread = threading.Thread(
+            target=_thread_main,
+            args=(ref, self._wake, self._stopping, self._settings.first_delay),
+            name=f"cross-auth-lite housekeeping {self._location}",
+            daemon=True,
+        )
+        # Dropping the store without close() ends the thread as well.
+        weakref.finalize(self, _halt, self._stopping, self._wake)
+        self._thread = thread
+        thread.start()
+
+    def wake(self) -> None:
+        """Have the thread check now whether a pass is due (it makes one only if so)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop the thread, after the batch in progress; wait up to ``timeout`` seconds."""
+        _halt(self._stopping, self._wake)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("housekeeping of %s did not stop in %gs", self._location, timeout)
+
+    def wait_for_runs(self, runs: int, timeout: float) -> bool:
+        """Wait until this housekeeper has made ``runs`` passes; False if ``timeout`` ran out."""
+        with self._done:
+            return self._done.wait_for(lambda: self._runs >= runs, timeout)
+
+    def run_now(self, *, force: bool = False) -> HousekeepingResult | None:
+        """Make a pass now, in this thread, if one is due; its result, else ``None``.
+
+        ``force=True`` makes it even when the last pass was less than
+        ``interval`` ago. Still ``None`` when another process (or this
+        store's own thread) is making one. Raises ``StoreUnavailableError``
+        when the store stays locked, and ``StoreClosedError`` once closed.
+        """
+        result, _ = self._attempt(force=force)
+        return result
+
+    # The pass
+
+    def _attempt(self, *, force: bool) -> tuple[HousekeepingResult | None, float]:
+        """Make a pass if due and free: its result, and seconds until the next check."""
+        if not self._pass_lock.acquire(blocking=False):
+            return None, RETRY_DELAY
+        try:
+            with self._thread_connections():
+                claimed, wait = self._claim(force=force)
+                if claimed is None:
+                    return None, wait
+                result = self._pass(claimed)
+            with self._done:
+                self._runs += 1
+                self._last = result
+                self._done.notify_all()
+            if result.removed_anything:
+                log.info(
+                    "housekeeping of %s: removed %d ended sessions and %d expired cache "
+                    "entries, gave back %d bytes",
+                    self._location,
+                    result.sessions,
+                    result.cache_entries,
+                    result.freed_bytes,
+                )
+            return result, max(self._settings.interval.total_seconds(), MIN_SLEEP)
+        finally:
+            self._pass_lock.release()
+
+    def _own_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    @contextlib.contextmanager
+    def _thread_connections(self) -> Iterator[None]:
+        """On the housekeeping thread: its own connections, quick to give up a lock, closed after.
+
+        A pass made by ``run_now()`` uses the caller's connections as they are.
+        """
+        if not self._own_thread():
+            yield
+            return
+        database = self._database
+        cache = self._secondary.cache if isinstance(self._secondary, DiskCacheStorage) else None
+        wait = int(LOCK_WAIT * 1000)
+        try:
+            database.connect(reuse_if_open=True)
+            if isinstance(database, peewee.SqliteDatabase):
+                _pragma(database, f"PRAGMA busy_timeout = {wait}")
+            if cache is not None:
+                cache._sql(f"PRAGMA busy_timeout = {wait}")
+            yield
+        finally:
+            # Both close this thread's connection only; the next pass opens new ones.
+            if cache is not None:
+                with contextlib.suppress(Exception):
+                    cache.close()
+            with contextlib.suppress(Exception):
+                database.close()
+
+    def _transaction(self) -> Any:
+        """A short write transaction; on the thread, one that waits for locks only briefly."""
+        transaction = write_transaction(self._database)
+        if self._own_thread() and isinstance(self._database, peewee.PostgresqlDatabase):
+            return _postgres_transaction(self._database, transaction)
+        return transaction
+
+    def _claim(self, *, force: bool) -> tuple[str | None, float]:
+        """Take the lease if a pass is due and nobody holds it: the lease, else the wait."""
+        settings, now = self._settings, self._settings.clock()
+        meta = read_meta(self._database)
+        due = _due(meta, settings.interval, now)
+        if not force and due > now:
+            return None, _seconds(due - now, settings.interval)
+        model = meta_model(self._database)
+        lease = _lease_value(self._owner, now + LEASE_DURATION)
+        with self._transaction():
+            model.insert(key=_LEASE, value="").on_conflict_ignore().execute()
+            meta = read_meta(self._database)
+            due = _due(meta, settings.interval, now)
+            if not force and due > now:
+                return None, _seconds(due - now, settings.interval)
+            held = meta.get(_LEASE, "")
+            owner, until = _parse_lease(held)
+            if owner and owner != self._owner and until is not None and until > now:
+                return None, _seconds(until - now, settings.interval)
+            updated = model.update(value=lease).where(model.key == _LEASE, model.value == held)
+            if updated.execute() != 1:
+                return None, RETRY_DELAY
+        return lease, 0.0
+
+    def _renew(self) -> bool:
+        """Renew the lease, in the caller's transaction; False if it is no longer ours."""
+        model = meta_model(self._database)
+        now = self._settings.clock()
+        renewed = _lease_value(self._owner, now + LEASE_DURATION)
+        query = model.update(value=renewed).where(model.key == _LEASE, model.value == self._lease)
+        if query.execute() != 1:
+            return False  # it ran out and another process took it: let that one work
+        self._lease, self._renewed = renewed, time.monotonic()
+        return True
+
+    def _keep_lease(self) -> bool:
+        """Renew the lease in a transaction of its own once it is getting old."""
+        if time.monotonic() - self._renewed < LEASE_DURATION.total_seconds() / 4:
+            return True
+        with self._transaction():
+            return self._renew()
+
+    def _pass(self, lease: str) -> HousekeepingResult:
+        settings = self._settings
+        self._lease, self._renewed = lease, time.monotonic()
+        started = settings.clock()
+        counts = {"sessions": 0, "cache_entries": 0, "freed_bytes": 0}
+        # Each step says whether to carry on: False once the store is closing
+        # or the lease was lost; the next pass does the rest.
+        complete = (
+            self._purge_sessions(started - settings.retention, counts)
+            and self._purge_cache(started, counts)
+            and self._vacuum(counts)
+        )
+        result = HousekeepingResult(
+            started_at=started, finished_at=settings.clock(), complete=complete, **counts
+        )
+        self._finish(result)
+        return result
+
+    def _rest(self) -> bool:
+        """Pause between batches; False when the store is closing."""
+        return not self._stopping.wait(self._settings.pause)
+
+    def _purge_sessions(self, cutoff: datetime, counts: dict[str, int]) -> bool:
+        session: Any = self._models.Session
+        batch = self._settings.batch_size
+        ended = ended_before(session, cutoff)
+        highest = session.select(peewee.fn.MAX(session.id)).scalar()
+        low = (session.select(peewee.fn.MIN(session.id)).scalar() or 1) - 1
+        while highest is not None and low < highest:
+            if self._stopping.is_set():
+                return False
+            high = low + ID_WINDOW
+            # A plain read, which takes no lock: only the delete below writes.
+            found = [
+                row_id
+                for (row_id,) in session.select(session.id)
+                .where(session.id > low, session.id <= high, ended)
+                .order_by(session.id)
+                .limit(batch)
+                .tuples()
+            ]
+            if not found:
+                low = high
+                continue
+            with self._transaction():
+                # The lease row, updated first, also locks any other process out.
+                if not self._renew():
+                    return False
+                deleted = session.delete().where(session.id.in_(found), ended).execute()
+            counts["sessions"] += int(deleted)
+            low = found[-1] if len(found) == batch else high
+            if not self._rest():
+                return False
+        return True
+
+    def _purge_cache(self, now: datetime, counts: dict[str, int]) -> bool:
+        storage = self._secondary
+        if not isinstance(storage, DiskCacheStorage):
+            return True  # Redis expires keys itself
+        moment = now.timestamp()
+        while True:
+            if self._stopping.is_set() or not self._keep_lease():
+                return False
+            removed = _expire_some(storage.cache, moment, CACHE_BATCH)
+            counts["cache_entries"] += removed
+            if removed < CACHE_BATCH:
+                return True
+            if not self._rest():
+                return False
+
+    def _vacuum(self, counts: dict[str, int]) -> bool:
+        database = self._database
+        if not isinstance(database, peewee.SqliteDatabase):
+            return True  # PostgreSQL's autovacuum reuses the space
+        page_size = int(_pragma(database, "PRAGMA page_size").fetchone()[0])
+        while True:
+            if self._stopping.is_set():
+                return False
+            free = _free_pages(database)
+            if not free:
+                return True
+            step = min(free, VACUUM_STEP)
+            with self._transaction():
+                if not self._renew():
+                    return False
+                for _ in range(step):
+                    # One page each, whether or not the driver steps the pragma to its end.
+                    _pragma(database, "PRAGMA incremental_vacuum(1)")
+            given = free - _free_pages(database)
+            counts["freed_bytes"] += max(given, 0) * page_size
+            if given <= 0:
+                return True  # auto_vacuum is off (a file not yet converted): nothing to give
+            if not self._rest():
+                return False
+
+    def _finish(self, result: HousekeepingResult) -> None:
+        """Release the lease, recording a complete pass (best effort: a lease runs out anyway)."""
+        model = meta_model(self._database)
+        record = json.dumps(
+            {
+                "at": result.finished_at.isoformat(),
+                "sessions": result.sessions,
+                "cache_entries": result.cache_entries,
+                "freed_bytes": result.freed_bytes,
+            }
+        )
+        mine = (model.key == _LEASE) & (model.value == self._lease)
+        try:
+            with self._transaction():
+                if model.update(value="").where(mine).execute() and result.complete:
+                    model.insert(key=_LAST_RUN, value=record).on_conflict_ignore().execute()
+                    model.update(value=record).where(model.key == _LAST_RUN).execute()
+        except (LiteError, peewee.PeeweeException) as error:
+            log.debug("housekeeping of %s left its lease to run out: %s", self._location, error)
+
+
+@contextlib.contextmanager
+def _postgres_transaction(database: peewee.Database, transaction: Any) -> Iterator[None]:
+    with transaction:
+        postgres: Any = database
+        postgres.execute_sql(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT * 1000)}ms'")
+        yield
+
+
+def _expire_some(cache: diskcache.Cache, now: float, limit: int) -> int:
+    """Delete up to ``limit`` cache rows expired before ``now``, in one transaction."""
+    select = (
+        "SELECT rowid, filename FROM Cache WHERE expire_time IS NOT NULL AND expire_time < ? "
+        "ORDER BY expire_time LIMIT ?"
+    )
+    try:
+        with cache._transact(retry=False) as (sql, cleanup):
+            rows = sql(select, (now, limit)).fetchall()
+            if rows:
+                marks = ",".join("?" * len(rows))
+                sql(f"DELETE FROM Cache WHERE rowid IN ({marks})", [row[0] for row in rows])
+                for row in rows:
+                    cleanup(row[1])
+    except diskcache.Timeout:
+        raise StoreUnavailableError(cache.directory, "locked by another process") from None
+    return len(rows)
+
+
+def _free_pages(database: peewee.Database) -> int:
+    return int(_pragma(database, "PRAGMA freelist_count").fetchone()[0])
+
+
+def _lease_value(owner: str, until: datetime) -> str:
+    return f"{owner} {until.isoformat()}"
+
+
+def _parse_lease(value: str) -> tuple[str, datetime | None]:
+    owner, _, until = value.partition(" ")
+    try:
+        return owner, datetime.fromisoformat(until)
+    except ValueError:
+        return owner, None
+
+
+def _last_run_at(meta: dict[str, str]) -> datetime | None:
+    record = _last_run_record(meta)
+    return None if record is None else record["at"]
+
+
+def _last_run_record(meta: dict[str, str]) -> dict[str, Any] | None:
+    """The last complete pass recorded in ``meta`` (``at`` a datetime), or ``None``."""
+    raw = meta.get(_LAST_RUN)
+    if not raw:
+        return None
+    try:
+        record = json.loads(raw)
+        at = datetime.fromisoformat(record["at"])
+    except (ValueError, KeyError, TypeError):
+        return None  # unreadable: as if it never ran, so it runs again
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return {**record, "at": at}
+
+
+def _due(meta: dict[str, str], interval: timedelta, now: datetime) -> datetime:
+    last = _last_run_at(meta)
+    if last is None or last > now:  # a clock moved back: run rather than wait for ever
+        return now
+    return last + interval
+
+
+def _seconds(delta: timedelta, interval: timedelta) -> float:
+    """Seconds to wait for ``delta``, at least a little, at most ``interval``."""
+    limit = max(interval.total_seconds(), 0.05)
+    return min(max(delta.total_seconds(), 0.05), limit)
+
+
+def _halt(stopping: threading.Event, wake: threading.Event) -> None:
+    stopping.set()
+    wake.set()
+
+
+def _thread_main(
+    ref: weakref.ref[Housekeeper],
+    wake: threading.Event,
+    stopping: threading.Event,
+    first_delay: float,
+) -> None:
+    """The housekeeping thread: wait, make a pass if due, repeat, until stopped.
+
+    It holds its housekeeper only weakly between passes, so a store dropped
+    without ``close()`` is collected and the thread ends.
+    """
+    delay = first_delay
+    while True:
+        wake.wait(delay)
+        wake.clear()
+        if stopping.is_set():
+            return
+        housekeeper = ref()
+        if housekeeper is None:
+            return
+        delay = _attempt_in_thread(housekeeper)
+        del housekeeper
+        if stopping.is_set():
+            return
+
+
+def _attempt_in_thread(housekeeper: Housekeeper) -> float:
+    """One attempt from the thread: the seconds to wait before the next; never raises."""
+    location = housekeeper._location
+    try:
+        _, delay = housekeeper._attempt(force=False)
+    except StoreClosedError:
+        housekeeper._stopping.set()
+        return 0.0
+    except StoreUnavailableError as error:
+        log.debug("housekeeping of %s skipped: %s", location, error.reason)
+        return RETRY_DELAY
+    except (LiteError, peewee.PeeweeException, sqlite3.Error, OSError) as error:
+        if housekeeper._stopping.is_set():
+            return 0.0  # closing underneath a statement
+        log.warning(
+            "housekeeping of %s failed (%s: %s); trying again in %gs",
+            location,
+            type(error).__name__,
+            error,
+            RETRY_DELAY,
+        )
+        return RETRY_DELAY
+    except Exception:
+        log.exception("housekeeping of %s failed; trying again in %gs", location, RETRY_DELAY)
+        return RETRY_DELAY
+    return delay
+
+
+def last_housekeeping(database: peewee.Database) -> dict[str, Any] | None:
+    """The last complete housekeeping pass recorded in the store, from any process.
+
+    ``{"at": datetime, "sessions": n, "cache_entries": n, "freed_bytes": n}``,
+    or ``None`` when none has finished yet.
+    """
+    return _last_run_record(read_meta(database))
+
+
+def reclaimable_bytes(database: peewee.Database) -> int | None:
+    """Bytes of free pages in a SQLite file (``freelist_count * page_size``); ``None`` elsewhere.
+
+    Housekeeping hands them back on a store with incremental auto-vacuum.
+    """
+    if not isinstance(database, peewee.SqliteDatabase):
+        return None
+    page_size = int(_pragma(database, "PRAGMA page_size").fetchone()[0])
+    return _free_pages(database) * page_size
+
+
+def _pragma(database: peewee.Database, statement: str) -> Any:
+    """Run ``statement`` (a PRAGMA or VACUUM) on ``database``; its cursor."""
+    db: Any = database  # execute_sql has no type information
+    return db.execute_sql(statement)
