@@ -171,7 +171,12 @@ def add_paging(parser: argparse.ArgumentParser, what: str) -> None:
 
 
 def _location(args: argparse.Namespace) -> dict[str, Any]:
-    return {"database_url": args.database_url, "secondary_url": args.secondary_url}
+    # A command is over in moments: the app's own processes do the housekeeping.
+    return {
+        "database_url": args.database_url,
+        "secondary_url": args.secondary_url,
+        "housekeeping": False,
+    }
 
 
 def open_existing(

@@ -82,7 +82,7 @@ def init_store(args: argparse.Namespace) -> int:
 def show_stats(args: argparse.Namespace) -> int:
     """``stats``."""
     # Reporting changes nothing: this open makes no housekeeping pass.
-    with open_existing(args, tokens=False, housekeeping=False) as store:
+    with open_existing(args, tokens=False) as store:
         stats = lite.store_stats(store)
     # Once closed: SQLite has folded its -wal file back and removed it.
     files = lite.directory_sizes(args.data)
@@ -140,7 +140,7 @@ def _housekeeping_line(last: dict[str, Any] | None) -> str:
 
 def purge_store(args: argparse.Namespace) -> int:
     """``purge [--older-than DAYS]``."""
-    with open_existing(args, tokens=False, housekeeping=False) as store:
+    with open_existing(args, tokens=False) as store:
         result = lite.purge_store(store, older_than=timedelta(days=args.older_than))
     if args.json:
         emit_json(
