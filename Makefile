@@ -41,8 +41,9 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
+# Two to four processes (pytest-xdist): the suite waits on subprocesses and servers.
 pytest: $(VENV)/.dev-installed
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --numprocesses=auto --maxprocesses=4
 
 # --strict: a broken link, a missing page or an unresolved reference fails the build.
 docs: $(VENV)/.dev-installed

@@ -15,8 +15,9 @@ import cross_auth_lite as lite
 from cross_auth_lite.encryption import ENCRYPTION_KEY_ENV, PREFIX, TokenCipher, generate_key
 from tests.test_cli_support import assert_one_line_error, run, seed
 
-KEY_A = generate_key()
-KEY_B = generate_key()
+# Fixed test keys: parametrized test ids must be the same in every process.
+KEY_A = "Iyn9xP484xb-QVMITOtcbujZv-2DHkue7n4pZWczqyw="
+KEY_B = "Tq73Sf9uPn8Bx0u3XoyX54T0j-yyVrFvOHLyNVRYhNM="
 # The tokens seed() gives ada's GitHub identity.
 SEEDED_TOKENS = (b"access-secret", b"refresh-secret")
 

@@ -48,8 +48,9 @@ from tests.oauth import (
     sign_in,
 )
 
-KEY_A = generate_key()
-KEY_B = generate_key()
+# Fixed test keys: parametrized test ids must be the same in every process.
+KEY_A = "Iyn9xP484xb-QVMITOtcbujZv-2DHkue7n4pZWczqyw="
+KEY_B = "Tq73Sf9uPn8Bx0u3XoyX54T0j-yyVrFvOHLyNVRYhNM="
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 
 
@@ -270,6 +271,7 @@ def test_generate_key_makes_distinct_fernet_keys() -> None:
 @pytest.mark.parametrize(
     "value",
     [f"{KEY_B},{KEY_A}", f" {KEY_B} , {KEY_A}\n", [KEY_B, KEY_A], (KEY_B.encode(), KEY_A)],
+    ids=["comma-separated", "with blanks", "list", "bytes and str"],
 )
 def test_several_keys_first_encrypts_all_decrypt(value: Any) -> None:
     cipher = TokenCipher(value)
