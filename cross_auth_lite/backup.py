@@ -27,8 +27,8 @@ def backup_store(store: LiteStore, destination: str | os.PathLike[str]) -> Path:
     """Copy ``store`` into the new (or empty) directory ``destination``; return its path.
 
     Raises ``StoreExistsError`` when ``destination`` exists and is not
-    empty, and ``StoreLocationError`` when the store keeps its accounts
-    outside SQLite (back PostgreSQL up with ``pg_dump``).
+    empty, and ``StoreLocationError`` when it lies inside the store or the
+    store keeps its accounts outside SQLite (back PostgreSQL up with ``pg_dump``).
     """
     directory = store.path
     if directory is None or not (directory / DATABASE_FILENAME).is_file():
@@ -38,6 +38,8 @@ def backup_store(store: LiteStore, destination: str | os.PathLike[str]) -> Path:
         )
     source = directory / DATABASE_FILENAME
     target = Path(destination)
+    if target.absolute().is_relative_to(directory.absolute()):
+        raise StoreLocationError(f"{target} is inside the store: back it up somewhere else")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise StoreExistsError(f"{target} already exists and is not an empty directory")
     target = private_directory(target)

@@ -41,7 +41,6 @@ application.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sqlite3
 import threading
@@ -51,17 +50,15 @@ import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import diskcache
 import peewee
 
-from cross_auth_lite.database import write_transaction
 from cross_auth_lite.errors import LiteError, StoreClosedError, StoreUnavailableError
+from cross_auth_lite.housekeeping_lease import LOCK_WAIT, RETRY_DELAY, last_housekeeping
+from cross_auth_lite.housekeeping_steps import PassSteps, pragma, reclaimable_bytes
 from cross_auth_lite.maintenance import DEFAULT_RETENTION
-from cross_auth_lite.schema import meta_model, read_meta
 from cross_auth_lite.secondary import DiskCacheStorage
-from cross_auth_lite.sessions import ended_before
 
 if TYPE_CHECKING:
     from cross_auth.storage.redis import RedisStorage
@@ -89,25 +86,10 @@ DEFAULT_BATCH_SIZE = 200
 #: Seconds the thread rests after each batch, so that requests get the lock.
 DEFAULT_PAUSE = 0.02
 
-#: How long a lease lasts unless renewed (every batch renews it).
-LEASE_DURATION = timedelta(minutes=2)
-#: Session ids looked at per read when looking for ended sessions.
-ID_WINDOW = 10_000
-#: Expired cache rows deleted per transaction.
-CACHE_BATCH = 100
-#: Free pages handed back per transaction.
-VACUUM_STEP = 128
-#: Seconds housekeeping waits for a lock before giving up until later.
-LOCK_WAIT = 0.25
-#: Seconds before trying again after a failed or locked-out attempt.
-RETRY_DELAY = 60.0
 #: The least seconds between two passes of one thread, whatever the interval.
 MIN_SLEEP = 1.0
 #: Seconds ``close()`` waits for the thread before leaving it (a daemon) behind.
 STOP_TIMEOUT = 5.0
-
-_LAST_RUN = "housekeeping_last_run"
-_LEASE = "housekeeping_lease"
 
 
 def _utc_now() -> datetime:
@@ -175,7 +157,7 @@ class HousekeepingResult:
         return bool(self.sessions or self.cache_entries or self.freed_bytes)
 
 
-class Housekeeper:
+class Housekeeper(PassSteps):
     """The housekeeping of one open store: ``store.housekeeper``.
 
     Made and started by ``lite.open()``, stopped by ``store.close()``.
@@ -302,9 +284,6 @@ class Housekeeper:
         finally:
             self._pass_lock.release()
 
-    def _own_thread(self) -> bool:
-        return threading.current_thread() is self._thread
-
     @contextlib.contextmanager
     def _thread_connections(self) -> Iterator[None]:
         """On the housekeeping thread: its own connections, quick to give up a lock, closed after.
@@ -320,7 +299,7 @@ class Housekeeper:
         try:
             database.connect(reuse_if_open=True)
             if isinstance(database, peewee.SqliteDatabase):
-                _pragma(database, f"PRAGMA busy_timeout = {wait}")
+                pragma(database, f"PRAGMA busy_timeout = {wait}")
             if cache is not None:
                 cache._sql(f"PRAGMA busy_timeout = {wait}")
             yield
@@ -331,55 +310,6 @@ class Housekeeper:
                     cache.close()
             with contextlib.suppress(Exception):
                 database.close()
-
-    def _transaction(self) -> Any:
-        """A short write transaction; on the thread, one that waits for locks only briefly."""
-        transaction = write_transaction(self._database)
-        if self._own_thread() and isinstance(self._database, peewee.PostgresqlDatabase):
-            return _postgres_transaction(self._database, transaction)
-        return transaction
-
-    def _claim(self, *, force: bool) -> tuple[str | None, float]:
-        """Take the lease if a pass is due and nobody holds it: the lease, else the wait."""
-        settings, now = self._settings, self._settings.clock()
-        meta = read_meta(self._database)
-        due = _due(meta, settings.interval, now)
-        if not force and due > now:
-            return None, _seconds(due - now, settings.interval)
-        model = meta_model(self._database)
-        lease = _lease_value(self._owner, now + LEASE_DURATION)
-        with self._transaction():
-            model.insert(key=_LEASE, value="").on_conflict_ignore().execute()
-            meta = read_meta(self._database)
-            due = _due(meta, settings.interval, now)
-            if not force and due > now:
-                return None, _seconds(due - now, settings.interval)
-            held = meta.get(_LEASE, "")
-            owner, until = _parse_lease(held)
-            if owner and owner != self._owner and until is not None and until > now:
-                return None, _seconds(until - now, settings.interval)
-            updated = model.update(value=lease).where(model.key == _LEASE, model.value == held)
-            if updated.execute() != 1:
-                return None, RETRY_DELAY
-        return lease, 0.0
-
-    def _renew(self) -> bool:
-        """Renew the lease, in the caller's transaction; False if it is no longer ours."""
-        model = meta_model(self._database)
-        now = self._settings.clock()
-        renewed = _lease_value(self._owner, now + LEASE_DURATION)
-        query = model.update(value=renewed).where(model.key == _LEASE, model.value == self._lease)
-        if query.execute() != 1:
-            return False  # it ran out and another process took it: let that one work
-        self._lease, self._renewed = renewed, time.monotonic()
-        return True
-
-    def _keep_lease(self) -> bool:
-        """Renew the lease in a transaction of its own once it is getting old."""
-        if time.monotonic() - self._renewed < LEASE_DURATION.total_seconds() / 4:
-            return True
-        with self._transaction():
-            return self._renew()
 
     def _pass(self, lease: str) -> HousekeepingResult:
         settings = self._settings
@@ -398,179 +328,6 @@ class Housekeeper:
         )
         self._finish(result)
         return result
-
-    def _rest(self) -> bool:
-        """Pause between batches; False when the store is closing."""
-        return not self._stopping.wait(self._settings.pause)
-
-    def _purge_sessions(self, cutoff: datetime, counts: dict[str, int]) -> bool:
-        session: Any = self._models.Session
-        batch = self._settings.batch_size
-        ended = ended_before(session, cutoff)
-        highest = session.select(peewee.fn.MAX(session.id)).scalar()
-        low = (session.select(peewee.fn.MIN(session.id)).scalar() or 1) - 1
-        while highest is not None and low < highest:
-            if self._stopping.is_set():
-                return False
-            high = low + ID_WINDOW
-            # A plain read, which takes no lock: only the delete below writes.
-            found = [
-                row_id
-                for (row_id,) in session.select(session.id)
-                .where(session.id > low, session.id <= high, ended)
-                .order_by(session.id)
-                .limit(batch)
-                .tuples()
-            ]
-            if not found:
-                low = high
-                continue
-            with self._transaction():
-                # The lease row, updated first, also locks any other process out.
-                if not self._renew():
-                    return False
-                deleted = session.delete().where(session.id.in_(found), ended).execute()
-            counts["sessions"] += int(deleted)
-            low = found[-1] if len(found) == batch else high
-            if not self._rest():
-                return False
-        return True
-
-    def _purge_cache(self, now: datetime, counts: dict[str, int]) -> bool:
-        storage = self._secondary
-        if not isinstance(storage, DiskCacheStorage):
-            return True  # Redis expires keys itself
-        moment = now.timestamp()
-        while True:
-            if self._stopping.is_set() or not self._keep_lease():
-                return False
-            removed = _expire_some(storage.cache, moment, CACHE_BATCH)
-            counts["cache_entries"] += removed
-            if removed < CACHE_BATCH:
-                return True
-            if not self._rest():
-                return False
-
-    def _vacuum(self, counts: dict[str, int]) -> bool:
-        database = self._database
-        if not isinstance(database, peewee.SqliteDatabase):
-            return True  # PostgreSQL's autovacuum reuses the space
-        page_size = int(_pragma(database, "PRAGMA page_size").fetchone()[0])
-        while True:
-            if self._stopping.is_set():
-                return False
-            free = _free_pages(database)
-            if not free:
-                return True
-            step = min(free, VACUUM_STEP)
-            with self._transaction():
-                if not self._renew():
-                    return False
-                for _ in range(step):
-                    # One page each, whether or not the driver steps the pragma to its end.
-                    _pragma(database, "PRAGMA incremental_vacuum(1)")
-            given = free - _free_pages(database)
-            counts["freed_bytes"] += max(given, 0) * page_size
-            if given <= 0:
-                return True  # auto_vacuum is off (a file not yet converted): nothing to give
-            if not self._rest():
-                return False
-
-    def _finish(self, result: HousekeepingResult) -> None:
-        """Release the lease, recording a complete pass (best effort: a lease runs out anyway)."""
-        model = meta_model(self._database)
-        record = json.dumps(
-            {
-                "at": result.finished_at.isoformat(),
-                "sessions": result.sessions,
-                "cache_entries": result.cache_entries,
-                "freed_bytes": result.freed_bytes,
-            }
-        )
-        mine = (model.key == _LEASE) & (model.value == self._lease)
-        try:
-            with self._transaction():
-                if model.update(value="").where(mine).execute() and result.complete:
-                    model.insert(key=_LAST_RUN, value=record).on_conflict_ignore().execute()
-                    model.update(value=record).where(model.key == _LAST_RUN).execute()
-        except (LiteError, peewee.PeeweeException) as error:
-            log.debug("housekeeping of %s left its lease to run out: %s", self._location, error)
-
-
-@contextlib.contextmanager
-def _postgres_transaction(database: peewee.Database, transaction: Any) -> Iterator[None]:
-    with transaction:
-        postgres: Any = database
-        postgres.execute_sql(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT * 1000)}ms'")
-        yield
-
-
-def _expire_some(cache: diskcache.Cache, now: float, limit: int) -> int:
-    """Delete up to ``limit`` cache rows expired before ``now``, in one transaction."""
-    select = (
-        "SELECT rowid, filename FROM Cache WHERE expire_time IS NOT NULL AND expire_time < ? "
-        "ORDER BY expire_time LIMIT ?"
-    )
-    try:
-        with cache._transact(retry=False) as (sql, cleanup):
-            rows = sql(select, (now, limit)).fetchall()
-            if rows:
-                marks = ",".join("?" * len(rows))
-                sql(f"DELETE FROM Cache WHERE rowid IN ({marks})", [row[0] for row in rows])
-                for row in rows:
-                    cleanup(row[1])
-    except diskcache.Timeout:
-        raise StoreUnavailableError(cache.directory, "locked by another process") from None
-    return len(rows)
-
-
-def _free_pages(database: peewee.Database) -> int:
-    return int(_pragma(database, "PRAGMA freelist_count").fetchone()[0])
-
-
-def _lease_value(owner: str, until: datetime) -> str:
-    return f"{owner} {until.isoformat()}"
-
-
-def _parse_lease(value: str) -> tuple[str, datetime | None]:
-    owner, _, until = value.partition(" ")
-    try:
-        return owner, datetime.fromisoformat(until)
-    except ValueError:
-        return owner, None
-
-
-def _last_run_at(meta: dict[str, str]) -> datetime | None:
-    record = _last_run_record(meta)
-    return None if record is None else record["at"]
-
-
-def _last_run_record(meta: dict[str, str]) -> dict[str, Any] | None:
-    """The last complete pass recorded in ``meta`` (``at`` a datetime), or ``None``."""
-    raw = meta.get(_LAST_RUN)
-    if not raw:
-        return None
-    try:
-        record = json.loads(raw)
-        at = datetime.fromisoformat(record["at"])
-    except (ValueError, KeyError, TypeError):
-        return None  # unreadable: as if it never ran, so it runs again
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return {**record, "at": at}
-
-
-def _due(meta: dict[str, str], interval: timedelta, now: datetime) -> datetime:
-    last = _last_run_at(meta)
-    if last is None or last > now:  # a clock moved back: run rather than wait for ever
-        return now
-    return last + interval
-
-
-def _seconds(delta: timedelta, interval: timedelta) -> float:
-    """Seconds to wait for ``delta``, at least a little, at most ``interval``."""
-    limit = max(interval.total_seconds(), 0.05)
-    return min(max(delta.total_seconds(), 0.05), limit)
 
 
 def _halt(stopping: threading.Event, wake: threading.Event) -> None:
@@ -630,29 +387,3 @@ def _attempt_in_thread(housekeeper: Housekeeper) -> float:
         log.exception("housekeeping of %s failed; trying again in %gs", location, RETRY_DELAY)
         return RETRY_DELAY
     return delay
-
-
-def last_housekeeping(database: peewee.Database) -> dict[str, Any] | None:
-    """The last complete housekeeping pass recorded in the store, from any process.
-
-    ``{"at": datetime, "sessions": n, "cache_entries": n, "freed_bytes": n}``,
-    or ``None`` when none has finished yet.
-    """
-    return _last_run_record(read_meta(database))
-
-
-def reclaimable_bytes(database: peewee.Database) -> int | None:
-    """Bytes of free pages in a SQLite file (``freelist_count * page_size``); ``None`` elsewhere.
-
-    Housekeeping hands them back on a store with incremental auto-vacuum.
-    """
-    if not isinstance(database, peewee.SqliteDatabase):
-        return None
-    page_size = int(_pragma(database, "PRAGMA page_size").fetchone()[0])
-    return _free_pages(database) * page_size
-
-
-def _pragma(database: peewee.Database, statement: str) -> Any:
-    """Run ``statement`` (a PRAGMA or VACUUM) on ``database``; its cursor."""
-    db: Any = database  # execute_sql has no type information
-    return db.execute_sql(statement)

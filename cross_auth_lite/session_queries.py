@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import peewee
@@ -16,6 +17,7 @@ from cross_auth_lite.statements import slot
 
 __all__ = [
     "SESSION_STATUSES",
+    "ended_before",
     "list_query",
     "refresh_query",
     "status_condition",
@@ -43,6 +45,18 @@ def status_condition(model: type[peewee.Model], status: str, now: Any) -> peewee
         condition = revoked_at.is_null() & (expires_at < now)
     else:
         raise ValueError(f"unknown status {status!r}; use one of {list(SESSION_STATUSES)}")
+    return condition
+
+
+def ended_before(model: type[peewee.Model], cutoff: datetime) -> peewee.Expression:
+    """The sessions of ``model`` that expired or were revoked before ``cutoff``.
+
+    What ``purge_expired`` and housekeeping delete.
+    """
+    fields = model._meta.fields
+    condition: peewee.Expression = (fields["expires_at"] < cutoff) | (
+        fields["revoked_at"] < cutoff
+    )
     return condition
 
 

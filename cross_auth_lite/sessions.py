@@ -33,13 +33,14 @@ from cross_auth_lite.model_checks import primary_key as primary_key_of
 from cross_auth_lite.models import PeeweeSession
 from cross_auth_lite.session_queries import (
     SESSION_STATUSES,
+    ended_before,
     list_query,
     refresh_query,
     supports_returning,
 )
 from cross_auth_lite.statements import StatementCache, insert_row, slot
 
-__all__ = ["MAX_LIST_LIMIT", "PeeweeSessionStorage", "SessionPage", "ended_before"]
+__all__ = ["MAX_LIST_LIMIT", "PeeweeSessionStorage", "SessionPage"]
 
 SessionModelT = TypeVar("SessionModelT", bound=PeeweeSession)
 
@@ -391,15 +392,3 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
                 self.SessionModel.delete().where(ended_before(self.SessionModel, cutoff)).execute()
             )
         return count
-
-
-def ended_before(model: type[peewee.Model], cutoff: datetime) -> peewee.Expression:
-    """The sessions of ``model`` that expired or were revoked before ``cutoff``.
-
-    What ``purge_expired`` and housekeeping delete.
-    """
-    fields = model._meta.fields
-    condition: peewee.Expression = (fields["expires_at"] < cutoff) | (
-        fields["revoked_at"] < cutoff
-    )
-    return condition

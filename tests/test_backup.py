@@ -73,3 +73,12 @@ def test_cli_backup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
     assert main(["--data", str(data), "backup", str(tmp_path / "b")]) == 1
     assert "not an empty directory" in capsys.readouterr().err
+
+
+def test_a_backup_into_the_store_itself_is_refused(tmp_path: Path) -> None:
+    with (
+        lite.open(tmp_path / "store") as store,
+        pytest.raises(lite.StoreLocationError, match="inside the store"),
+    ):
+        lite.backup_store(store, tmp_path / "store" / "copy")
+    assert not (tmp_path / "store" / "copy").exists()
