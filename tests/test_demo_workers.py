@@ -9,6 +9,7 @@ live in the store's cache, which every worker opens.
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -100,3 +101,15 @@ def test_the_module_refuses_a_bad_worker_count(capsys: pytest.CaptureFixture[str
         demo_main(["--workers", "0"])
     assert done.value.code == 2
     assert "--workers: must be between 1 and 64, not 0" in capsys.readouterr().err
+
+
+def test_a_usage_error_of_the_module_entry_point_is_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cross_auth_lite.demo", "--port", "abc"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: argument --port: expected a port number")

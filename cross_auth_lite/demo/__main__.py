@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from cross_auth_lite.demo import options
 from cross_auth_lite.demo.errors import ServeError
@@ -16,11 +17,16 @@ from cross_auth_lite.demo.errors import ServeError
 __all__ = ["main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line on stderr and status 2, like the CLI's."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of ``python -m cross_auth_lite.demo``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m cross_auth_lite.demo", description=options.DESCRIPTION
-    )
+    parser = _Parser(prog="python -m cross_auth_lite.demo", description=options.DESCRIPTION)
     options.add_options(parser)
     return parser
 
