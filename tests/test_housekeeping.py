@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import multiprocessing
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -23,6 +22,7 @@ import cross_auth_lite as lite
 from tests import housekeeping_workers
 from tests.factories import signup
 from tests.housekeeping_workers import DEAD_PREFIX
+from tests.processes import run_released
 from tests.test_cli_support import run
 
 pytestmark = pytest.mark.all_backends
@@ -359,24 +359,12 @@ def test_two_processes_one_purges_and_neither_blocks_the_others_requests(
         add_sessions(
             store, user.id, **{DEAD_PREFIX.rstrip("-"): (dead, now - RETENTION * 2, False)}
         )
-    context = multiprocessing.get_context("spawn")
-    ready, go, results = context.Semaphore(0), context.Event(), context.Queue()
-    processes = [
-        context.Process(
-            target=housekeeping_workers.sign_in_while_housekeeping,
-            args=(str(path), dead, index, (ready, go), results),
-        )
-        for index in range(2)
-    ]
-    for process in processes:
-        process.start()
-    for _ in processes:
-        assert ready.acquire(timeout=60), "a process never got ready"
-    go.set()
-    reports = [results.get(timeout=60) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0
+    reports = run_released(
+        [
+            (housekeeping_workers.sign_in_while_housekeeping, (str(path), dead, index))
+            for index in range(2)
+        ]
+    )
     assert all(report[0] == "ok" for report in reports), reports
 
     runs = [report[1] for report in reports]

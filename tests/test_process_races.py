@@ -7,7 +7,6 @@ disconnects of the last login methods are raced in ``test_races.py``.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -20,41 +19,12 @@ import cross_auth_lite as lite
 from tests import crash_workers
 from tests.crash_workers import LONG_TTL, STATE_PREFIX, state_key, state_value
 from tests.factories import signup
+from tests.processes import SPAWN, run_released
 
 REFRESHERS = 3
 POPPERS = 3
 STATE_KEYS = 1500
 REVOKED_AT = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
-_CONTEXT = multiprocessing.get_context("spawn")
-
-
-def _run(
-    jobs: list[tuple[Callable[..., None], tuple[Any, ...]]], *shared: Any
-) -> list[tuple[Any, ...]]:
-    """Run each ``(target, args)`` in a spawned process, released together; collect reports.
-
-    Every target gets ``args``, then ``(ready, go)`` (it releases the
-    Semaphore once its store is open and waits for the Event), then
-    ``shared`` (made by the caller from ``_CONTEXT``), then the results Queue.
-    """
-    ready, go, results = _CONTEXT.Semaphore(0), _CONTEXT.Event(), _CONTEXT.Queue()
-    processes = [
-        _CONTEXT.Process(target=target, args=(*args, (ready, go), *shared, results))
-        for target, args in jobs
-    ]
-    for process in processes:
-        process.start()
-    # A real barrier: every process has its store open before any starts.
-    for _ in processes:
-        assert ready.acquire(timeout=60), "a process never got ready"
-    go.set()
-    reports = [results.get(timeout=60) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0
-    errors = [report[1] for report in reports if report[0] == "error"]
-    assert not errors, errors
-    return reports
 
 
 @pytest.mark.parametrize("how", ["revoke", "revoke_all_for_user"])
@@ -72,12 +42,12 @@ def test_refreshes_racing_a_revocation(tmp_path: Path, how: str) -> None:
         )
         original = (session.updated_at, session.expires_at, session.last_active_at)
 
-    revoked, successes = _CONTEXT.Event(), _CONTEXT.Value("i", 0)
+    revoked, successes = SPAWN.Event(), SPAWN.Value("i", 0)
     jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = [
         (crash_workers.refresher, (str(path), session.id, index)) for index in range(REFRESHERS)
     ]
     jobs.append((crash_workers.revoker, (str(path), session.id, user.id, how, REVOKED_AT)))
-    reports = _run(jobs, revoked, successes)
+    reports = run_released(jobs, revoked, successes)
 
     ((_, _, revoke_returned, count),) = [r for r in reports if r[0] == "revoker"]
     logs = {report[1]: report[2] for report in reports if report[0] == "refresher"}
@@ -132,12 +102,12 @@ def test_pops_racing_new_state_keys(tmp_path: Path) -> None:
     path = tmp_path / "s"
     lite.open(path).close()
 
-    done = _CONTEXT.Event()
+    done = SPAWN.Event()
     jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = [
         (crash_workers.state_popper, (str(path), index)) for index in range(POPPERS)
     ]
     jobs.append((crash_workers.state_setter, (str(path), STATE_KEYS)))
-    reports = _run(jobs, done)
+    reports = run_released(jobs, done)
 
     ((_, set_log),) = [report for report in reports if report[0] == "setter"]
     popped = [item for report in reports if report[0] == "popper" for item in report[2]]
