@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import re
 import sys
+import tomllib
 from pathlib import Path
+
+import pytest
 
 import cross_auth_lite as lite
 from cross_auth_lite import errors
@@ -58,3 +61,24 @@ def test_the_readme_links_only_to_absolute_urls_and_its_own_headings() -> None:
             assert target.startswith("https://"), target
     for path in re.findall(r"`((?:docs/[\w/.-]+\.md)|CHANGELOG\.md|LICENSE)`", readme):
         assert (ROOT / path).is_file(), path
+
+
+def test_a_documents_examples_run_in_order_on_one_xdist_worker(pytester: pytest.Pytester) -> None:
+    # Each block needs the one before it; the skip marker applies to the block after it.
+    blocks = ["```python\nsteps = [0]\n```"]
+    blocks += [
+        f"```python\nassert steps == list(range({n}))\nsteps.append({n})\n```" for n in range(1, 8)
+    ]
+    blocks.insert(3, '<!-- skip: next "never runs" -->\n```python\nraise AssertionError\n```')
+    pytester.makefile(".md", guide="\n\n".join(blocks))
+    pytester.makeconftest(
+        "from sybil import Sybil\n"
+        "from sybil.parsers.markdown import PythonCodeBlockParser, SkipParser\n"
+        "pytest_collect_file = Sybil(\n"
+        "    parsers=[PythonCodeBlockParser(), SkipParser()], patterns=['*.md']\n"
+        ").pytest()\n"
+    )
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
+    pytester.makeini(f"[pytest]\naddopts = {settings['ini_options']['addopts']}\n")
+    result = pytester.runpytest_subprocess("--numprocesses=2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=9, skipped=1)  # the marker is an example too
