@@ -32,10 +32,9 @@ from tests.crash_workers import CACHE_PREFIX, is_cache_value
 
 SEED = int(os.environ.get("CROSS_AUTH_LITE_CRASH_SEED", "20250611"))
 WRITERS = 2
-MAX_KILLS = 24
-MIN_KILLS = 10
-#: Seconds of killing; each round also waits for its writers to start and for the checks.
-TIME_BUDGET = 11.0
+#: Rounds of killing, each killing every writer: a count, not a time budget, so a
+#: busy machine makes the test slower, never weaker.
+ROUNDS = 8
 KILL_DELAY = (0.02, 0.3)
 
 _SIGNUP = re.compile(r"(crash|tx)-(\d+-\d+-\d+)@example\.com")
@@ -86,15 +85,12 @@ def test_sigkilled_writers_leave_a_consistent_store(tmp_path: Path) -> None:
             _spawn(context, path, rng.randrange(2**32), f"{round_}-{i}") for i in range(WRITERS)
         ]
 
-    kills = rounds = 0
     pending = spawn_round(1)
     writers: list[Writer] = []
-    began = time.monotonic()
     try:
-        while kills < MAX_KILLS and time.monotonic() - began < TIME_BUDGET:
-            rounds += 1
+        for rounds in range(1, ROUNDS + 1):
             where = f"{replay}, round {rounds}"
-            writers, pending = pending, spawn_round(rounds + 1)
+            writers, pending = pending, spawn_round(rounds + 1) if rounds < ROUNDS else []
             for writer in writers:
                 writer.go.set()
             for writer in writers:
@@ -105,13 +101,11 @@ def test_sigkilled_writers_leave_a_consistent_store(tmp_path: Path) -> None:
                 writer.process.kill()
                 writer.process.join(timeout=10)
                 assert writer.process.exitcode == -9, f"{where}: {writer.failure()}"
-                kills += 1
                 time.sleep(rng.uniform(0, 0.05))
             _check_store(path, where)
     finally:
         _stop(writers + pending)
 
-    assert kills >= MIN_KILLS, f"{replay}: only {kills} kills in {TIME_BUDGET}s"
     with lite.open(path) as store:
         users = store.database.execute_sql("SELECT COUNT(*) FROM users").fetchone()[0]
         sessions = store.database.execute_sql("SELECT COUNT(*) FROM sessions").fetchone()[0]
