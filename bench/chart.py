@@ -90,7 +90,8 @@ def write_chart(
             color="gray",
             label=f"mean per page over the whole walk: {whole.median:.0f} µs",
         )
-    paging.set_xlim(0, scale.pages + 1)
+    margin = max(1.0, 0.04 * scale.pages)  # room for the end ticks' labels
+    paging.set_xlim(1 - margin, scale.pages + margin)
     ticks = [f"{label}\n{number:,}" for label, number in zip(pages, numbers, strict=True)]
     paging.set_xticks(numbers, ticks)
     paging.set_ylim(0, _top([*pages.values(), *([whole] if whole else [])]))
