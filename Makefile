@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 DATA ?= var/demo
+# Where make bench draws the scale run (docs/performance.md shows it).
+CHART ?= docs/images
 
 .PHONY: help demo test lint typecheck pytest docs dist bench clean
 
@@ -13,7 +15,7 @@ help:
 	@echo "make test   lint, type-check and run the test suite"
 	@echo "make docs   build the documentation site into site/ (strict: warnings fail)"
 	@echo "make dist   build the wheel and the sdist into dist/ and check them with twine"
-	@echo "make bench  run the benchmarks (not part of make test)"
+	@echo "make bench  run the benchmarks, chart into $(CHART)/ (BENCH_ARGS=--quick ...)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +61,7 @@ test: lint typecheck docs pytest
 
 bench: $(VENV)/.bench-installed
 	@command -v redis-server >/dev/null || echo "no redis-server: the Redis column is skipped (apt-get install redis-server)"
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench --chart $(CHART) $(BENCH_ARGS)
 
 # Only what make made: the venv, the tool caches, and the demo's data directory
 # if the demo created it (it leaves .created-by-demo there); never the rest of var/.

@@ -1,8 +1,10 @@
 """``python -m bench``: the comparison, then the scale run; markdown on stdout.
 
-Options: ``--quick`` (a smoke run of a few seconds), ``--no-scale`` (skip
-the scale run), ``--repeats N``, ``--json FILE`` (also write every result as
-JSON), ``--profile OP`` (cProfile one cross-auth-lite operation instead).
+Options: ``--quick`` (a smoke run of a few seconds), ``--no-end-to-end``
+(skip the full sign-ins), ``--no-scale`` (skip the scale run), ``--chart DIR``
+(draw the scale run into ``DIR/bench-scale.svg``; ``make bench`` writes
+``docs/images``), ``--repeats N``, ``--json FILE`` (also write every result
+as JSON), ``--profile OP`` (cProfile one cross-auth-lite operation instead).
 Everything is written to a temporary directory that is removed at the end.
 """
 
@@ -18,7 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import report
+from bench.chart import write_chart
 from bench.compare import run_comparison
+from bench.end_to_end import run_end_to_end
 from bench.machine import machine_info, peak_rss_mib
 from bench.operations import OPERATIONS
 from bench.profiling import profile_operation
@@ -40,6 +44,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=True,
         help="also run lite at 1k/100k/1M users and page 10k sessions (default: on)",
     )
+    parser.add_argument(
+        "--end-to-end",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time full browser sign-ins through Cross-Auth's router (default: on)",
+    )
+    parser.add_argument(
+        "--chart",
+        type=Path,
+        metavar="DIR",
+        help="draw the scale run into DIR/bench-scale.svg (make bench: docs/images)",
+    )
     parser.add_argument("--repeats", type=int, help="timed batches per operation (default 7)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write results as JSON")
     parser.add_argument(
@@ -51,6 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if args.chart is not None and not args.scale:
+        parser.error("--chart draws the scale run: it needs --scale")
     return args
 
 
@@ -82,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         (root / "compare").mkdir()
         comparison = run_comparison(root / "compare", workload, plan)
+        end_to_end = None
+        if args.end_to_end:
+            (root / "end_to_end").mkdir()
+            end_to_end = run_end_to_end(root / "end_to_end", plan)
         scale = (
             run_scale(root / "scale", sizes, session_count, plan, workload.now)
             if args.scale
@@ -91,9 +113,19 @@ def main(argv: list[str] | None = None) -> int:
     machine, peak = machine_info(), peak_rss_mib()
     # Other work on the machine shows up as noise: say how busy it was.
     machine["load average (1 min, start -> end)"] = f"{load_before} -> {_load()}"
-    sys.stdout.write(report.markdown(machine, workload, plan, comparison, scale, peak, seconds))
+    charts = [] if scale is None or args.chart is None else write_chart(scale, machine, args.chart)
+    for chart in charts:
+        print(f"chart: {chart}", file=sys.stderr)
+    sys.stdout.write(
+        report.markdown(
+            machine, workload, plan, comparison, scale, peak, seconds, end_to_end=end_to_end
+        )
+    )
     if args.json is not None:
-        data = report.to_json(machine, workload, plan, comparison, scale, peak, seconds)
+        data = report.to_json(
+            machine, workload, plan, comparison, scale, peak, seconds, end_to_end=end_to_end
+        )
+        data["charts"] = [str(chart) for chart in charts]
         args.json.write_text(json.dumps(data, indent=2) + "\n")
     return 0
 

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from bench import end_to_end as e2e
 from bench.compare import BACKEND_ORDER, Comparison
 from bench.scale import ScaleResult
 from bench.timing import Plan
@@ -197,6 +198,8 @@ def markdown(
     scale: ScaleResult | None,
     peak_mib: float,
     seconds: float,
+    *,
+    end_to_end: e2e.EndToEndResult | None = None,
 ) -> str:
     """The whole report."""
     data = summary(comparison)
@@ -225,6 +228,8 @@ def markdown(
     if comparison.skipped:
         lines += ["", "Skipped:", ""]
         lines += [f"- {LABELS[key]}: {reason}" for key, reason in comparison.skipped.items()]
+    if end_to_end is not None:
+        lines += ["", *e2e.markdown_lines(end_to_end)]
     if scale is not None:
         lines += ["", *_scale_lines(scale)]
     lines += [
@@ -242,6 +247,8 @@ def to_json(
     scale: ScaleResult | None,
     peak_mib: float,
     seconds: float,
+    *,
+    end_to_end: e2e.EndToEndResult | None = None,
 ) -> dict[str, Any]:
     """Everything in the report, with every batch's time, as JSON-ready data."""
     data = summary(comparison)
@@ -261,6 +268,7 @@ def to_json(
         },
         "targets": data["targets"],
         "skipped": comparison.skipped,
+        "end_to_end": None if end_to_end is None else e2e.to_json(end_to_end),
         "scale": None
         if scale is None
         else {
