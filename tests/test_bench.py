@@ -10,9 +10,6 @@ from typing import Any
 import pytest
 
 import cross_auth_lite as lite
-
-pytest.importorskip("fastapi")
-
 from bench import end_to_end, report
 from bench.__main__ import parse_args
 from bench.compare import Comparison
@@ -109,7 +106,6 @@ def _scale() -> ScaleResult:
 
 
 def test_the_chart_names_the_machine_and_both_panels(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
     from bench.chart import write_chart
 
     machine = {"cpu": "Test CPU 9000", "cores": "2", "python": "CPython 3.11", "sqlite": "3.40"}
