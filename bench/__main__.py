@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
     load_before = _load()
+    sizes: tuple[int, ...]
     if args.quick:
         plan = Plan(repeats=args.repeats or 3, scale=0.05)
         size = PopulationSize(users=200, heavy_user_sessions=50, secondary_keys=200)

@@ -116,7 +116,7 @@ def _time(make: Any, plan: Plan, base: int) -> Measurement:
 def _load_sessions(
     store: lite.LiteStore, connection: Any, owner: int, count: int, now: datetime
 ) -> None:
-    fields = store.models.Session._meta.fields  # type: ignore[attr-defined]
+    fields = store.models.Session._meta.fields
     stamp = fields["updated_at"].db_value  # lite's own timestamp text
     expires = stamp(now + timedelta(days=30))
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import cross_auth_lite as lite
-from bench.workload import SECONDARY_VALUE, USER_AGENT
+from bench.workload import PROVIDER, SECONDARY_VALUE, USER_AGENT, identity_for
 
 USERS = 2_000
 
@@ -71,7 +71,7 @@ def sign_in_loop(path: str, args: argparse.Namespace, index: int, counter: Any) 
                 cache.pop(state)
             number = rng.randrange(USERS)
             found = accounts.find_social_account(
-                provider="github", provider_user_id=f"soak-{number}"
+                provider=PROVIDER, provider_user_id=f"soak-{number}"
             )
             if found is None:
                 try:
@@ -82,19 +82,7 @@ def sign_in_loop(path: str, args: argparse.Namespace, index: int, counter: Any) 
                             "email_verified": True,
                             "extra_fields": None,
                         },
-                        identity=lambda user, number=number: {
-                            "user_id": user.id,
-                            "provider": "github",
-                            "provider_user_id": f"soak-{number}",
-                            "provider_email": f"soak{number}@example.com",
-                            "provider_email_verified": True,
-                            "is_login_method": True,
-                            "access_token": "soak-token",
-                            "refresh_token": None,
-                            "access_token_expires_at": None,
-                            "refresh_token_expires_at": None,
-                            "scope": "read:user",
-                        },
+                        identity=identity_for(f"soak-{number}"),
                     )[0]
                     user_id = user.id
                 except Exception:  # another worker created the same user meanwhile

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cross_auth import SocialAccountCreate
+
 from bench.backends import Backend, record_id
 
 __all__ = [
@@ -65,10 +67,10 @@ def user_create(address: str) -> dict[str, Any]:
     }
 
 
-def identity_for(provider_id: str) -> Callable[[Any], dict[str, Any]]:
+def identity_for(provider_id: str) -> Callable[[Any], SocialAccountCreate]:
     """The identity callback of a signup: Cross-Auth's ``SocialAccountCreate`` for the user."""
 
-    def identity(user: Any) -> dict[str, Any]:
+    def identity(user: Any) -> SocialAccountCreate:
         return {
             "user_id": user.id,
             "provider": PROVIDER,

@@ -84,7 +84,7 @@ def make_engine(path: Path) -> Engine:
     """A SQLAlchemy engine on the SQLite file ``path`` with lite's pragmas on connect."""
     engine = create_engine(f"sqlite:///{path}")
     event.listen(engine, "connect", _set_pragmas)
-    tables = [model.__table__ for model in (User, SocialAccount, UserSession)]  # type: ignore[attr-defined]
+    tables = [User.__table__, SocialAccount.__table__, UserSession.__table__]  # type: ignore[attr-defined]
     SQLModel.metadata.create_all(engine, tables=tables)
     return engine
 
