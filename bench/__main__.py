@@ -2,7 +2,8 @@
 
 Options: ``--quick`` (a smoke run of a few seconds), ``--no-scale`` (skip
 the scale run), ``--repeats N``, ``--json FILE`` (also write every result as
-JSON), ``--profile OP`` (cProfile one cross-auth-lite operation instead).
+JSON), ``--profile OP`` (cProfile one cross-auth-lite operation instead),
+``--busy-neighbour [N]`` (time the comparison beside N CPU-bound processes).
 Everything is written to a temporary directory that is removed at the end.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from bench import report
 from bench.compare import run_comparison
 from bench.machine import machine_info, peak_rss_mib
+from bench.neighbour import busy_neighbours
 from bench.operations import OPERATIONS
 from bench.profiling import profile_operation
 from bench.scale import DEFAULT_SIZES, QUICK_SIZES, run_scale
@@ -48,7 +50,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="OP",
         help="cProfile one cross-auth-lite operation and print the statistics instead",
     )
+    parser.add_argument(
+        "--busy-neighbour",
+        type=int,
+        nargs="?",
+        const=1,
+        default=0,
+        metavar="N",
+        help="run the comparison beside N CPU-bound processes (default N: 1)",
+    )
     args = parser.parse_args(argv)
+    if args.busy_neighbour < 0:
+        parser.error("--busy-neighbour must be at least 0")
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
     return args
@@ -81,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(profile_operation(args.profile, root / "profile", workload, plan))
             return 0
         (root / "compare").mkdir()
-        comparison = run_comparison(root / "compare", workload, plan)
+        with busy_neighbours(args.busy_neighbour):
+            comparison = run_comparison(root / "compare", workload, plan)
         scale = (
             run_scale(root / "scale", sizes, session_count, plan, workload.now)
             if args.scale
@@ -91,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     machine, peak = machine_info(), peak_rss_mib()
     # Other work on the machine shows up as noise: say how busy it was.
     machine["load average (1 min, start -> end)"] = f"{load_before} -> {_load()}"
+    if args.busy_neighbour:
+        machine["busy neighbours (CPU-bound processes)"] = str(args.busy_neighbour)
     sys.stdout.write(report.markdown(machine, workload, plan, comparison, scale, peak, seconds))
     if args.json is not None:
         data = report.to_json(machine, workload, plan, comparison, scale, peak, seconds)
