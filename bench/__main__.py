@@ -4,7 +4,8 @@ Options: ``--quick`` (a smoke run of a few seconds), ``--no-end-to-end``
 (skip the full sign-ins), ``--no-scale`` (skip the scale run), ``--chart DIR``
 (draw the scale run into ``DIR/bench-scale.svg``; ``make bench`` writes
 ``docs/images``), ``--repeats N``, ``--json FILE`` (also write every result
-as JSON), ``--profile OP`` (cProfile one cross-auth-lite operation instead).
+as JSON), ``--profile OP`` (cProfile one cross-auth-lite operation instead),
+``--busy-neighbour [N]`` (time the comparison beside N CPU-bound processes).
 Everything is written to a temporary directory that is removed at the end.
 """
 
@@ -24,6 +25,7 @@ from bench.chart import write_chart
 from bench.compare import run_comparison
 from bench.end_to_end import run_end_to_end
 from bench.machine import machine_info, peak_rss_mib
+from bench.neighbour import busy_neighbours
 from bench.operations import OPERATIONS
 from bench.profiling import profile_operation
 from bench.scale import DEFAULT_SIZES, QUICK_SIZES, run_scale
@@ -64,7 +66,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="OP",
         help="cProfile one cross-auth-lite operation and print the statistics instead",
     )
+    parser.add_argument(
+        "--busy-neighbour",
+        type=int,
+        nargs="?",
+        const=1,
+        default=0,
+        metavar="N",
+        help="run the comparison beside N CPU-bound processes (default N: 1)",
+    )
     args = parser.parse_args(argv)
+    if args.busy_neighbour < 0:
+        parser.error("--busy-neighbour must be at least 0")
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
     if args.chart is not None and not args.scale:
@@ -100,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(profile_operation(args.profile, root / "profile", workload, plan))
             return 0
         (root / "compare").mkdir()
-        comparison = run_comparison(root / "compare", workload, plan)
+        with busy_neighbours(args.busy_neighbour):
+            comparison = run_comparison(root / "compare", workload, plan)
         end_to_end = None
         if args.end_to_end:
             (root / "end_to_end").mkdir()
@@ -114,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     machine, peak = machine_info(), peak_rss_mib()
     # Other work on the machine shows up as noise: say how busy it was.
     machine["load average (1 min, start -> end)"] = f"{load_before} -> {_load()}"
+    if args.busy_neighbour:
+        machine["busy neighbours (CPU-bound processes)"] = str(args.busy_neighbour)
     charts = [] if scale is None or args.chart is None else write_chart(scale, machine, args.chart)
     for chart in charts:
         print(f"chart: {chart}", file=sys.stderr)

@@ -165,7 +165,8 @@ class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
                 condition &= model.is_login_method == v("login", model.is_login_method)
             return condition
 
-        rows = self._select_accounts(("identity", *sorted(values)), where, 2, **values)
+        shape = ("identity", "owner" in values, "login" in values)  # what `where` tests
+        rows = self._select_accounts(shape, where, 2, **values)
         if len(rows) > 1:
             raise AmbiguousSocialAccountError(
                 f"{provider}:{provider_user_id} is connected to several users; "

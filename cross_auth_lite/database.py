@@ -22,6 +22,7 @@ run after the outermost commit, in the order they were registered.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -50,6 +51,11 @@ __all__ = [
 ]
 
 CommitCallback = Callable[[], None]
+
+_PEEWEE_LOG = logging.getLogger("peewee")
+DEBUG = logging.DEBUG
+#: peewee's mapping of driver exceptions to its own classes (as its execute_sql applies it).
+_PEEWEE_ERRORS: Any = getattr(peewee, "__exception_wrapper__")  # noqa: B009 - not in the stubs
 
 #: How long a writer waits for another (thread or process) to finish.
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -237,11 +243,24 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
     # failure path pays for this.
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
-        base: Any = super()
+        state: Any = self._state  # type: ignore[attr-defined]
+        if state.closed or self._shut or self.query_hooks or _PEEWEE_LOG.isEnabledFor(DEBUG):
+            base: Any = super()
+            try:
+                return base.execute_sql(sql, params)
+            except peewee.OperationalError as error:
+                raise self._unavailable(error) from error
+        # An open connection, nobody listening: straight to the driver, which
+        # is all peewee would do after its checks (a hot path runs one
+        # statement, and these checks cost as much as SQLite takes for it).
         try:
-            return base.execute_sql(sql, params)
-        except peewee.OperationalError as error:
-            raise self._unavailable(error) from error
+            return state.conn.execute(sql, params or ())
+        except Exception as error:
+            try:  # peewee's own mapping to its exception classes
+                _PEEWEE_ERRORS.__exit__(type(error), error, error.__traceback__)
+            except peewee.OperationalError as wrapped:
+                raise self._unavailable(wrapped) from wrapped
+            raise
 
     def begin(self, lock_type: str | None = None) -> None:
         try:

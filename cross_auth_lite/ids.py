@@ -30,6 +30,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 _INT32 = (-(2**31), 2**31 - 1)
 _INTEGER_FIELDS = (peewee.IntegerField, peewee.AutoField)
 _WIDE_FIELDS = (peewee.BigIntegerField, peewee.BigAutoField)
+_EXACT_INTEGER_FIELDS = frozenset({*_INTEGER_FIELDS, *_WIDE_FIELDS})
 
 
 def _int_range(field: peewee.Field) -> tuple[int, int]:
@@ -41,6 +42,12 @@ def _int_range(field: peewee.Field) -> tuple[int, int]:
 
 def coerce_id(field: peewee.Field, value: object) -> Any:
     """Convert ``value`` for comparison with ``field``, or return ``NO_MATCH``."""
+    if type(value) is int and _INT32[0] <= value <= _INT32[1]:
+        # The common case, decided without the checks below: a plain int that
+        # every integer column holds, for an integer key (or a key to one).
+        target = field.rel_field if type(field) is peewee.ForeignKeyField else field
+        if type(target) in _EXACT_INTEGER_FIELDS:
+            return value
     if isinstance(field, peewee.ForeignKeyField):
         field = field.rel_field
     if value is None:

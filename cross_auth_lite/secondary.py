@@ -10,6 +10,12 @@ diskcache pickles anything that is not a plain value and unpickles whatever
 it finds in its file. An authorization store must not run code planted in a
 cache file, so the cache is opened with ``TextDisk``, which stores only text
 and never unpickles: a pickled row, whoever wrote it, reads as absent.
+
+``set``, ``get``, ``pop`` and ``delete`` run one statement each on diskcache's
+own ``Cache`` table (see ``cache_rows``), writing every row exactly as
+diskcache's ``Cache.set`` would; a cache whose settings need more than that
+(statistics, an eviction policy, values kept in files) goes through
+diskcache's methods instead.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from typing import Any, Final, Self
 import diskcache
 from diskcache.core import DBNAME, MODE_PICKLE, MODE_RAW, MODE_TEXT
 
+from cross_auth_lite import cache_rows
 from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, JOURNAL_SIZE_LIMIT
 from cross_auth_lite.errors import (
     StoreClosedError,
@@ -167,6 +174,7 @@ class DiskCacheStorage:
             )
         self._directory: str = self._cache.directory
         self._errors = _CacheErrors(os.path.join(self._directory, DBNAME))
+        self._sets = 0  # since the last cull (see cache_rows.CULL_EVERY)
 
     @classmethod
     def from_path(
@@ -193,34 +201,70 @@ class DiskCacheStorage:
         ``ttl`` is in seconds; ``None`` uses ``default_ttl``; zero or less
         means already expired, so the key is deleted instead.
         """
-        _check_key(key)
+        if type(key) is not str:
+            _check_key(key)
         if type(value) is not str:
             raise TypeError(f"secondary storage values must be str, not {type(value).__name__}")
-        expire = _check_ttl(ttl)
-        if expire is None:
-            expire = self.default_ttl
-        with self._errors:
-            if expire is not None and expire <= 0:
-                self._cache.delete(key, retry=False)
-            else:
-                self._cache.set(key, value, expire=expire, retry=False)
+        expire = _check_ttl(ttl) if ttl is not None else self.default_ttl
+        if expire is not None and expire <= 0:
+            self.delete(key)
+            return
+        cache = self._cache
+        if not (cache_rows.fast_path(cache) and len(value) < cache.disk.min_file_size):
+            with self._errors:
+                cache.set(key, value, expire=expire, retry=False)
+            return
+        now = time.time()
+        expire_time = None if expire is None else now + expire
+        try:
+            execute = cache._sql
+            changed = execute(cache_rows.UPSERT, (key, now, expire_time, now, value)).rowcount
+            self._sets += 1
+            if self._sets >= cache_rows.CULL_EVERY:
+                self._sets = 0
+                execute(cache_rows.CULL_EXPIRED, (now,))
+        except sqlite3.OperationalError as error:
+            self._errors.raise_unavailable(error)
+            raise
+        if not changed:  # the old row holds a file: diskcache replaces it and removes the file
+            with self._errors:
+                cache.set(key, value, expire=expire, retry=False)
 
     def get(self, key: str) -> str | None:
         """The live value of ``key``, or ``None`` when it is missing or expired."""
-        _check_key(key)
+        if type(key) is not str:
+            _check_key(key)
+        cache = self._cache
+        if not cache_rows.fast_path(cache):
+            return self._read(key, cache.get, "ignoring")
         try:
-            with self._errors:
-                value = self._cache.get(key, retry=False)
-        except UnsafeCacheValue:
-            log.warning("ignoring a pickled cache row for key %s", loggable_key(key))
+            row = cache._sql(cache_rows.SELECT, (key, time.time())).fetchone()
+        except sqlite3.OperationalError as error:
+            self._errors.raise_unavailable(error)
+            raise
+        if row is None:
             return None
-        return value if type(value) is str else None
+        mode, filename, value = row
+        if mode == MODE_RAW and filename is None:
+            return value if type(value) is str else None
+        return self._read(key, cache.get, "ignoring")  # a file, or a row diskcache must decode
 
     def delete(self, key: str) -> None:
         """Remove ``key``; a missing key is not an error."""
         _check_key(key)
-        with self._errors:
-            self._cache.delete(key, retry=False)
+        cache = self._cache
+        if not cache_rows.fast_path(cache):
+            with self._errors:
+                cache.delete(key, retry=False)
+            return
+        try:
+            rows = cache._sql(cache_rows.DELETE, (key,)).fetchall()
+        except sqlite3.OperationalError as error:
+            self._errors.raise_unavailable(error)
+            raise
+        for (filename,) in rows:
+            if filename is not None:
+                cache.disk.remove(filename)
 
     def pop(self, key: str) -> str | None:
         """Return the live value of ``key`` and remove it, atomically.
@@ -228,13 +272,42 @@ class DiskCacheStorage:
         Of any number of threads or processes popping the same key at once,
         exactly one gets the value.
         """
-        _check_key(key)
+        if type(key) is not str:
+            _check_key(key)
+        cache = self._cache
+        if not cache_rows.fast_path(cache):
+            return self._read(key, cache.pop, "discarded")
+        try:
+            # One DELETE ... RETURNING: the row goes to whichever statement deletes it.
+            rows = cache._sql(cache_rows.POP, (key, time.time())).fetchall()
+        except sqlite3.OperationalError as error:
+            self._errors.raise_unavailable(error)
+            raise
+        if not rows:
+            return None
+        ((mode, filename, value),) = rows
+        if mode == MODE_RAW and filename is None:
+            return value if type(value) is str else None
+        try:
+            value = cache.disk.fetch(mode, filename, value, False)
+        except UnsafeCacheValue:
+            log.warning("discarded a pickled cache row for key %s", loggable_key(key))
+            return None
+        except OSError:
+            return None  # the file went with another process's pop
+        finally:
+            if filename is not None:
+                cache.disk.remove(filename)
+        return value if type(value) is str else None
+
+    def _read(self, key: str, read: Any, outcome: str) -> str | None:
+        """``read(key)`` through diskcache (``get`` or ``pop``), refusing pickles."""
         try:
             with self._errors:
-                value = self._cache.pop(key, retry=False)
+                value = read(key, retry=False)
         except UnsafeCacheValue:
-            # diskcache deleted the row before refusing it: nothing is left behind.
-            log.warning("discarded a pickled cache row for key %s", loggable_key(key))
+            # A pop deleted the row before refusing it: nothing is left behind.
+            log.warning("%s a pickled cache row for key %s", outcome, loggable_key(key))
             return None
         return value if type(value) is str else None
 
@@ -320,6 +393,12 @@ class _CacheErrors:
             translated = unavailable(self.path, exc)
             if translated is not None:
                 raise translated from exc
+
+    def raise_unavailable(self, error: sqlite3.OperationalError) -> None:
+        """Raise ``StoreUnavailableError`` for a locked, read-only or full file."""
+        translated = unavailable(self.path, error)
+        if translated is not None:
+            raise translated from error
 
 
 class _ClosedCache:

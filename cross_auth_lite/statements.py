@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import peewee
@@ -90,6 +90,12 @@ def _row_reader(model: type[ModelT], fields: list[peewee.Field[Any]]) -> Callabl
     for index, field in enumerate(fields):
         if type(_target(field)) in _PLAIN_FIELDS:
             items.append(f"{field.name!r}: row[{index}]")
+        elif type(field) is peewee.BooleanField:
+            # peewee's python_value for it is bool() of a non-None value.
+            value = f"v{index}"
+            items.append(
+                f"{field.name!r}: (None if ({value} := row[{index}]) is None else bool({value}))"
+            )
         elif type(field) is UTCDateTimeField:
             # The field's own fast path, inlined: SQLite's fixed-width UTC
             # text parses directly; anything else goes through python_value.
@@ -137,6 +143,53 @@ def _target(field: peewee.Field[Any]) -> peewee.Field[Any]:
     return field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
 
 
+def _converter(convert: Callable[[Any], Any] | None, sqlite: bool) -> Callable[[Any], Any] | None:
+    """``convert``, or for a UTC timestamp on SQLite a quicker path to the same text."""
+    field = getattr(convert, "__self__", None)
+    if not sqlite or type(field) is not UTCDateTimeField or convert != field.db_value:
+        return convert
+    slow = convert
+
+    def sqlite_text(value: Any) -> Any:
+        if type(value) is datetime and value.tzinfo is UTC:
+            return value.isoformat(" ", "microseconds")[:SQLITE_WIDTH]
+        return slow(value)
+
+    return sqlite_text
+
+
+def _parameter_list(
+    params: list[Any], slots: list[tuple[int, str, Callable[[Any], Any] | None]]
+) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """A function building a statement's parameter list from the per-call values.
+
+    Generated once per statement, like the row readers: one list display,
+    constants in place, each slot looked up (and converted) where it goes.
+    Slot names are written as string literals (``repr``), so the source holds
+    nothing but names, indexes and references into its namespace.
+    """
+    namespace: dict[str, Any] = {}
+    at = {index: (name, convert) for index, name, convert in slots}
+    items = []
+    for index, constant in enumerate(params):
+        if index not in at:
+            namespace[f"k{index}"] = constant
+            items.append(f"k{index}")
+            continue
+        name, convert = at[index]
+        if convert is None:
+            items.append(f"values[{name!r}]")
+        else:
+            namespace[f"c{index}"] = convert
+            items.append(
+                f"(None if (v{index} := values[{name!r}]) is None else c{index}(v{index}))"
+            )
+    source = "def parameters(values):\n    return [" + ", ".join(items) + "]\n"
+    exec(source, namespace)  # generated from slot names and indexes only, see above
+    function: Callable[[Mapping[str, Any]], list[Any]] = namespace["parameters"]
+    return function
+
+
 class Compiled(Generic[ModelT]):
     """One rendered statement: its SQL, where each parameter comes from, and its row reader."""
 
@@ -146,9 +199,14 @@ class Compiled(Generic[ModelT]):
         self.sql: str = sql
         self.database: Any = database
         self._params: list[Any] = list(params)
+        sqlite = isinstance(database, peewee.SqliteDatabase)
         self._slots = [
-            (index, value) for index, value in enumerate(params) if isinstance(value, _Slot)
+            (index, value.name, _converter(value.convert, sqlite))
+            for index, value in enumerate(params)
+            if isinstance(value, _Slot)
         ]
+        self._bind = _parameter_list(self._params, self._slots)
+        self._execute_sql: Callable[[str, list[Any]], Any] = database.execute_sql
         returning = getattr(query, "_returning", None)
         model = getattr(query, "model", None)
         self.reader: RowReader[ModelT] | None = (
@@ -161,17 +219,11 @@ class Compiled(Generic[ModelT]):
 
     def params(self, values: Mapping[str, Any]) -> list[Any]:
         """The parameter list for one execution."""
-        params = self._params.copy()
-        for index, placeholder in self._slots:
-            value = values[placeholder.name]
-            if placeholder.convert is not None and value is not None:
-                value = placeholder.convert(value)
-            params[index] = value
-        return params
+        return self._bind(values)
 
     def execute(self, **values: Any) -> Any:
         """Run the statement; return the DB-API cursor."""
-        return self.database.execute_sql(self.sql, self.params(values))
+        return self._execute_sql(self.sql, self._bind(values))
 
     @property
     def read_row(self) -> Callable[[Any], ModelT]:
@@ -186,14 +238,15 @@ class Compiled(Generic[ModelT]):
         reader = self.reader
         if reader is None:
             raise TypeError("this statement does not return model rows")
-        return list(map(reader.instance, self.execute(**values).fetchall()))
+        rows = self._execute_sql(self.sql, self._bind(values)).fetchall()
+        return list(map(reader.instance, rows))
 
     def first(self, **values: Any) -> ModelT | None:
         """The first model row, or ``None``."""
         reader = self.reader
         if reader is None:
             raise TypeError("this statement does not return model rows")
-        row = self.execute(**values).fetchone()
+        row = self._execute_sql(self.sql, self._bind(values)).fetchone()
         return None if row is None else reader.instance(row)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -104,3 +105,16 @@ def test_filter_hooks_still_apply_on_compiled_stores(store: lite.LiteStore) -> N
     signup(accounts, "deleted@example.com", "gh-9")
     assert store.accounts.find_user_by_email("deleted@example.com") is not None
     assert accounts.find_user_by_email("deleted@example.com") is None
+
+
+def test_peewee_debug_log_still_shows_each_hot_statement(
+    populated: lite.LiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Hot paths skip peewee's per-statement checks only while nobody listens."""
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        populated.accounts.find_user_by_email("ada@example.com")
+        populated.sessions.get(token_hash="h3", now=NOW)
+    logged = [r for r in caplog.records if r.name == "peewee"]
+    assert len(logged) == 2, logged
+    assert "users" in str(logged[0].msg)
+    assert "sessions" in str(logged[1].msg)
