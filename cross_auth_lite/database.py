@@ -43,6 +43,7 @@ __all__ = [
     "LiteSqliteDatabase",
     "bound_database",
     "close_database",
+    "connect_sqlite",
     "on_commit",
     "open_sqlite",
     "read_snapshot",
@@ -322,6 +323,13 @@ def open_sqlite(
     file = private_file(Path(path))
     if file.stat().st_size == 0:
         _lay_out_new_file(file)
+    return connect_sqlite(file, busy_timeout=busy_timeout)
+
+
+def connect_sqlite(
+    file: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+) -> LiteSqliteDatabase:
+    """``open_sqlite`` for a database file known to be private and laid out (a copied template)."""
     pragmas = {**SQLITE_PRAGMAS, "busy_timeout": int(busy_timeout * 1000)}
     db = LiteSqliteDatabase(str(file), pragmas=pragmas, timeout=busy_timeout)
     try:

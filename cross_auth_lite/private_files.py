@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -121,6 +122,36 @@ def _tighten(path: Path, mode: int) -> None:
         # Owned by someone else: we can still use it, and `check` reports it.
         with contextlib.suppress(PermissionError):
             os.chmod(path, current & ~0o077 | mode)
+
+
+def publish_private_file(file: Path, content: bytes) -> bool:
+    """Create ``file`` (0600 whatever the umask) holding ``content``, appearing all at once.
+
+    It is written under a temporary name beside it, then hard-linked into
+    place, which never replaces a file: False, and nothing changed, when
+    ``file`` exists already or it cannot be done (no hard links on this
+    filesystem, a full disk...).
+    """
+    temporary = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _no_follow(), FILE_MODE)
+    except OSError:
+        return False
+    try:
+        try:
+            _set_mode(fd, temporary, FILE_MODE)
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.link(temporary, file)
+    except OSError:
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+    return True
 
 
 @contextlib.contextmanager
