@@ -27,7 +27,7 @@ from cross_auth_lite.redis_storage import check_secondary_url, connect_redis
 from cross_auth_lite.schema import EXCLUSIVE, SHARED, ensure_schema, read_meta
 from cross_auth_lite.secondary import DiskCacheStorage, copied_cache_storage
 from cross_auth_lite.sessions import PeeweeSessionStorage
-from cross_auth_lite.store_template import StoreTemplate, lay_out_store, store_template
+from cross_auth_lite.store_template import StoreTemplate, lay_out_store, new_store, store_template
 from cross_auth_lite.token_keys import ensure_token_encryption, tokens_encrypted
 from cross_auth_lite.urls import redact_url
 
@@ -232,9 +232,12 @@ def open_store(
         raise TypeError("housekeeping must be a bool or a HousekeepingSettings")
     cipher = token_cipher(encryption_key)  # a bad key fails before anything is created
     directory: Path | None = None
+    # New local stores are copied from a template (built once per process).
+    shape = bool(shared_connections) if create and not database_url and not secondary_url else None
+    template: StoreTemplate | None = None
     if database_url is None or secondary_url is None:
         if path is not None and create:
-            directory = store_directory(path)
+            directory, template = _new_store_directory(path, shape)
         elif path is not None:
             directory = _existing_directory(path, database_url)
     ephemeral = directory is None and (database_url is None or secondary_url is None)
@@ -243,10 +246,9 @@ def open_store(
     secondary: DiskCacheStorage | RedisStorage | None = None
     database: peewee.Database | None = None
     try:
-        template = None
-        if create and database_url is None and secondary_url is None:
+        if ephemeral and shape is not None:
             assert directory is not None
-            template = _copy_template(directory, shared_connections=bool(shared_connections))
+            template = _copy_template(directory, shape, private=True)
         if secondary_url is not None:
             secondary = connect_redis(secondary_url)
         elif template is not None:
@@ -320,19 +322,36 @@ def open_store(
         raise
 
 
-def _copy_template(directory: Path, *, shared_connections: bool) -> StoreTemplate | None:
-    """Lay out a new store in ``directory`` from this process's template; the template used.
+def _new_store_directory(
+    path: str | os.PathLike[str], shape: bool | None
+) -> tuple[Path, StoreTemplate | None]:
+    """``store_directory(path)``; where it holds no store, one copied from the template.
 
-    ``None`` when the directory already holds (part of) a store, or the
-    files could not be published: the store is then opened, or built, as
+    ``shape`` is the new store's ``shared_connections``, ``None`` for no
+    copy (a store not wholly local). Also returns the template copied, or
+    ``None`` when the directory holds a store (or part of one) to open, or
+    the copy could not be made: the store is then opened, or built, as
     ever. See ``cross_auth_lite.store_template``.
     """
-    if _holds_store(directory):
-        return None
-    template = store_template(shared_connections=shared_connections)
+    directory = Path(path).expanduser()
+    if shape is not None and not directory.exists():
+        template = store_template(shared_connections=shape)
+        names = {"database_name": DATABASE_FILENAME, "cache_name": CACHE_DIRNAME}
+        if template is not None and new_store(directory, template, **names):
+            return directory, template
+    directory = store_directory(directory)
+    if shape is None or _holds_store(directory):
+        return directory, None
+    return directory, _copy_template(directory, shape, private=False)
+
+
+def _copy_template(directory: Path, shape: bool, *, private: bool) -> StoreTemplate | None:
+    """Lay out a new store in the empty ``directory``: the template, or ``None`` if not done."""
+    template = store_template(shared_connections=shape)
     if template is None:
         return None
-    laid_out = lay_out_store(directory / DATABASE_FILENAME, directory / CACHE_DIRNAME, template)
+    names = {"database_name": DATABASE_FILENAME, "cache_name": CACHE_DIRNAME}
+    laid_out = lay_out_store(directory, template, private=private, **names)
     return template if laid_out else None
 
 

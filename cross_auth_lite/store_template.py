@@ -22,6 +22,7 @@ store is built from scratch as before.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -36,7 +37,7 @@ from diskcache.core import DBNAME
 from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, close_database, open_sqlite
 from cross_auth_lite.errors import LiteError
 from cross_auth_lite.models import build_models
-from cross_auth_lite.private_files import private_directory, publish_private_file
+from cross_auth_lite.private_files import create_private_file, private_directory
 from cross_auth_lite.schema import ensure_schema
 from cross_auth_lite.secondary import DiskCacheStorage
 
@@ -107,17 +108,59 @@ def _build(shared_connections: bool) -> StoreTemplate:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def lay_out_store(database_file: Path, cache_directory: Path, template: StoreTemplate) -> bool:
-    """Write the template's files as ``database_file`` and into ``cache_directory`` (made 0700).
+def lay_out_store(
+    directory: Path,
+    template: StoreTemplate,
+    *,
+    database_name: str,
+    cache_name: str,
+    private: bool = False,
+) -> bool:
+    """Write the template's files into ``directory``, which holds no store: True if done.
 
-    The cache file comes first: the database file is what makes a directory
-    a store. False when a file could not be published (it exists already,
+    ``private``: the directory is new and nobody else knows it yet, so the
+    files are written in place. Otherwise each is published all at once,
+    the cache file first (the database file is what makes a directory a
+    store). False when a file could not be published (it exists already,
     the filesystem has no hard links, the disk is full...): whatever was
-    published is a complete file, and ``lite.open()`` carries on from
-    scratch, opening it as it is (and raising what building from scratch
-    raises).
+    published is a complete file, and ``lite.open()`` carries on as for an
+    existing store, or from scratch, and raises what that raises.
     """
-    cache = private_directory(cache_directory)
-    return publish_private_file(cache / DBNAME, template.cache) and publish_private_file(
-        database_file, template.database
-    )
+    cache = private_directory(directory / cache_name)
+    at_once = not private
+    return create_private_file(
+        cache / DBNAME, template.cache, all_at_once=at_once
+    ) and create_private_file(directory / database_name, template.database, all_at_once=at_once)
+
+
+def new_store(
+    directory: Path, template: StoreTemplate, *, database_name: str, cache_name: str
+) -> bool:
+    """Make the store ``directory``, which does not exist, from the template: True if done.
+
+    The store is laid out in a new directory beside it and renamed into
+    place, so it appears whole; a rename never replaces a directory that
+    is not empty. False (nothing left behind) when that cannot be done,
+    such as when ``directory`` appeared meanwhile holding something: the
+    store is then opened or built as ever. Missing parents are created
+    0700 first.
+    """
+    parent = directory.parent
+    if not parent.is_dir():
+        private_directory(parent)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=parent))
+    except OSError:
+        return False
+    try:
+        private_directory(staging)  # 0700 even under a umask that strips the owner's bits
+        laid_out = lay_out_store(
+            staging, template, database_name=database_name, cache_name=cache_name, private=True
+        )
+        if laid_out:
+            os.rename(staging, directory)
+            return True
+    except (OSError, LiteError):
+        pass
+    shutil.rmtree(staging, ignore_errors=True)
+    return False

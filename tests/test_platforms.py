@@ -87,7 +87,9 @@ def test_without_hard_links_a_store_is_built_from_scratch(
     def no_link(*args: Any, **kwargs: Any) -> None:
         raise PermissionError(1, "Operation not permitted")
 
-    monkeypatch.setattr(os, "link", no_link)  # new stores are otherwise copies linked in place
+    # A new store in an existing directory is otherwise a copy linked in place.
+    monkeypatch.setattr(os, "link", no_link)
+    (tmp_path / "store").mkdir(mode=0o700)
     report = _use(tmp_path / "store")
     assert report.problems == [], report.problems
     assert not list((tmp_path / "store").rglob(".*.tmp"))

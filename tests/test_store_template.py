@@ -1,8 +1,7 @@
 """New stores are copies of a per-process template, indistinguishable from stores built anew.
 
-A store is built from scratch where hard links are missing (``os.link``
-taken away, as on a filesystem without them), which is how these tests get
-one to compare with.
+A store is built from scratch in a directory that holds part of one (an
+empty ``cache/``): that is what these tests compare copies with.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import pytest
 
 import cross_auth_lite as lite
 from cross_auth_lite.encryption import generate_key
-from cross_auth_lite.private_files import publish_private_file
+from cross_auth_lite.private_files import create_private_file
 from cross_auth_lite.store_template import store_template
 
 pytestmark = pytest.mark.sqlite_only
@@ -81,30 +80,70 @@ def _describe(directory: Path) -> dict[str, Any]:
     }
 
 
+def _scratch_store(directory: Path, **options: Any) -> lite.LiteStore:
+    """A store built from scratch: its directory already holds part of one (an empty cache/)."""
+    (directory / "cache").mkdir(parents=True)
+    directory.chmod(0o700)
+    return lite.open(directory, **options)
+
+
+def _ways_to_copy(tmp_path: Path) -> dict[str, Any]:
+    """How a new store is copied: a new directory, an empty one, an ephemeral store."""
+    (tmp_path / "empty").mkdir(mode=0o700)
+    return {
+        "new": lambda **options: lite.open(tmp_path / "new" / "store", **options),
+        "empty": lambda **options: lite.open(tmp_path / "empty", **options),
+        "ephemeral": lambda **options: lite.open(**options),
+    }
+
+
 @pytest.mark.parametrize("shared", [False, True], ids=["exclusive", "shared"])
+@pytest.mark.parametrize("way", ["new", "empty", "ephemeral"])
 def test_a_copied_store_is_the_store_built_from_scratch(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask: int, shared: bool
+    tmp_path: Path, umask: int, shared: bool, way: str
 ) -> None:
-    with lite.open(tmp_path / "copied", shared_connections=shared) as copied:
+    with _ways_to_copy(tmp_path)[way](shared_connections=shared) as copied:
         assert copied.created
+        assert copied.path is not None
+        directory = copied.path
         # diskcache connects on first use; a cache built from scratch stays connected.
         assert copied.secondary.get("k") is None
-        open_copied = _modes(tmp_path / "copied")
-    with monkeypatch.context() as scratch_only:
-        scratch_only.setattr(os, "link", _no_link)
-        with lite.open(tmp_path / "scratch", shared_connections=shared) as scratch:
-            assert scratch.created
-            open_scratch = _modes(tmp_path / "scratch")
+        open_copied = _modes(directory)
+        copied_now = _describe(directory)
+    with _scratch_store(tmp_path / "scratch", shared_connections=shared) as scratch:
+        assert scratch.created
+        assert scratch.secondary.get("k") is None
+        open_scratch = _modes(tmp_path / "scratch")
+        scratch_now = _describe(tmp_path / "scratch")
     assert open_copied == open_scratch  # the -wal and -shm files too, while open
-    assert _describe(tmp_path / "copied") == _describe(tmp_path / "scratch")
-    described = _describe(tmp_path / "copied")
-    assert described["modes"]["."] == ("dir", 0o700)
+    assert copied_now == scratch_now
+    described = scratch_now
+    assert {mode for kind, mode in described["modes"].values() if kind == "dir"} == {0o700}
     assert {mode for kind, mode in described["modes"].values() if kind == "file"} == {0o600}
     assert dict(described["accounts"]["lite_meta"]) == {
         "schema_version": str(lite.SCHEMA_VERSION),
         "connections": "shared" if shared else "exclusive",
     }
-    assert not list(tmp_path.rglob(".*.tmp"))  # no temporary file left behind
+    if way != "ephemeral":
+        assert _describe(directory) == _describe(tmp_path / "scratch")  # once closed, too
+    assert not list(tmp_path.rglob(".*.tmp"))  # no temporary file or directory left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        {"empty", "scratch", *(["new"] if way == "new" else [])}
+    )
+
+
+def test_without_hard_links_an_empty_directory_gets_a_store_from_scratch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "link", _no_link)
+    (tmp_path / "empty").mkdir(mode=0o700)
+    with lite.open(tmp_path / "empty") as store:
+        assert store.created
+        lite.create_user(store, "ada@example.com")
+    with _scratch_store(tmp_path / "scratch") as scratch:
+        lite.create_user(scratch, "ada@example.com")
+    assert _describe(tmp_path / "empty") == _describe(tmp_path / "scratch")
+    assert not list(tmp_path.rglob(".*.tmp"))
 
 
 def test_the_template_holds_nothing_of_one_store() -> None:
@@ -189,9 +228,9 @@ def test_a_directory_holding_part_of_a_store_is_not_overwritten(tmp_path: Path) 
 
 def test_publishing_never_replaces_a_file(tmp_path: Path, umask: int) -> None:
     file = tmp_path / "f"
-    assert publish_private_file(file, b"first")
+    assert create_private_file(file, b"first")
     assert stat.S_IMODE(file.stat().st_mode) == 0o600
-    assert not publish_private_file(file, b"second")
+    assert not create_private_file(file, b"second")
     assert file.read_bytes() == b"first"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
 
@@ -200,7 +239,7 @@ def test_without_hard_links_nothing_is_published(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(os, "link", _no_link)
-    assert not publish_private_file(tmp_path / "f", b"content")
+    assert not create_private_file(tmp_path / "f", b"content")
     assert list(tmp_path.iterdir()) == []
 
 
