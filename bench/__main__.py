@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import report
+from bench import fresh_store, report
 from bench.compare import run_comparison
 from bench.machine import machine_info, peak_rss_mib
 from bench.operations import OPERATIONS
@@ -87,13 +87,16 @@ def main(argv: list[str] | None = None) -> int:
             if args.scale
             else None
         )
+        fresh = fresh_store.run_fresh_stores(root / "fresh", plan)
     seconds = time.perf_counter() - started
     machine, peak = machine_info(), peak_rss_mib()
     # Other work on the machine shows up as noise: say how busy it was.
     machine["load average (1 min, start -> end)"] = f"{load_before} -> {_load()}"
     sys.stdout.write(report.markdown(machine, workload, plan, comparison, scale, peak, seconds))
+    sys.stdout.write("\n" + "\n".join(fresh_store.markdown_lines(fresh)) + "\n")
     if args.json is not None:
         data = report.to_json(machine, workload, plan, comparison, scale, peak, seconds)
+        data["fresh_store"] = fresh_store.to_json(fresh)
         args.json.write_text(json.dumps(data, indent=2) + "\n")
     return 0
 

@@ -42,6 +42,7 @@ def test_that_store_was_closed_after_its_test():
 def test_each_test_gets_a_new_store_of_its_own(lite_store):
     assert lite_store.created
     assert lite_store.path != seen[0].path
+    assert "-test_each_test_gets_a_new" in lite_store.path.name
     assert not lite_store.closed
     assert lite_store.housekeeper is not None and not lite_store.housekeeper.running
 """
