@@ -14,8 +14,8 @@ from cross_auth_lite.accounts import PeeweeAccountsStorage
 from cross_auth_lite.database import (
     BUSY_TIMEOUT_SECONDS,
     close_database,
-    connect_sqlite,
     open_sqlite,
+    sqlite_database,
 )
 from cross_auth_lite.encryption import EncryptionKey, token_cipher
 from cross_auth_lite.errors import StoreExistsError, StoreLocationError, StoreNotFoundError
@@ -268,7 +268,8 @@ def open_store(
             database = connect_postgresql(database_url)
         elif template is not None:
             assert directory is not None
-            database = connect_sqlite(directory / DATABASE_FILENAME, busy_timeout=busy_timeout)
+            # A file just copied: connected on first use, like the cache.
+            database = sqlite_database(directory / DATABASE_FILENAME, busy_timeout=busy_timeout)
         else:
             assert directory is not None
             database = open_sqlite(directory / DATABASE_FILENAME, busy_timeout=busy_timeout)

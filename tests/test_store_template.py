@@ -7,6 +7,7 @@ empty ``cache/``): that is what these tests compare copies with.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import stat
 import threading
@@ -106,13 +107,15 @@ def test_a_copied_store_is_the_store_built_from_scratch(
         assert copied.created
         assert copied.path is not None
         directory = copied.path
-        # diskcache connects on first use; a cache built from scratch stays connected.
+        # A copy connects on first use; a store built from scratch stays connected.
         assert copied.secondary.get("k") is None
+        assert copied.accounts.find_user_by_email("ada@example.com") is None
         open_copied = _modes(directory)
         copied_now = _describe(directory)
     with _scratch_store(tmp_path / "scratch", shared_connections=shared) as scratch:
         assert scratch.created
         assert scratch.secondary.get("k") is None
+        assert scratch.accounts.find_user_by_email("ada@example.com") is None
         open_scratch = _modes(tmp_path / "scratch")
         scratch_now = _describe(tmp_path / "scratch")
     assert open_copied == open_scratch  # the -wal and -shm files too, while open
@@ -279,3 +282,16 @@ def test_threads_creating_one_new_store_at_once_all_open_it(tmp_path: Path) -> N
                 store.close()
         assert not list(path.rglob(".*.tmp"))
         assert {mode for kind, mode in _modes(path).values() if kind == "file"} == {0o600}
+
+
+def test_a_copy_connects_on_first_use_and_its_errors_are_lite_errors(tmp_path: Path) -> None:
+    store = lite.open(tmp_path / "s")
+    database: Any = store.database
+    assert database.is_closed()  # nothing to connect to until a statement needs it
+    shutil.rmtree(tmp_path / "s")  # gone before its first use
+    with pytest.raises(lite.StoreUnavailableError, match="cannot open the file"):
+        store.accounts.find_user_by_email("ada@example.com")
+    store.close()
+    with lite.open(tmp_path / "t") as working:
+        assert working.accounts.find_user_by_email("ada@example.com") is None
+        assert not working.database.is_closed()  # connected by that first statement
