@@ -141,13 +141,13 @@ def new_store(
     The store is laid out in a new directory beside it and renamed into
     place, so it appears whole; a rename never replaces a directory that
     is not empty. False (nothing left behind) when that cannot be done,
-    such as when ``directory`` appeared meanwhile holding something: the
-    store is then opened or built as ever. Missing parents are created
-    0700 first.
+    such as when ``directory`` appeared meanwhile holding something, or its
+    parent is missing: the directory is then made, and the store opened or
+    built, as ever.
     """
     parent = directory.parent
     if not parent.is_dir():
-        private_directory(parent)
+        return False
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=parent))
     except OSError:

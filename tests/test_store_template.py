@@ -89,17 +89,19 @@ def _scratch_store(directory: Path, **options: Any) -> lite.LiteStore:
 
 
 def _ways_to_copy(tmp_path: Path) -> dict[str, Any]:
-    """How a new store is copied: a new directory, an empty one, an ephemeral store."""
+    """How a new store is copied: a new directory (beside others, or with missing parents),
+    an empty one, an ephemeral store."""
     (tmp_path / "empty").mkdir(mode=0o700)
     return {
-        "new": lambda **options: lite.open(tmp_path / "new" / "store", **options),
+        "new": lambda **options: lite.open(tmp_path / "new", **options),
+        "nested": lambda **options: lite.open(tmp_path / "nested" / "a" / "store", **options),
         "empty": lambda **options: lite.open(tmp_path / "empty", **options),
         "ephemeral": lambda **options: lite.open(**options),
     }
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["exclusive", "shared"])
-@pytest.mark.parametrize("way", ["new", "empty", "ephemeral"])
+@pytest.mark.parametrize("way", ["new", "nested", "empty", "ephemeral"])
 def test_a_copied_store_is_the_store_built_from_scratch(
     tmp_path: Path, umask: int, shared: bool, way: str
 ) -> None:
@@ -131,8 +133,10 @@ def test_a_copied_store_is_the_store_built_from_scratch(
         assert _describe(directory) == _describe(tmp_path / "scratch")  # once closed, too
     assert not list(tmp_path.rglob(".*.tmp"))  # no temporary file or directory left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        {"empty", "scratch", *(["new"] if way == "new" else [])}
+        {"empty", "scratch", *([way] if way in ("new", "nested") else [])}
     )
+    if way == "nested":  # missing parents are made 0700 too
+        assert stat.S_IMODE((tmp_path / "nested" / "a").stat().st_mode) == 0o700
 
 
 def test_without_hard_links_an_empty_directory_gets_a_store_from_scratch(
