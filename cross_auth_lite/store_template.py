@@ -13,11 +13,13 @@ them into each new store directory. The copy is therefore the file
 ``lite.open()`` would have built, with the same modes (0700 directories,
 0600 files, whatever the umask).
 
-Each file is written under a temporary name and published with
-``os.link``, which never replaces a file: a process racing to create the same
-store either publishes first or finds the file and opens it as an existing
-store. Where a link cannot be made (a filesystem without hard links), the
-store is built from scratch as before.
+A new directory is laid out beside its place and renamed into it, whole.
+Into an existing empty directory, each file is written under a temporary
+name and published with ``os.link``, which never replaces a file. Either way
+a process racing to create the same store gets there first or finds the
+files and opens them as an existing store. Where neither can be done (a
+filesystem without hard links, say), the store is built from scratch as
+before. The copy's database and cache connect on first use.
 """
 
 from __future__ import annotations
