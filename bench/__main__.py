@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import report
+from bench import fresh_store, report
 from bench.chart import write_chart
 from bench.compare import run_comparison
 from bench.end_to_end import run_end_to_end
@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.scale
             else None
         )
+        fresh = fresh_store.run_fresh_stores(root / "fresh", plan)
     seconds = time.perf_counter() - started
     machine, peak = machine_info(), peak_rss_mib()
     # Other work on the machine shows up as noise: say how busy it was.
@@ -138,11 +139,13 @@ def main(argv: list[str] | None = None) -> int:
             machine, workload, plan, comparison, scale, peak, seconds, end_to_end=end_to_end
         )
     )
+    sys.stdout.write("\n" + "\n".join(fresh_store.markdown_lines(fresh)) + "\n")
     if args.json is not None:
         data = report.to_json(
             machine, workload, plan, comparison, scale, peak, seconds, end_to_end=end_to_end
         )
         data["charts"] = [str(chart) for chart in charts]
+        data["fresh_store"] = fresh_store.to_json(fresh)
         args.json.write_text(json.dumps(data, indent=2) + "\n")
     return 0
 

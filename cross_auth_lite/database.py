@@ -44,6 +44,7 @@ __all__ = [
     "LiteSqliteDatabase",
     "bound_database",
     "close_database",
+    "sqlite_database",
     "on_commit",
     "open_sqlite",
     "read_snapshot",
@@ -341,13 +342,24 @@ def open_sqlite(
     file = private_file(Path(path))
     if file.stat().st_size == 0:
         _lay_out_new_file(file)
-    pragmas = {**SQLITE_PRAGMAS, "busy_timeout": int(busy_timeout * 1000)}
-    db = LiteSqliteDatabase(str(file), pragmas=pragmas, timeout=busy_timeout)
+    db = sqlite_database(file, busy_timeout=busy_timeout)
     try:
         db.connect()
     except peewee.DatabaseError as error:
         raise StoreLocationError(f"{file} is not a usable SQLite database: {error}") from None
     return db
+
+
+def sqlite_database(
+    file: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+) -> LiteSqliteDatabase:
+    """``open_sqlite`` for a file known to be private and laid out (a copied template).
+
+    Not connected yet: each thread connects on its first statement, as
+    always, the opening thread included.
+    """
+    pragmas = {**SQLITE_PRAGMAS, "busy_timeout": int(busy_timeout * 1000)}
+    return LiteSqliteDatabase(str(file), pragmas=pragmas, timeout=busy_timeout)
 
 
 def _lay_out_new_file(file: Path) -> None:

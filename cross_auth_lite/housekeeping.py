@@ -1,8 +1,9 @@
 """Housekeeping: a long-lived store looks after itself, with no cron job.
 
 Every store ``lite.open()`` returns has a ``Housekeeper`` (unless opened with
-``housekeeping=False``): one daemon thread, started by ``open()`` and
-stopped by ``close()``. A little after open (``first_delay``, two seconds by
+``housekeeping=False``): one daemon thread, started when the first pass is
+due (``cross_auth_lite.housekeeping_timer``) and stopped by ``close()``. A
+little after open (``first_delay``, two seconds by
 default), and then at most once per ``interval`` (an hour), it makes one
 *pass*:
 
@@ -57,6 +58,7 @@ import peewee
 from cross_auth_lite.errors import LiteError, StoreClosedError, StoreUnavailableError
 from cross_auth_lite.housekeeping_lease import LOCK_WAIT, RETRY_DELAY, last_housekeeping
 from cross_auth_lite.housekeeping_steps import PassSteps, pragma, reclaimable_bytes
+from cross_auth_lite.housekeeping_timer import Pending, call_later
 from cross_auth_lite.maintenance import DEFAULT_RETENTION
 from cross_auth_lite.secondary import DiskCacheStorage
 
@@ -187,6 +189,8 @@ class Housekeeper(PassSteps):
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._pending: Pending | None = None
+        self._starting = threading.Lock()
         self._lease = ""
         self._renewed = 0.0
 
@@ -207,33 +211,57 @@ class Housekeeper(PassSteps):
 
     @property
     def running(self) -> bool:
-        """True while the background thread is alive."""
+        """True while the background thread is alive (it starts when the first pass is due)."""
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        """Start the background thread (``lite.open()`` does); the first pass follows later."""
-        if self._thread is not None or self._stopping.is_set():
-            return
-        ref = weakref.ref(self)
-        thread = threading.Thread(
-            target=_thread_main,
-            args=(ref, self._wake, self._stopping, self._settings.first_delay),
-            name=f"cross-auth-lite housekeeping {self._location}",
-            daemon=True,
-        )
-        # Dropping the store without close() ends the thread as well.
-        weakref.finalize(self, _halt, self._stopping, self._wake)
-        self._thread = thread
-        thread.start()
+        """Have the background thread start when the first pass is due (``lite.open()`` does).
+
+        Until then the store has no thread of its own: one timer thread per
+        process waits for every store's first pass (see
+        ``cross_auth_lite.housekeeping_timer``), so a store closed sooner
+        never starts one.
+        """
+        with self._starting:
+            if self._thread is not None or self._pending is not None or self._stopping.is_set():
+                return
+            # Dropping the store without close() ends the thread as well.
+            weakref.finalize(self, _halt, self._stopping, self._wake)
+            if self._settings.first_delay > 0:
+                self._pending = call_later(self._settings.first_delay, self._launch)
+                return
+        self._launch()
+
+    def _launch(self) -> None:
+        """Start the thread, its first pass due now (unless the store is closing)."""
+        with self._starting:
+            self._pending = None
+            if self._thread is not None or self._stopping.is_set():
+                return
+            thread = threading.Thread(
+                target=_thread_main,
+                args=(weakref.ref(self), self._wake, self._stopping, 0.0),
+                name=f"cross-auth-lite housekeeping {self._location}",
+                daemon=True,
+            )
+            self._thread = thread
+            thread.start()
 
     def wake(self) -> None:
         """Have the thread check now whether a pass is due (it makes one only if so)."""
+        pending = self._pending
+        if pending is not None:
+            pending.fire()  # its first check, sooner than planned
         self._wake.set()
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Stop the thread, after the batch in progress; wait up to ``timeout`` seconds."""
-        _halt(self._stopping, self._wake)
-        thread = self._thread
+        with self._starting:
+            _halt(self._stopping, self._wake)
+            pending, self._pending = self._pending, None
+            thread = self._thread
+        if pending is not None:
+            pending.cancel()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
             if thread.is_alive():

@@ -185,34 +185,77 @@ def build_models(
     be read (see ``cross_auth_lite.encryption``). ``tokens_locked`` refuses
     every token read or write (an encrypted store opened without its key).
     """
-    meta: dict[str, Any] = {"database": database}
-
-    class User(PeeweeUser):
-        created_at = UTCDateTimeField(null=True, default=_now)
-
-        class Meta:
-            database = meta["database"]
-            table_name = "users"
-
-    class SocialAccount(PeeweeSocialAccount):
-        user = peewee.ForeignKeyField(User, backref="social_accounts", on_delete="CASCADE")
-
-        class Meta:
-            database = meta["database"]
-            table_name = "social_accounts"
-
-    class Session(PeeweeSession):
-        # No index of its own: the paging indexes below all start with user_id.
-        user = peewee.ForeignKeyField(User, backref="sessions", on_delete="CASCADE", index=False)
-
-        class Meta:
-            database = meta["database"]
-            table_name = "sessions"
-
-    encrypt_token_fields(SocialAccount, cipher, locked=tokens_locked)
-    identity_indexes(SocialAccount, shared_connections=shared_connections)
-    session: Any = Session
+    user: Any = _model(
+        PeeweeUser, database, "users", created_at=UTCDateTimeField(null=True, default=_now)
+    )
+    social_account: Any = _model(
+        PeeweeSocialAccount,
+        database,
+        "social_accounts",
+        user=peewee.ForeignKeyField(user, backref="social_accounts", on_delete="CASCADE"),
+    )
+    # No index of its own on user_id: the paging indexes below all start with it.
+    session: Any = _model(
+        PeeweeSession,
+        database,
+        "sessions",
+        user=peewee.ForeignKeyField(user, backref="sessions", on_delete="CASCADE", index=False),
+    )
+    encrypt_token_fields(social_account, cipher, locked=tokens_locked)
+    identity_indexes(social_account, shared_connections=shared_connections)
     for column in ("updated_at", "created_at", "expires_at"):
         # Keyset paging of one user's sessions, in every supported order.
         session.add_index(session.user, getattr(session, column), session.id)
-    return StoreModels(User=User, SocialAccount=SocialAccount, Session=Session)
+    return StoreModels(User=user, SocialAccount=social_account, Session=session)
+
+
+def _copy_field(field: peewee.Field) -> Any:
+    """A shallow copy of ``field``: a new field with the same attributes."""
+    copied = object.__new__(type(field))
+    copied.__dict__.update(field.__dict__)
+    return copied
+
+
+class _AutoId(peewee.AutoField):
+    """peewee's automatic ``id``, whose deep copy is a shallow one (see ``_model``)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return _copy_field(self)
+
+
+def _store_base(base: type[peewee.Model]) -> type[peewee.Model]:
+    """``base`` with an ``_AutoId``: what a store's model classes subclass, made once."""
+    attrs = {"__module__": __name__, "__qualname__": f"_Store{base.__name__}", "id": _AutoId()}
+    metaclass: Any = type(base)
+    store_base: type[peewee.Model] = metaclass(f"_Store{base.__name__}", (base,), attrs)
+    return store_base
+
+
+_STORE_BASES: dict[type[peewee.Model], type[peewee.Model]] = {
+    base: _store_base(base) for base in (PeeweeUser, PeeweeSocialAccount, PeeweeSession)
+}
+
+
+def _model(
+    base: type[peewee.Model], database: peewee.Database, table_name: str, **fields: peewee.Field
+) -> type[peewee.Model]:
+    """A subclass of ``base`` (``User``...) on the table ``table_name`` of ``database``.
+
+    peewee deep-copies every field a model class inherits, which was most of
+    the cost of making a store's classes. The fields of the bases hold only
+    plain values and the model they were bound to, which binding a copy
+    replaces, so the class is given shallow copies of them instead (peewee
+    copies only the fields a class does not declare, and its primary key,
+    an ``_AutoId`` that copies itself shallowly).
+    """
+    store_base = _STORE_BASES[base]
+    declared: dict[str, peewee.Field] = getattr(store_base, "_meta").fields  # noqa: B009
+    inherited = {
+        name: _copy_field(field) for name, field in declared.items() if not field.primary_key
+    }
+    name = base.__name__.removeprefix("Peewee")
+    meta = type("Meta", (), {"database": database, "table_name": table_name})
+    attrs = {"__module__": __name__, "__qualname__": name, **inherited, **fields, "Meta": meta}
+    metaclass: Any = type(base)
+    model: type[peewee.Model] = metaclass(name, (store_base,), attrs)
+    return model

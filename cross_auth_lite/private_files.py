@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -80,8 +81,8 @@ def _make_directories(directory: Path) -> None:
     for new in reversed(missing):
         with contextlib.suppress(FileExistsError):
             new.mkdir(mode=DIRECTORY_MODE)
-            if POSIX_PERMISSIONS:
-                # mkdir's mode is filtered by the umask, which may strip the owner's bits.
+            # mkdir's mode is filtered by the umask, which may strip the owner's bits.
+            if POSIX_PERMISSIONS and stat.S_IMODE(new.stat().st_mode) != DIRECTORY_MODE:
                 os.chmod(new, DIRECTORY_MODE)
 
 
@@ -121,6 +122,45 @@ def _tighten(path: Path, mode: int) -> None:
         # Owned by someone else: we can still use it, and `check` reports it.
         with contextlib.suppress(PermissionError):
             os.chmod(path, current & ~0o077 | mode)
+
+
+def create_private_file(file: Path, content: bytes, *, all_at_once: bool = True) -> bool:
+    """Create ``file`` (0600 whatever the umask) holding ``content``; False if it exists.
+
+    ``all_at_once`` (for a directory others may be looking at): it is
+    written under a temporary name beside it, then hard-linked into place,
+    which never replaces a file, so it appears complete or not at all.
+    Without it (a directory nobody else knows yet), it is written in place.
+    False, and nothing changed, also when it cannot be done (no hard links
+    on this filesystem, a full disk...).
+    """
+    target = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    if not all_at_once:
+        target = file
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _no_follow(), FILE_MODE)
+    except OSError:
+        return False
+    try:
+        try:
+            _set_mode(fd, target, FILE_MODE)
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        if all_at_once:
+            os.link(target, file)
+    except OSError:
+        if not all_at_once:
+            with contextlib.suppress(OSError):
+                os.unlink(target)
+        return False
+    finally:
+        if all_at_once:
+            with contextlib.suppress(OSError):
+                os.unlink(target)
+    return True
 
 
 @contextlib.contextmanager

@@ -11,6 +11,8 @@ Options are read from markers, e.g.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,15 +41,31 @@ def pytest_configure(config: pytest.Config) -> None:
 def lite_store(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiteStore]:
-    """A fresh cross-auth-lite store in a temporary directory, closed after the test."""
+    """A fresh cross-auth-lite store in a temporary directory, closed after the test.
+
+    The directory is ``lite-stores/<n>-<test name>`` in pytest's base
+    temporary directory (kept, like ``tmp_path``, for a look after the run).
+    """
     marker = request.node.get_closest_marker("lite_store")
     options: dict[str, Any] = dict(marker.kwargs) if marker else {}
-    directory: Path = tmp_path_factory.mktemp("lite-store")
-    store = cross_auth_lite.open(directory / "store", **options)
+    store = cross_auth_lite.open(_store_path(request, tmp_path_factory), **options)
     try:
         yield store
     finally:
         store.close()
+
+
+_numbers = itertools.count()
+
+
+def _store_path(request: pytest.FixtureRequest, factory: pytest.TempPathFactory) -> Path:
+    """A new path for a test's store: numbered, and named after the test.
+
+    Not ``factory.mktemp()``, which lists every directory made so far and
+    re-points a symbolic link for each: most of the cost of a fresh store.
+    """
+    name = re.sub(r"\W", "_", request.node.name)[:30]
+    return factory.getbasetemp() / "lite-stores" / f"{next(_numbers)}-{name}"
 
 
 @pytest.fixture

@@ -20,16 +20,18 @@ diskcache's methods instead.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any, Final, Self
 
 import diskcache
-from diskcache.core import DBNAME, MODE_PICKLE, MODE_RAW, MODE_TEXT
+from diskcache.core import DBNAME, DEFAULT_SETTINGS, METADATA, MODE_PICKLE, MODE_RAW, MODE_TEXT
 
 from cross_auth_lite import cache_rows
 from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, JOURNAL_SIZE_LIMIT
@@ -42,7 +44,13 @@ from cross_auth_lite.errors import (
 )
 from cross_auth_lite.private_files import private_directory, private_file
 
-__all__ = ["CACHE_SETTINGS", "DiskCacheStorage", "TextDisk", "UnsafeCacheValue"]
+__all__ = [
+    "CACHE_SETTINGS",
+    "DiskCacheStorage",
+    "TextDisk",
+    "UnsafeCacheValue",
+    "copied_cache_storage",
+]
 
 log = logging.getLogger(__name__)
 
@@ -427,3 +435,61 @@ def _open_cache(directory: Path, busy_timeout: float) -> diskcache.Cache:
         if problem is not None:
             raise problem from error
         raise StoreLocationError(f"{database} is not a usable cache database: {error}") from None
+
+
+#: What a ``diskcache.Cache`` holds besides the settings it read from its file:
+#: where it is, its ``Disk``, its connections, and the page size.
+_CACHE_STATE: Final = {"_directory", "_disk", "_local", "_page_size", "_timeout", "_txn_id"}
+_CACHE_ATTRIBUTES: Final = {*_CACHE_STATE, *DEFAULT_SETTINGS, *METADATA, *CACHE_SETTINGS}
+_DISK_ATTRIBUTES: Final = frozenset({"_directory", "min_file_size", "pickle_protocol"})
+
+
+def copied_cache_storage(
+    directory: Path,
+    prototype: diskcache.Cache,
+    *,
+    default_ttl: int | float | None,
+    busy_timeout: float,
+) -> DiskCacheStorage:
+    """The storage of cache ``directory``, whose ``cache.db`` is a byte copy of ``prototype``'s.
+
+    ``diskcache.Cache()`` would rewrite every setting and re-create every
+    table of a file that already has them (some thirty statements on two
+    connections); the file being a copy, the settings it would read are the
+    prototype's, so the ``Cache`` is made from the prototype's state with the
+    new directory, its connections opened on first use as always. A
+    ``diskcache`` whose ``Cache`` keeps state not known here is opened the
+    usual way. The storage owns the cache: ``close()`` closes it.
+    """
+    cache = _cache_like(prototype, directory, busy_timeout)
+    if cache is None:
+        return DiskCacheStorage(directory, default_ttl=default_ttl, busy_timeout=busy_timeout)
+    storage = DiskCacheStorage(cache, default_ttl=default_ttl)
+    storage._owns_cache = True
+    return storage
+
+
+def _cache_like(
+    prototype: diskcache.Cache, directory: Path, busy_timeout: float
+) -> diskcache.Cache | None:
+    location = str(directory)
+    if (
+        set(vars(prototype)) != _CACHE_ATTRIBUTES
+        or type(prototype.disk) is not TextDisk
+        or set(vars(prototype.disk)) != _DISK_ATTRIBUTES
+        # diskcache would expand "~" and "$NAME" in the path, and open another directory
+        or os.path.expanduser(os.path.expandvars(location)) != location
+    ):
+        return None
+    cache: diskcache.Cache = object.__new__(type(prototype))
+    vars(cache).update(vars(prototype))
+    disk = copy.copy(prototype.disk)
+    disk._directory = location
+    vars(cache).update(
+        _directory=location,
+        _disk=disk,
+        _local=threading.local(),
+        _timeout=busy_timeout,
+        _txn_id=None,
+    )
+    return cache

@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, Any, Self
 import peewee
 
 from cross_auth_lite.accounts import PeeweeAccountsStorage
-from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, close_database, open_sqlite
+from cross_auth_lite.database import (
+    BUSY_TIMEOUT_SECONDS,
+    close_database,
+    open_sqlite,
+    sqlite_database,
+)
 from cross_auth_lite.encryption import EncryptionKey, token_cipher
 from cross_auth_lite.errors import StoreExistsError, StoreLocationError, StoreNotFoundError
 from cross_auth_lite.housekeeping import Housekeeper, HousekeepingSettings
@@ -20,8 +25,9 @@ from cross_auth_lite.postgres import check_database_url, connect_postgresql
 from cross_auth_lite.private_files import private_directory
 from cross_auth_lite.redis_storage import check_secondary_url, connect_redis
 from cross_auth_lite.schema import EXCLUSIVE, SHARED, ensure_schema, read_meta
-from cross_auth_lite.secondary import DiskCacheStorage
+from cross_auth_lite.secondary import DiskCacheStorage, copied_cache_storage
 from cross_auth_lite.sessions import PeeweeSessionStorage
+from cross_auth_lite.store_template import StoreTemplate, lay_out_store, new_store, store_template
 from cross_auth_lite.token_keys import ensure_token_encryption, tokens_encrypted
 from cross_auth_lite.urls import redact_url
 
@@ -226,9 +232,12 @@ def open_store(
         raise TypeError("housekeeping must be a bool or a HousekeepingSettings")
     cipher = token_cipher(encryption_key)  # a bad key fails before anything is created
     directory: Path | None = None
+    # New local stores are copied from a template (built once per process).
+    shape = bool(shared_connections) if create and not database_url and not secondary_url else None
+    template: StoreTemplate | None = None
     if database_url is None or secondary_url is None:
         if path is not None and create:
-            directory = store_directory(path)
+            directory, template = _new_store_directory(path, shape)
         elif path is not None:
             directory = _existing_directory(path, database_url)
     ephemeral = directory is None and (database_url is None or secondary_url is None)
@@ -237,8 +246,19 @@ def open_store(
     secondary: DiskCacheStorage | RedisStorage | None = None
     database: peewee.Database | None = None
     try:
+        if ephemeral and shape is not None:
+            assert directory is not None
+            template = _copy_template(directory, shape, private=True)
         if secondary_url is not None:
             secondary = connect_redis(secondary_url)
+        elif template is not None:
+            assert directory is not None
+            secondary = copied_cache_storage(
+                directory / CACHE_DIRNAME,
+                template.cache_prototype,
+                default_ttl=default_ttl,
+                busy_timeout=busy_timeout,
+            )
         else:
             assert directory is not None
             secondary = DiskCacheStorage(
@@ -246,10 +266,15 @@ def open_store(
             )
         if database_url is not None:
             database = connect_postgresql(database_url)
+        elif template is not None:
+            assert directory is not None
+            # A file just copied: connected on first use, like the cache.
+            database = sqlite_database(directory / DATABASE_FILENAME, busy_timeout=busy_timeout)
         else:
             assert directory is not None
             database = open_sqlite(directory / DATABASE_FILENAME, busy_timeout=busy_timeout)
-        meta = read_meta(database)
+        # A copied template holds the schema and its lite_meta rows, and no key yet.
+        meta = {} if template is not None else read_meta(database)
         if not meta and not create:
             raise StoreNotFoundError(
                 f"no cross-auth-lite store in {redact_url(database_url)} "
@@ -264,8 +289,9 @@ def open_store(
         models = build_models(
             database, shared_connections=shared, cipher=cipher, tokens_locked=locked
         )
-        ensure_schema(database, models, shared_connections=shared)
-        if not locked:
+        if template is None:
+            ensure_schema(database, models, shared_connections=shared)
+        if not locked and (template is None or cipher is not None):
             ensure_token_encryption(database, cipher)
         store = LiteStore(
             path=directory,
@@ -297,6 +323,39 @@ def open_store(
         raise
 
 
+def _new_store_directory(
+    path: str | os.PathLike[str], shape: bool | None
+) -> tuple[Path, StoreTemplate | None]:
+    """``store_directory(path)``; where it holds no store, one copied from the template.
+
+    ``shape`` is the new store's ``shared_connections``, ``None`` for no
+    copy (a store not wholly local). Also returns the template copied, or
+    ``None`` when the directory holds a store (or part of one) to open, or
+    the copy could not be made: the store is then opened, or built, as
+    ever. See ``cross_auth_lite.store_template``.
+    """
+    directory = Path(path).expanduser()
+    if shape is not None and not directory.exists():
+        template = store_template(shared_connections=shape)
+        names = {"database_name": DATABASE_FILENAME, "cache_name": CACHE_DIRNAME}
+        if template is not None and new_store(directory, template, **names):
+            return directory, template
+    directory = store_directory(directory)
+    if shape is None or _holds_store(directory):
+        return directory, None
+    return directory, _copy_template(directory, shape, private=False)
+
+
+def _copy_template(directory: Path, shape: bool, *, private: bool) -> StoreTemplate | None:
+    """Lay out a new store in the empty ``directory``: the template, or ``None`` if not done."""
+    template = store_template(shared_connections=shape)
+    if template is None:
+        return None
+    names = {"database_name": DATABASE_FILENAME, "cache_name": CACHE_DIRNAME}
+    laid_out = lay_out_store(directory, template, private=private, **names)
+    return template if laid_out else None
+
+
 def store_directory(path: str | os.PathLike[str]) -> Path:
     """The directory ``lite.open(path)`` keeps a store in: created 0700 if missing.
 
@@ -309,7 +368,8 @@ def store_directory(path: str | os.PathLike[str]) -> Path:
         return private_directory(directory)
     if not directory.is_dir():
         raise StoreLocationError(f"{directory} exists and is not a directory")
-    if not _holds_store(directory) and any(directory.iterdir()):
+    # Listed first: a store being created beside us makes cache/ before anything else.
+    if any(directory.iterdir()) and not _holds_store(directory):
         raise StoreExistsError(
             f"{directory} is not empty and holds no cross-auth-lite store: keep the store "
             "in a directory of its own (a new or empty one)"

@@ -11,6 +11,7 @@ import gc
 import logging
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -299,7 +300,11 @@ def test_stores_opened_and_closed_in_numbers_leave_no_thread(tmp_path: Path) -> 
             housekeepers.append(ephemeral.housekeeper)
     assert all(h is not None and not h.running for h in housekeepers)
 
-    dropped = lite.open(tmp_path / "dropped")  # never closed
+    assert not any(h is not None and h._thread is not None for h in housekeepers)  # none began
+
+    # Never closed, its first pass due at once: its thread runs, and ends with the store.
+    at_once = lite.HousekeepingSettings(first_delay=0)
+    dropped = lite.open(tmp_path / "dropped", housekeeping=at_once)
     assert dropped.housekeeper is not None
     thread = dropped.housekeeper._thread
     assert thread is not None
@@ -310,6 +315,67 @@ def test_stores_opened_and_closed_in_numbers_leave_no_thread(tmp_path: Path) -> 
     gc.collect()
     thread.join(timeout=10)
     assert not thread.is_alive()
+
+
+@pytest.mark.sqlite_only
+def test_a_store_dropped_before_its_first_pass_is_collected_and_starts_no_thread(
+    tmp_path: Path,
+) -> None:
+    store = lite.open(tmp_path / "store", housekeeping=lite.HousekeepingSettings(first_delay=0.2))
+    location = store.location
+    assert store.housekeeper is not None
+    collected = weakref.ref(store.housekeeper)
+    store.database.close_all()  # type: ignore[attr-defined]
+    store.secondary.close()
+    del store
+    gc.collect()
+    assert collected() is None  # the pending start holds it weakly
+    threading.Event().wait(0.6)  # past the time its first pass was due
+    name = f"cross-auth-lite housekeeping {location}"
+    assert not [thread for thread in threading.enumerate() if thread.name == name]
+
+
+@pytest.mark.sqlite_only
+def test_a_long_lived_store_starts_its_thread_when_the_first_pass_is_due(tmp_path: Path) -> None:
+    with lite.open(tmp_path / "store", housekeeping=False) as store:
+        user, _ = signup(store.accounts, "ada@example.com")
+        add_sessions(store, user.id, dead=(5, START - RETENTION * 2, False))
+    clock = Clock()
+    with lite.open(tmp_path / "store", housekeeping=settings(clock, first_delay=0.2)) as store:
+        housekeeper = store.housekeeper
+        assert housekeeper is not None
+        assert housekeeper._thread is None  # nothing started at open
+        assert housekeeper.wait_for_runs(1, timeout=60)
+        assert housekeeper._thread is not None
+        assert housekeeper.last_result is not None
+        assert housekeeper.last_result.sessions == 5
+        assert _threads_of(store)
+    assert not housekeeper.running
+    assert not _threads_of(store)
+
+
+@pytest.mark.sqlite_only
+def test_wake_starts_a_pending_housekeeper_at_once(tmp_path: Path) -> None:
+    later = settings(Clock(), first_delay=3600.0)
+    with lite.open(tmp_path / "store", housekeeping=later) as store:
+        housekeeper = store.housekeeper
+        assert housekeeper is not None
+        assert not housekeeper.running
+        housekeeper.wake()
+        assert housekeeper.wait_for_runs(1, timeout=60)
+
+
+@pytest.mark.sqlite_only
+def test_closing_a_pending_housekeeper_cancels_it(tmp_path: Path) -> None:
+    store = lite.open(tmp_path / "store", housekeeping=settings(Clock(), first_delay=0.2))
+    housekeeper = store.housekeeper
+    assert housekeeper is not None
+    store.close()
+    threading.Event().wait(0.6)  # past the time its first pass was due
+    assert housekeeper._thread is None
+    assert housekeeper.runs == 0
+    housekeeper.wake()  # after close: nothing starts
+    assert housekeeper._thread is None
 
 
 @pytest.mark.sqlite_only

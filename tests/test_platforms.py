@@ -79,3 +79,17 @@ def test_without_o_nofollow_a_link_is_refused(tmp_path: Path, without_posix_call
         pytest.skip("cannot create symbolic links here")
     with pytest.raises(lite.StoreLocationError, match="symbolic link"):
         private_files.private_file(link)
+
+
+def test_without_hard_links_a_store_is_built_from_scratch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_link(*args: Any, **kwargs: Any) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    # A new store in an existing directory is otherwise a copy linked in place.
+    monkeypatch.setattr(os, "link", no_link)
+    (tmp_path / "store").mkdir(mode=0o700)
+    report = _use(tmp_path / "store")
+    assert report.problems == [], report.problems
+    assert not list((tmp_path / "store").rglob(".*.tmp"))

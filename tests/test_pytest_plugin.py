@@ -37,6 +37,14 @@ def test_remember_a_store(lite_store):
 
 def test_that_store_was_closed_after_its_test():
     assert seen[0].closed
+
+
+def test_each_test_gets_a_new_store_of_its_own(lite_store):
+    assert lite_store.created
+    assert lite_store.path != seen[0].path
+    assert "-test_each_test_gets_a_new" in lite_store.path.name
+    assert not lite_store.closed
+    assert lite_store.housekeeper is not None and not lite_store.housekeeper.running
 """
 
 
@@ -45,4 +53,4 @@ def test_fixtures_come_from_the_entry_point(pytester: pytest.Pytester) -> None:
 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
 
-    result.assert_outcomes(passed=5, errors=0)
+    result.assert_outcomes(passed=6, errors=0)
