@@ -5,8 +5,10 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 DATA ?= var/demo
-# Where make bench draws the scale run (docs/performance.md shows it).
+# Where a full make bench draws the scale run (docs/performance.md shows it);
+# a --quick or --no-scale run leaves the chart alone.
 CHART ?= docs/images
+BENCH_CHART = $(if $(filter --quick --no-scale,$(BENCH_ARGS)),,--chart $(CHART))
 
 .PHONY: help demo test lint typecheck pytest docs dist bench clean
 
@@ -15,7 +17,7 @@ help:
 	@echo "make test   lint, type-check and run the test suite"
 	@echo "make docs   build the documentation site into site/ (strict: warnings fail)"
 	@echo "make dist   build the wheel and the sdist into dist/ and check them with twine"
-	@echo "make bench  run the benchmarks, chart into $(CHART)/ (BENCH_ARGS=--quick ...)"
+	@echo "make bench  run the benchmarks; a full run redraws the chart in $(CHART)/ (BENCH_ARGS=--quick: a smoke run)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +63,7 @@ test: lint typecheck docs pytest
 
 bench: $(VENV)/.bench-installed
 	@command -v redis-server >/dev/null || echo "no redis-server: the Redis column is skipped (apt-get install redis-server)"
-	$(BIN)/python -m bench --chart $(CHART) $(BENCH_ARGS)
+	$(BIN)/python -m bench $(BENCH_CHART) $(BENCH_ARGS)
 
 # Only what make made: the venv, the tool caches, and the demo's data directory
 # if the demo created it (it leaves .created-by-demo there); never the rest of var/.

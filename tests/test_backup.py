@@ -67,7 +67,7 @@ def test_cli_backup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         signup(store.accounts, "ada@example.com")
 
     assert main(["--data", str(data), "backup", str(tmp_path / "b")]) == 0
-    assert "backed up 1 users" in capsys.readouterr().out
+    assert "backed up 1 user to" in capsys.readouterr().out
     with lite.open(tmp_path / "b") as restored:
         assert restored.accounts.find_user_by_email("ada@example.com") is not None
 

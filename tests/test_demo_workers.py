@@ -96,6 +96,18 @@ def test_without_the_demo_extra_the_module_says_so_in_one_line(
     assert not (tmp_path / "d").exists()
 
 
+def test_a_store_that_cannot_be_opened_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "afile").write_text("not a directory")
+
+    assert demo_main(["--data", str(tmp_path / "afile"), "--port", "0"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {tmp_path / 'afile'} exists and is not a directory"
+    ]
+    assert (tmp_path / "afile").read_text() == "not a directory"
+
+
 def test_the_module_refuses_a_bad_worker_count(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         demo_main(["--workers", "0"])

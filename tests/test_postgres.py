@@ -76,12 +76,18 @@ def test_close_ends_every_threads_connection(pg_url: str) -> None:
     store = lite.open(None, database_url=pg_url)
     user = store.accounts.create_user(user_info={}, email="ada@example.com")
 
+    # Every thread stays alive until all have connected: a thread that ended
+    # could hand its ident, the connection's key, to the next one.
+    connected = threading.Barrier(4)
+
     def work() -> None:
         store.accounts.find_user_by_id(user.id)
+        connected.wait(timeout=30)
 
     threads = [threading.Thread(target=work) for _ in range(3)]
     for thread in threads:
         thread.start()
+    connected.wait(timeout=30)
     for thread in threads:
         thread.join()
     database: Any = store.database

@@ -167,10 +167,26 @@ def _attach_values(argv: list[str]) -> list[str]:
     return joined
 
 
+def _unrecognized(words: list[str]) -> str:
+    """Names the unknown options, never a value: a mistyped ``--key`` may be followed by one."""
+    options = [word.partition("=")[0] for word in words if word.startswith("-")]
+    values = len(words) - len(options)
+    named = f"unrecognized option{'s' if len(options) > 1 else ''} {' '.join(options)}"
+    extra = f"{values} unexpected argument{'s' if values > 1 else ''}"
+    if not options:
+        return extra
+    return f"{named} and {extra}" if values else named
+
+
 def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(_attach_values(sys.argv[1:] if argv is None else argv))
+        args, unknown = parser.parse_known_args(
+            _attach_values(sys.argv[1:] if argv is None else argv)
+        )
+        if unknown:
+            prog = getattr(args, "command_prog", parser.prog)
+            raise UsageError(f"{_unrecognized(unknown)} (see '{prog} --help')")
     except UsageError as error:
         _report(str(error))
         return 2

@@ -91,7 +91,8 @@ class Commands:
             help=help,
             description=description or help,
         )
-        parser.set_defaults(handler=handler)
+        # Where a usage error in this command's arguments points for help.
+        parser.set_defaults(handler=handler, command_prog=parser.prog)
         return parser
 
     def group(self, name: str, help: str, description: str) -> Commands:

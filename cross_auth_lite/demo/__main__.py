@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from cross_auth_lite import LiteError
 from cross_auth_lite.demo import options
 from cross_auth_lite.demo.errors import ServeError
 
@@ -41,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ModuleNotFoundError as error:
         print(f"error: {options.missing_extra(error)}", file=sys.stderr)
         return 1
-    except ServeError as error:
+    except (ServeError, LiteError) as error:  # a busy port, a store that cannot be opened
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
