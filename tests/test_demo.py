@@ -262,6 +262,15 @@ def test_a_person_signs_in_manages_sessions_and_signs_out(
         assert alice.url == f"{BASE}/"  # the profile now sends you home
 
 
+def test_the_profile_asks_a_browser_that_never_signed_in_to_sign_in(data_dir: Path) -> None:
+    with lite.open(data_dir) as store, browser_for(create_app(store, base_url=BASE)) as b:
+        b.go("/profile")
+        assert b.url == f"{BASE}/"
+        assert b.page.text("problem") == "Sign in to see your profile."
+        b.go("/")  # shown once
+        assert b.page.text("problem") is None
+
+
 def test_the_data_persists_in_the_directory(data_dir: Path) -> None:
     with lite.open(data_dir) as store, browser_for(create_app(store, base_url=BASE)) as b:
         b.sign_in(name="Grace Hopper", email="grace@example.com", sub="dev-grace")

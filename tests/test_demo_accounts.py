@@ -59,8 +59,8 @@ def test_a_linked_only_identity_is_explained_and_its_sign_in_refusal_too(
         other.sign_in(sub="dev-ada-linked")
         assert other.page.text("signed-in-email") is None
         assert other.page.text("problem") == (
-            "Not signed in: that identity is linked to an account only as a linked-only "
-            "identity, which is not a way to sign in, so sign in the way you usually do."
+            "Not signed in: that identity is linked to an account, but not as a way to "
+            "sign in. Sign in the way you usually do."
         )
 
 

@@ -256,8 +256,10 @@ def create_app(
         user = auth.get_current_user(request)
         if user is None:
             # Signed out (e.g. a link that failed because the session ended):
-            # the home page shows the flash, if there is one.
-            return see_other("/")
+            # the home page shows the flash, if there is one, or says why.
+            if FLASH_COOKIE in request.cookies or SESSION_COOKIE in request.cookies:
+                return see_other("/")
+            return with_flash(see_other("/"), Flash("sign-in", "needed_for_profile"))
         current = auth.get_current_session(request)
         current_id = None if current is None else str(current.id)
         records = auth.list_sessions(str(user.id), status="active").records

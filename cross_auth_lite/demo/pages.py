@@ -135,9 +135,10 @@ def _identity(account: AccountRow) -> str:
 #: The demo's words for the outcomes it knows, by (flow, outcome).
 _OUTCOMES = {
     ("sign-in", "access_denied"): (
-        "Not signed in: that identity is linked to an account only as a linked-only "
-        "identity, which is not a way to sign in, so sign in the way you usually do."
+        "Not signed in: that identity is linked to an account, but not as a way to "
+        "sign in. Sign in the way you usually do."
     ),
+    ("sign-in", "needed_for_profile"): "Sign in to see your profile.",
     ("sign-in", "account_not_linked"): (
         "Not signed in: an account with this email already exists, but the provider did "
         "not say the email is verified, so this identity cannot be linked to that account "

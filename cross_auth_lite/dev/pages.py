@@ -53,7 +53,7 @@ th, td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(-
 /* Values (emails, ids) break anywhere rather than widen the page; labels stay whole. */
 h1, h2, p, strong, .notice { overflow-wrap: anywhere; }
 th, label, .button, button, .badge { overflow-wrap: normal; }
-th { color: var(--muted); font-weight: 600; }
+th { color: var(--muted); font-weight: 600; white-space: nowrap; }
 table.facts th { white-space: nowrap; width: 1%; }
 .nowrap { white-space: nowrap; }
 .badge { display: inline-block; white-space: nowrap; font-size: .75rem; font-weight: 650;
