@@ -248,6 +248,13 @@ def markdown(
         "",
         *_target_lines(data),
     ]
+    if plan.scale < 1:
+        lines += [
+            "",
+            "A quick run (small batches on a small population) is a smoke test: its "
+            "ratios are noisy and its PASS/MISS lines are not a verdict; run the full "
+            "`make bench` to judge the targets.",
+        ]
     if comparison.skipped:
         lines += ["", "Skipped:", ""]
         lines += [f"- {LABELS[key]}: {reason}" for key, reason in comparison.skipped.items()]
