@@ -50,16 +50,54 @@ _PLAIN_FIELDS = frozenset(
 )
 
 
+_CONVERSIONS = ("adapt", "db_value", "python_value")
+
+
+def _plain(field: peewee.Field[Any]) -> bool:
+    """Whether ``field`` converts nothing: a plain type, or a subclass overriding no conversion.
+
+    The store's own ``id`` field is such a subclass (it only copies itself
+    differently).
+    """
+    kind = type(field)
+    if kind in _PLAIN_FIELDS:
+        return True
+    return any(
+        issubclass(kind, base)
+        and all(getattr(kind, name) is getattr(base, name) for name in _CONVERSIONS)
+        for base in _PLAIN_FIELDS
+    )
+
+
+def _unchanged_type(field: peewee.Field[Any]) -> type | None:
+    """A value type ``field.db_value`` returns as it is (``bool`` for a boolean...), if any.
+
+    Values of exactly that type skip the converter call; it would return them
+    unchanged.
+    """
+    if type(field) is peewee.BooleanField:
+        return bool  # db_value is bool(value)
+    if isinstance(field, peewee.ForeignKeyField) and type(field).db_value is (
+        peewee.ForeignKeyField.db_value
+    ):
+        target = field.rel_field
+        integer = issubclass(type(target), peewee.IntegerField)
+        return int if integer and _plain(target) else None  # int(value) for an int
+    return None
+
+
 @dataclass(frozen=True)
 class _Slot:
     name: str
     convert: Callable[[Any], Any] | None
+    unchanged: type | None = None
 
 
 def slot(name: str, field: peewee.Field[Any] | None = None) -> peewee.Value:
     """A placeholder for the per-call value ``name``; ``field`` converts it like that column."""
-    convert = None if field is None or type(field) in _PLAIN_FIELDS else field.db_value
-    return peewee.Value(_Slot(name, convert), converter=False)
+    if field is None or _plain(field):
+        return peewee.Value(_Slot(name, None), converter=False)
+    return peewee.Value(_Slot(name, field.db_value, _unchanged_type(field)), converter=False)
 
 
 class RowReader(Generic[ModelT]):
@@ -88,7 +126,7 @@ def _row_reader(model: type[ModelT], fields: list[peewee.Field[Any]]) -> Callabl
     }
     items = []
     for index, field in enumerate(fields):
-        if type(_target(field)) in _PLAIN_FIELDS:
+        if _plain(_target(field)):
             items.append(f"{field.name!r}: row[{index}]")
         elif type(field) is peewee.BooleanField:
             # peewee's python_value for it is bool() of a non-None value.
@@ -143,47 +181,58 @@ def _target(field: peewee.Field[Any]) -> peewee.Field[Any]:
     return field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
 
 
-def _converter(convert: Callable[[Any], Any] | None, sqlite: bool) -> Callable[[Any], Any] | None:
-    """``convert``, or for a UTC timestamp on SQLite a quicker path to the same text."""
-    field = getattr(convert, "__self__", None)
-    if not sqlite or type(field) is not UTCDateTimeField or convert != field.db_value:
-        return convert
-    slow = convert
+def _sqlite_utc(value: _Slot, sqlite: bool) -> bool:
+    """Whether ``value`` is a UTC timestamp bound on SQLite: its text is made inline."""
+    field = getattr(value.convert, "__self__", None)
+    return sqlite and type(field) is UTCDateTimeField and value.convert == field.db_value
 
-    def sqlite_text(value: Any) -> Any:
-        if type(value) is datetime and value.tzinfo is UTC:
-            return value.isoformat(" ", "microseconds")[:SQLITE_WIDTH]
-        return slow(value)
 
-    return sqlite_text
+#: A slot as the parameter builder sees it: position, name, converter, the
+#: value type the converter returns unchanged, and whether it is a UTC
+#: timestamp for SQLite.
+_Binding = tuple[int, str, Callable[[Any], Any] | None, type | None, bool]
 
 
 def _parameter_list(
-    params: list[Any], slots: list[tuple[int, str, Callable[[Any], Any] | None]]
+    params: list[Any], slots: list[_Binding]
 ) -> Callable[[Mapping[str, Any]], list[Any]]:
     """A function building a statement's parameter list from the per-call values.
 
     Generated once per statement, like the row readers: one list display,
     constants in place, each slot looked up (and converted) where it goes.
-    Slot names are written as string literals (``repr``), so the source holds
-    nothing but names, indexes and references into its namespace.
+    A value the converter would return unchanged (a ``bool`` for a boolean
+    column, an ``int`` for a key) is bound as it is; an aware UTC datetime
+    for SQLite becomes its stored text inline (``UTCDateTimeField.db_value``'s
+    result, without the call). Slot names are written as string literals
+    (``repr``), so the source holds nothing but names, indexes and
+    references into its namespace.
     """
-    namespace: dict[str, Any] = {}
-    at = {index: (name, convert) for index, name, convert in slots}
+    namespace: dict[str, Any] = {"datetime": datetime, "UTC": UTC, "width": SQLITE_WIDTH}
+    at = {binding[0]: binding[1:] for binding in slots}
     items = []
     for index, constant in enumerate(params):
         if index not in at:
             namespace[f"k{index}"] = constant
             items.append(f"k{index}")
             continue
-        name, convert = at[index]
+        name, convert, unchanged, utc_text = at[index]
+        value = f"v{index}"
         if convert is None:
             items.append(f"values[{name!r}]")
-        else:
-            namespace[f"c{index}"] = convert
+            continue
+        namespace[f"c{index}"] = convert
+        slow = f"None if {value} is None else c{index}({value})"
+        if utc_text:
             items.append(
-                f"(None if (v{index} := values[{name!r}]) is None else c{index}(v{index}))"
+                f"({value}.isoformat(' ', 'microseconds')[:width]"
+                f" if type({value} := values[{name!r}]) is datetime and {value}.tzinfo is UTC"
+                f" else {slow})"
             )
+        elif unchanged is not None:
+            namespace[f"t{index}"] = unchanged
+            items.append(f"({value} if type({value} := values[{name!r}]) is t{index} else {slow})")
+        else:
+            items.append(f"(None if ({value} := values[{name!r}]) is None else c{index}({value}))")
     source = "def parameters(values):\n    return [" + ", ".join(items) + "]\n"
     exec(source, namespace)  # generated from slot names and indexes only, see above
     function: Callable[[Mapping[str, Any]], list[Any]] = namespace["parameters"]
@@ -200,8 +249,8 @@ class Compiled(Generic[ModelT]):
         self.database: Any = database
         self._params: list[Any] = list(params)
         sqlite = isinstance(database, peewee.SqliteDatabase)
-        self._slots = [
-            (index, value.name, _converter(value.convert, sqlite))
+        self._slots: list[_Binding] = [
+            (index, value.name, value.convert, value.unchanged, _sqlite_utc(value, sqlite))
             for index, value in enumerate(params)
             if isinstance(value, _Slot)
         ]
