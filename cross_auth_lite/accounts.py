@@ -75,6 +75,8 @@ class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
             "email": optional_text("email", email),
             "email_verified": flag("email_verified", email_verified),
         }
+        if not extra_fields:  # then nothing for prepare_values to convert
+            return self._insert(self.UserModel, values)
         merge_extra_fields(
             self.UserModel, values, extra_fields, standard=USER_STANDARD_FIELDS, hook="user.create"
         )

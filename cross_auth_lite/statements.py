@@ -310,6 +310,8 @@ class StatementCache:
     def __init__(self, model: type[peewee.Model]) -> None:
         self._model = model
         self._statements: dict[Hashable, Compiled[Any]] = {}
+        #: The INSERT shapes of ``insert_row``, by model and given column names.
+        self.inserts: dict[tuple[type[peewee.Model], tuple[str, ...]], _Insert] = {}
 
     def get(self, key: Hashable, build: Callable[[], peewee.Query]) -> Compiled[Any]:
         """The compiled statement for ``key``, building it with ``build`` the first time."""
@@ -324,26 +326,50 @@ class StatementCache:
         return bound_database(self._model._meta.database)
 
 
+class _Insert:
+    """One INSERT shape of a model: its defaults, its statement, how its new key comes back."""
+
+    __slots__ = ("callables", "compiled", "defaults", "key", "returning")
+
+    def __init__(self, cache: StatementCache, model: type[peewee.Model], given: tuple[str, ...]):
+        meta: Any = model._meta
+        # peewee's defaults (get_default_dict): plain values, then callables,
+        # then the given values over them; a callable whose column is given
+        # is not called.
+        self.defaults: dict[str, Any] = dict(meta._default_by_name)
+        self.callables: list[tuple[str, Callable[[], Any]]] = [
+            (name, default) for name, default in meta._default_callable_list if name not in given
+        ]
+        for name, _ in meta._default_callable_list:
+            self.defaults.setdefault(name, None)
+        names = tuple({**self.defaults, **dict.fromkeys(given)})
+        primary_key = meta.primary_key
+        self.key: str | None = None if primary_key.name in names else primary_key.name
+        self.returning = bool(cache.database.returning_clause)
+        fields = [meta.fields[name] for name in names]
+        query = model.insert({field: slot(field.name, field) for field in fields})
+        self.compiled: Compiled[Any] = Compiled(
+            query.returning(primary_key) if self.returning else query, cache.database
+        )
+
+
 def insert_row(cache: StatementCache, model: type[ModelT], values: Mapping[str, Any]) -> ModelT:
     """Insert one row of ``model`` (peewee defaults filled in) and return it as an instance.
 
     The INSERT for each set of column names is compiled once.
     """
-    meta: Any = model._meta
-    data: dict[str, Any] = meta.get_default_dict()
+    key = (model, tuple(values))
+    insert: _Insert | None = cache.inserts.get(key)
+    if insert is None:
+        insert = cache.inserts[key] = _Insert(cache, model, key[1])
+    data = dict(insert.defaults)
+    for name, default in insert.callables:
+        data[name] = default()
     data.update(values)
-    names = tuple(data)
-    primary_key = meta.primary_key
-    returning = bool(cache.database.returning_clause)
-
-    def build() -> peewee.Query:
-        fields = [meta.fields[name] for name in names]
-        query = model.insert({field: slot(field.name, field) for field in fields})
-        return query.returning(primary_key) if returning else query
-
-    cursor = cache.get(("insert", names), build).execute(**data)
-    if primary_key.name not in data:
-        data[primary_key.name] = cursor.fetchone()[0] if returning else cursor.lastrowid
+    compiled = insert.compiled
+    cursor = compiled._execute_sql(compiled.sql, compiled._bind(data))
+    if insert.key is not None:
+        data[insert.key] = cursor.fetchone()[0] if insert.returning else cursor.lastrowid
     return loaded_instance(model, data)
 
 
