@@ -37,7 +37,7 @@ from cross_auth_lite.model_checks import (
     primary_key,
 )
 from cross_auth_lite.models import PeeweeSocialAccount, PeeweeUser
-from cross_auth_lite.statements import StatementCache, insert_row, slot
+from cross_auth_lite.statements import Compiled, StatementCache, insert_row, slot
 
 __all__ = ["AccountRows", "Lookup", "SocialAccountT", "UserT"]
 
@@ -107,6 +107,9 @@ class AccountRows(Generic[UserT, SocialAccountT]):
         self._plain_accounts = (
             type(self).filter_social_account_query is base.filter_social_account_query
         )
+        # The sign-in lookups, kept once compiled (plain storages only).
+        self._user_by_email: Compiled[UserT] | None = None
+        self._login_identity: Compiled[SocialAccountT] | None = None
 
     def _check_credential_fields(self) -> None:
         unsupported = sorted(self.excluded_social_account_fields - CREDENTIAL_FIELDS)
