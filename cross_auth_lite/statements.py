@@ -203,12 +203,25 @@ def _parameter_list(
     A value the converter would return unchanged (a ``bool`` for a boolean
     column, an ``int`` for a key) is bound as it is; an aware UTC datetime
     for SQLite becomes its stored text inline (``UTCDateTimeField.db_value``'s
-    result, without the call). Slot names are written as string literals
-    (``repr``), so the source holds nothing but names, indexes and
+    result, without the call); a value bound in several places (refresh's
+    ``updated_at``) is converted once. Slot names are written as string
+    literals (``repr``), so the source holds nothing but names, indexes and
     references into its namespace.
     """
     namespace: dict[str, Any] = {"datetime": datetime, "UTC": UTC, "width": SQLITE_WIDTH}
     at = {binding[0]: binding[1:] for binding in slots}
+    # Two UTC timestamp columns of one table make the same text from a value.
+    keys = {
+        index: (name, UTCDateTimeField if utc_text else convert)
+        for index, (name, convert, _, utc_text) in at.items()
+        if convert is not None
+    }
+    first_use: dict[tuple[str, Any], int] = {}
+    repeated: set[tuple[str, Any]] = set()
+    for index, key in keys.items():
+        if first_use.setdefault(key, index) != index:
+            repeated.add(key)
+    locals_ = []
     items = []
     for index, constant in enumerate(params):
         if index not in at:
@@ -216,27 +229,40 @@ def _parameter_list(
             items.append(f"k{index}")
             continue
         name, convert, unchanged, utc_text = at[index]
-        value = f"v{index}"
         if convert is None:
             items.append(f"values[{name!r}]")
             continue
         namespace[f"c{index}"] = convert
-        slow = f"None if {value} is None else c{index}({value})"
-        if utc_text:
-            items.append(
-                f"({value}.isoformat(' ', 'microseconds')[:width]"
-                f" if type({value} := values[{name!r}]) is datetime and {value}.tzinfo is UTC"
-                f" else {slow})"
-            )
-        elif unchanged is not None:
+        if unchanged is not None:
             namespace[f"t{index}"] = unchanged
-            items.append(f"({value} if type({value} := values[{name!r}]) is t{index} else {slow})")
-        else:
-            items.append(f"(None if ({value} := values[{name!r}]) is None else c{index}({value}))")
-    source = "def parameters(values):\n    return [" + ", ".join(items) + "]\n"
+        expression = _conversion(index, name, unchanged, utc_text)
+        if keys[index] not in repeated:
+            items.append(expression)
+            continue
+        first = first_use[keys[index]]
+        if first == index:
+            locals_.append(f"    p{index} = {expression}\n")
+        items.append(f"p{first}")
+    source = "def parameters(values):\n" + "".join(locals_)
+    source += "    return [" + ", ".join(items) + "]\n"
     exec(source, namespace)  # generated from slot names and indexes only, see above
     function: Callable[[Mapping[str, Any]], list[Any]] = namespace["parameters"]
     return function
+
+
+def _conversion(index: int, name: str, unchanged: type | None, utc_text: bool) -> str:
+    """The expression binding slot ``name`` at ``index`` through its converter ``c{index}``."""
+    value = f"v{index}"
+    slow = f"None if {value} is None else c{index}({value})"
+    if utc_text:
+        return (
+            f"({value}.isoformat(' ', 'microseconds')[:width]"
+            f" if type({value} := values[{name!r}]) is datetime and {value}.tzinfo is UTC"
+            f" else {slow})"
+        )
+    if unchanged is not None:
+        return f"({value} if type({value} := values[{name!r}]) is t{index} else {slow})"
+    return f"(None if ({value} := values[{name!r}]) is None else c{index}({value}))"
 
 
 class Compiled(Generic[ModelT]):
