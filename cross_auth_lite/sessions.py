@@ -216,8 +216,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         )
         # One row past the page says whether there is a next one; it is not read.
         raw = statement.execute(**values).fetchall()
-        read = statement.read_row
-        rows: list[SessionModelT] = [read(row) for row in raw[:limit]]
+        rows: list[SessionModelT] = statement.read_rows(raw[:limit])
         if len(raw) <= limit:
             return SessionPage(records=rows)
         last = rows[-1]

@@ -106,15 +106,21 @@ class RowReader(Generic[ModelT]):
     def __init__(self, model: type[ModelT], fields: list[peewee.Field[Any]]) -> None:
         self.model = model
         self.names = [field.name for field in fields]
+        read_row, read_rows = _row_reader(model, fields)
         #: One model instance from a row (not marked dirty).
-        self.instance: Callable[[Any], ModelT] = _row_reader(model, fields)
+        self.instance: Callable[[Any], ModelT] = read_row
+        #: The model instances of a sequence of rows, in one loop.
+        self.instances: Callable[[Sequence[Any]], list[ModelT]] = read_rows
 
 
-def _row_reader(model: type[ModelT], fields: list[peewee.Field[Any]]) -> Callable[[Any], ModelT]:
-    """A function turning a row into a model instance, converting where needed.
+def _row_reader(
+    model: type[ModelT], fields: list[peewee.Field[Any]]
+) -> tuple[Callable[[Any], ModelT], Callable[[Sequence[Any]], list[ModelT]]]:
+    """Functions turning a row, and a sequence of rows, into model instances.
 
-    Generated once per statement, so reading a row is one function call and
-    one dict display: no loop over columns, no per-column type test. Field
+    Generated once per statement, so reading a row is one function call (a
+    page of rows one call in all) and one dict display: no loop over
+    columns, no per-column type test. Field
     names are Python identifiers and the converters are passed in by name, so
     the generated source holds nothing from outside.
     """
@@ -152,17 +158,27 @@ def _row_reader(model: type[ModelT], fields: list[peewee.Field[Any]]) -> Callabl
             items.append(
                 f"{field.name!r}: None if row[{index}] is None else {converter}(row[{index}])"
             )
+    data = "{" + ", ".join(items) + "}"
     source = (
         "def read_row(row):\n"
         "    instance = new(model)\n"
-        "    instance.__data__ = {" + ", ".join(items) + "}\n"
+        f"    instance.__data__ = {data}\n"
         "    instance._dirty = set()\n"
         "    instance.__rel__ = {}\n"
         "    return instance\n"
+        "def read_rows(rows):\n"
+        "    instances = []\n"
+        "    add = instances.append\n"
+        "    for row in rows:\n"
+        "        instance = new(model)\n"
+        f"        instance.__data__ = {data}\n"
+        "        instance._dirty = set()\n"
+        "        instance.__rel__ = {}\n"
+        "        add(instance)\n"
+        "    return instances\n"
     )
     exec(source, namespace)  # generated from field names only, see above
-    function: Callable[[Any], ModelT] = namespace["read_row"]
-    return function
+    return namespace["read_row"], namespace["read_rows"]
 
 
 def loaded_instance(model: type[ModelT], data: dict[str, Any]) -> ModelT:
@@ -308,13 +324,20 @@ class Compiled(Generic[ModelT]):
             raise TypeError("this statement does not return model rows")
         return reader.instance
 
+    @property
+    def read_rows(self) -> Callable[[Sequence[Any]], list[ModelT]]:
+        """The function turning result rows of this statement into model instances."""
+        reader = self.reader
+        if reader is None:
+            raise TypeError("this statement does not return model rows")
+        return reader.instances
+
     def rows(self, **values: Any) -> list[ModelT]:
         """Run a statement that returns model rows; return the instances."""
         reader = self.reader
         if reader is None:
             raise TypeError("this statement does not return model rows")
-        rows = self._execute_sql(self.sql, self._bind(values)).fetchall()
-        return list(map(reader.instance, rows))
+        return reader.instances(self._execute_sql(self.sql, self._bind(values)).fetchall())
 
     def first(self, **values: Any) -> ModelT | None:
         """The first model row, or ``None``."""
