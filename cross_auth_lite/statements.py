@@ -20,6 +20,8 @@ from typing import Any, Generic, TypeVar
 import peewee
 
 from cross_auth_lite.database import bound_database
+from cross_auth_lite.encryption import PREFIX as ENCRYPTED_PREFIX
+from cross_auth_lite.encryption import EncryptedTextField
 from cross_auth_lite.fields import SQLITE_WIDTH, UTCDateTimeField
 
 __all__ = [
@@ -129,6 +131,7 @@ def _row_reader(
         "new": model.__new__,
         "parse": datetime.fromisoformat,
         "width": SQLITE_WIDTH,
+        "prefix": ENCRYPTED_PREFIX,
     }
     items = []
     for index, field in enumerate(fields):
@@ -150,6 +153,18 @@ def _row_reader(
                 f"{field.name!r}: (None if ({value} := row[{index}]) is None"
                 f" else parse({value} + '+00:00')"
                 f" if type({value}) is str and len({value}) == width"
+                f" else {converter}({value}))"
+            )
+        elif type(field) is EncryptedTextField:
+            # A plaintext value of an unlocked column is returned as it is
+            # (python_value's first test); anything else goes through it.
+            converter, value = f"convert_{index}", f"v{index}"
+            namespace[converter] = field.python_value
+            namespace[f"field_{index}"] = field
+            items.append(
+                f"{field.name!r}: ({value} if ({value} := row[{index}]) is None"
+                f" or (type({value}) is str and not {value}.startswith(prefix)"
+                f" and not field_{index}.locked)"
                 f" else {converter}({value}))"
             )
         else:
