@@ -27,6 +27,7 @@ from cross_auth_lite.errors import (
     account_already_linked,
     email_already_registered,
 )
+from cross_auth_lite.fields import to_utc
 from cross_auth_lite.ids import NO_MATCH, coerce_id
 from cross_auth_lite.model_checks import (
     CREDENTIAL_FIELDS,
@@ -36,7 +37,7 @@ from cross_auth_lite.model_checks import (
     primary_key,
 )
 from cross_auth_lite.models import PeeweeSocialAccount, PeeweeUser
-from cross_auth_lite.statements import StatementCache, insert_row, slot
+from cross_auth_lite.statements import Compiled, StatementCache, insert_row, slot
 
 __all__ = ["AccountRows", "Lookup", "SocialAccountT", "UserT"]
 
@@ -94,6 +95,10 @@ class AccountRows(Generic[UserT, SocialAccountT]):
         self._pk = primary_key(self.SocialAccountModel)
         self._check_credential_fields()
         self._kept_credentials = sorted(CREDENTIAL_FIELDS - self.excluded_social_account_fields)
+        self._credential_kinds: list[tuple[str, type]] = [
+            (name, datetime if name.endswith("_expires_at") else str)
+            for name in self._kept_credentials
+        ]
         # Hot statements are compiled once, unless a subclass narrows queries
         # with a filter hook: then every query is built through the hook.
         self._statements = StatementCache(self.UserModel)
@@ -102,6 +107,9 @@ class AccountRows(Generic[UserT, SocialAccountT]):
         self._plain_accounts = (
             type(self).filter_social_account_query is base.filter_social_account_query
         )
+        # The sign-in lookups, kept once compiled (plain storages only).
+        self._user_by_email: Compiled[UserT] | None = None
+        self._login_identity: Compiled[SocialAccountT] | None = None
 
     def _check_credential_fields(self) -> None:
         unsupported = sorted(self.excluded_social_account_fields - CREDENTIAL_FIELDS)
@@ -173,11 +181,14 @@ class AccountRows(Generic[UserT, SocialAccountT]):
             ),
             "is_login_method": flag("is_login_method", data.get("is_login_method", True)),
         }
-        values.update(self._credential_values(data))
+        self._add_credentials(values, data)
+        extra_fields = data.get("extra_fields")
+        if not extra_fields and type(owner) is int:
+            return values  # nothing left for prepare_values to convert
         merge_extra_fields(
             self.SocialAccountModel,
             values,
-            data.get("extra_fields"),
+            extra_fields,
             standard=SOCIAL_ACCOUNT_STANDARD_FIELDS,
             hook="social_account.create",
         )
@@ -202,16 +213,22 @@ class AccountRows(Generic[UserT, SocialAccountT]):
         return prepare_values(values)
 
     def _credential_values(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        values = {}
-        for name in self._kept_credentials:
-            value = data.get(name)
-            kind = datetime if name.endswith("_expires_at") else str
-            if value is not None and not isinstance(value, kind):
+        values: dict[str, Any] = {}
+        self._add_credentials(values, data)
+        return values
+
+    def _add_credentials(self, values: dict[str, Any], data: Mapping[str, Any]) -> None:
+        """Add the kept credential fields of ``data`` to ``values``, checked; expiries in UTC."""
+        get = data.get
+        for name, kind in self._credential_kinds:
+            value: Any = get(name)
+            if value is not None and type(value) is not kind and not isinstance(value, kind):
                 raise TypeError(
                     f"{name} must be {kind.__name__} or None, not {type(value).__name__}"
                 )
+            if kind is datetime and isinstance(value, datetime):
+                value = to_utc(value)
             values[name] = value
-        return values
 
     def _insert_social_account(self, values: dict[str, Any]) -> SocialAccountT:
         return self._insert(self.SocialAccountModel, values)

@@ -38,6 +38,10 @@ from cross_auth_lite.model_checks import USER_STANDARD_FIELDS
 __all__ = ["PeeweeAccountsStorage"]
 
 
+def _never() -> peewee.Query:
+    raise AssertionError("the statement was compiled by the call before")
+
+
 class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
     """Cross-Auth ``AccountsStorage`` for peewee user and social-account models.
 
@@ -75,6 +79,8 @@ class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
             "email": optional_text("email", email),
             "email_verified": flag("email_verified", email_verified),
         }
+        if not extra_fields:  # then nothing for prepare_values to convert
+            return self._insert(self.UserModel, values)
         merge_extra_fields(
             self.UserModel, values, extra_fields, standard=USER_STANDARD_FIELDS, hook="user.create"
         )
@@ -113,9 +119,17 @@ class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
 
     def find_user_by_email(self, email: str) -> UserT | None:
         """The user with exactly this (already normalized) email, if visible."""
-        email = text_argument("email", email)
+        if type(email) is not str:
+            text_argument("email", email)
+        statement = self._user_by_email
+        if statement is not None:  # compiled on an earlier call
+            user: UserT | None = statement.first(email=email)
+            return user
         model = self.UserModel
-        return self._select_user("email", lambda v: model.email == v("email"), email=email)
+        found = self._select_user("email", lambda v: model.email == v("email"), email=email)
+        if self._plain_users:
+            self._user_by_email = self._statements.get(("user", "email"), _never)
+        return found
 
     def find_user_by_id(self, id: Any) -> UserT | None:
         """The user with this id (``"12"`` finds 12), or ``None``."""
@@ -141,11 +155,20 @@ class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
         several connections (shared schema): that raises
         ``AmbiguousSocialAccountError`` rather than picking one.
         """
+        if type(provider) is not str:
+            text_argument("provider", provider)
+        if type(provider_user_id) is not str:
+            text_argument("provider_user_id", provider_user_id)
+        if user_id is None and type(is_login_method) is bool:
+            # The sign-in lookup, compiled on an earlier call.
+            statement = self._login_identity
+            if statement is not None:
+                rows: list[SocialAccountT] = statement.rows(
+                    provider=provider, provider_user_id=provider_user_id, login=is_login_method
+                )
+                return self._only(rows, provider, provider_user_id)
         model, owner_column = self.SocialAccountModel, self._owner
-        values: dict[str, Any] = {
-            "provider": text_argument("provider", provider),
-            "provider_user_id": text_argument("provider_user_id", provider_user_id),
-        }
+        values: dict[str, Any] = {"provider": provider, "provider_user_id": provider_user_id}
         if user_id is not None:
             values["owner"] = coerce_id(owner_column, user_id)
             if values["owner"] is NO_MATCH:
@@ -167,6 +190,14 @@ class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
 
         shape = ("identity", "owner" in values, "login" in values)  # what `where` tests
         rows = self._select_accounts(shape, where, 2, **values)
+        if shape == ("identity", False, True) and self._plain_accounts:
+            self._login_identity = self._statements.get(("accounts", shape, 2), _never)
+        return self._only(rows, provider, provider_user_id)
+
+    @staticmethod
+    def _only(
+        rows: list[SocialAccountT], provider: str, provider_user_id: str
+    ) -> SocialAccountT | None:
         if len(rows) > 1:
             raise AmbiguousSocialAccountError(
                 f"{provider}:{provider_user_id} is connected to several users; "

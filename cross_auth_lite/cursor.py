@@ -44,6 +44,8 @@ _PERSON = b"cal-session-page"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
+#: ``json.dumps(..., separators=(",", ":"))`` without building an encoder per call.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def encode_cursor(order_by: str, value: datetime, row_id: object) -> str:
             "(int, str and UUID ids are supported)"
         )
     micros = (to_utc(value) - _EPOCH) // _MICROSECOND
-    payload = json.dumps([_VERSION, order_by, micros, row_id], separators=(",", ":")).encode()
+    payload = _COMPACT_JSON([_VERSION, order_by, micros, row_id]).encode()
     text = _text(_digest(payload) + payload)
     if len(text) > MAX_CURSOR_LENGTH:
         raise ValueError(f"session id {row_id!r} is too long to page by")

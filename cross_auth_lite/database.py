@@ -129,6 +129,54 @@ class _Transaction(peewee._transaction):
         _run(ready)
 
 
+class _DirectTransaction(_Transaction):
+    """An outermost ``BEGIN IMMEDIATE`` transaction run straight on the driver connection.
+
+    What ``db.atomic("IMMEDIATE")`` does when nothing is open, without its
+    layers: it is on peewee's transaction stack like any transaction, so
+    ``atomic()`` inside it is a savepoint, ``after_commit``/``on_commit``
+    wait for its commit, and an explicit ``commit()``/``rollback()`` inside
+    works as peewee's. Errors are translated as ``execute_sql`` translates them.
+    """
+
+    def __init__(self, db: Any, state: Any) -> None:
+        self.db = db
+        self._begin_args: tuple[tuple[Any, ...], dict[str, Any]] = (("IMMEDIATE",), {})
+        self._state = state
+        self._ready = []
+
+    def __enter__(self) -> _DirectTransaction:
+        state = self._state
+        try:
+            state.conn.execute("BEGIN IMMEDIATE")
+        except Exception as error:
+            self.db._raise_translated(error)
+            raise
+        state.transactions.append(self)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        state = self._state
+        outermost = len(state.transactions) == 1
+        state.transactions.pop()
+        if not outermost:  # as peewee: only the outermost block ends the transaction
+            return
+        if exc_type is not None:
+            self.rollback(False)
+            return
+        try:
+            state.conn.execute("COMMIT")
+        except Exception as error:
+            try:
+                self.db._raise_translated(error)
+                raise
+            finally:
+                self.rollback(False)  # as peewee does when a commit fails
+        ready = list(state.commit_callbacks)
+        state.commit_callbacks.clear()
+        _run(ready)
+
+
 class _Savepoint(peewee._savepoint):
     """A nested ``atomic()``: rolling it back forgets the callbacks queued inside it."""
 
@@ -257,11 +305,38 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
         try:
             return state.conn.execute(sql, params or ())
         except Exception as error:
-            try:  # peewee's own mapping to its exception classes
-                _PEEWEE_ERRORS.__exit__(type(error), error, error.__traceback__)
-            except peewee.OperationalError as wrapped:
-                raise self._unavailable(wrapped) from wrapped
+            self._raise_translated(error)
             raise
+
+    def _raise_translated(self, error: Exception) -> None:
+        """Raise a driver error as peewee would (``StoreUnavailableError`` for outside causes).
+
+        Call it while handling ``error``; it returns only for an error peewee
+        does not map, which the caller then re-raises.
+        """
+        try:  # peewee's own mapping to its exception classes
+            _PEEWEE_ERRORS.__exit__(type(error), error, error.__traceback__)
+        except peewee.OperationalError as wrapped:
+            raise self._unavailable(wrapped) from wrapped
+
+    def direct_transaction(self) -> Any:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` on this thread's connection, or ``None``.
+
+        The store's own outermost write transactions: peewee's ``atomic()``
+        machinery costs a sizeable part of a signup. Only when nothing is
+        open and nobody listens (no query hooks, no debug log, a connection
+        already made); otherwise ``None``, and the caller uses ``atomic()``.
+        """
+        state: Any = self._state  # type: ignore[attr-defined]
+        if (
+            state.transactions
+            or state.closed
+            or self._shut
+            or self.query_hooks
+            or _PEEWEE_LOG.isEnabledFor(DEBUG)
+        ):
+            return None
+        return _DirectTransaction(self, state)
 
     def begin(self, lock_type: str | None = None) -> None:
         try:
@@ -310,6 +385,10 @@ def write_transaction(db: peewee.Database) -> Any:
     upgrade once another process committed, and would fail instead of
     waiting. Inside an application transaction it is a savepoint.
     """
+    if isinstance(db, LiteSqliteDatabase):
+        direct = db.direct_transaction()
+        if direct is not None:
+            return direct
     if isinstance(db, peewee.SqliteDatabase) and db.transaction_depth() == 0:
         return db.atomic("IMMEDIATE")
     return db.atomic()

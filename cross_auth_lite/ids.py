@@ -46,8 +46,8 @@ def coerce_id(field: peewee.Field, value: object) -> Any:
         # The common case, decided without the checks below: a plain int that
         # every integer column holds, for an integer key (or a key to one).
         target = field.rel_field if type(field) is peewee.ForeignKeyField else field
-        if type(target) in _EXACT_INTEGER_FIELDS:
-            return value
+        if type(target) in _EXACT_INTEGER_FIELDS or isinstance(target, peewee.IntegerField):
+            return value  # any integer column (the store's own id field is a subclass)
     if isinstance(field, peewee.ForeignKeyField):
         field = field.rel_field
     if value is None:

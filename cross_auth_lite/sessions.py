@@ -38,7 +38,7 @@ from cross_auth_lite.session_queries import (
     refresh_query,
     supports_returning,
 )
-from cross_auth_lite.statements import StatementCache, insert_row, slot
+from cross_auth_lite.statements import Compiled, StatementCache, insert_row, slot
 
 __all__ = ["MAX_LIST_LIMIT", "PeeweeSessionStorage", "SessionPage"]
 
@@ -57,6 +57,13 @@ _ORDERINGS: dict[str, tuple[str, bool]] = {
     "expires_at_desc": ("expires_at", True),
     "expires_at_asc": ("expires_at", False),
 }
+
+
+def _utc(name: str, value: object) -> datetime:
+    """``utc_argument``, answering an aware UTC datetime (the usual case) without more checks."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value
+    return utc_argument(name, value)
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         self._returning: bool | None = None
         self._aborts_on_error: bool | None = None
         self._statements = StatementCache(checked)
+        self._get_statement: Compiled[SessionModelT] | None = None
 
     @property
     def database(self) -> peewee.Database:
@@ -120,22 +128,26 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         Active means not revoked and ``expires_at >= now``: a session is
         still active at its exact expiry instant.
         """
-        token_hash = text_argument("token_hash", token_hash)
-        now = utc_argument("now", now)
-        model = self.SessionModel
-        fields = model._meta.fields
-        statement = self._statements.get(
-            "get",
-            lambda: (
-                model.select()
-                .where(
-                    (fields["token_hash"] == slot("token_hash"))
-                    & fields["revoked_at"].is_null()
-                    & (fields["expires_at"] >= slot("now", fields["expires_at"]))
-                )
-                .limit(1)
-            ),
-        )
+        if type(token_hash) is not str:
+            text_argument("token_hash", token_hash)
+        if type(now) is not datetime or now.tzinfo is not UTC:  # else already aware UTC
+            now = utc_argument("now", now)
+        statement = self._get_statement
+        if statement is None:
+            model = self.SessionModel
+            fields = model._meta.fields
+            statement = self._get_statement = self._statements.get(
+                "get",
+                lambda: (
+                    model.select()
+                    .where(
+                        (fields["token_hash"] == slot("token_hash"))
+                        & fields["revoked_at"].is_null()
+                        & (fields["expires_at"] >= slot("now", fields["expires_at"]))
+                    )
+                    .limit(1)
+                ),
+            )
         record: SessionModelT | None = statement.first(token_hash=token_hash, now=now)
         return record
 
@@ -178,7 +190,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
             raise ValueError(f"unknown order_by {order_by!r}; use one of {list(_ORDERINGS)}")
         if status is not None and status not in SESSION_STATUSES:
             raise ValueError(f"unknown status {status!r}; use one of {list(SESSION_STATUSES)}")
-        now = utc_argument("now", now)
+        now = _utc("now", now)
         position = None if cursor is None else decode_cursor(cursor, order_by=order_by)
         owner = coerce_id(self._owner, user_id)
         if owner is NO_MATCH:
@@ -204,8 +216,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         )
         # One row past the page says whether there is a next one; it is not read.
         raw = statement.execute(**values).fetchall()
-        read = statement.read_row
-        rows: list[SessionModelT] = [read(row) for row in raw[:limit]]
+        rows: list[SessionModelT] = statement.read_rows(raw[:limit])
         if len(raw) <= limit:
             return SessionPage(records=rows)
         last = rows[-1]
@@ -235,11 +246,11 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         """
         values: dict[str, Any] = {
             "token_hash": text_argument("token_hash", token_hash),
-            "created_at": utc_argument("created_at", created_at),
-            "updated_at": utc_argument("updated_at", updated_at),
-            "expires_at": utc_argument("expires_at", expires_at),
+            "created_at": _utc("created_at", created_at),
+            "updated_at": _utc("updated_at", updated_at),
+            "expires_at": _utc("expires_at", expires_at),
             "last_active_at": (
-                None if last_active_at is None else utc_argument("last_active_at", last_active_at)
+                None if last_active_at is None else _utc("last_active_at", last_active_at)
             ),
             "client_id": optional_text("client_id", client_id),
             "client_name": optional_text("client_name", client_name),
@@ -301,11 +312,11 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         stored value is kept.
         """
         values: dict[str, Any] = {
-            "updated_at": utc_argument("updated_at", updated_at),
-            "expires_at": utc_argument("expires_at", expires_at),
+            "updated_at": _utc("updated_at", updated_at),
+            "expires_at": _utc("expires_at", expires_at),
         }
         if last_active_at is not None:
-            values["last_active_at"] = utc_argument("last_active_at", last_active_at)
+            values["last_active_at"] = _utc("last_active_at", last_active_at)
         values["id"] = coerce_id(self._pk, session_id)
         if values["id"] is NO_MATCH:
             return None

@@ -20,6 +20,8 @@ from typing import Any, Generic, TypeVar
 import peewee
 
 from cross_auth_lite.database import bound_database
+from cross_auth_lite.encryption import PREFIX as ENCRYPTED_PREFIX
+from cross_auth_lite.encryption import EncryptedTextField
 from cross_auth_lite.fields import SQLITE_WIDTH, UTCDateTimeField
 
 __all__ = [
@@ -50,16 +52,54 @@ _PLAIN_FIELDS = frozenset(
 )
 
 
+_CONVERSIONS = ("adapt", "db_value", "python_value")
+
+
+def _plain(field: peewee.Field[Any]) -> bool:
+    """Whether ``field`` converts nothing: a plain type, or a subclass overriding no conversion.
+
+    The store's own ``id`` field is such a subclass (it only copies itself
+    differently).
+    """
+    kind = type(field)
+    if kind in _PLAIN_FIELDS:
+        return True
+    return any(
+        issubclass(kind, base)
+        and all(getattr(kind, name) is getattr(base, name) for name in _CONVERSIONS)
+        for base in _PLAIN_FIELDS
+    )
+
+
+def _unchanged_type(field: peewee.Field[Any]) -> type | None:
+    """A value type ``field.db_value`` returns as it is (``bool`` for a boolean...), if any.
+
+    Values of exactly that type skip the converter call; it would return them
+    unchanged.
+    """
+    if type(field) is peewee.BooleanField:
+        return bool  # db_value is bool(value)
+    if isinstance(field, peewee.ForeignKeyField) and type(field).db_value is (
+        peewee.ForeignKeyField.db_value
+    ):
+        target = field.rel_field
+        integer = issubclass(type(target), peewee.IntegerField)
+        return int if integer and _plain(target) else None  # int(value) for an int
+    return None
+
+
 @dataclass(frozen=True)
 class _Slot:
     name: str
     convert: Callable[[Any], Any] | None
+    unchanged: type | None = None
 
 
 def slot(name: str, field: peewee.Field[Any] | None = None) -> peewee.Value:
     """A placeholder for the per-call value ``name``; ``field`` converts it like that column."""
-    convert = None if field is None or type(field) in _PLAIN_FIELDS else field.db_value
-    return peewee.Value(_Slot(name, convert), converter=False)
+    if field is None or _plain(field):
+        return peewee.Value(_Slot(name, None), converter=False)
+    return peewee.Value(_Slot(name, field.db_value, _unchanged_type(field)), converter=False)
 
 
 class RowReader(Generic[ModelT]):
@@ -68,15 +108,21 @@ class RowReader(Generic[ModelT]):
     def __init__(self, model: type[ModelT], fields: list[peewee.Field[Any]]) -> None:
         self.model = model
         self.names = [field.name for field in fields]
+        read_row, read_rows = _row_reader(model, fields)
         #: One model instance from a row (not marked dirty).
-        self.instance: Callable[[Any], ModelT] = _row_reader(model, fields)
+        self.instance: Callable[[Any], ModelT] = read_row
+        #: The model instances of a sequence of rows, in one loop.
+        self.instances: Callable[[Sequence[Any]], list[ModelT]] = read_rows
 
 
-def _row_reader(model: type[ModelT], fields: list[peewee.Field[Any]]) -> Callable[[Any], ModelT]:
-    """A function turning a row into a model instance, converting where needed.
+def _row_reader(
+    model: type[ModelT], fields: list[peewee.Field[Any]]
+) -> tuple[Callable[[Any], ModelT], Callable[[Sequence[Any]], list[ModelT]]]:
+    """Functions turning a row, and a sequence of rows, into model instances.
 
-    Generated once per statement, so reading a row is one function call and
-    one dict display: no loop over columns, no per-column type test. Field
+    Generated once per statement, so reading a row is one function call (a
+    page of rows one call in all) and one dict display: no loop over
+    columns, no per-column type test. Field
     names are Python identifiers and the converters are passed in by name, so
     the generated source holds nothing from outside.
     """
@@ -85,10 +131,11 @@ def _row_reader(model: type[ModelT], fields: list[peewee.Field[Any]]) -> Callabl
         "new": model.__new__,
         "parse": datetime.fromisoformat,
         "width": SQLITE_WIDTH,
+        "prefix": ENCRYPTED_PREFIX,
     }
     items = []
     for index, field in enumerate(fields):
-        if type(_target(field)) in _PLAIN_FIELDS:
+        if _plain(_target(field)):
             items.append(f"{field.name!r}: row[{index}]")
         elif type(field) is peewee.BooleanField:
             # peewee's python_value for it is bool() of a non-None value.
@@ -108,23 +155,45 @@ def _row_reader(model: type[ModelT], fields: list[peewee.Field[Any]]) -> Callabl
                 f" if type({value}) is str and len({value}) == width"
                 f" else {converter}({value}))"
             )
+        elif type(field) is EncryptedTextField:
+            # A plaintext value of an unlocked column is returned as it is
+            # (python_value's first test); anything else goes through it.
+            converter, value = f"convert_{index}", f"v{index}"
+            namespace[converter] = field.python_value
+            namespace[f"field_{index}"] = field
+            items.append(
+                f"{field.name!r}: ({value} if ({value} := row[{index}]) is None"
+                f" or (type({value}) is str and not {value}.startswith(prefix)"
+                f" and not field_{index}.locked)"
+                f" else {converter}({value}))"
+            )
         else:
             converter = f"convert_{index}"
             namespace[converter] = field.python_value
             items.append(
                 f"{field.name!r}: None if row[{index}] is None else {converter}(row[{index}])"
             )
+    data = "{" + ", ".join(items) + "}"
     source = (
         "def read_row(row):\n"
         "    instance = new(model)\n"
-        "    instance.__data__ = {" + ", ".join(items) + "}\n"
+        f"    instance.__data__ = {data}\n"
         "    instance._dirty = set()\n"
         "    instance.__rel__ = {}\n"
         "    return instance\n"
+        "def read_rows(rows):\n"
+        "    instances = []\n"
+        "    add = instances.append\n"
+        "    for row in rows:\n"
+        "        instance = new(model)\n"
+        f"        instance.__data__ = {data}\n"
+        "        instance._dirty = set()\n"
+        "        instance.__rel__ = {}\n"
+        "        add(instance)\n"
+        "    return instances\n"
     )
     exec(source, namespace)  # generated from field names only, see above
-    function: Callable[[Any], ModelT] = namespace["read_row"]
-    return function
+    return namespace["read_row"], namespace["read_rows"]
 
 
 def loaded_instance(model: type[ModelT], data: dict[str, Any]) -> ModelT:
@@ -143,51 +212,88 @@ def _target(field: peewee.Field[Any]) -> peewee.Field[Any]:
     return field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
 
 
-def _converter(convert: Callable[[Any], Any] | None, sqlite: bool) -> Callable[[Any], Any] | None:
-    """``convert``, or for a UTC timestamp on SQLite a quicker path to the same text."""
-    field = getattr(convert, "__self__", None)
-    if not sqlite or type(field) is not UTCDateTimeField or convert != field.db_value:
-        return convert
-    slow = convert
+def _sqlite_utc(value: _Slot, sqlite: bool) -> bool:
+    """Whether ``value`` is a UTC timestamp bound on SQLite: its text is made inline."""
+    field = getattr(value.convert, "__self__", None)
+    return sqlite and type(field) is UTCDateTimeField and value.convert == field.db_value
 
-    def sqlite_text(value: Any) -> Any:
-        if type(value) is datetime and value.tzinfo is UTC:
-            return value.isoformat(" ", "microseconds")[:SQLITE_WIDTH]
-        return slow(value)
 
-    return sqlite_text
+#: A slot as the parameter builder sees it: position, name, converter, the
+#: value type the converter returns unchanged, and whether it is a UTC
+#: timestamp for SQLite.
+_Binding = tuple[int, str, Callable[[Any], Any] | None, type | None, bool]
 
 
 def _parameter_list(
-    params: list[Any], slots: list[tuple[int, str, Callable[[Any], Any] | None]]
+    params: list[Any], slots: list[_Binding]
 ) -> Callable[[Mapping[str, Any]], list[Any]]:
     """A function building a statement's parameter list from the per-call values.
 
     Generated once per statement, like the row readers: one list display,
     constants in place, each slot looked up (and converted) where it goes.
-    Slot names are written as string literals (``repr``), so the source holds
-    nothing but names, indexes and references into its namespace.
+    A value the converter would return unchanged (a ``bool`` for a boolean
+    column, an ``int`` for a key) is bound as it is; an aware UTC datetime
+    for SQLite becomes its stored text inline (``UTCDateTimeField.db_value``'s
+    result, without the call); a value bound in several places (refresh's
+    ``updated_at``) is converted once. Slot names are written as string
+    literals (``repr``), so the source holds nothing but names, indexes and
+    references into its namespace.
     """
-    namespace: dict[str, Any] = {}
-    at = {index: (name, convert) for index, name, convert in slots}
+    namespace: dict[str, Any] = {"datetime": datetime, "UTC": UTC, "width": SQLITE_WIDTH}
+    at = {binding[0]: binding[1:] for binding in slots}
+    # Two UTC timestamp columns of one table make the same text from a value.
+    keys = {
+        index: (name, UTCDateTimeField if utc_text else convert)
+        for index, (name, convert, _, utc_text) in at.items()
+        if convert is not None
+    }
+    first_use: dict[tuple[str, Any], int] = {}
+    repeated: set[tuple[str, Any]] = set()
+    for index, key in keys.items():
+        if first_use.setdefault(key, index) != index:
+            repeated.add(key)
+    locals_ = []
     items = []
     for index, constant in enumerate(params):
         if index not in at:
             namespace[f"k{index}"] = constant
             items.append(f"k{index}")
             continue
-        name, convert = at[index]
+        name, convert, unchanged, utc_text = at[index]
         if convert is None:
             items.append(f"values[{name!r}]")
-        else:
-            namespace[f"c{index}"] = convert
-            items.append(
-                f"(None if (v{index} := values[{name!r}]) is None else c{index}(v{index}))"
-            )
-    source = "def parameters(values):\n    return [" + ", ".join(items) + "]\n"
+            continue
+        namespace[f"c{index}"] = convert
+        if unchanged is not None:
+            namespace[f"t{index}"] = unchanged
+        expression = _conversion(index, name, unchanged, utc_text)
+        if keys[index] not in repeated:
+            items.append(expression)
+            continue
+        first = first_use[keys[index]]
+        if first == index:
+            locals_.append(f"    p{index} = {expression}\n")
+        items.append(f"p{first}")
+    source = "def parameters(values):\n" + "".join(locals_)
+    source += "    return [" + ", ".join(items) + "]\n"
     exec(source, namespace)  # generated from slot names and indexes only, see above
     function: Callable[[Mapping[str, Any]], list[Any]] = namespace["parameters"]
     return function
+
+
+def _conversion(index: int, name: str, unchanged: type | None, utc_text: bool) -> str:
+    """The expression binding slot ``name`` at ``index`` through its converter ``c{index}``."""
+    value = f"v{index}"
+    slow = f"None if {value} is None else c{index}({value})"
+    if utc_text:
+        return (
+            f"({value}.isoformat(' ', 'microseconds')[:width]"
+            f" if type({value} := values[{name!r}]) is datetime and {value}.tzinfo is UTC"
+            f" else {slow})"
+        )
+    if unchanged is not None:
+        return f"({value} if type({value} := values[{name!r}]) is t{index} else {slow})"
+    return f"(None if ({value} := values[{name!r}]) is None else c{index}({value}))"
 
 
 class Compiled(Generic[ModelT]):
@@ -200,8 +306,8 @@ class Compiled(Generic[ModelT]):
         self.database: Any = database
         self._params: list[Any] = list(params)
         sqlite = isinstance(database, peewee.SqliteDatabase)
-        self._slots = [
-            (index, value.name, _converter(value.convert, sqlite))
+        self._slots: list[_Binding] = [
+            (index, value.name, value.convert, value.unchanged, _sqlite_utc(value, sqlite))
             for index, value in enumerate(params)
             if isinstance(value, _Slot)
         ]
@@ -233,13 +339,20 @@ class Compiled(Generic[ModelT]):
             raise TypeError("this statement does not return model rows")
         return reader.instance
 
+    @property
+    def read_rows(self) -> Callable[[Sequence[Any]], list[ModelT]]:
+        """The function turning result rows of this statement into model instances."""
+        reader = self.reader
+        if reader is None:
+            raise TypeError("this statement does not return model rows")
+        return reader.instances
+
     def rows(self, **values: Any) -> list[ModelT]:
         """Run a statement that returns model rows; return the instances."""
         reader = self.reader
         if reader is None:
             raise TypeError("this statement does not return model rows")
-        rows = self._execute_sql(self.sql, self._bind(values)).fetchall()
-        return list(map(reader.instance, rows))
+        return reader.instances(self._execute_sql(self.sql, self._bind(values)).fetchall())
 
     def first(self, **values: Any) -> ModelT | None:
         """The first model row, or ``None``."""
@@ -261,6 +374,8 @@ class StatementCache:
     def __init__(self, model: type[peewee.Model]) -> None:
         self._model = model
         self._statements: dict[Hashable, Compiled[Any]] = {}
+        #: The INSERT shapes of ``insert_row``, by model and given column names.
+        self.inserts: dict[tuple[type[peewee.Model], tuple[str, ...]], _Insert] = {}
 
     def get(self, key: Hashable, build: Callable[[], peewee.Query]) -> Compiled[Any]:
         """The compiled statement for ``key``, building it with ``build`` the first time."""
@@ -275,26 +390,50 @@ class StatementCache:
         return bound_database(self._model._meta.database)
 
 
+class _Insert:
+    """One INSERT shape of a model: its defaults, its statement, how its new key comes back."""
+
+    __slots__ = ("callables", "compiled", "defaults", "key", "returning")
+
+    def __init__(self, cache: StatementCache, model: type[peewee.Model], given: tuple[str, ...]):
+        meta: Any = model._meta
+        # peewee's defaults (get_default_dict): plain values, then callables,
+        # then the given values over them; a callable whose column is given
+        # is not called.
+        self.defaults: dict[str, Any] = dict(meta._default_by_name)
+        self.callables: list[tuple[str, Callable[[], Any]]] = [
+            (name, default) for name, default in meta._default_callable_list if name not in given
+        ]
+        for name, _ in meta._default_callable_list:
+            self.defaults.setdefault(name, None)
+        names = tuple({**self.defaults, **dict.fromkeys(given)})
+        primary_key = meta.primary_key
+        self.key: str | None = None if primary_key.name in names else primary_key.name
+        self.returning = bool(cache.database.returning_clause)
+        fields = [meta.fields[name] for name in names]
+        query = model.insert({field: slot(field.name, field) for field in fields})
+        self.compiled: Compiled[Any] = Compiled(
+            query.returning(primary_key) if self.returning else query, cache.database
+        )
+
+
 def insert_row(cache: StatementCache, model: type[ModelT], values: Mapping[str, Any]) -> ModelT:
     """Insert one row of ``model`` (peewee defaults filled in) and return it as an instance.
 
     The INSERT for each set of column names is compiled once.
     """
-    meta: Any = model._meta
-    data: dict[str, Any] = meta.get_default_dict()
+    key = (model, tuple(values))
+    insert: _Insert | None = cache.inserts.get(key)
+    if insert is None:
+        insert = cache.inserts[key] = _Insert(cache, model, key[1])
+    data = dict(insert.defaults)
+    for name, default in insert.callables:
+        data[name] = default()
     data.update(values)
-    names = tuple(data)
-    primary_key = meta.primary_key
-    returning = bool(cache.database.returning_clause)
-
-    def build() -> peewee.Query:
-        fields = [meta.fields[name] for name in names]
-        query = model.insert({field: slot(field.name, field) for field in fields})
-        return query.returning(primary_key) if returning else query
-
-    cursor = cache.get(("insert", names), build).execute(**data)
-    if primary_key.name not in data:
-        data[primary_key.name] = cursor.fetchone()[0] if returning else cursor.lastrowid
+    compiled = insert.compiled
+    cursor = compiled._execute_sql(compiled.sql, compiled._bind(data))
+    if insert.key is not None:
+        data[insert.key] = cursor.fetchone()[0] if insert.returning else cursor.lastrowid
     return loaded_instance(model, data)
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import peewee
 import pytest
 
 import cross_auth_lite as lite
+from cross_auth_lite import database
 from tests.factories import connect, signup
 
 pytestmark = pytest.mark.all_backends
@@ -143,3 +147,98 @@ def test_a_failing_after_commit_callback_surfaces_after_the_commit(
         signup(store.accounts, "ada@example.com")
         store.database.after_commit(fail)
     assert store.accounts.find_user_by_email("ada@example.com") is not None
+
+
+# Callbacks registered inside the store's own write transaction (a signup)
+
+
+def _signup_storage(store: lite.LiteStore, during: Any) -> Any:
+    """Accounts storage whose ``build_user`` runs ``during(storage)`` inside the signup."""
+
+    class Accounts(lite.PeeweeAccountsStorage[Any, Any]):
+        def build_user(self, **kwargs: Any) -> Any:
+            user = super().build_user(**kwargs)
+            during(self)
+            return user
+
+    # With this thread's connection open, a signup runs its own BEGIN
+    # IMMEDIATE/COMMIT on it (without peewee's atomic() layers): the case here.
+    store.database.connect(reuse_if_open=True)
+    return Accounts(store.models.User, store.models.SocialAccount)
+
+
+def test_callbacks_inside_a_signup_wait_for_its_commit(store: lite.LiteStore) -> None:
+    ran: list[str] = []
+    outside = lite.PeeweeAccountsStorage(store.models.User, store.models.SocialAccount)
+
+    def during(accounts: Any) -> None:
+        accounts.on_commit(lambda: ran.append("on_commit"))
+        store.database.after_commit(lambda: ran.append("after_commit"))
+        assert ran == []
+        if isinstance(store.database, peewee.SqliteDatabase):
+            assert isinstance(store.database.top_transaction(), database._DirectTransaction)
+        with pytest.raises(Boom), store.database.atomic():  # a savepoint inside the signup
+            accounts.on_commit(lambda: ran.append("dropped with its savepoint"))
+            raise Boom
+        with store.database.atomic():
+            accounts.on_commit(lambda: ran.append("released savepoint"))
+
+    user, _ = signup(_signup_storage(store, during), "ada@example.com")
+    assert ran == ["on_commit", "after_commit", "released savepoint"]
+    assert outside.find_user_by_id(user.id) is not None
+    assert not store.database.in_transaction()
+    store.accounts.on_commit(lambda: ran.append("immediate"))  # nothing left open
+    assert ran[-1] == "immediate"
+
+
+def test_a_failed_signup_drops_its_callbacks(store: lite.LiteStore) -> None:
+    ran: list[str] = []
+
+    def during(accounts: Any) -> None:
+        accounts.on_commit(lambda: ran.append("never"))
+        raise Boom
+
+    with pytest.raises(Boom):
+        signup(_signup_storage(store, during), "ada@example.com")
+    assert ran == []
+    assert store.accounts.find_user_by_email("ada@example.com") is None
+    assert not store.database.in_transaction()
+    with store.database.atomic():
+        store.accounts.on_commit(lambda: ran.append("next"))
+    assert ran == ["next"]  # nothing was left queued
+
+
+def test_a_signup_inside_an_application_transaction_is_a_savepoint(
+    store: lite.LiteStore,
+) -> None:
+    ran: list[str] = []
+
+    def during(accounts: Any) -> None:
+        accounts.on_commit(lambda: ran.append("signup"))
+
+    accounts = _signup_storage(store, during)
+    with pytest.raises(Boom), store.database.atomic():
+        signup(accounts, "ada@example.com")
+        assert ran == []
+        raise Boom
+    assert ran == []
+    assert store.accounts.find_user_by_email("ada@example.com") is None
+    with store.database.atomic():
+        signup(accounts, "bob@example.com")
+        assert ran == []
+    assert ran == ["signup"]
+
+
+def test_an_explicit_commit_inside_a_signup_runs_callbacks(store: lite.LiteStore) -> None:
+    ran: list[str] = []
+
+    def during(accounts: Any) -> None:
+        accounts.on_commit(lambda: ran.append("first"))
+        store.database.top_transaction().commit()  # durable now; a new transaction begins
+        assert ran == ["first"]
+        accounts.on_commit(lambda: ran.append("second"))
+
+    signup(_signup_storage(store, during), "ada@example.com")
+    assert ran == ["first", "second"]
+    assert store.accounts.find_user_by_email("ada@example.com") is not None
+    assert not store.database.in_transaction()
