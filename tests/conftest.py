@@ -10,6 +10,7 @@ missing. ``pytest.mark.sqlite_only`` keeps one test of such a module on SQLite.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -118,3 +119,13 @@ def redis_url(redis_server: str) -> str:
     with contextlib.closing(redis.Redis.from_url(redis_server)) as client:
         client.flushall()
     return redis_server
+
+
+@pytest.fixture(params=[0o022, 0o002, 0o077, 0o000], ids=lambda m: f"umask-{m:03o}")
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    """Runs the test under each of these umasks (the process's, restored after)."""
+    previous = os.umask(request.param)
+    try:
+        yield request.param
+    finally:
+        os.umask(previous)

@@ -755,15 +755,6 @@ def test_a_storage_that_opened_its_cache_closes_it(cache_dir: Path, opener: str)
 # Permissions
 
 
-@pytest.fixture(params=[0o022, 0o002, 0o000], ids=lambda m: f"umask-{m:03o}")
-def umask(request: pytest.FixtureRequest) -> Iterator[int]:
-    previous = os.umask(request.param)
-    try:
-        yield request.param
-    finally:
-        os.umask(previous)
-
-
 def assert_private(cache_dir: Path) -> None:
     assert mode_of(cache_dir) == 0o700
     names = sorted(p.name for p in cache_dir.iterdir())

@@ -11,7 +11,6 @@ import shutil
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,6 @@ pytestmark = pytest.mark.sqlite_only
 
 def _no_link(*args: Any, **kwargs: Any) -> None:
     raise PermissionError(1, "Operation not permitted (no hard links here)")
-
-
-@pytest.fixture(params=[0o022, 0o077, 0o000], ids=lambda m: f"umask-{m:03o}")
-def umask(request: pytest.FixtureRequest) -> Iterator[int]:
-    previous = os.umask(request.param)
-    try:
-        yield request.param
-    finally:
-        os.umask(previous)
 
 
 def _modes(directory: Path) -> dict[str, tuple[str, int]]:
