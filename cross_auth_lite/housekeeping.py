@@ -403,6 +403,11 @@ def _attempt_in_thread(housekeeper: Housekeeper) -> float:
     except (LiteError, peewee.PeeweeException, sqlite3.Error, OSError) as error:
         if housekeeper._stopping.is_set():
             return 0.0  # closing underneath a statement
+        if getattr(housekeeper._database, "shut", False):
+            # The store's connections were closed underneath a statement
+            # (closing without close(), dropping the store): housekeeping ends.
+            housekeeper._stopping.set()
+            return 0.0
         log.warning(
             "housekeeping of %s failed (%s: %s); trying again in %gs",
             location,
