@@ -108,8 +108,10 @@ def private_file(path: str | os.PathLike[str]) -> Path:
     _tighten(file, FILE_MODE)
     for suffix in ("-wal", "-shm", "-journal"):
         companion = file.with_name(file.name + suffix)
-        if companion.is_file():
-            _tighten(companion, FILE_MODE)
+        # Another connection closing may remove its -wal and -shm meanwhile.
+        with contextlib.suppress(FileNotFoundError):
+            if companion.is_file():
+                _tighten(companion, FILE_MODE)
     return file
 
 

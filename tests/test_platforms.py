@@ -93,3 +93,25 @@ def test_without_hard_links_a_store_is_built_from_scratch(
     report = _use(tmp_path / "store")
     assert report.problems == [], report.problems
     assert not list((tmp_path / "store").rglob(".*.tmp"))
+
+
+def test_a_wal_file_removed_by_another_connection_meanwhile_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "accounts.sqlite3"
+    database.write_bytes(b"")
+    wal = tmp_path / "accounts.sqlite3-wal"
+    wal.write_bytes(b"")
+    is_file = Path.is_file
+
+    def closing_connection(path: Path) -> bool:
+        # Seen, then removed at once: the last connection of another thread closed.
+        seen = is_file(path)
+        if path == wal:
+            wal.unlink(missing_ok=True)
+        return seen
+
+    monkeypatch.setattr(Path, "is_file", closing_connection)
+
+    assert private_files.private_file(database) == database
+    assert not wal.exists()
