@@ -20,25 +20,22 @@ diskcache's methods instead.
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import os
 import sqlite3
-import threading
 import time
 from pathlib import Path
 from typing import Any, Final, Self
 
 import diskcache
-from diskcache.core import DBNAME, DEFAULT_SETTINGS, METADATA, MODE_PICKLE, MODE_RAW, MODE_TEXT
+from diskcache.core import DBNAME, MODE_PICKLE, MODE_RAW, MODE_TEXT
 
 from cross_auth_lite import cache_rows
+from cross_auth_lite.cache_errors import CacheErrors, ClosedCache
 from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, JOURNAL_SIZE_LIMIT
 from cross_auth_lite.errors import (
-    StoreClosedError,
     StoreLocationError,
-    StoreUnavailableError,
     UnsafeCacheValue,
     unavailable,
 )
@@ -49,7 +46,6 @@ __all__ = [
     "DiskCacheStorage",
     "TextDisk",
     "UnsafeCacheValue",
-    "copied_cache_storage",
 ]
 
 log = logging.getLogger(__name__)
@@ -181,7 +177,7 @@ class DiskCacheStorage:
                 f"not {type(directory_or_cache).__name__}"
             )
         self._directory: str = self._cache.directory
-        self._errors = _CacheErrors(os.path.join(self._directory, DBNAME))
+        self._errors = CacheErrors(os.path.join(self._directory, DBNAME))
         self._sets = 0  # since the last cull (see cache_rows.CULL_EVERY)
 
     @classmethod
@@ -367,8 +363,8 @@ class DiskCacheStorage:
         Either way the storage is done: later calls raise ``StoreClosedError``.
         Closing twice is harmless.
         """
-        cache, self._cache = self._cache, _ClosedCache(self._directory)
-        if self._owns_cache and not isinstance(cache, _ClosedCache):
+        cache, self._cache = self._cache, ClosedCache(self._directory)
+        if self._owns_cache and not isinstance(cache, ClosedCache):
             cache.close()
 
     def __enter__(self) -> Self:
@@ -379,48 +375,6 @@ class DiskCacheStorage:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._directory}>"
-
-
-class _CacheErrors:
-    """Turns a locked, read-only or full cache file into ``StoreUnavailableError``.
-
-    Calls run with ``retry=False``: diskcache's ``retry=True`` would loop
-    for ever on a file that stays locked or read-only.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is diskcache.Timeout:
-            raise StoreUnavailableError(self.path, "locked by another process; gave up waiting")
-        if exc is not None and issubclass(exc_type, sqlite3.OperationalError):
-            translated = unavailable(self.path, exc)
-            if translated is not None:
-                raise translated from exc
-
-    def raise_unavailable(self, error: sqlite3.OperationalError) -> None:
-        """Raise ``StoreUnavailableError`` for a locked, read-only or full file."""
-        translated = unavailable(self.path, error)
-        if translated is not None:
-            raise translated from error
-
-
-class _ClosedCache:
-    """Stands in for the cache after ``close()``: any use is a clear error.
-
-    diskcache reconnects on demand, per thread, so without this a closed
-    storage would quietly keep working (or write into a removed directory).
-    """
-
-    def __init__(self, directory: str) -> None:
-        self.directory = directory
-
-    def __getattr__(self, name: str) -> Any:
-        raise StoreClosedError(f"the cache in {self.directory} was closed")
 
 
 def _open_cache(directory: Path, busy_timeout: float) -> diskcache.Cache:
@@ -435,61 +389,3 @@ def _open_cache(directory: Path, busy_timeout: float) -> diskcache.Cache:
         if problem is not None:
             raise problem from error
         raise StoreLocationError(f"{database} is not a usable cache database: {error}") from None
-
-
-#: What a ``diskcache.Cache`` holds besides the settings it read from its file:
-#: where it is, its ``Disk``, its connections, and the page size.
-_CACHE_STATE: Final = {"_directory", "_disk", "_local", "_page_size", "_timeout", "_txn_id"}
-_CACHE_ATTRIBUTES: Final = {*_CACHE_STATE, *DEFAULT_SETTINGS, *METADATA, *CACHE_SETTINGS}
-_DISK_ATTRIBUTES: Final = frozenset({"_directory", "min_file_size", "pickle_protocol"})
-
-
-def copied_cache_storage(
-    directory: Path,
-    prototype: diskcache.Cache,
-    *,
-    default_ttl: int | float | None,
-    busy_timeout: float,
-) -> DiskCacheStorage:
-    """The storage of cache ``directory``, whose ``cache.db`` is a byte copy of ``prototype``'s.
-
-    ``diskcache.Cache()`` would rewrite every setting and re-create every
-    table of a file that already has them (some thirty statements on two
-    connections); the file being a copy, the settings it would read are the
-    prototype's, so the ``Cache`` is made from the prototype's state with the
-    new directory, its connections opened on first use as always. A
-    ``diskcache`` whose ``Cache`` keeps state not known here is opened the
-    usual way. The storage owns the cache: ``close()`` closes it.
-    """
-    cache = _cache_like(prototype, directory, busy_timeout)
-    if cache is None:
-        return DiskCacheStorage(directory, default_ttl=default_ttl, busy_timeout=busy_timeout)
-    storage = DiskCacheStorage(cache, default_ttl=default_ttl)
-    storage._owns_cache = True
-    return storage
-
-
-def _cache_like(
-    prototype: diskcache.Cache, directory: Path, busy_timeout: float
-) -> diskcache.Cache | None:
-    location = str(directory)
-    if (
-        set(vars(prototype)) != _CACHE_ATTRIBUTES
-        or type(prototype.disk) is not TextDisk
-        or set(vars(prototype.disk)) != _DISK_ATTRIBUTES
-        # diskcache would expand "~" and "$NAME" in the path, and open another directory
-        or os.path.expanduser(os.path.expandvars(location)) != location
-    ):
-        return None
-    cache: diskcache.Cache = object.__new__(type(prototype))
-    vars(cache).update(vars(prototype))
-    disk = copy.copy(prototype.disk)
-    disk._directory = location
-    vars(cache).update(
-        _directory=location,
-        _disk=disk,
-        _local=threading.local(),
-        _timeout=busy_timeout,
-        _txn_id=None,
-    )
-    return cache

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Self
 import peewee
 
 from cross_auth_lite.accounts import PeeweeAccountsStorage
+from cross_auth_lite.cache_copy import copied_cache_storage
 from cross_auth_lite.database import (
     BUSY_TIMEOUT_SECONDS,
     close_database,
@@ -25,7 +26,7 @@ from cross_auth_lite.postgres import check_database_url, connect_postgresql
 from cross_auth_lite.private_files import private_directory
 from cross_auth_lite.redis_storage import check_secondary_url, connect_redis
 from cross_auth_lite.schema import EXCLUSIVE, SHARED, ensure_schema, read_meta
-from cross_auth_lite.secondary import DiskCacheStorage, copied_cache_storage
+from cross_auth_lite.secondary import DiskCacheStorage
 from cross_auth_lite.sessions import PeeweeSessionStorage
 from cross_auth_lite.store_template import StoreTemplate, lay_out_store, new_store, store_template
 from cross_auth_lite.token_keys import ensure_token_encryption, tokens_encrypted

@@ -8,7 +8,7 @@ import peewee
 import pytest
 
 import cross_auth_lite as lite
-from cross_auth_lite import database
+from cross_auth_lite import commit_callbacks
 from tests.factories import connect, signup
 
 pytestmark = pytest.mark.all_backends
@@ -176,7 +176,7 @@ def test_callbacks_inside_a_signup_wait_for_its_commit(store: lite.LiteStore) ->
         store.database.after_commit(lambda: ran.append("after_commit"))
         assert ran == []
         if isinstance(store.database, peewee.SqliteDatabase):
-            assert isinstance(store.database.top_transaction(), database._DirectTransaction)
+            assert isinstance(store.database.top_transaction(), commit_callbacks.DirectTransaction)
         with pytest.raises(Boom), store.database.atomic():  # a savepoint inside the signup
             accounts.on_commit(lambda: ran.append("dropped with its savepoint"))
             raise Boom

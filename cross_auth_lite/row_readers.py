@@ -1,0 +1,167 @@
+"""Result rows turned into model instances, as peewee would, in generated code.
+
+peewee reads a row by looping over its columns, testing each value and
+calling each field's converter. For a statement known in advance the loop
+is generated once instead: one function call per row (one per page of rows),
+one dict display, converters only for the fields that convert something.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import peewee
+
+from cross_auth_lite.encryption import PREFIX as ENCRYPTED_PREFIX
+from cross_auth_lite.encryption import EncryptedTextField
+from cross_auth_lite.fields import SQLITE_WIDTH, UTCDateTimeField
+
+__all__ = ["RowReader", "loaded_instance", "plain_field", "related_target"]
+
+ModelT = TypeVar("ModelT", bound=peewee.Model)
+
+# Field types whose database values SQLite and PostgreSQL already return as the
+# Python value peewee would produce: no per-row conversion needed. Exact types
+# only: a subclass may convert (an encrypted text field does).
+_PLAIN_FIELDS = frozenset(
+    {
+        peewee.AutoField,
+        peewee.BigAutoField,
+        peewee.IntegerField,
+        peewee.BigIntegerField,
+        peewee.TextField,
+        peewee.CharField,
+    }
+)
+
+
+_CONVERSIONS = ("adapt", "db_value", "python_value")
+
+
+def plain_field(field: peewee.Field[Any]) -> bool:
+    """Whether ``field`` converts nothing: a plain type, or a subclass overriding no conversion.
+
+    The store's own ``id`` field is such a subclass (it only copies itself
+    differently).
+    """
+    kind = type(field)
+    if kind in _PLAIN_FIELDS:
+        return True
+    return any(
+        issubclass(kind, base)
+        and all(getattr(kind, name) is getattr(base, name) for name in _CONVERSIONS)
+        for base in _PLAIN_FIELDS
+    )
+
+
+class RowReader(Generic[ModelT]):
+    """Turns result rows of a statement into model instances, as peewee would."""
+
+    def __init__(self, model: type[ModelT], fields: list[peewee.Field[Any]]) -> None:
+        self.model = model
+        self.names = [field.name for field in fields]
+        read_row, read_rows = _row_reader(model, fields)
+        #: One model instance from a row (not marked dirty).
+        self.instance: Callable[[Any], ModelT] = read_row
+        #: The model instances of a sequence of rows, in one loop.
+        self.instances: Callable[[Sequence[Any]], list[ModelT]] = read_rows
+
+
+def _row_reader(
+    model: type[ModelT], fields: list[peewee.Field[Any]]
+) -> tuple[Callable[[Any], ModelT], Callable[[Sequence[Any]], list[ModelT]]]:
+    """Functions turning a row, and a sequence of rows, into model instances.
+
+    Generated once per statement, so reading a row is one function call (a
+    page of rows one call in all) and one dict display: no loop over
+    columns, no per-column type test. Field
+    names are Python identifiers and the converters are passed in by name, so
+    the generated source holds nothing from outside.
+    """
+    namespace: dict[str, Any] = {
+        "model": model,
+        "new": model.__new__,
+        "parse": datetime.fromisoformat,
+        "width": SQLITE_WIDTH,
+        "prefix": ENCRYPTED_PREFIX,
+    }
+    items = []
+    for index, field in enumerate(fields):
+        if plain_field(related_target(field)):
+            items.append(f"{field.name!r}: row[{index}]")
+        elif type(field) is peewee.BooleanField:
+            # peewee's python_value for it is bool() of a non-None value.
+            value = f"v{index}"
+            items.append(
+                f"{field.name!r}: (None if ({value} := row[{index}]) is None else bool({value}))"
+            )
+        elif type(field) is UTCDateTimeField:
+            # The field's own fast path, inlined: SQLite's fixed-width UTC
+            # text parses directly; anything else goes through python_value.
+            converter = f"convert_{index}"
+            namespace[converter] = field.python_value
+            value = f"v{index}"
+            items.append(
+                f"{field.name!r}: (None if ({value} := row[{index}]) is None"
+                f" else parse({value} + '+00:00')"
+                f" if type({value}) is str and len({value}) == width"
+                f" else {converter}({value}))"
+            )
+        elif type(field) is EncryptedTextField:
+            # A plaintext value of an unlocked column is returned as it is
+            # (python_value's first test); anything else goes through it.
+            converter, value = f"convert_{index}", f"v{index}"
+            namespace[converter] = field.python_value
+            namespace[f"field_{index}"] = field
+            items.append(
+                f"{field.name!r}: ({value} if ({value} := row[{index}]) is None"
+                f" or (type({value}) is str and not {value}.startswith(prefix)"
+                f" and not field_{index}.locked)"
+                f" else {converter}({value}))"
+            )
+        else:
+            converter = f"convert_{index}"
+            namespace[converter] = field.python_value
+            items.append(
+                f"{field.name!r}: None if row[{index}] is None else {converter}(row[{index}])"
+            )
+    data = "{" + ", ".join(items) + "}"
+    source = (
+        "def read_row(row):\n"
+        "    instance = new(model)\n"
+        f"    instance.__data__ = {data}\n"
+        "    instance._dirty = set()\n"
+        "    instance.__rel__ = {}\n"
+        "    return instance\n"
+        "def read_rows(rows):\n"
+        "    instances = []\n"
+        "    add = instances.append\n"
+        "    for row in rows:\n"
+        "        instance = new(model)\n"
+        f"        instance.__data__ = {data}\n"
+        "        instance._dirty = set()\n"
+        "        instance.__rel__ = {}\n"
+        "        add(instance)\n"
+        "    return instances\n"
+    )
+    exec(source, namespace)  # generated from field names only, see above
+    return namespace["read_row"], namespace["read_rows"]
+
+
+def loaded_instance(model: type[ModelT], data: dict[str, Any]) -> ModelT:
+    """A model instance holding ``data`` as read from the database (nothing dirty).
+
+    What peewee's own row reading produces, without a setattr per field.
+    """
+    instance: Any = model.__new__(model)
+    instance.__data__ = data
+    instance._dirty = set()
+    instance.__rel__ = {}
+    return instance  # type: ignore[no-any-return]
+
+
+def related_target(field: peewee.Field[Any]) -> peewee.Field[Any]:
+    """The field a foreign key points at, or ``field`` itself."""
+    return field.rel_field if isinstance(field, peewee.ForeignKeyField) else field
