@@ -19,16 +19,23 @@ from cross_auth_lite.database import (
     sqlite_database,
 )
 from cross_auth_lite.encryption import EncryptionKey, token_cipher
-from cross_auth_lite.errors import StoreExistsError, StoreLocationError, StoreNotFoundError
+from cross_auth_lite.errors import StoreNotFoundError
 from cross_auth_lite.housekeeping import Housekeeper, HousekeepingSettings
 from cross_auth_lite.models import StoreModels, build_models
 from cross_auth_lite.postgres import check_database_url, connect_postgresql
-from cross_auth_lite.private_files import private_directory
 from cross_auth_lite.redis_storage import check_secondary_url, connect_redis
 from cross_auth_lite.schema import EXCLUSIVE, SHARED, ensure_schema, read_meta
 from cross_auth_lite.secondary import DiskCacheStorage
 from cross_auth_lite.sessions import PeeweeSessionStorage
-from cross_auth_lite.store_template import StoreTemplate, lay_out_store, new_store, store_template
+from cross_auth_lite.store_location import (
+    CACHE_DIRNAME,
+    DATABASE_FILENAME,
+    copy_template,
+    existing_directory,
+    new_store_directory,
+    store_directory,
+)
+from cross_auth_lite.store_template import StoreTemplate
 from cross_auth_lite.token_keys import ensure_token_encryption, tokens_encrypted
 from cross_auth_lite.urls import redact_url
 
@@ -36,11 +43,6 @@ if TYPE_CHECKING:
     from cross_auth.storage.redis import RedisStorage
 
 __all__ = ["CACHE_DIRNAME", "DATABASE_FILENAME", "LiteStore", "open_store", "store_directory"]
-
-#: The SQLite file holding users, social accounts and sessions.
-DATABASE_FILENAME = "accounts.sqlite3"
-#: The diskcache directory holding short-lived state.
-CACHE_DIRNAME = "cache"
 
 
 class LiteStore:
@@ -238,9 +240,9 @@ def open_store(
     template: StoreTemplate | None = None
     if database_url is None or secondary_url is None:
         if path is not None and create:
-            directory, template = _new_store_directory(path, shape)
+            directory, template = new_store_directory(path, shape)
         elif path is not None:
-            directory = _existing_directory(path, database_url)
+            directory = existing_directory(path, database_url)
     ephemeral = directory is None and (database_url is None or secondary_url is None)
     if ephemeral:
         directory = Path(tempfile.mkdtemp(prefix="cross-auth-lite-"))
@@ -249,7 +251,7 @@ def open_store(
     try:
         if ephemeral and shape is not None:
             assert directory is not None
-            template = _copy_template(directory, shape, private=True)
+            template = copy_template(directory, shape, private=True)
         if secondary_url is not None:
             secondary = connect_redis(secondary_url)
         elif template is not None:
@@ -322,85 +324,3 @@ def open_store(
         if ephemeral and directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
         raise
-
-
-def _new_store_directory(
-    path: str | os.PathLike[str], shape: bool | None
-) -> tuple[Path, StoreTemplate | None]:
-    """``store_directory(path)``; where it holds no store, one copied from the template.
-
-    ``shape`` is the new store's ``shared_connections``, ``None`` for no
-    copy (a store not wholly local). Also returns the template copied, or
-    ``None`` when the directory holds a store (or part of one) to open, or
-    the copy could not be made: the store is then opened, or built, as
-    ever. See ``cross_auth_lite.store_template``.
-    """
-    directory = Path(path).expanduser()
-    if shape is not None and not directory.exists():
-        template = store_template(shared_connections=shape)
-        names = {"database_name": DATABASE_FILENAME, "cache_name": CACHE_DIRNAME}
-        if template is not None and new_store(directory, template, **names):
-            return directory, template
-    directory = store_directory(directory)
-    if shape is None or _holds_store(directory):
-        return directory, None
-    return directory, _copy_template(directory, shape, private=False)
-
-
-def _copy_template(directory: Path, shape: bool, *, private: bool) -> StoreTemplate | None:
-    """Lay out a new store in the empty ``directory``: the template, or ``None`` if not done."""
-    template = store_template(shared_connections=shape)
-    if template is None:
-        return None
-    names = {"database_name": DATABASE_FILENAME, "cache_name": CACHE_DIRNAME}
-    laid_out = lay_out_store(directory, template, private=private, **names)
-    return template if laid_out else None
-
-
-def store_directory(path: str | os.PathLike[str]) -> Path:
-    """The directory ``lite.open(path)`` keeps a store in: created 0700 if missing.
-
-    An existing directory is used, its mode untouched, if it is empty or
-    already holds a store; one holding other things is refused
-    (``StoreExistsError``) so that a store never lands among unrelated files.
-    """
-    directory = Path(path).expanduser()
-    if not directory.exists():
-        return private_directory(directory)
-    if not directory.is_dir():
-        raise StoreLocationError(f"{directory} exists and is not a directory")
-    # Listed first: a store being created beside us makes cache/ before anything else.
-    if any(directory.iterdir()) and not _holds_store(directory):
-        raise StoreExistsError(
-            f"{directory} is not empty and holds no cross-auth-lite store: keep the store "
-            "in a directory of its own (a new or empty one)"
-        )
-    if not os.access(directory, os.W_OK | os.X_OK):
-        raise StoreLocationError(f"store directory {directory} is not writable")
-    return directory
-
-
-def _holds_store(directory: Path) -> bool:
-    return (directory / DATABASE_FILENAME).exists() or (directory / CACHE_DIRNAME).exists()
-
-
-def _existing_directory(path: str | os.PathLike[str], database_url: str | None) -> Path | None:
-    """The directory of a store that must exist already (``create=False``).
-
-    With ``database_url`` the directory holds only the cache: a missing one
-    is not created (``None``: the cache is then a temporary one).
-    """
-    directory = Path(path).expanduser()
-    if directory.exists() and not directory.is_dir():
-        raise StoreLocationError(f"{directory} is not a directory")
-    if database_url is not None:
-        return store_directory(directory) if directory.exists() else None
-    if not (directory / DATABASE_FILENAME).is_file():
-        if not directory.exists():
-            detail = "the directory does not exist"
-        elif (directory / DATABASE_FILENAME).exists():
-            detail = f"{DATABASE_FILENAME} is not a regular file"
-        else:
-            detail = f"{DATABASE_FILENAME} is missing"
-        raise StoreNotFoundError(f"no store at {directory} ({detail})")
-    return directory
