@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 import threading
 import time
 import uuid
@@ -55,9 +54,9 @@ from typing import TYPE_CHECKING
 
 import peewee
 
-from cross_auth_lite.errors import LiteError, StoreClosedError, StoreUnavailableError
 from cross_auth_lite.housekeeping_lease import LOCK_WAIT, RETRY_DELAY, last_housekeeping
 from cross_auth_lite.housekeeping_steps import PassSteps, pragma, reclaimable_bytes
+from cross_auth_lite.housekeeping_thread import halt, run_thread
 from cross_auth_lite.housekeeping_timer import Pending, call_later
 from cross_auth_lite.maintenance import DEFAULT_RETENTION
 from cross_auth_lite.secondary import DiskCacheStorage
@@ -226,7 +225,7 @@ class Housekeeper(PassSteps):
             if self._thread is not None or self._pending is not None or self._stopping.is_set():
                 return
             # Dropping the store without close() ends the thread as well.
-            weakref.finalize(self, _halt, self._stopping, self._wake)
+            weakref.finalize(self, halt, self._stopping, self._wake)
             if self._settings.first_delay > 0:
                 self._pending = call_later(self._settings.first_delay, self._launch)
                 return
@@ -239,7 +238,7 @@ class Housekeeper(PassSteps):
             if self._thread is not None or self._stopping.is_set():
                 return
             thread = threading.Thread(
-                target=_thread_main,
+                target=run_thread,
                 args=(weakref.ref(self), self._wake, self._stopping, 0.0),
                 name=f"cross-auth-lite housekeeping {self._location}",
                 daemon=True,
@@ -257,7 +256,7 @@ class Housekeeper(PassSteps):
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Stop the thread, after the batch in progress; wait up to ``timeout`` seconds."""
         with self._starting:
-            _halt(self._stopping, self._wake)
+            halt(self._stopping, self._wake)
             pending, self._pending = self._pending, None
             thread = self._thread
         if pending is not None:
@@ -356,67 +355,3 @@ class Housekeeper(PassSteps):
         )
         self._finish(result)
         return result
-
-
-def _halt(stopping: threading.Event, wake: threading.Event) -> None:
-    stopping.set()
-    wake.set()
-
-
-def _thread_main(
-    ref: weakref.ref[Housekeeper],
-    wake: threading.Event,
-    stopping: threading.Event,
-    first_delay: float,
-) -> None:
-    """The housekeeping thread: wait, make a pass if due, repeat, until stopped.
-
-    It holds its housekeeper only weakly between passes, so a store dropped
-    without ``close()`` is collected and the thread ends.
-    """
-    delay = first_delay
-    while True:
-        wake.wait(delay)
-        wake.clear()
-        if stopping.is_set():
-            return
-        housekeeper = ref()
-        if housekeeper is None:
-            return
-        delay = _attempt_in_thread(housekeeper)
-        del housekeeper
-        if stopping.is_set():
-            return
-
-
-def _attempt_in_thread(housekeeper: Housekeeper) -> float:
-    """One attempt from the thread: the seconds to wait before the next; never raises."""
-    location = housekeeper._location
-    try:
-        _, delay = housekeeper._attempt(force=False)
-    except StoreClosedError:
-        housekeeper._stopping.set()
-        return 0.0
-    except StoreUnavailableError as error:
-        log.debug("housekeeping of %s skipped: %s", location, error.reason)
-        return RETRY_DELAY
-    except (LiteError, peewee.PeeweeException, sqlite3.Error, OSError) as error:
-        if housekeeper._stopping.is_set():
-            return 0.0  # closing underneath a statement
-        if getattr(housekeeper._database, "shut", False):
-            # The store's connections were closed underneath a statement
-            # (closing without close(), dropping the store): housekeeping ends.
-            housekeeper._stopping.set()
-            return 0.0
-        log.warning(
-            "housekeeping of %s failed (%s: %s); trying again in %gs",
-            location,
-            type(error).__name__,
-            error,
-            RETRY_DELAY,
-        )
-        return RETRY_DELAY
-    except Exception:
-        log.exception("housekeeping of %s failed; trying again in %gs", location, RETRY_DELAY)
-        return RETRY_DELAY
-    return delay
