@@ -33,6 +33,7 @@ from cross_auth_lite.private_files import private_file
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "JOURNAL_SIZE_LIMIT",
+    "PEEWEE_ERRORS",
     "SQLITE_PRAGMAS",
     "ClosableConnectionsMixin",
     "CommitCallbacksMixin",
@@ -48,8 +49,9 @@ __all__ = [
 
 _PEEWEE_LOG = logging.getLogger("peewee")
 DEBUG = logging.DEBUG
-#: peewee's mapping of driver exceptions to its own classes (as its execute_sql applies it).
-_PEEWEE_ERRORS: Any = getattr(peewee, "__exception_wrapper__")  # noqa: B009 - not in the stubs
+#: peewee's mapping of driver exceptions to its own classes, as its ``execute_sql``
+#: applies it: ``with PEEWEE_ERRORS:`` around a driver call raises peewee's.
+PEEWEE_ERRORS: Any = getattr(peewee, "__exception_wrapper__")  # noqa: B009 - not in the stubs
 
 #: How long a writer waits for another (thread or process) to finish.
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -162,7 +164,7 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
         does not map, which the caller then re-raises.
         """
         try:  # peewee's own mapping to its exception classes
-            _PEEWEE_ERRORS.__exit__(type(error), error, error.__traceback__)
+            PEEWEE_ERRORS.__exit__(type(error), error, error.__traceback__)
         except peewee.OperationalError as wrapped:
             raise self._unavailable(wrapped) from wrapped
 

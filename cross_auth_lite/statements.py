@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 
 import peewee
 
-from cross_auth_lite.database import bound_database
+from cross_auth_lite.database import PEEWEE_ERRORS, bound_database
 from cross_auth_lite.fields import SQLITE_WIDTH, UTCDateTimeField
 from cross_auth_lite.row_readers import RowReader, loaded_instance, plain_field
 
@@ -297,21 +297,6 @@ def quote_identifier(name: str) -> str:
 
 
 #: peewee's exception classes, by the DB-API names drivers give theirs.
-_PEEWEE_ERRORS: dict[str, type[peewee.PeeweeException]] = {
-    kind.__name__: kind
-    for kind in (
-        peewee.IntegrityError,
-        peewee.DataError,
-        peewee.OperationalError,
-        peewee.ProgrammingError,
-        peewee.NotSupportedError,
-        peewee.InternalError,
-        peewee.InterfaceError,
-        peewee.DatabaseError,
-    )
-}
-
-
 def execute_many(database: peewee.Database, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """Run ``sql`` once per parameter row in ``rows`` (the driver's ``executemany``).
 
@@ -322,16 +307,5 @@ def execute_many(database: peewee.Database, sql: str, rows: Sequence[Sequence[An
     """
     db: Any = database
     cursor = db.cursor()
-    connection = db.connection()
-    try:
+    with PEEWEE_ERRORS:
         cursor.executemany(sql, rows)
-    except connection.Error as error:  # DB-API: a connection names its driver's errors
-        raise _as_peewee(error) from error
-
-
-def _as_peewee(error: Exception) -> peewee.PeeweeException:
-    for kind in type(error).__mro__:
-        target = _PEEWEE_ERRORS.get(kind.__name__)
-        if target is not None:
-            return target(error, *error.args)
-    return peewee.DatabaseError(error, *error.args)
