@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         user = session and store.accounts.find_user_by_id(session.user_id)
         if user:
-            print(f"Welcome back {plain(user.email)}")
+            print(f"Welcome back {plain(user.email or '')}")
             return 0
         email, token = browser_sign_in(
             store, dev=args.dev, browser=not args.no_browser, timeout=args.timeout
