@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import logging
 import os
 import socket
 import sys
@@ -41,6 +42,7 @@ from cross_auth_lite.dev import BrowserErrorPages, DevOAuthServer, DevProvider, 
 APP_NAME = "cross-auth-lite-demo"
 SESSION_COOKIE = "desktop_signin_session"  # our own name: cookies are per host, not per port
 SESSION_MAX_AGE = 30 * 24 * 3600  # the saved token stays valid for 30 days
+MAX_PRINTED = 200  # the most characters of outside text (an error, an email) printed
 
 
 def app_data_dir(platform: str = sys.platform, environ: Mapping[str, str] = os.environ) -> Path:
@@ -53,6 +55,21 @@ def app_data_dir(platform: str = sys.platform, environ: Mapping[str, str] = os.e
         xdg = environ.get("XDG_DATA_HOME", "")
         base = xdg if os.path.isabs(xdg) else str(Path.home() / ".local" / "share")
     return Path(base) / APP_NAME
+
+
+def plain(text: str) -> str:
+    """``text`` fit for a terminal: each unprintable character (ESC, say) becomes "?".
+
+    At most ``MAX_PRINTED`` characters are kept.
+    """
+    text = "".join(char if char.isprintable() else "?" for char in text)
+    return text if len(text) <= MAX_PRINTED else text[: MAX_PRINTED - 3] + "..."
+
+
+def plain_log(record: logging.LogRecord) -> bool:
+    """A logging filter: the message as plain text (Cross-Auth logs a callback's error)."""
+    record.msg, record.args = plain(record.getMessage()), None
+    return True
 
 
 def saved_session(store: lite.LiteStore, token_file: Path) -> Any | None:
@@ -107,8 +124,13 @@ def browser_sign_in(
     @app.get("/done", response_class=HTMLResponse)
     def done(request: Request) -> HTMLResponse:
         user = auth.get_current_user(request)
+        error = request.query_params.get("error", "")
+        if user is None and not error:
+            # Every failed sign-in comes back with ?error= (from Cross-Auth or from
+            # BrowserErrorPages): a visit with neither did not end one, so keep waiting.
+            return HTMLResponse("No sign-in to finish here.", status_code=400)
         if user is None:  # a failed sign-in
-            outcome["error"] = request.query_params.get("error_description") or "no session"
+            outcome["error"] = request.query_params.get("error_description") or error
             finished.set()
             return HTMLResponse(f"Sign-in failed: {escape(outcome['error'])}", status_code=400)
         token, _ = auth.issue_session_token(
@@ -137,8 +159,8 @@ def browser_sign_in(
         server.should_exit = True  # finishes the /done response, then stops
         thread.join(timeout=10)
         sock.close()
-    if "error" in outcome:
-        sys.exit(f"error: sign-in failed: {outcome['error']}")
+    if "error" in outcome:  # words anything on this machine can send, so printed as plain text
+        sys.exit(f"error: sign-in failed: {plain(outcome['error'])}")
     return outcome["email"], outcome["token"]
 
 
@@ -150,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sign-out", action="store_true", help="revoke and forget the session")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait (300)")
     args = parser.parse_args(argv)
+    handler = logging.StreamHandler()
+    handler.addFilter(plain_log)
+    logging.basicConfig(handlers=[handler])  # warnings and errors to stderr, as plain text
     data = args.data or app_data_dir()
     token_file = data / "session-token"
     with lite.open(data / "auth") as store:  # creates data/ and data/auth/, both 0700
@@ -162,13 +187,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         user = session and store.accounts.find_user_by_id(session.user_id)
         if user:
-            print(f"Welcome back {user.email}")
+            print(f"Welcome back {plain(user.email or '')}")
             return 0
         email, token = browser_sign_in(
             store, dev=args.dev, browser=not args.no_browser, timeout=args.timeout
         )
         save_token(token_file, token)
-        print(f"Signed in as {email}")
+        print(f"Signed in as {plain(email)}")
     return 0
 
 

@@ -54,6 +54,23 @@ def test_cancelling_at_the_provider_says_you_cancelled(app: FastAPI) -> None:
         assert b.text.count('class="account"') == 1
 
 
+def test_the_consent_form_says_where_the_name_goes(app: FastAPI) -> None:
+    with browser_for(app) as b:
+        b.go("/")
+        b.click("Sign in")
+        assert b.page.text("name-hint") == (
+            "Sent to the app as the profile's name; the demo stores no names, "
+            "so you will not see it again."
+        )
+        assert 'aria-describedby="name-hint"' in b.text
+        b.submit(action="/dev-oauth/authorize", button="Sign in", name="Nobody Shown")
+        assert b.page.text("signed-in-email") == DEFAULT_IDENTITY.email
+        assert "Nobody Shown" not in b.text
+        b.go("/profile")
+        assert DEFAULT_IDENTITY.email in b.text
+        assert "Nobody Shown" not in b.text  # as the hint says
+
+
 def test_an_invalid_identity_is_asked_for_again(app: FastAPI) -> None:
     with browser_for(app) as b:
         b.go("/")

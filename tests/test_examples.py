@@ -153,54 +153,85 @@ def desktop_env() -> dict[str, str]:
     return {**env, "PYTHONUNBUFFERED": "1"}
 
 
-def browser_sign_in(data: Path, form: dict[str, str]) -> tuple[int, str]:
-    """Run a ``--dev --no-browser`` sign-in, submitting ``form`` at the provider's consent page.
+class Desktop:
+    """A ``--dev --no-browser`` run of the desktop script, started and waiting for a sign-in."""
+
+    def __init__(self, data: Path) -> None:
+        self.process = subprocess.Popen(
+            desktop(data, "--dev", "--no-browser", "--timeout", str(STEP_TIMEOUT)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=desktop_env(),
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        try:
+            self.login_url = self._printed_url()
+        except BaseException:
+            self.close()
+            raise
+        self.base_url = self.login_url.split("/auth/")[0]
+
+    def _printed_url(self) -> str:
+        while (line := self.lines.get(timeout=STEP_TIMEOUT)) is not None:
+            self.output.append(line)
+            if match := re.search(r"http://127\.0\.0\.1:\d+/\S+", line):
+                return match.group()
+        pytest.fail(f"no sign-in URL: {''.join(self.output)}")
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def finish(self) -> tuple[int, str]:
+        """Wait for the script to end; return its exit status and its whole output."""
+        self.process.wait(timeout=STEP_TIMEOUT)
+        while (line := self.lines.get(timeout=STEP_TIMEOUT)) is not None:
+            self.output.append(line)
+        return self.process.returncode, "".join(self.output)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@pytest.fixture
+def desktop_run(tmp_path: Path) -> Iterator[Desktop]:
+    run = Desktop(tmp_path / "data")
+    try:
+        yield run
+    finally:
+        run.close()
+
+
+def browser() -> httpx.Client:
+    return httpx.Client(timeout=STEP_TIMEOUT, headers={"Accept": "text/html"})
+
+
+def consent(run: Desktop, form: dict[str, str]) -> tuple[int, str]:
+    """Play the browser through the provider's consent page, submitting ``form`` there.
 
     Returns the script's exit status and its output.
     """
-    process = subprocess.Popen(
-        desktop(data, "--dev", "--no-browser", "--timeout", str(STEP_TIMEOUT)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=desktop_env(),
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=read, daemon=True).start()
-    output: list[str] = []
-    try:
-        while (line := lines.get(timeout=STEP_TIMEOUT)) is not None:
-            output.append(line)
-            if match := re.search(r"http://127\.0\.0\.1:\d+/\S+", line):
-                break
-        else:
-            pytest.fail(f"no sign-in URL: {''.join(output)}")
-        with httpx.Client(timeout=STEP_TIMEOUT, headers={"Accept": "text/html"}) as browser:
-            consent = browser.get(match.group(), follow_redirects=True)
-            assert consent.status_code == 200, consent.text
-            # The consent form posts back the authorization request plus the identity.
-            done = browser.post(
-                str(consent.url.copy_with(query=None)),
-                data={**dict(consent.url.params), **form},
-                follow_redirects=True,
-            )
-            assert done.url.path == "/done"
-            assert not browser.cookies  # the browser keeps no session
-        process.wait(timeout=STEP_TIMEOUT)
-        while (line := lines.get(timeout=STEP_TIMEOUT)) is not None:
-            output.append(line)
-        return process.returncode, "".join(output)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with browser() as client:
+        page = client.get(run.login_url, follow_redirects=True)
+        assert page.status_code == 200, page.text
+        # The consent form posts back the authorization request plus the identity.
+        done = client.post(
+            str(page.url.copy_with(query=None)),
+            data={**dict(page.url.params), **form},
+            follow_redirects=True,
+        )
+        assert done.url.path == "/done"
+        assert not client.cookies  # the browser keeps no session
+    return run.finish()
 
 
 def run_desktop(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -217,9 +248,11 @@ def run_desktop(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 GRACE = {"name": "Grace", "email": "grace@example.com", "sub": "dev-grace", "email_verified": "on"}
 
 
-def test_desktop_signs_in_welcomes_back_and_signs_out(tmp_path: Path) -> None:
+def test_desktop_signs_in_welcomes_back_and_signs_out(
+    desktop_run: Desktop, tmp_path: Path
+) -> None:
     data = tmp_path / "data"
-    status, output = browser_sign_in(data, GRACE)
+    status, output = consent(desktop_run, GRACE)
     assert status == 0, output
     assert "Signed in as grace@example.com" in output
     token_file = data / "session-token"
@@ -241,11 +274,56 @@ def test_desktop_signs_in_welcomes_back_and_signs_out(tmp_path: Path) -> None:
     assert run_desktop(data, "--sign-out").stdout.strip() == "Not signed in."
 
 
-def test_desktop_reports_a_cancelled_sign_in(tmp_path: Path) -> None:
-    status, output = browser_sign_in(tmp_path / "data", {"decision": "deny"})
+def test_desktop_reports_a_cancelled_sign_in(desktop_run: Desktop, tmp_path: Path) -> None:
+    status, output = consent(desktop_run, {"decision": "deny"})
     assert status == 1
-    assert "error: sign-in failed" in output
+    assert output.endswith("error: sign-in failed: Authorization failed: access_denied\n")
     assert not (tmp_path / "data" / "session-token").exists()
+
+
+def test_desktop_prints_a_hostile_failure_as_plain_text(desktop_run: Desktop) -> None:
+    # Whatever reaches the loopback port can end the sign-in with words of its own.
+    hostile = "\x1b[2J\x1b]0;owned\x07Evil\r\nerror: fake\x9b31m\u202e" + "A" * 1000
+    with browser() as client:
+        page = client.get(
+            f"{desktop_run.base_url}/done",
+            params={"error": "access_denied", "error_description": hostile},
+        )
+    assert page.status_code == 400
+    status, output = desktop_run.finish()
+    assert status == 1
+    printed = "?[2J?]0;owned?Evil??error: fake?31m?" + "A" * 161 + "..."
+    assert len(printed) == 200
+    assert output.endswith(f"error: sign-in failed: {printed}\n"), output
+    assert all(line.isprintable() for line in output.splitlines())
+
+
+def test_desktop_logs_and_prints_a_forged_callback_as_plain_text(desktop_run: Desktop) -> None:
+    # No state needed: Cross-Auth logs a callback's error and redirects it to /done itself.
+    with browser() as client:
+        page = client.get(
+            f"{desktop_run.base_url}/auth/dev/callback",
+            params={"error": "\x1b[31mred"},
+            follow_redirects=True,
+        )
+    assert page.url.path == "/done"
+    status, output = desktop_run.finish()
+    assert status == 1
+    assert "\x1b" not in output
+    assert ":OAuth error: ?[31mred\n" in output
+    assert output.endswith("error: sign-in failed: Authorization failed: ?[31mred\n"), output
+
+
+def test_desktop_keeps_waiting_after_a_visit_that_ended_no_sign_in(
+    desktop_run: Desktop,
+) -> None:
+    with browser() as client:
+        for query in ("", "?error_description=made+up", "?error="):
+            page = client.get(f"{desktop_run.base_url}/done{query}")
+            assert (page.status_code, page.text) == (400, "No sign-in to finish here.")
+    status, output = consent(desktop_run, GRACE)
+    assert status == 0, output
+    assert "Signed in as grace@example.com" in output
 
 
 def test_desktop_without_github_settings_exits_with_one_line(tmp_path: Path) -> None:

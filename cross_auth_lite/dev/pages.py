@@ -60,6 +60,7 @@ table.facts th { white-space: nowrap; width: 1%; }
   padding: 0 .5rem; border-radius: 999px; background: var(--accent); color: var(--accent-ink); }
 label { display: block; font-weight: 600; margin-top: .9rem; }
 label.check { font-weight: 400; }
+.hint { margin: .25rem 0 0; }
 input[type=text], input[type=email] { width: 100%; font: inherit; padding: .45rem .6rem;
   border: 1px solid var(--line); border-radius: 6px; margin-top: .25rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .75rem; margin-top: 1.4rem; }
@@ -160,7 +161,11 @@ def consent_page(
         f"{intro}</p>"
         f'<form method="post" action="{esc(action)}">{hidden_inputs}'
         '<label for="name">Name</label>'
-        f'<input type="text" id="name" name="name" value="{esc(name)}">'
+        f'<input type="text" id="name" name="name" value="{esc(name)}" '
+        'aria-describedby="name-hint">'
+        '<p class="muted hint" id="name-hint">'
+        "Sent to the app as the profile's name; the demo stores no names, "
+        "so you will not see it again.</p>"
         '<label for="email">Email</label>'
         f'<input type="email" id="email" name="email" value="{esc(email)}" required>'
         '<label for="sub">Provider user id</label>'
