@@ -238,6 +238,10 @@ class StatementCache:
             compiled = self._statements[key] = Compiled(build(), self.database)
         return compiled
 
+    def compiled(self, key: Hashable) -> Compiled[Any]:
+        """The statement an earlier ``get`` compiled for ``key``."""
+        return self._statements[key]
+
     @property
     def database(self) -> peewee.Database:
         """The database the statements run on (a proxy's current target)."""
