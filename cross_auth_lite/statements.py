@@ -300,7 +300,6 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-#: peewee's exception classes, by the DB-API names drivers give theirs.
 def execute_many(database: peewee.Database, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """Run ``sql`` once per parameter row in ``rows`` (the driver's ``executemany``).
 
