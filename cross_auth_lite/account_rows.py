@@ -2,9 +2,10 @@
 
 ``AccountRows`` is the row machinery under the storage: the models it was
 given and their checks, the lookups (statements compiled once, or built
-through the filter hooks when a subclass overrides them), inserts, the
-values a protocol call becomes, and the conflicts an insert can meet. The
-storage's operations, in ``accounts.py``, are written in terms of it.
+through the filter hooks when a subclass overrides them), inserts, and the
+values a protocol call becomes. The storage's operations, in ``accounts.py``,
+are written in terms of it; what a conflicting write means is told in
+``account_conflicts.py``.
 """
 
 from __future__ import annotations
@@ -22,11 +23,7 @@ from cross_auth_lite.arguments import (
     prepare_values,
     text_argument,
 )
-from cross_auth_lite.errors import (
-    UnknownUserError,
-    account_already_linked,
-    email_already_registered,
-)
+from cross_auth_lite.errors import UnknownUserError
 from cross_auth_lite.fields import to_utc
 from cross_auth_lite.ids import NO_MATCH, coerce_id
 from cross_auth_lite.model_checks import (
@@ -147,17 +144,6 @@ class AccountRows(Generic[UserT, SocialAccountT]):
 
     def _users(self) -> peewee.ModelSelect[UserT]:
         return self.filter_user_query(self.UserModel.select())
-
-    def _user_conflict(self, error: peewee.IntegrityError, email: str | None) -> Exception:
-        email_field = self.UserModel._meta.fields.get("email")
-        unique_email = email_field is not None and email_field.unique
-        if (
-            email is not None
-            and unique_email
-            and self.UserModel.select().where(email_field == email).exists()
-        ):
-            return email_already_registered()
-        return error
 
     def _accounts(self) -> peewee.ModelSelect[SocialAccountT]:
         return self.filter_social_account_query(self.SocialAccountModel.select())
@@ -296,37 +282,33 @@ class AccountRows(Generic[UserT, SocialAccountT]):
         cursor = statement.execute(provider=provider, provider_user_id=provider_user_id)
         return cursor.fetchone() is not None
 
-    def _retried_connection(
-        self, error: peewee.IntegrityError, values: dict[str, Any]
-    ) -> SocialAccountT:
-        """The row an insert of ``values`` collided with, when it is the same user's retry.
+    # What a change to one connection re-reads inside its write transaction
 
-        Otherwise the conflict, raised: another user owns the identity, or the
-        retry would turn a connection into a login method.
-        """
-        owner = values[self._owner.name]
-        provider, provider_user_id = values["provider"], values["provider_user_id"]
+    def _user_for_update(self, user_id: Any) -> UserT | None:
+        """The visible user with this id, locked where the database can (``FOR UPDATE``)."""
+        query = self._users().where(self._user_pk == user_id)
+        if self.database.for_update:
+            query = query.for_update()
+        user: UserT | None = query.first()
+        return user
+
+    def _account_of_user(
+        self, user_id: Any, account_id: Any, provider: str
+    ) -> SocialAccountT | None:
+        """The visible connection with this id, if it is the user's and of ``provider``."""
         model = self.SocialAccountModel
-        existing: SocialAccountT | None = (
+        account: SocialAccountT | None = (
             self._accounts()
-            .where(
-                model.provider == provider,
-                model.provider_user_id == provider_user_id,
-                self._owner == owner,
-            )
+            .where(self._pk == account_id, self._owner == user_id, model.provider == provider)
             .first()
         )
-        if existing is None:
-            raise self._attach_conflict(error, owner, provider, provider_user_id) from error
-        if values["is_login_method"] and not existing.is_login_method:
-            raise account_already_linked(provider, provider_user_id) from error
-        return existing
+        return account
 
-    def _attach_conflict(
-        self, error: peewee.IntegrityError, owner: Any, provider: str, provider_user_id: str
-    ) -> Exception:
-        if not self.UserModel.select().where(self._user_pk == owner).exists():
-            return UnknownUserError(f"no user has id {owner!r}")
-        if self._identity_exists(provider, provider_user_id):
-            return account_already_linked(provider, provider_user_id)
-        return error
+    def _has_other_login_method(self, user_id: Any, account_id: Any) -> bool:
+        """Whether the user signs in with a visible connection other than ``account_id``."""
+        others = self._accounts().where(
+            self._owner == user_id,
+            self._pk != account_id,
+            self.SocialAccountModel.is_login_method == True,  # noqa: E712
+        )
+        return bool(others.exists())

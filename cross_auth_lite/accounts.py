@@ -18,7 +18,8 @@ from typing import Any
 import peewee
 from cross_auth import DisconnectResult, SocialAccountCreate, UserCreate
 
-from cross_auth_lite.account_rows import AccountRows, Lookup, SocialAccountT, UserT
+from cross_auth_lite.account_conflicts import AccountConflicts
+from cross_auth_lite.account_rows import Lookup, SocialAccountT, UserT
 from cross_auth_lite.arguments import (
     flag,
     merge_extra_fields,
@@ -27,22 +28,14 @@ from cross_auth_lite.arguments import (
     text_argument,
 )
 from cross_auth_lite.database import on_commit, write_transaction
-from cross_auth_lite.errors import (
-    AmbiguousSocialAccountError,
-    SocialAccountNotFoundError,
-    account_already_linked,
-)
+from cross_auth_lite.errors import account_already_linked
 from cross_auth_lite.ids import NO_MATCH, coerce_id
 from cross_auth_lite.model_checks import USER_STANDARD_FIELDS
 
 __all__ = ["PeeweeAccountsStorage"]
 
 
-def _never() -> peewee.Query:
-    raise AssertionError("the statement was compiled by the call before")
-
-
-class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
+class PeeweeAccountsStorage(AccountConflicts[UserT, SocialAccountT]):
     """Cross-Auth ``AccountsStorage`` for peewee user and social-account models.
 
     Pass the models, ``PeeweeAccountsStorage(User, SocialAccount)``, or
@@ -128,7 +121,7 @@ class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
         model = self.UserModel
         found = self._select_user("email", lambda v: model.email == v("email"), email=email)
         if self._plain_users:
-            self._user_by_email = self._statements.get(("user", "email"), _never)
+            self._user_by_email = self._statements.compiled(("user", "email"))
         return found
 
     def find_user_by_id(self, id: Any) -> UserT | None:
@@ -191,19 +184,8 @@ class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
         shape = ("identity", "owner" in values, "login" in values)  # what `where` tests
         rows = self._select_accounts(shape, where, 2, **values)
         if shape == ("identity", False, True) and self._plain_accounts:
-            self._login_identity = self._statements.get(("accounts", shape, 2), _never)
+            self._login_identity = self._statements.compiled(("accounts", shape, 2))
         return self._only(rows, provider, provider_user_id)
-
-    @staticmethod
-    def _only(
-        rows: list[SocialAccountT], provider: str, provider_user_id: str
-    ) -> SocialAccountT | None:
-        if len(rows) > 1:
-            raise AmbiguousSocialAccountError(
-                f"{provider}:{provider_user_id} is connected to several users; "
-                "pass user_id or is_login_method=True"
-            )
-        return rows[0] if rows else None
 
     def has_social_account(self, *, provider: str, provider_user_id: str) -> bool:
         """Whether anyone has this identity, including rows the query filters hide."""
@@ -332,15 +314,11 @@ class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
         pk = self._pk
         account_id = coerce_id(pk, social_account_id)
         if account_id is NO_MATCH:
-            raise SocialAccountNotFoundError(
-                f"social account {social_account_id!r} does not exist"
-            )
+            raise self._missing_account(social_account_id)
         with write_transaction(self.database):
             account: SocialAccountT | None = self._accounts().where(pk == account_id).first()
             if account is None:
-                raise SocialAccountNotFoundError(
-                    f"social account {social_account_id!r} does not exist"
-                )
+                raise self._missing_account(social_account_id)
             try:
                 model.update(values).where(pk == account_id).execute()
             except peewee.IntegrityError as error:
@@ -368,30 +346,20 @@ class PeeweeAccountsStorage(AccountRows[UserT, SocialAccountT]):
         text_argument("provider", provider)
         if uid is NO_MATCH or account_id is NO_MATCH:
             return "not_found"
-        model = self.SocialAccountModel
         with write_transaction(self.database):
-            user_query = self._users().where(user_pk == uid)
-            if self.database.for_update:
-                user_query = user_query.for_update()
-            user: UserT | None = user_query.first()
+            user = self._user_for_update(uid)
             if user is None:
                 return "not_found"
-            account: SocialAccountT | None = (
-                self._accounts()
-                .where(pk == account_id, self._owner == uid, model.provider == provider)
-                .first()
-            )
+            account = self._account_of_user(uid, account_id, provider)
             if account is None:
                 return "not_found"
-            if account.is_login_method and not user.has_usable_password:
-                others = self._accounts().where(
-                    self._owner == uid,
-                    pk != account_id,
-                    model.is_login_method == True,  # noqa: E712
-                )
-                if not others.exists():
-                    return "last_login_method"
-            model.delete().where(pk == account_id).execute()
+            if (
+                account.is_login_method
+                and not user.has_usable_password
+                and not self._has_other_login_method(uid, account_id)
+            ):
+                return "last_login_method"
+            self.SocialAccountModel.delete().where(pk == account_id).execute()
         return "disconnected"
 
     def delete_social_account(self, social_account_id: Any) -> bool:

@@ -34,6 +34,8 @@ def to_utc(value: datetime) -> datetime:
 
 def utc_argument(name: str, value: object) -> datetime:
     """``value`` (a datetime) as aware UTC; ``TypeError`` naming the argument otherwise."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # the usual case, answered without further checks
     if not isinstance(value, datetime):
         raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
     return to_utc(value)

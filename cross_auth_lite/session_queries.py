@@ -16,10 +16,14 @@ from cross_auth_lite.model_checks import primary_key
 from cross_auth_lite.statements import slot
 
 __all__ = [
+    "SESSION_ORDERINGS",
     "SESSION_STATUSES",
+    "active_session_query",
     "ended_before",
     "list_query",
     "refresh_query",
+    "revoke_query",
+    "session_by_id_query",
     "status_condition",
     "supports_returning",
 ]
@@ -27,6 +31,16 @@ __all__ = [
 
 #: Cross-Auth's session statuses, as ``list_for_user(status=...)`` takes them.
 SESSION_STATUSES = ("active", "expired", "revoked")
+
+#: ``list_for_user``'s ``order_by`` values: the column each orders by, and whether descending.
+SESSION_ORDERINGS: dict[str, tuple[str, bool]] = {
+    "updated_at_desc": ("updated_at", True),
+    "updated_at_asc": ("updated_at", False),
+    "created_at_desc": ("created_at", True),
+    "created_at_asc": ("created_at", False),
+    "expires_at_desc": ("expires_at", True),
+    "expires_at_asc": ("expires_at", False),
+}
 
 
 def status_condition(model: type[peewee.Model], status: str, now: Any) -> peewee.Expression:
@@ -58,6 +72,29 @@ def ended_before(model: type[peewee.Model], cutoff: datetime) -> peewee.Expressi
         fields["revoked_at"] < cutoff
     )
     return condition
+
+
+def active_session_query(model: type[peewee.Model]) -> peewee.Query:
+    """``get``: the session with a token hash, if it is active at ``now``.
+
+    Slots: ``token_hash``, ``now``.
+    """
+    fields = model._meta.fields
+    return (
+        model.select()
+        .where(
+            (fields["token_hash"] == slot("token_hash"))
+            & fields["revoked_at"].is_null()
+            & (fields["expires_at"] >= slot("now", fields["expires_at"]))
+        )
+        .limit(1)
+    )
+
+
+def session_by_id_query(model: type[peewee.Model]) -> peewee.Query:
+    """``get_any``: the session with an id, whatever its status. Slot: ``id``."""
+    pk = primary_key(model)
+    return model.select().where(pk == slot("id", pk)).limit(1)
 
 
 def list_query(
@@ -105,6 +142,17 @@ def refresh_query(
         fields["expires_at"] >= slot("updated_at", fields["expires_at"]),
     )
     return update.returning(*model._meta.sorted_fields) if returning else update
+
+
+def revoke_query(model: type[peewee.Model]) -> peewee.Query:
+    """``revoke``: the session with an id gets ``revoked_at``, unless it already has one.
+
+    Slots: ``id``, ``revoked_at``.
+    """
+    pk, column = primary_key(model), model._meta.fields["revoked_at"]
+    return model.update({column: slot("revoked_at", column)}).where(
+        (pk == slot("id", pk)) & column.is_null()
+    )
 
 
 def supports_returning(database: peewee.Database) -> bool:

@@ -14,9 +14,8 @@ that no row could have finds nothing instead of raising a driver error.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
 
 import peewee
 from cross_auth import SessionListOrder, SessionStatus
@@ -31,50 +30,21 @@ from cross_auth_lite.ids import NO_MATCH, coerce_id
 from cross_auth_lite.model_checks import check_session_model, owner_field
 from cross_auth_lite.model_checks import primary_key as primary_key_of
 from cross_auth_lite.models import PeeweeSession
+from cross_auth_lite.session_page import MAX_LIST_LIMIT, SessionModelT, SessionPage
 from cross_auth_lite.session_queries import (
+    SESSION_ORDERINGS,
     SESSION_STATUSES,
+    active_session_query,
     ended_before,
     list_query,
     refresh_query,
+    revoke_query,
+    session_by_id_query,
     supports_returning,
 )
-from cross_auth_lite.statements import Compiled, StatementCache, insert_row, slot
+from cross_auth_lite.statements import Compiled, StatementCache, insert_row
 
 __all__ = ["MAX_LIST_LIMIT", "PeeweeSessionStorage", "SessionPage"]
-
-SessionModelT = TypeVar("SessionModelT", bound=PeeweeSession)
-
-#: The most records one ``list_for_user`` page holds; larger limits are lowered to it.
-MAX_LIST_LIMIT = 1000
-
-
-# order_by -> (column, descending)
-_ORDERINGS: dict[str, tuple[str, bool]] = {
-    "updated_at_desc": ("updated_at", True),
-    "updated_at_asc": ("updated_at", False),
-    "created_at_desc": ("created_at", True),
-    "created_at_asc": ("created_at", False),
-    "expires_at_desc": ("expires_at", True),
-    "expires_at_asc": ("expires_at", False),
-}
-
-
-def _utc(name: str, value: object) -> datetime:
-    """``utc_argument``, answering an aware UTC datetime (the usual case) without more checks."""
-    if type(value) is datetime and value.tzinfo is UTC:
-        return value
-    return utc_argument(name, value)
-
-
-@dataclass(frozen=True)
-class SessionPage(Generic[SessionModelT]):
-    """One page of ``list_for_user``: the records, and the cursor of the next page.
-
-    ``next_cursor`` is ``None`` on the last page.
-    """
-
-    records: list[SessionModelT]
-    next_cursor: str | None = None
 
 
 class PeeweeSessionStorage(Generic[SessionModelT]):
@@ -135,18 +105,8 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         statement = self._get_statement
         if statement is None:
             model = self.SessionModel
-            fields = model._meta.fields
             statement = self._get_statement = self._statements.get(
-                "get",
-                lambda: (
-                    model.select()
-                    .where(
-                        (fields["token_hash"] == slot("token_hash"))
-                        & fields["revoked_at"].is_null()
-                        & (fields["expires_at"] >= slot("now", fields["expires_at"]))
-                    )
-                    .limit(1)
-                ),
+                "get", lambda: active_session_query(model)
             )
         record: SessionModelT | None = statement.first(token_hash=token_hash, now=now)
         return record
@@ -156,10 +116,8 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         row_id = coerce_id(self._pk, session_id)
         if row_id is NO_MATCH:
             return None
-        model, pk = self.SessionModel, self._pk
-        statement = self._statements.get(
-            "get_any", lambda: model.select().where(pk == slot("id", pk)).limit(1)
-        )
+        model = self.SessionModel
+        statement = self._statements.get("get_any", lambda: session_by_id_query(model))
         record: SessionModelT | None = statement.first(id=row_id)
         return record
 
@@ -186,17 +144,18 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         if type(limit) is not int or limit < 1:
             raise ValueError(f"limit must be an int >= 1, not {limit!r}")
         limit = min(limit, MAX_LIST_LIMIT)
-        if not isinstance(order_by, str) or order_by not in _ORDERINGS:
-            raise ValueError(f"unknown order_by {order_by!r}; use one of {list(_ORDERINGS)}")
+        if not isinstance(order_by, str) or order_by not in SESSION_ORDERINGS:
+            orderings = list(SESSION_ORDERINGS)
+            raise ValueError(f"unknown order_by {order_by!r}; use one of {orderings}")
         if status is not None and status not in SESSION_STATUSES:
             raise ValueError(f"unknown status {status!r}; use one of {list(SESSION_STATUSES)}")
-        now = _utc("now", now)
+        now = utc_argument("now", now)
         position = None if cursor is None else decode_cursor(cursor, order_by=order_by)
         owner = coerce_id(self._owner, user_id)
         if owner is NO_MATCH:
             return SessionPage(records=[])
 
-        name, descending = _ORDERINGS[order_by]
+        name, descending = SESSION_ORDERINGS[order_by]
         values: dict[str, Any] = {"owner": owner, "now": now, "limit": limit + 1}
         if position is not None:
             values["after"] = position.value
@@ -246,11 +205,11 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         """
         values: dict[str, Any] = {
             "token_hash": text_argument("token_hash", token_hash),
-            "created_at": _utc("created_at", created_at),
-            "updated_at": _utc("updated_at", updated_at),
-            "expires_at": _utc("expires_at", expires_at),
+            "created_at": utc_argument("created_at", created_at),
+            "updated_at": utc_argument("updated_at", updated_at),
+            "expires_at": utc_argument("expires_at", expires_at),
             "last_active_at": (
-                None if last_active_at is None else _utc("last_active_at", last_active_at)
+                None if last_active_at is None else utc_argument("last_active_at", last_active_at)
             ),
             "client_id": optional_text("client_id", client_id),
             "client_name": optional_text("client_name", client_name),
@@ -312,11 +271,11 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         stored value is kept.
         """
         values: dict[str, Any] = {
-            "updated_at": _utc("updated_at", updated_at),
-            "expires_at": _utc("expires_at", expires_at),
+            "updated_at": utc_argument("updated_at", updated_at),
+            "expires_at": utc_argument("expires_at", expires_at),
         }
         if last_active_at is not None:
-            values["last_active_at"] = _utc("last_active_at", last_active_at)
+            values["last_active_at"] = utc_argument("last_active_at", last_active_at)
         values["id"] = coerce_id(self._pk, session_id)
         if values["id"] is NO_MATCH:
             return None
@@ -342,14 +301,8 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         row_id = coerce_id(self._pk, session_id)
         if row_id is NO_MATCH:
             return
-        model, pk = self.SessionModel, self._pk
-        column = model._meta.fields["revoked_at"]
-        statement = self._statements.get(
-            "revoke",
-            lambda: model.update({column: slot("revoked_at", column)}).where(
-                (pk == slot("id", pk)) & column.is_null()
-            ),
-        )
+        model = self.SessionModel
+        statement = self._statements.get("revoke", lambda: revoke_query(model))
         statement.execute(id=row_id, revoked_at=revoked_at)
 
     def revoke_all_for_user(

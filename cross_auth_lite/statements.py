@@ -238,6 +238,10 @@ class StatementCache:
             compiled = self._statements[key] = Compiled(build(), self.database)
         return compiled
 
+    def compiled(self, key: Hashable) -> Compiled[Any]:
+        """The statement an earlier ``get`` compiled for ``key``."""
+        return self._statements[key]
+
     @property
     def database(self) -> peewee.Database:
         """The database the statements run on (a proxy's current target)."""
@@ -296,7 +300,6 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-#: peewee's exception classes, by the DB-API names drivers give theirs.
 def execute_many(database: peewee.Database, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """Run ``sql`` once per parameter row in ``rows`` (the driver's ``executemany``).
 
