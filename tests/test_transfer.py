@@ -21,7 +21,8 @@ COUNTS = {"users": 3, "social_accounts": 3, "sessions": 5}
 def source(tmp_path: Path) -> Iterator[lite.LiteStore]:
     """The CLI tests' seeded store: three users, three identities, five sessions."""
     seed(tmp_path / "source")
-    with lite.open(tmp_path / "source", create=False) as store:
+    # No housekeeping: its first pass, two seconds in, would purge the long-ended session.
+    with lite.open(tmp_path / "source", create=False, housekeeping=False) as store:
         yield store
 
 
