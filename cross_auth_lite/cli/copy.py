@@ -6,7 +6,8 @@ guarantees (one snapshot, one transaction, ids kept, the count check,
 Rows the application wrote to the source after the snapshot are not copied;
 the command says so when the source changed meanwhile (stop the application,
 then copy again with ``--force``). A target created with the other
-connection mode (shared or exclusive) is always refused. The short-lived
+connection mode (shared or exclusive) is always refused; the tables a copy
+creates stay, empty, when the target refuses a row. The short-lived
 cache (OAuth state, codes) is not copied: sign-ins in progress at the switch
 start again.
 """
