@@ -55,6 +55,8 @@ def copy_command(args: argparse.Namespace) -> int:
             )
             with target, Progress("copying") as bar:
                 result = lite.copy_store(source, target, force=args.force, progress=bar.update)
+        except lite.UnsupportedURLError as error:
+            raise CliError(f"--to {error.url!r} is not supported: use {_URL_HELP}") from None
         except lite.TargetNotEmptyError as error:
             raise CliError(
                 f"the target already holds {lite.describe_counts(error.counts)}; pass --force to "

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import CliError, Commands, open_existing
+from cross_auth_lite.cli.common import CliError, Commands, open_existing, url_error
 from cross_auth_lite.cli.output import Progress, echo, emit_json
 
 __all__ = ["add_parsers", "export_command", "import_command"]
@@ -82,6 +82,8 @@ def import_command(args: argparse.Namespace) -> int:
             result = lite.import_into(
                 None if url else args.data, document, database_url=url, progress=bar.update
             )
+    except lite.UnsupportedURLError as error:
+        raise url_error(error, args) from None
     except lite.LiteError as error:
         raise CliError(str(error)) from None
     if args.json:
