@@ -68,7 +68,14 @@ from cross_auth_lite.stats import directory_sizes, store_stats
 from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME, LiteStore
 from cross_auth_lite.store import open_store as open
 from cross_auth_lite.token_keys import RotationResult, rotate_tokens
-from cross_auth_lite.transfer import CopyResult, copy_store, import_export, open_transfer_target
+from cross_auth_lite.transfer import (
+    CopyResult,
+    ImportResult,
+    copy_store,
+    import_export,
+    import_into,
+    open_transfer_target,
+)
 from cross_auth_lite.urls import redact_url
 
 __version__ = "0.1.0"
@@ -89,6 +96,7 @@ __all__ = [
     "CopyResult",
     "DeletedUser",
     "IdentitySummary",
+    "ImportResult",
     "DiskCacheStorage",
     "ExportDocument",
     "Housekeeper",
@@ -126,6 +134,7 @@ __all__ = [
     "generate_key",
     "hash_password",
     "import_export",
+    "import_into",
     "isoformat",
     "last_housekeeping",
     "list_identities",

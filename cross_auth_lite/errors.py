@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from cross_auth.exceptions import CrossAuthException
 
+from cross_auth_lite.urls import redact_url
+
 __all__ = [
     "AmbiguousSocialAccountError",
     "ConnectionFailedError",
@@ -71,7 +73,23 @@ class SchemaError(LiteError, ValueError):
 
 
 class UnsupportedURLError(LiteError, ValueError):
-    """A ``database_url`` or ``secondary_url`` of a kind cross-auth-lite cannot use."""
+    """A ``database_url`` or ``secondary_url`` of a kind cross-auth-lite cannot use.
+
+    ``parameter`` is the argument it was given as (``"database_url"``),
+    ``url`` the URL with its password shown as ``***``, ``advice`` what to
+    give instead; the message is ``"{parameter} {url!r} is not supported:
+    {advice}"``. A tool that takes the URL under another name (a command
+    line's option) can say it with that name.
+    """
+
+    def __init__(self, parameter: str, url: str, advice: str) -> None:
+        self.parameter = parameter
+        self.url = redact_url(url)
+        self.advice = advice
+        super().__init__(f"{parameter} {self.url!r} is not supported: {advice}")
+
+    def __reduce__(self) -> tuple[type[UnsupportedURLError], tuple[str, str, str]]:
+        return type(self), (self.parameter, self.url, self.advice)
 
 
 class ConnectionFailedError(LiteError, ValueError):

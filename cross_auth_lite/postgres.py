@@ -56,9 +56,10 @@ def check_database_url(url: object) -> str:
         raise TypeError(f"database_url must be a str or None, not {type(url).__name__}")
     if not is_postgres_url(url):
         raise UnsupportedURLError(
-            f"database_url {redact_url(url)!r} is not supported: use a "
-            f"{' or '.join(s + '://' for s in POSTGRES_SCHEMES)} URL, or leave it out "
-            "for SQLite in the store's directory"
+            "database_url",
+            url,
+            f"use a {' or '.join(s + '://' for s in POSTGRES_SCHEMES)} URL, or leave it out "
+            "for SQLite in the store's directory",
         )
     return url
 

@@ -32,9 +32,10 @@ def check_secondary_url(url: object) -> str:
         raise TypeError(f"secondary_url must be a str or None, not {type(url).__name__}")
     if scheme_of(url) not in REDIS_SCHEMES:
         raise UnsupportedURLError(
-            f"secondary_url {redact_url(url)!r} is not supported: use a "
-            f"{', '.join(s + '://' for s in REDIS_SCHEMES)} URL, or leave it out for the "
-            "disk cache in the store's directory"
+            "secondary_url",
+            url,
+            f"use a {', '.join(s + '://' for s in REDIS_SCHEMES)} URL, or leave it out for "
+            "the disk cache in the store's directory",
         )
     return url
 

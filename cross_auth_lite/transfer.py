@@ -6,7 +6,11 @@ whole lot (``TransferRefusedError``, naming the row at fault) and nothing is
 written. Afterwards the target's id sequences (PostgreSQL) are moved past the
 ids written, so new rows do not collide.
 
-``import_export(store, document)`` loads a document from ``read_export``.
+``import_export(store, document)`` loads a document from ``read_export``
+into an open store; ``import_into(path, document)`` opens the store at
+``path`` first, creating it if there is none, and a store it creates
+appears only once the import succeeded: a refused import leaves no store
+behind.
 ``copy_store(source, target)`` copies every row of one store into another
 (typically SQLite into PostgreSQL, ``lite.open(None, database_url=...)``):
 the source is read as one snapshot while it stays in use, and the rows of
@@ -27,15 +31,28 @@ from typing import Any
 import peewee
 
 from cross_auth_lite.database import read_snapshot, write_transaction
-from cross_auth_lite.errors import StoreNotFoundError, TargetNotEmptyError, TransferRefusedError
+from cross_auth_lite.errors import (
+    StoreExistsError,
+    StoreNotFoundError,
+    TargetNotEmptyError,
+    TransferRefusedError,
+)
 from cross_auth_lite.export import ExportDocument, Progress
 from cross_auth_lite.postgres import reset_sequences
 from cross_auth_lite.records import TABLES, columns, count_rows, describe_counts, table_models
 from cross_auth_lite.schema import EXCLUSIVE, SHARED, describe_database
 from cross_auth_lite.statements import execute_many, quote_identifier
 from cross_auth_lite.store import LiteStore, open_store
+from cross_auth_lite.store_location import stage_store
 
-__all__ = ["CopyResult", "copy_store", "import_export", "open_transfer_target"]
+__all__ = [
+    "CopyResult",
+    "ImportResult",
+    "copy_store",
+    "import_export",
+    "import_into",
+    "open_transfer_target",
+]
 
 # Rows sent to the database per statement batch; a conflict is searched for within one.
 _CHUNK = 1000
@@ -75,6 +92,10 @@ def open_transfer_target(
     gets ``shared_connections``. ``store.created`` says which it was. Like
     ``lite.open``, refuses (``SchemaError``) tables of the store's names
     that no store created.
+
+    A store it creates exists from then on, for every process: if what
+    follows is refused, it stays, empty. To import into a directory that
+    may hold no store yet, ``import_into`` leaves none behind instead.
     """
     try:
         return open_store(path, database_url=database_url, create=False)
@@ -194,6 +215,62 @@ def import_export(
                     progress(done, total)
         reset_sequences(store.database, store.models.all())
     return document.counts
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What ``import_into`` did."""
+
+    #: Where the store is: its directory, or its database URL without the password.
+    location: str
+    #: Whether the import created the store.
+    created: bool
+    #: Rows imported, per table.
+    imported: dict[str, int]
+
+
+def import_into(
+    path: str | os.PathLike[str] | None,
+    document: ExportDocument,
+    *,
+    database_url: str | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Load ``document`` into the store at ``path``, creating it if there is none.
+
+    ``import_export`` on ``open_transfer_target(path, database_url=...)``
+    (the new store gets the export's connection mode), with one more
+    guarantee where ``path`` is missing or an empty directory: the new store
+    is built out of sight, beside ``path`` (or in the temporary directory),
+    and published there only once every row is in. So a refused import
+    leaves the disk as it was (no directory where there was none, an empty
+    directory empty and its mode untouched), and no other process can open
+    the store before it is complete. Should something appear at ``path``
+    meanwhile, the import is refused (``TransferRefusedError``) and that is
+    left alone.
+
+    Not so for a store in PostgreSQL (``database_url``): its tables are
+    created first, and stay, empty, when the import is refused.
+    """
+    staged = stage_store(path) if path is not None and database_url is None else None
+    if staged is None:
+        shared = document.shared_connections
+        target = open_transfer_target(path, database_url=database_url, shared_connections=shared)
+        with target as store:
+            imported = import_export(store, document, progress=progress)
+            return ImportResult(store.location, store.created, imported)
+    try:
+        with open_store(
+            staged.directory, shared_connections=document.shared_connections, housekeeping=False
+        ) as store:
+            imported = import_export(store, document, progress=progress)
+        try:
+            staged.publish()
+        except StoreExistsError as error:
+            raise TransferRefusedError(f"import refused, nothing imported: {error}") from None
+    finally:
+        staged.discard()
+    return ImportResult(str(staged.place), created=True, imported=imported)
 
 
 def _clear(target: LiteStore) -> None:

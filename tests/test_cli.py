@@ -100,6 +100,53 @@ def test_data_defaults_to_var_auth(
     assert (tmp_path / "var" / "auth" / "accounts.sqlite3").is_file()
 
 
+URL_OPTIONS = [
+    (
+        "--database-url",
+        "CROSS_AUTH_LITE_DATABASE_URL",
+        "mysql://ada:hunter2@db.example/auth",
+        "'mysql://ada:***@db.example/auth' is not supported: use a postgresql:// or "
+        "postgres:// URL, or leave it out for SQLite in the store's directory",
+        (("users", "list"), ("init",), ("check",), ("import", "-")),
+    ),
+    (
+        "--secondary-url",
+        "CROSS_AUTH_LITE_SECONDARY_URL",
+        "memcached://ada:hunter2@cache.example:11211",
+        "'memcached://ada:***@cache.example:11211' is not supported: use a redis://, ",
+        (("users", "list"), ("init",), ("stats",)),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("option", "variable", "url", "message", "commands"),
+    URL_OPTIONS,
+    ids=[option for option, *_ in URL_OPTIONS],
+)
+def test_an_unsupported_url_is_named_as_the_user_gave_it(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    option: str,
+    variable: str,
+    url: str,
+    message: str,
+    commands: tuple[tuple[str, ...], ...],
+) -> None:
+    export = '{"format": "cross-auth-lite-export", "version": 1, "users": []}'
+    for command in commands:
+        for args in ((option, url, *command), (*command, option, url)):
+            monkeypatch.setattr(sys, "stdin", io.StringIO(export))
+            result = run(capsys, data, *args)
+            assert_one_line_error(result, contains=f"cross-auth-lite: error: {option} {message}")
+            assert "hunter2" not in result.err
+    monkeypatch.setenv(variable, url)
+    result = run(capsys, data, *commands[0])
+    assert_one_line_error(result, contains=f"cross-auth-lite: error: ${variable} {message}")
+    assert not data.exists()
+
+
 # init
 
 

@@ -143,7 +143,10 @@ def test_copy_refuses_tables_it_did_not_create(
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("mysql://user@127.0.0.1/auth", "is not supported: use a postgresql://"),
+        (
+            "mysql://ada:hunter2@127.0.0.1/auth",
+            "error: --to 'mysql://ada:***@127.0.0.1/auth' is not supported: use a postgresql://",
+        ),
         ("postgresql://ada:hunter2@127.0.0.1:1/auth", "cannot use PostgreSQL at"),
     ],
 )

@@ -246,6 +246,26 @@ def test_identity_of_a_missing_user_is_refused(
     document["social_accounts"] = [{**document["social_accounts"][0], "user_id": 999}]
     result = run(capsys, tmp_path / "copy", "import", str(write(tmp_path / "b.json", document)))
     assert_one_line_error(result, contains="belongs to user 999")
+    assert not (tmp_path / "copy").exists()
+
+
+def test_a_refused_import_leaves_no_store_behind(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any], tmp_path: Path
+) -> None:
+    document = json.loads(export_text(capsys, data))
+    document["users"].append({**document["users"][0], "id": 100})  # ada's email again
+    backup = write(tmp_path / "backup.json", document)
+    place = tmp_path / "place"
+    empty = place / "empty"
+    empty.mkdir(parents=True)
+
+    for target in (place / "new", place / "new" / "nested" / "store", empty):
+        result = run(capsys, target, "import", str(backup))
+        assert_one_line_error(result, contains="users[3] (id 100) conflicts")
+        assert "users.email must be unique" in result.err
+
+    assert [path.name for path in place.iterdir()] == ["empty"]
+    assert list(empty.iterdir()) == []
 
 
 # Bad files

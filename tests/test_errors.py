@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import pickle
 import re
 import sqlite3
 from pathlib import Path
@@ -83,6 +84,34 @@ def test_open_errors_are_lite_errors(tmp_path: Path) -> None:
     lite.open(tmp_path / "shared", shared_connections=True).close()
     with pytest.raises(lite.SchemaError):
         lite.open(tmp_path / "shared", shared_connections=False)
+
+
+@pytest.mark.parametrize(
+    ("parameter", "url", "shown", "advice"),
+    [
+        (
+            "database_url",
+            "mysql://ada:hunter2@db/auth",
+            "mysql://ada:***@db/auth",
+            "use a postgresql",
+        ),
+        ("secondary_url", "memcached://ada:hunter2@c:1", "memcached://ada:***@c:1", "use a redis"),
+    ],
+)
+def test_an_unsupported_url_names_its_parameter_without_the_password(
+    tmp_path: Path, parameter: str, url: str, shown: str, advice: str
+) -> None:
+    with pytest.raises(lite.UnsupportedURLError) as raised:
+        lite.open(tmp_path / "s", **{parameter: url})
+
+    error = raised.value
+    assert (error.parameter, error.url) == (parameter, shown)
+    assert error.advice.startswith(advice)
+    assert str(error) == f"{parameter} {shown!r} is not supported: {error.advice}"
+    copied = pickle.loads(pickle.dumps(error))
+    assert (copied.parameter, copied.url, str(copied)) == (parameter, shown, str(error))
+    assert "hunter2" not in repr(error) + repr(copied)
+    assert not (tmp_path / "s").exists()
 
 
 def test_create_false_opens_an_existing_store_as_created(tmp_path: Path) -> None:

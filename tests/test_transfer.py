@@ -21,7 +21,8 @@ COUNTS = {"users": 3, "social_accounts": 3, "sessions": 5}
 def source(tmp_path: Path) -> Iterator[lite.LiteStore]:
     """The CLI tests' seeded store: three users, three identities, five sessions."""
     seed(tmp_path / "source")
-    with lite.open(tmp_path / "source", create=False) as store:
+    # No housekeeping: its first pass, two seconds in, would purge the long-ended session.
+    with lite.open(tmp_path / "source", create=False, housekeeping=False) as store:
         yield store
 
 
@@ -164,3 +165,132 @@ def test_copy_store_refuses_the_other_connection_mode(source: lite.LiteStore, pg
         with pytest.raises(lite.TransferRefusedError, match="shared connections"):
             lite.copy_store(source, target)
         assert target.models.User.select().count() == 0
+
+
+# Importing into a store that may not exist yet
+
+
+def conflicting(store: lite.LiteStore) -> lite.ExportDocument:
+    """``store``'s export and one more user with the first one's email: refused at its row."""
+    document = json.loads(exported(store))
+    document["users"].append({**document["users"][0], "id": 100})
+    return lite.read_export(json.dumps(document))
+
+
+def names(directory: Path) -> list[str]:
+    return sorted(path.name for path in directory.iterdir())
+
+
+@pytest.mark.parametrize("where", ["store", "new/parents/store"])
+def test_a_refused_import_leaves_no_store_where_there_was_none(
+    source: lite.LiteStore, tmp_path: Path, where: str
+) -> None:
+    place = tmp_path / "place"
+    place.mkdir()
+
+    with pytest.raises(lite.TransferRefusedError, match=r"users\[3\] \(id 100\) conflicts"):
+        lite.import_into(place / where, conflicting(source))
+
+    assert names(place) == []
+
+
+def test_a_refused_import_leaves_an_empty_directory_as_it_was(
+    source: lite.LiteStore, tmp_path: Path
+) -> None:
+    place = tmp_path / "place"
+    target = place / "store"
+    target.mkdir(parents=True)
+    target.chmod(0o750)
+
+    with pytest.raises(lite.TransferRefusedError, match=r"users\.email must be unique"):
+        lite.import_into(target, conflicting(source))
+
+    assert names(place) == ["store"]
+    assert names(target) == []
+    assert target.stat().st_mode & 0o777 == 0o750
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "empty"])
+def test_a_new_store_appears_whole_once_the_import_succeeded(
+    source: lite.LiteStore, tmp_path: Path, existing: bool
+) -> None:
+    place = tmp_path / "place"
+    target = place / "store"
+    (target if existing else place).mkdir(parents=True)
+    if existing:
+        target.chmod(0o750)
+    seen: list[list[str] | None] = []
+
+    def look(done: int, total: int) -> None:
+        seen.append(names(target) if target.exists() else None)
+
+    result = lite.import_into(target, lite.read_export(exported(source)), progress=look)
+
+    # Another process looking meanwhile finds nothing it could open.
+    assert seen
+    assert set(map(repr, seen)) == {repr([] if existing else None)}
+    assert result == lite.ImportResult(location=str(target), created=True, imported=COUNTS)
+    assert names(place) == ["store"]
+    assert names(target) == [lite.DATABASE_FILENAME, lite.CACHE_DIRNAME]
+    # A directory it made is 0700; one it was given keeps its mode, as with lite.open.
+    assert target.stat().st_mode & 0o777 == (0o750 if existing else 0o700)
+    if not existing:
+        assert lite.check_store(target).problems == []
+    with lite.open(target, create=False) as store:
+        assert exported(store) == exported(source)
+        assert store.accounts.create_user(user_info={}, email="new@example.com").id == 4
+
+
+def test_an_import_into_an_existing_store_says_it_created_nothing(
+    source: lite.LiteStore, tmp_path: Path
+) -> None:
+    lite.open(tmp_path / "store").close()
+
+    result = lite.import_into(tmp_path / "store", lite.read_export(exported(source)))
+
+    assert result == lite.ImportResult(str(tmp_path / "store"), created=False, imported=COUNTS)
+    with pytest.raises(lite.TransferRefusedError, match=r"users\.id must be unique"):
+        lite.import_into(tmp_path / "store", conflicting(source))
+    with lite.open(tmp_path / "store", create=False) as store:
+        assert exported(store) == exported(source)
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "empty"])
+def test_a_store_made_at_the_place_during_the_import_is_left_alone(
+    source: lite.LiteStore, tmp_path: Path, existing: bool
+) -> None:
+    place = tmp_path / "place"
+    target = place / "store"
+    (target if existing else place).mkdir(parents=True)
+
+    def another_process(done: int, total: int) -> None:
+        if done == total:
+            with lite.open(target) as other:
+                other.accounts.create_user(user_info={}, email="other@example.com")
+
+    with pytest.raises(lite.TransferRefusedError, match=r"nothing imported: .* meanwhile"):
+        lite.import_into(target, lite.read_export(exported(source)), progress=another_process)
+
+    assert names(place) == ["store"]
+    with lite.open(target, create=False) as store:
+        assert [user.email for user in store.models.User.select()] == ["other@example.com"]
+
+
+def test_a_parent_made_meanwhile_for_another_store_holds_both(
+    source: lite.LiteStore, tmp_path: Path
+) -> None:
+    place = tmp_path / "place"
+    place.mkdir()
+
+    def another_process(done: int, total: int) -> None:
+        if done == total:
+            lite.open(place / "new" / "other").close()
+
+    document = lite.read_export(exported(source))
+    result = lite.import_into(place / "new" / "store", document, progress=another_process)
+
+    assert result.created
+    assert names(place) == ["new"]
+    assert names(place / "new") == ["other", "store"]
+    with lite.open(place / "new" / "store", create=False) as store:
+        assert exported(store) == exported(source)

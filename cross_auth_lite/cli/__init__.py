@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 
 from cross_auth.exceptions import CrossAuthException
 
-from cross_auth_lite import LiteError, __version__
+from cross_auth_lite import LiteError, UnsupportedURLError, __version__
 from cross_auth_lite.cli import backup, check, demo, keys, maintenance, sessions, transfer, users
 from cross_auth_lite.cli import copy as copy_store
 from cross_auth_lite.cli.common import (
@@ -34,7 +34,8 @@ from cross_auth_lite.cli.common import (
     CliError,
     Commands,
     default_data_dir,
-    from_environment,
+    read_urls,
+    url_error,
 )
 
 __all__ = ["DEBUG_ENV", "PROG", "build_parser", "main"]
@@ -195,10 +196,7 @@ def _run(argv: list[str] | None) -> int:
     if args.data is None:
         # A command may have a default directory of its own (the demo's var/demo).
         args.data = getattr(args, "default_data", None) or default_data_dir()
-    args.database_url = getattr(args, "database_url", None) or from_environment(DATABASE_URL_ENV)
-    args.secondary_url = getattr(args, "secondary_url", None) or from_environment(
-        SECONDARY_URL_ENV
-    )
+    read_urls(args)
     try:
         status = int(args.handler(args))
         sys.stdout.flush()
@@ -206,6 +204,9 @@ def _run(argv: list[str] | None) -> int:
     except CliError as error:
         _report(error.message)
         return error.exit_code
+    except UnsupportedURLError as error:  # named as the user gave it, option or variable
+        _report(url_error(error, args).message)
+        return 1
     except BrokenPipeError:
         _silence_stdout()
         return 141

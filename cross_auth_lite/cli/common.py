@@ -23,6 +23,7 @@ __all__ = [
     "DEFAULT_DATA_DIR",
     "SECONDARY_URL_ENV",
     "DEFAULT_LIMIT",
+    "URL_OPTIONS",
     "CliError",
     "add_paging",
     "Commands",
@@ -32,8 +33,10 @@ __all__ = [
     "open_existing",
     "open_or_create",
     "positive_int",
+    "read_urls",
     "show_page",
     "resolve_user",
+    "url_error",
 ]
 
 T = TypeVar("T")
@@ -106,6 +109,43 @@ def from_environment(name: str) -> str | None:
     """The value of the environment variable ``name``, ``None`` when unset or blank."""
     value = os.environ.get(name, "").strip()
     return value or None
+
+
+#: Each URL parameter of ``lite.open``, and the option and environment variable giving it.
+URL_OPTIONS = {
+    "database_url": ("--database-url", DATABASE_URL_ENV),
+    "secondary_url": ("--secondary-url", SECONDARY_URL_ENV),
+}
+
+
+def read_urls(args: argparse.Namespace) -> None:
+    """Set ``args.database_url`` and ``args.secondary_url``: from the option, else the environment.
+
+    ``args.url_sources`` keeps where each came from (``--database-url`` or
+    ``$CROSS_AUTH_LITE_DATABASE_URL``), for ``url_error``.
+    """
+    sources: dict[str, str] = {}
+    for parameter, (option, variable) in URL_OPTIONS.items():
+        value, source = getattr(args, parameter, None), option
+        if not value:
+            value, source = from_environment(variable), f"${variable}"
+        setattr(args, parameter, value)
+        sources[parameter] = source
+    args.url_sources = sources
+
+
+def url_error(error: lite.UnsupportedURLError, args: argparse.Namespace) -> CliError:
+    """``error`` naming the URL as the user gave it: ``--database-url '...' is not supported``.
+
+    The option or environment variable the URL came from stands for the
+    library's parameter; a URL the command did not take from either (its
+    own option) keeps the library's message.
+    """
+    source = getattr(args, "url_sources", {}).get(error.parameter)
+    given = getattr(args, error.parameter, None)
+    if source is None or not given or lite.redact_url(given) != error.url:
+        return CliError(str(error))
+    return CliError(f"{source} {error.url!r} is not supported: {error.advice}")
 
 
 def default_data_dir() -> Path:

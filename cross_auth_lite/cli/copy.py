@@ -6,7 +6,8 @@ guarantees (one snapshot, one transaction, ids kept, the count check,
 Rows the application wrote to the source after the snapshot are not copied;
 the command says so when the source changed meanwhile (stop the application,
 then copy again with ``--force``). A target created with the other
-connection mode (shared or exclusive) is always refused. The short-lived
+connection mode (shared or exclusive) is always refused; the tables a copy
+creates stay, empty, when the target refuses a row. The short-lived
 cache (OAuth state, codes) is not copied: sign-ins in progress at the switch
 start again.
 """
@@ -54,6 +55,8 @@ def copy_command(args: argparse.Namespace) -> int:
             )
             with target, Progress("copying") as bar:
                 result = lite.copy_store(source, target, force=args.force, progress=bar.update)
+        except lite.UnsupportedURLError as error:
+            raise CliError(f"--to {error.url!r} is not supported: use {_URL_HELP}") from None
         except lite.TargetNotEmptyError as error:
             raise CliError(
                 f"the target already holds {lite.describe_counts(error.counts)}; pass --force to "

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import CliError, Commands, open_existing
+from cross_auth_lite.cli.common import CliError, Commands, open_existing, url_error
 from cross_auth_lite.cli.output import Progress, echo, emit_json
 
 __all__ = ["add_parsers", "export_command", "import_command"]
@@ -39,7 +39,9 @@ def add_parsers(commands: Commands) -> None:
         "load an export into the store",
         "Load an export into the store, creating the store if there is none. Ids are "
         "kept; everything is written in one transaction, and any conflict refuses the "
-        "whole file.",
+        "whole file. A store it creates in a directory appears there once every row is "
+        "in, so a refused file leaves no new store behind (a new store in PostgreSQL "
+        "keeps its empty tables).",
     )
     load.add_argument("file", metavar="FILE", help="the export to load ('-' for stdin)")
 
@@ -76,19 +78,19 @@ def import_command(args: argparse.Namespace) -> int:
     document = _read(args.file)  # checked whole before any store is touched
     url = args.database_url
     try:
-        store = lite.open_transfer_target(
-            None if url else args.data,
-            database_url=url,
-            shared_connections=document.shared_connections,
-        )
-        with store, Progress("importing") as bar:
-            counts = lite.import_export(store, document, progress=bar.update)
-            path = lite.redact_url(url) if url else store.location
+        with Progress("importing") as bar:
+            result = lite.import_into(
+                None if url else args.data, document, database_url=url, progress=bar.update
+            )
+    except lite.UnsupportedURLError as error:
+        raise url_error(error, args) from None
     except lite.LiteError as error:
         raise CliError(str(error)) from None
     if args.json:
-        emit_json({"path": str(path), "created": store.created, "imported": counts})
+        emit_json(
+            {"path": result.location, "created": result.created, "imported": result.imported}
+        )
     else:
-        where = f"a new store at {path}" if store.created else str(path)
-        echo(f"imported {lite.describe_counts(counts)} into {where}")
+        where = f"a new store at {result.location}" if result.created else result.location
+        echo(f"imported {lite.describe_counts(result.imported)} into {where}")
     return 0
