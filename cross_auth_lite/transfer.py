@@ -33,6 +33,7 @@ import peewee
 from cross_auth_lite.database import read_snapshot, write_transaction
 from cross_auth_lite.errors import (
     StoreExistsError,
+    StoreLocationError,
     StoreNotFoundError,
     TargetNotEmptyError,
     TransferRefusedError,
@@ -41,9 +42,9 @@ from cross_auth_lite.export import ExportDocument, Progress
 from cross_auth_lite.postgres import reset_sequences
 from cross_auth_lite.records import TABLES, columns, count_rows, describe_counts, table_models
 from cross_auth_lite.schema import EXCLUSIVE, SHARED, describe_database
+from cross_auth_lite.staged_store import stage_store
 from cross_auth_lite.statements import execute_many, quote_identifier
 from cross_auth_lite.store import LiteStore, open_store
-from cross_auth_lite.store_location import stage_store
 
 __all__ = [
     "CopyResult",
@@ -221,7 +222,8 @@ def import_export(
 class ImportResult:
     """What ``import_into`` did."""
 
-    #: Where the store is: its directory, or its database URL without the password.
+    #: Where the store is: its absolute directory (a store the import created: its
+    #: symbolic links resolved), or its database URL without the password.
     location: str
     #: Whether the import created the store.
     created: bool
@@ -241,36 +243,50 @@ def import_into(
     ``import_export`` on ``open_transfer_target(path, database_url=...)``
     (the new store gets the export's connection mode), with one more
     guarantee where ``path`` is missing or an empty directory: the new store
-    is built out of sight, beside ``path`` (or in the temporary directory),
-    and published there only once every row is in. So a refused import
-    leaves the disk as it was (no directory where there was none, an empty
-    directory empty and its mode untouched), and no other process can open
-    the store before it is complete. Should something appear at ``path``
-    meanwhile, the import is refused (``TransferRefusedError``) and that is
-    left alone.
+    is built out of sight and published there only once every row is in. So
+    a refused import leaves the disk as it was (no directory where there was
+    none, an empty directory empty and its mode untouched), and no other
+    process can open the store before it is complete. Should something
+    appear at ``path`` meanwhile, the import is refused
+    (``TransferRefusedError``) and that is left alone; an empty directory
+    made there meanwhile receives the store, as ``lite.open``
+    would use it. ``path`` is resolved first (``os.path.realpath``):
+    ``ImportResult.location`` is the absolute directory the store went to.
 
     Not so for a store in PostgreSQL (``database_url``): its tables are
-    created first, and stay, empty, when the import is refused.
+    created first, and stay, empty, when the import is refused; so does the
+    new cache directory at ``path``, if one is given.
+
+    The new store is built in a directory named
+    ``.cross-auth-lite-import.<random>.tmp``, private to its owner (0700,
+    its files 0600), in the deepest directory above ``path`` that exists
+    (for an empty ``path``, its parent), or, where that is not writable, in
+    the temporary directory. A process killed in the middle of an import
+    leaves that directory behind, holding the rows imported so far (password
+    hashes and tokens among them): it belongs to no store and is safe to
+    delete. Built on another filesystem than ``path``'s, each file is
+    copied into ``path`` under a temporary dot-name first, which a kill at
+    that moment leaves there too.
     """
+    shared = document.shared_connections
     staged = stage_store(path) if path is not None and database_url is None else None
     if staged is None:
-        shared = document.shared_connections
         target = open_transfer_target(path, database_url=database_url, shared_connections=shared)
         with target as store:
             imported = import_export(store, document, progress=progress)
             return ImportResult(store.location, store.created, imported)
     try:
-        with open_store(
-            staged.directory, shared_connections=document.shared_connections, housekeeping=False
-        ) as store:
+        with open_store(staged.directory, shared_connections=shared, housekeeping=False) as store:
             imported = import_export(store, document, progress=progress)
         try:
             staged.publish()
         except StoreExistsError as error:
             raise TransferRefusedError(f"import refused, nothing imported: {error}") from None
+        except StoreLocationError as error:
+            raise StoreLocationError(f"nothing imported: {error}") from None
     finally:
         staged.discard()
-    return ImportResult(str(staged.place), created=True, imported=imported)
+    return ImportResult(str(staged.location), created=True, imported=imported)
 
 
 def _clear(target: LiteStore) -> None:
