@@ -86,22 +86,30 @@ def open_transfer_target(
     *,
     database_url: str | None = None,
     shared_connections: bool = False,
+    housekeeping: bool = True,
 ) -> LiteStore:
     """The store to move rows into: the existing one as it was created, else a new one.
 
     ``path`` and ``database_url`` are those of ``lite.open``; a new store
     gets ``shared_connections``. ``store.created`` says which it was. Like
     ``lite.open``, refuses (``SchemaError``) tables of the store's names
-    that no store created.
+    that no store created. ``housekeeping=False`` opens it without the
+    housekeeping thread, whose first pass would delete the long-ended
+    sessions just moved in (``import_into`` and the ``copy`` command do so).
 
     A store it creates exists from then on, for every process: if what
     follows is refused, it stays, empty. To import into a directory that
     may hold no store yet, ``import_into`` leaves none behind instead.
     """
     try:
-        return open_store(path, database_url=database_url, create=False)
+        return open_store(path, database_url=database_url, create=False, housekeeping=housekeeping)
     except StoreNotFoundError:
-        return open_store(path, database_url=database_url, shared_connections=shared_connections)
+        return open_store(
+            path,
+            database_url=database_url,
+            shared_connections=shared_connections,
+            housekeeping=housekeeping,
+        )
 
 
 def _mode(shared: bool) -> str:
@@ -241,15 +249,15 @@ def import_into(
     """Load ``document`` into the store at ``path``, creating it if there is none.
 
     ``import_export`` on ``open_transfer_target(path, database_url=...)``
-    (the new store gets the export's connection mode), with one more
-    guarantee where ``path`` is missing or an empty directory: the new store
-    is built out of sight and published there only once every row is in. So
-    a refused import leaves the disk as it was (no directory where there was
-    none, an empty directory empty and its mode untouched), and no other
-    process can open the store before it is complete. Should something
-    appear at ``path`` meanwhile, the import is refused
-    (``TransferRefusedError``) and that is left alone; an empty directory
-    made there meanwhile receives the store, as ``lite.open``
+    (the new store gets the export's connection mode; no housekeeping runs
+    meanwhile), with one more guarantee where ``path`` is missing or an
+    empty directory: the new store is built out of sight and published
+    there only once every row is in. So a refused import leaves the disk as
+    it was (no directory where there was none, an empty directory empty and
+    its mode untouched), and no other process can open the store before it
+    is complete. Should something appear at ``path`` meanwhile, the import
+    is refused (``TransferRefusedError``) and that is left alone; an empty
+    directory made there meanwhile receives the store, as ``lite.open``
     would use it. ``path`` is resolved first (``os.path.realpath``):
     ``ImportResult.location`` is the absolute directory the store went to.
 
@@ -271,7 +279,9 @@ def import_into(
     shared = document.shared_connections
     staged = stage_store(path) if path is not None and database_url is None else None
     if staged is None:
-        target = open_transfer_target(path, database_url=database_url, shared_connections=shared)
+        target = open_transfer_target(
+            path, database_url=database_url, shared_connections=shared, housekeeping=False
+        )
         with target as store:
             imported = import_export(store, document, progress=progress)
             return ImportResult(store.location, store.created, imported)

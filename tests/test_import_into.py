@@ -7,6 +7,7 @@ another filesystem, a process killed in the middle.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -309,6 +310,32 @@ def test_a_relative_target_is_where_it_was_when_the_import_began(
         assert names(tmp_path / "two" / "store") == []
     with lite.open(tmp_path / "one" / "store", create=False) as store:
         assert exported(store) == exported(source)
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
+def test_no_housekeeping_runs_while_rows_go_in(
+    source: lite.LiteStore, tmp_path: Path, existing: bool
+) -> None:
+    target = tmp_path / "store"
+    if existing:
+        lite.open(target, housekeeping=False).close()
+    housekeepers: list[object] = []
+
+    def look() -> None:
+        # The stores open right now: the one being imported into among them.
+        for thing in gc.get_objects():
+            path = thing.path if isinstance(thing, lite.LiteStore) else None
+            if path is not None and (path == target or path.name.startswith(BUILD_PREFIX)):
+                housekeepers.append(thing.housekeeper)
+
+    # Its first pass would delete the session that ended long ago, just imported.
+    lite.import_into(target, lite.read_export(exported(source)), progress=at_the_end(look))
+
+    assert housekeepers == [None]
+    with lite.open_transfer_target(target, housekeeping=False) as store:
+        assert store.housekeeper is None
+    with lite.open_transfer_target(target) as store:
+        assert store.housekeeper is not None  # the default stays
 
 
 def test_a_process_killed_mid_import_leaves_only_its_private_build_directory(
