@@ -203,6 +203,7 @@ def import_export(
     only goes into a store with shared connections (an exclusive one could
     not hold what it allows); an exclusive export goes anywhere.
     """
+    _check_document(document)
     if document.shared_connections and not store.shared_connections:
         raise TransferRefusedError(
             f"import refused, nothing imported: the export comes from a store with "
@@ -224,6 +225,13 @@ def import_export(
                     progress(done, total)
         reset_sequences(store.database, store.models.all())
     return document.counts
+
+
+def _check_document(document: object) -> None:
+    if not isinstance(document, ExportDocument):
+        raise TypeError(
+            f"document must be an ExportDocument (from read_export), not {type(document).__name__}"
+        )
 
 
 @dataclass(frozen=True)
@@ -275,7 +283,16 @@ def import_into(
     delete. Built on another filesystem than ``path``'s, each file is
     copied into ``path`` under a temporary dot-name first, which a kill at
     that moment leaves there too.
+
+    ``TypeError`` for a ``document`` that is not an ``ExportDocument``, a
+    ``path`` that is not a ``str``, ``os.PathLike`` or ``None``, or a
+    ``progress`` that is not callable, before anything is created.
     """
+    _check_document(document)
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str, an os.PathLike or None, not {type(path).__name__}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable or None, not {type(progress).__name__}")
     shared = document.shared_connections
     staged = stage_store(path) if path is not None and database_url is None else None
     if staged is None:

@@ -312,6 +312,38 @@ def test_a_relative_target_is_where_it_was_when_the_import_began(
         assert exported(store) == exported(source)
 
 
+@pytest.mark.parametrize(
+    ("path", "document", "message"),
+    [
+        ("store", "not a document", "document must be an ExportDocument"),
+        ("store", {"users": []}, "document must be an ExportDocument"),
+        (123, None, "path must be a str, an os.PathLike or None, not int"),
+        (b"store", None, "path must be a str, an os.PathLike or None, not bytes"),
+    ],
+)
+def test_bad_arguments_are_a_type_error_and_create_nothing(
+    source: lite.LiteStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    path: Any,
+    document: Any,
+    message: str,
+) -> None:
+    good = lite.read_export(exported(source))
+    monkeypatch.chdir(tmp_path / "source")
+    before = names(tmp_path)
+
+    with pytest.raises(TypeError, match=message):
+        lite.import_into(path, good if document is None else document)
+    with pytest.raises(TypeError, match="progress must be callable"):
+        lite.import_into(path if document is not None else "store", good, progress="bar")  # type: ignore[arg-type]
+
+    assert names(tmp_path) == before
+    assert not (tmp_path / "source" / "store").exists()
+    with lite.open(None) as store, pytest.raises(TypeError, match="document must be"):
+        lite.import_export(store, "not a document")  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
 def test_no_housekeeping_runs_while_rows_go_in(
     source: lite.LiteStore, tmp_path: Path, existing: bool
