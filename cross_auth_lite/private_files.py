@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,10 +70,11 @@ def private_directory(path: str | os.PathLike[str]) -> Path:
     return directory
 
 
-def _make_directories(directory: Path) -> None:
-    """Create ``directory`` and its missing parents, each 0700.
+def _make_directories(directory: Path, made: list[Path] | None = None) -> None:
+    """Create ``directory`` and its missing parents, each 0700; append each one made to ``made``.
 
-    ``Path.mkdir(parents=True)`` would give the parents the umask's mode.
+    ``Path.mkdir(parents=True)`` would give the parents the umask's mode. A
+    directory that exists already (or appears meanwhile) is left as it is.
     """
     missing = []
     current = directory.absolute()
@@ -81,9 +84,47 @@ def _make_directories(directory: Path) -> None:
     for new in reversed(missing):
         with contextlib.suppress(FileExistsError):
             new.mkdir(mode=DIRECTORY_MODE)
+            if made is not None:
+                made.append(new)
             # mkdir's mode is filtered by the umask, which may strip the owner's bits.
             if POSIX_PERMISSIONS and stat.S_IMODE(new.stat().st_mode) != DIRECTORY_MODE:
                 os.chmod(new, DIRECTORY_MODE)
+
+
+def make_missing_directories(path: str | os.PathLike[str], made: list[Path]) -> None:
+    """Create ``path`` and its missing parents, each 0700, as ``private_directory`` does.
+
+    Unlike ``private_directory`` it never changes a directory that exists
+    already (or appears meanwhile), its mode included, and does not check
+    what ``path`` turns out to be. Each directory it creates is appended to
+    ``made``, outermost first, also when a later one fails, so the caller
+    can remove them again. Raises ``StoreLocationError`` naming ``path``
+    and the system's reason when a directory cannot be created.
+    """
+    directory = Path(path)
+    try:
+        _make_directories(directory, made)
+    except OSError as error:
+        raise StoreLocationError(f"cannot create {directory}: {error.strerror or error}") from None
+
+
+def scratch_directory(parent: str | os.PathLike[str] | None, prefix: str) -> Path | None:
+    """A new 0700 directory of this process in ``parent``, whatever the umask, or ``None``.
+
+    Named ``prefix`` + random + ``.tmp`` (``tempfile.mkdtemp``), so no other
+    process knows it; ``parent=None`` is the temporary directory. ``None``
+    when it cannot be made (``parent`` missing or not writable, a full
+    disk...), nothing left behind.
+    """
+    try:
+        made = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=parent))
+    except OSError:
+        return None
+    try:
+        return private_directory(made)  # 0700 even under a umask that strips the owner's bits
+    except StoreLocationError:
+        shutil.rmtree(made, ignore_errors=True)
+        return None
 
 
 def private_file(path: str | os.PathLike[str]) -> Path:
@@ -124,6 +165,25 @@ def _tighten(path: Path, mode: int) -> None:
         # Owned by someone else: we can still use it, and `check` reports it.
         with contextlib.suppress(PermissionError):
             os.chmod(path, current & ~0o077 | mode)
+
+
+def new_private_file(path: str | os.PathLike[str]) -> int:
+    """Create ``path``, which must not exist, as a 0600 file whatever the umask: its descriptor.
+
+    The descriptor is open for writing; the caller closes it. Raises the
+    ``OSError`` of the system (``FileExistsError`` when ``path`` exists, a
+    symbolic link included); nothing is left behind then.
+    """
+    file = Path(path)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _no_follow(), FILE_MODE)
+    try:
+        _set_mode(fd, file, FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            file.unlink()
+        raise
+    return fd
 
 
 def create_private_file(file: Path, content: bytes, *, all_at_once: bool = True) -> bool:

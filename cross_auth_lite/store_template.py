@@ -39,7 +39,11 @@ from diskcache.core import DBNAME
 from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, close_database, open_sqlite
 from cross_auth_lite.errors import LiteError
 from cross_auth_lite.models import build_models
-from cross_auth_lite.private_files import create_private_file, private_directory
+from cross_auth_lite.private_files import (
+    create_private_file,
+    private_directory,
+    scratch_directory,
+)
 from cross_auth_lite.schema import ensure_schema
 from cross_auth_lite.secondary import DiskCacheStorage
 
@@ -150,12 +154,10 @@ def new_store(
     parent = directory.parent
     if not parent.is_dir():
         return False
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=parent))
-    except OSError:
+    staging = scratch_directory(parent, f".{directory.name}.")
+    if staging is None:
         return False
     try:
-        private_directory(staging)  # 0700 even under a umask that strips the owner's bits
         laid_out = lay_out_store(
             staging, template, database_name=database_name, cache_name=cache_name, private=True
         )

@@ -33,6 +33,7 @@ import peewee
 from cross_auth_lite.database import read_snapshot, write_transaction
 from cross_auth_lite.errors import (
     StoreExistsError,
+    StoreLocationError,
     StoreNotFoundError,
     TargetNotEmptyError,
     TransferRefusedError,
@@ -41,9 +42,9 @@ from cross_auth_lite.export import ExportDocument, Progress
 from cross_auth_lite.postgres import reset_sequences
 from cross_auth_lite.records import TABLES, columns, count_rows, describe_counts, table_models
 from cross_auth_lite.schema import EXCLUSIVE, SHARED, describe_database
+from cross_auth_lite.staged_store import stage_store
 from cross_auth_lite.statements import execute_many, quote_identifier
 from cross_auth_lite.store import LiteStore, open_store
-from cross_auth_lite.store_location import stage_store
 
 __all__ = [
     "CopyResult",
@@ -85,22 +86,30 @@ def open_transfer_target(
     *,
     database_url: str | None = None,
     shared_connections: bool = False,
+    housekeeping: bool = True,
 ) -> LiteStore:
     """The store to move rows into: the existing one as it was created, else a new one.
 
     ``path`` and ``database_url`` are those of ``lite.open``; a new store
     gets ``shared_connections``. ``store.created`` says which it was. Like
     ``lite.open``, refuses (``SchemaError``) tables of the store's names
-    that no store created.
+    that no store created. ``housekeeping=False`` opens it without the
+    housekeeping thread, whose first pass would delete the long-ended
+    sessions just moved in (``import_into`` and the ``copy`` command do so).
 
     A store it creates exists from then on, for every process: if what
     follows is refused, it stays, empty. To import into a directory that
     may hold no store yet, ``import_into`` leaves none behind instead.
     """
     try:
-        return open_store(path, database_url=database_url, create=False)
+        return open_store(path, database_url=database_url, create=False, housekeeping=housekeeping)
     except StoreNotFoundError:
-        return open_store(path, database_url=database_url, shared_connections=shared_connections)
+        return open_store(
+            path,
+            database_url=database_url,
+            shared_connections=shared_connections,
+            housekeeping=housekeeping,
+        )
 
 
 def _mode(shared: bool) -> str:
@@ -194,6 +203,7 @@ def import_export(
     only goes into a store with shared connections (an exclusive one could
     not hold what it allows); an exclusive export goes anywhere.
     """
+    _check_document(document)
     if document.shared_connections and not store.shared_connections:
         raise TransferRefusedError(
             f"import refused, nothing imported: the export comes from a store with "
@@ -217,11 +227,19 @@ def import_export(
     return document.counts
 
 
+def _check_document(document: object) -> None:
+    if not isinstance(document, ExportDocument):
+        raise TypeError(
+            f"document must be an ExportDocument (from read_export), not {type(document).__name__}"
+        )
+
+
 @dataclass(frozen=True)
 class ImportResult:
     """What ``import_into`` did."""
 
-    #: Where the store is: its directory, or its database URL without the password.
+    #: Where the store is: its absolute directory (a store the import created: its
+    #: symbolic links resolved), or its database URL without the password.
     location: str
     #: Whether the import created the store.
     created: bool
@@ -239,38 +257,63 @@ def import_into(
     """Load ``document`` into the store at ``path``, creating it if there is none.
 
     ``import_export`` on ``open_transfer_target(path, database_url=...)``
-    (the new store gets the export's connection mode), with one more
-    guarantee where ``path`` is missing or an empty directory: the new store
-    is built out of sight, beside ``path`` (or in the temporary directory),
-    and published there only once every row is in. So a refused import
-    leaves the disk as it was (no directory where there was none, an empty
-    directory empty and its mode untouched), and no other process can open
-    the store before it is complete. Should something appear at ``path``
-    meanwhile, the import is refused (``TransferRefusedError``) and that is
-    left alone.
+    (the new store gets the export's connection mode; no housekeeping runs
+    meanwhile), with one more guarantee where ``path`` is missing or an
+    empty directory: the new store is built out of sight and published
+    there only once every row is in. So a refused import leaves the disk as
+    it was (no directory where there was none, an empty directory empty and
+    its mode untouched), and no other process can open the store before it
+    is complete. Should something appear at ``path`` meanwhile, the import
+    is refused (``TransferRefusedError``) and that is left alone; an empty
+    directory made there meanwhile receives the store, as ``lite.open``
+    would use it. ``path`` is resolved first (``os.path.realpath``):
+    ``ImportResult.location`` is the absolute directory the store went to.
 
     Not so for a store in PostgreSQL (``database_url``): its tables are
-    created first, and stay, empty, when the import is refused.
+    created first, and stay, empty, when the import is refused; so does the
+    new cache directory at ``path``, if one is given.
+
+    The new store is built in a directory named
+    ``.cross-auth-lite-import.<random>.tmp``, private to its owner (0700,
+    its files 0600), in the deepest directory above ``path`` that exists
+    (for an empty ``path``, its parent), or, where that is not writable, in
+    the temporary directory. A process killed in the middle of an import
+    leaves that directory behind, holding the rows imported so far (password
+    hashes and tokens among them): it belongs to no store and is safe to
+    delete. Built on another filesystem than ``path``'s, each file is
+    copied into ``path`` under a temporary dot-name first, which a kill at
+    that moment leaves there too.
+
+    ``TypeError`` for a ``document`` that is not an ``ExportDocument``, a
+    ``path`` that is not a ``str``, ``os.PathLike`` or ``None``, or a
+    ``progress`` that is not callable, before anything is created.
     """
+    _check_document(document)
+    if path is not None and not isinstance(path, str | os.PathLike):
+        raise TypeError(f"path must be a str, an os.PathLike or None, not {type(path).__name__}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable or None, not {type(progress).__name__}")
+    shared = document.shared_connections
     staged = stage_store(path) if path is not None and database_url is None else None
     if staged is None:
-        shared = document.shared_connections
-        target = open_transfer_target(path, database_url=database_url, shared_connections=shared)
+        target = open_transfer_target(
+            path, database_url=database_url, shared_connections=shared, housekeeping=False
+        )
         with target as store:
             imported = import_export(store, document, progress=progress)
             return ImportResult(store.location, store.created, imported)
     try:
-        with open_store(
-            staged.directory, shared_connections=document.shared_connections, housekeeping=False
-        ) as store:
+        with open_store(staged.directory, shared_connections=shared, housekeeping=False) as store:
             imported = import_export(store, document, progress=progress)
         try:
             staged.publish()
         except StoreExistsError as error:
             raise TransferRefusedError(f"import refused, nothing imported: {error}") from None
+        except StoreLocationError as error:
+            raise StoreLocationError(f"nothing imported: {error}") from None
     finally:
         staged.discard()
-    return ImportResult(str(staged.place), created=True, imported=imported)
+    return ImportResult(str(staged.location), created=True, imported=imported)
 
 
 def _clear(target: LiteStore) -> None:

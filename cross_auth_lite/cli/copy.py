@@ -50,8 +50,11 @@ def copy_command(args: argparse.Namespace) -> int:
     """``copy --to URL [--force]``."""
     with open_existing(args) as source:
         try:
+            # No housekeeping: its first pass would delete the long-ended sessions copied in.
             target = lite.open_transfer_target(
-                database_url=args.to, shared_connections=source.shared_connections
+                database_url=args.to,
+                shared_connections=source.shared_connections,
+                housekeeping=False,
             )
             with target, Progress("copying") as bar:
                 result = lite.copy_store(source, target, force=args.force, progress=bar.update)
