@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -31,8 +29,10 @@ from cross_auth_lite.store_location import (
     CACHE_DIRNAME,
     DATABASE_FILENAME,
     copy_template,
+    ephemeral_directory,
     existing_directory,
     new_store_directory,
+    remove_ephemeral_directory,
     store_directory,
 )
 from cross_auth_lite.store_template import StoreTemplate
@@ -132,7 +132,7 @@ class LiteStore:
         self.secondary.close()
         close_database(self.database)
         if self._ephemeral and self.path is not None:
-            shutil.rmtree(self.path, ignore_errors=True)
+            remove_ephemeral_directory(self.path)
 
     def __enter__(self) -> Self:
         return self
@@ -161,7 +161,8 @@ def open_store(
     """Open (creating if needed) the store in directory ``path``.
 
     ``path=None`` makes an ephemeral store in a new temporary directory,
-    removed again by ``close()``: handy in tests. A missing directory is
+    removed again by ``close()`` (or, if it is never closed, when the
+    process exits): handy in tests. A missing directory is
     created 0700 (and so are missing parents); it holds ``accounts.sqlite3``
     and the ``cache/`` directory. An existing directory is used as it is,
     its permissions untouched (``cross-auth-lite check`` reports loose
@@ -245,7 +246,7 @@ def open_store(
             directory = existing_directory(path, database_url)
     ephemeral = directory is None and (database_url is None or secondary_url is None)
     if ephemeral:
-        directory = Path(tempfile.mkdtemp(prefix="cross-auth-lite-"))
+        directory = ephemeral_directory()
     secondary: DiskCacheStorage | RedisStorage | None = None
     database: peewee.Database | None = None
     try:
@@ -322,5 +323,5 @@ def open_store(
         if database is not None:
             close_database(database)
         if ephemeral and directory is not None:
-            shutil.rmtree(directory, ignore_errors=True)
+            remove_ephemeral_directory(directory)
         raise

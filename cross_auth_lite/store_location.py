@@ -1,8 +1,17 @@
-"""Where a store lives: its directory, found, created or laid out from the template."""
+"""Where a store lives: its directory, found, created or laid out from the template.
+
+Also the temporary directories of ephemeral stores (``lite.open()`` without a
+path): ``close()`` removes one, and one never closed is removed when the
+process that made it exits (not after a kill, which runs nothing).
+"""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
+import threading
 from pathlib import Path
 
 from cross_auth_lite.errors import (
@@ -17,8 +26,10 @@ __all__ = [
     "CACHE_DIRNAME",
     "DATABASE_FILENAME",
     "copy_template",
+    "ephemeral_directory",
     "existing_directory",
     "new_store_directory",
+    "remove_ephemeral_directory",
     "store_directory",
 ]
 
@@ -108,3 +119,33 @@ def existing_directory(path: str | os.PathLike[str], database_url: str | None) -
             detail = f"{DATABASE_FILENAME} is missing"
         raise StoreNotFoundError(f"no store at {directory} ({detail})")
     return directory
+
+
+# Ephemeral store directories not yet removed, with the process that made each:
+# a forked child exiting must not remove its parent's.
+_EPHEMERAL: dict[Path, int] = {}
+_EPHEMERAL_LOCK = threading.Lock()
+
+
+def ephemeral_directory() -> Path:
+    """A new temporary 0700 directory for an ephemeral store, removed at exit if still there."""
+    directory = Path(tempfile.mkdtemp(prefix="cross-auth-lite-"))
+    with _EPHEMERAL_LOCK:
+        _EPHEMERAL[directory] = os.getpid()
+    return directory
+
+
+def remove_ephemeral_directory(directory: Path) -> None:
+    """Remove an ephemeral store's directory (``close()``, or a failed open)."""
+    with _EPHEMERAL_LOCK:
+        _EPHEMERAL.pop(directory, None)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@atexit.register
+def _remove_unclosed_ephemeral_directories() -> None:
+    """At exit: remove the ephemeral stores this process made and never closed."""
+    with _EPHEMERAL_LOCK:
+        mine = [path for path, pid in _EPHEMERAL.items() if pid == os.getpid()]
+    for path in mine:
+        remove_ephemeral_directory(path)

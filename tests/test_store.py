@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -58,6 +60,38 @@ def test_ephemeral_store_is_removed_on_close() -> None:
     assert path.is_dir()
     store.close()
     store.close()  # twice is fine
+    assert not path.exists()
+
+
+_NEVER_CLOSED = """
+import os, sys
+import cross_auth_lite as lite
+store = lite.open()
+store.accounts.find_user_by_email("ada@example.com")  # connected: files open at exit
+print(store.path, flush=True)
+if sys.argv[1] == "fork":
+    child = os.fork()
+    if child == 0:
+        sys.exit(0)  # a child's exit (its atexit hooks run) leaves its parent's store alone
+    os.waitpid(child, 0)
+    print(store.path.is_dir(), flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["plain", "fork"])
+def test_an_ephemeral_store_never_closed_is_removed_when_its_process_exits(how: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _NEVER_CLOSED, how],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    lines = done.stdout.split()
+    path = Path(lines[0])
+    assert path.name.startswith("cross-auth-lite-")
+    if how == "fork":
+        assert lines[1] == "True"
     assert not path.exists()
 
 
