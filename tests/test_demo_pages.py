@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 import cross_auth_lite as lite
 from cross_auth_lite.demo import create_app
-from cross_auth_lite.demo.pages import SESSION_ENDED
+from cross_auth_lite.demo.notices import SESSION_ENDED
 from cross_auth_lite.dev import DEFAULT_IDENTITY
 from tests.test_demo import BASE, browser_for, signed_in_email
 

@@ -50,7 +50,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import cross_auth_lite as lite
-from cross_auth_lite.demo import pages
+from cross_auth_lite.demo import notices, pages
 from cross_auth_lite.dev import (
     BrowserErrorPages,
     DevOAuthServer,
@@ -233,9 +233,9 @@ def create_app(
         session_ended = user is None and SESSION_COOKIE in request.cookies
         notice = None
         if flash is not None:
-            notice = pages.outcome_notice(flash)
+            notice = notices.outcome_notice(flash)
         elif session_ended:
-            notice = pages.Notice(pages.SESSION_ENDED)
+            notice = notices.Notice(notices.SESSION_ENDED)
         response = html(
             pages.home_page(
                 email=None if user is None else user.email,
@@ -271,7 +271,7 @@ def create_app(
         flash = read_flash(request.cookies)
         notice = None
         if flash is not None:
-            notice = pages.outcome_notice(flash, accounts=accounts, had=_had(request.cookies))
+            notice = notices.outcome_notice(flash, accounts=accounts, had=_had(request.cookies))
         response = html(
             pages.profile_page(
                 user_id=str(user.id),

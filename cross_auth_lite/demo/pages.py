@@ -14,17 +14,14 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from cross_auth_lite.demo.notices import Notice
 from cross_auth_lite.dev import esc, layout
-from cross_auth_lite.dev.browser_errors import Flash
 
 __all__ = [
-    "SESSION_ENDED",
     "AccountRow",
-    "Notice",
     "SessionRow",
     "browser_label",
     "home_page",
-    "outcome_notice",
     "profile_page",
     "sign_out_page",
 ]
@@ -120,106 +117,6 @@ LINKED_ONLY = (
 )
 
 
-@dataclass(frozen=True)
-class Notice:
-    """A line at the top of a page: a problem, or (``done``) what just succeeded."""
-
-    text: str
-    done: bool = False
-
-
-def _identity(account: AccountRow) -> str:
-    return f"the {account.provider} identity \u201c{account.provider_user_id}\u201d"
-
-
-#: The demo's words for the outcomes it knows, by (flow, outcome).
-_OUTCOMES = {
-    ("sign-in", "access_denied"): (
-        "Not signed in: that identity is linked to an account, but not as a way to "
-        "sign in. Sign in the way you usually do."
-    ),
-    ("sign-in", "needed_for_profile"): "Sign in to see your profile.",
-    ("sign-in", "account_not_linked"): (
-        "Not signed in: an account with this email already exists, but the provider did "
-        "not say the email is verified, so this identity cannot be linked to that account "
-        "automatically. Sign in the way you did before, then link this identity from "
-        "your profile."
-    ),
-    ("sign-in", "session_expired"): (
-        "Not signed in: that sign-in attempt had expired or was already used. Sign in again."
-    ),
-    ("link", "account_already_linked"): (
-        "Not linked: that identity is already linked to another user. Sign in as that "
-        "user and unlink it there to link it here."
-    ),
-    ("link", "unauthorized"): (
-        "Not linked: linking needs you to be signed in. Sign in, then link the identity "
-        "from your profile."
-    ),
-    ("link", "session_expired"): (
-        "Not linked: that link attempt had expired or was already used. Try again from "
-        "your profile."
-    ),
-    ("unlink", "account_not_connected"): (
-        "Not unlinked: that identity is not linked to your account."
-    ),
-}
-
-
-def outcome_notice(
-    flash: Flash,
-    *,
-    accounts: Sequence[AccountRow] = (),
-    had: frozenset[str] | None = None,
-) -> Notice:
-    """What to tell the person about ``flash``: the demo's own words, never text it carries.
-
-    ``accounts`` are the user's linked identities now (to name the one the
-    flash is about); ``had`` the ids of those the user had when the link
-    started, when known (to tell a new link from one already there).
-    """
-    flow, outcome = flash.flow, flash.outcome
-    if outcome == "access_denied" and flash.source == "provider":
-        if flow == "link":
-            return Notice(
-                "Linking cancelled: you cancelled at the provider, so no identity was linked."
-            )
-        return Notice("Sign-in cancelled: you cancelled at the provider, so nothing changed.")
-    if (flow, outcome) == ("link", "linked"):
-        if had is None:
-            return Notice("Identity linked.", done=True)
-        new = [a for a in accounts if a.id not in had]
-        if not new:
-            return Notice(
-                "Nothing changed: that identity is already linked to your account.", done=True
-            )
-        names = ", ".join(_identity(a) for a in new)
-        return Notice(f"Identity linked: {names} is now linked to your account.", done=True)
-    if (flow, outcome) == ("unlink", "unlinked"):
-        return Notice("Identity unlinked.", done=True)
-    if (flow, outcome) == ("unlink", "no_alternative_login_method"):
-        named = [a for a in accounts if a.id == flash.account]
-        which = _identity(named[0]) if named else "this identity"
-        return Notice(
-            f"Not unlinked: {which} is your only way to sign in, so unlinking it would lock "
-            "you out. Add another way first: sign in with another identity that has the "
-            "same verified email."
-        )
-    known = _OUTCOMES.get((flow, outcome))
-    if known is not None:
-        return Notice(known)
-    what = {"link": "Linking", "unlink": "Unlinking"}.get(flow, "Sign-in")
-    return Notice(
-        f"{what} did not complete, for a reason this demo has no explanation for. Try again."
-    )
-
-
-#: Home's line for a browser whose session cookie no longer signs it in.
-SESSION_ENDED = (
-    "Your session has ended: it was revoked (perhaps from another browser), or it expired."
-)
-
-
 def _notice(notice: Notice) -> str:
     if notice.done:
         return f'<div class="notice done" role="status" id="done">{esc(notice.text)}</div>'
@@ -242,7 +139,7 @@ def home_page(
     browser-binding cookie would belong to the other host). ``new_user``
     greets a user whose account this sign-in created ("Welcome", not
     "Welcome back"). ``notice`` says how a sign-in just went
-    (``outcome_notice``), or that the session ended (``SESSION_ENDED``).
+    (``notices.outcome_notice``), or that the session ended (``notices.SESSION_ENDED``).
     """
     notices = ""
     if other_host_url is not None:
@@ -329,7 +226,7 @@ def profile_page(
 ) -> str:
     """The profile: the user, their linked accounts and their active sessions.
 
-    ``notice`` says how a link or unlink just went (``outcome_notice``).
+    ``notice`` says how a link or unlink just went (``notices.outcome_notice``).
     """
     notices = "" if notice is None else _notice(notice)
     body = (
