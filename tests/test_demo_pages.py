@@ -71,6 +71,40 @@ def test_the_consent_form_says_where_the_name_goes(app: FastAPI) -> None:
         assert "Nobody Shown" not in b.text  # as the hint says
 
 
+def test_the_consent_form_says_the_user_id_decides_who_signs_in(
+    app: FastAPI, store: lite.LiteStore
+) -> None:
+    with browser_for(app) as b:
+        b.sign_in()
+    with browser_for(app) as b:
+        b.go("/")
+        b.click("Sign in")
+        assert b.page.text("sub-hint") == (
+            "Decides who signs in, as a real provider's account id does: change it (and the "
+            "email) to be someone else. Changing only the email updates that person's "
+            "provider email."
+        )
+        assert 'aria-describedby="sub-hint"' in b.text
+        assert "edit the fields to be someone else" not in b.text
+        # As the hint says: the same user id with another email is the same person...
+        b.submit(action="/dev-oauth/authorize", button="Sign in", email="grace@example.com")
+        assert b.page.text("greeting") == "Welcome back"
+        assert b.page.text("signed-in-email") == DEFAULT_IDENTITY.email
+        ada = store.accounts.find_user_by_email(DEFAULT_IDENTITY.email)
+        assert ada is not None
+        (identity,) = store.accounts.list_social_accounts(user_id=ada.id)
+        assert identity.provider_email == "grace@example.com"
+        b.go("/profile")
+        b.click("Link another identity")
+        assert b.page.text("sub-hint") == (
+            "Decides which identity is linked: change it to link another one."
+        )
+    with browser_for(app) as b:  # ...and another user id with another email is someone else
+        b.sign_in(email="grace@example.com", sub="dev-grace")
+        assert b.page.text("greeting") == "Welcome"
+        assert b.page.text("signed-in-email") == "grace@example.com"
+
+
 def test_an_invalid_identity_is_asked_for_again(app: FastAPI) -> None:
     with browser_for(app) as b:
         b.go("/")
