@@ -116,6 +116,34 @@ def test_an_invalid_identity_is_asked_for_again(app: FastAPI) -> None:
         assert b.page.text("signed-in-email") == "fixed@example.com"
 
 
+def test_a_field_too_long_is_named(app: FastAPI) -> None:
+    long_email = "a" * 190 + "@example.com"
+    with browser_for(app) as b:
+        b.go("/")
+        b.click("Sign in")
+        response = b.submit(action="/dev-oauth/authorize", button="Sign in", sub="x" * 201)
+        assert response.status_code == 400
+        assert b.page.text("problem") == (
+            "The provider user id is too long: keep it to 200 characters or fewer."
+        )
+        b.submit(action="/dev-oauth/authorize", button="Sign in", name="n" * 201, sub="x" * 201)
+        assert b.page.text("problem") == (
+            "The name and provider user id are too long: keep each to 200 characters or fewer."
+        )
+        b.submit(
+            action="/dev-oauth/authorize",
+            button="Sign in",
+            name="n" * 201,
+            email=long_email,
+            sub="x" * 200,
+        )
+        assert b.page.text("problem") == (
+            "The name and email are too long: keep each to 200 characters or fewer."
+        )
+        b.submit(action="/dev-oauth/authorize", button="Sign in", name="Ada", email="a@b.c")
+        assert b.page.text("signed-in-email") == "a@b.c"
+
+
 def test_cross_origin_posts_are_refused(app: FastAPI) -> None:
     with browser_for(app) as b:
         b.sign_in()

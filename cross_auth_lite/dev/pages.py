@@ -143,7 +143,9 @@ def consent_page(
         f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">'
         for k, v in request.hidden_fields().items()
     )
-    alert = f'<div class="notice" role="alert">{esc(problem)}</div>' if problem else ""
+    alert = ""
+    if problem:
+        alert = f'<div class="notice" role="alert" id="problem">{esc(problem)}</div>'
     checked = " checked" if identity.email_verified else ""
     name, email, sub, scope = identity.name, identity.email, identity.sub, request.scope
     if linking:
