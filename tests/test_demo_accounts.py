@@ -54,6 +54,14 @@ def test_a_linked_only_identity_is_explained_and_its_sign_in_refusal_too(
         help_text = b.page.text("sign-in-help") or ""
         assert "Linked only: connected to your account" in help_text
         assert "but not a way to sign in" in help_text
+        # Signing in with it from here is refused too, and Ada stays signed in.
+        b.go("/auth/dev/login")
+        b.submit(action="/dev-oauth/authorize", button="Sign in", sub="dev-ada-linked")
+        assert b.page.text("problem") == (
+            "That sign-in attempt was not used: that identity is linked to an account, but "
+            f"not as a way to sign in. You are still signed in as {DEFAULT_IDENTITY.email}."
+        )
+        assert b.page.text("signed-in-email") == DEFAULT_IDENTITY.email
 
     with browser_for(app) as other:
         other.sign_in(sub="dev-ada-linked")

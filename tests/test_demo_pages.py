@@ -222,7 +222,8 @@ def test_a_forged_link_puts_no_words_on_the_page(app: FastAPI) -> None:
         b.go("/auth/dev/callback?error=you_have_been_hacked&error_description=hacked")
         assert b.url == f"{BASE}/"
         assert b.page.text("problem") == (
-            "Sign-in did not complete, for a reason this demo has no explanation for. Try again."
+            "That sign-in attempt was not used: it did not complete, for a reason this demo "
+            f"has no explanation for. You are still signed in as {DEFAULT_IDENTITY.email}."
         )
         assert "hacked" not in b.text
         # Nor does a flash cookie with text in it, from wherever it came.
@@ -251,6 +252,52 @@ def test_the_outcome_travels_in_a_short_lived_cookie_shown_once(app: FastAPI) ->
         b.go("/auth/dev/callback?state=0123abcd&code=x")
         assert b.url == f"{BASE}/"
         assert b.page.text("problem") == (
+            "Not signed in: that sign-in attempt had expired or was already used. Sign in again."
+        )
+
+
+def test_a_sign_in_attempt_that_fails_while_signed_in_says_you_still_are(app: FastAPI) -> None:
+    unused = "That sign-in attempt was not used: "
+    still = f" You are still signed in as {DEFAULT_IDENTITY.email}."
+    with browser_for(app) as b:
+        b.go("/")
+        b.click("Sign in")
+        consent = b.url
+        signed_in = b.submit(action="/dev-oauth/authorize", button="Sign in")
+        callback = next(str(r.url) for r in signed_in.history if "/callback" in str(r.url))
+        replays = {
+            "Back to the provider's form, Sign in again": lambda: (
+                b.go(consent),
+                b.submit(action="/dev-oauth/authorize", button="Sign in"),
+            ),
+            "the callback replayed": lambda: b.go(callback),
+        }
+        for how, replay in replays.items():
+            replay()
+            assert b.url == f"{BASE}/", how
+            assert b.page.text("problem") == (
+                f"{unused}it had expired or was already used.{still}"
+            ), how
+            assert b.page.text("signed-in-email") == DEFAULT_IDENTITY.email
+            assert "Not signed in" not in b.text
+            assert "Sign in again" not in b.text
+        b.go("/auth/dev/callback")  # opened bare
+        assert b.page.text("problem") == (
+            f"{unused}it did not complete, for a reason this demo has no explanation for.{still}"
+        )
+        assert "Try again" not in b.text
+        b.go(consent)
+        b.submit(action="/dev-oauth/authorize", button="Cancel")
+        cancelled = "Sign-in cancelled: you cancelled at the provider."
+        assert b.page.text("problem") == cancelled + still
+        assert b.page.text("signed-in-email") == DEFAULT_IDENTITY.email
+    with browser_for(app) as signed_out:  # signed out, the words are unchanged
+        signed_out.go("/auth/dev/callback")
+        assert signed_out.page.text("problem") == (
+            "Sign-in did not complete, for a reason this demo has no explanation for. Try again."
+        )
+        signed_out.go(callback)
+        assert signed_out.page.text("problem") == (
             "Not signed in: that sign-in attempt had expired or was already used. Sign in again."
         )
 

@@ -231,14 +231,15 @@ def create_app(
         flash = read_flash(request.cookies)
         # A session cookie that signs no one in: the session was revoked or expired.
         session_ended = user is None and SESSION_COOKIE in request.cookies
+        email = None if user is None else user.email
         notice = None
         if flash is not None:
-            notice = notices.outcome_notice(flash)
+            notice = notices.outcome_notice(flash, signed_in=user is not None, email=email)
         elif session_ended:
             notice = notices.Notice(notices.SESSION_ENDED)
         response = html(
             pages.home_page(
-                email=None if user is None else user.email,
+                email=email,
                 signed_in=user is not None,
                 data_dir=data_dir,
                 notice=notice,
@@ -271,7 +272,13 @@ def create_app(
         flash = read_flash(request.cookies)
         notice = None
         if flash is not None:
-            notice = notices.outcome_notice(flash, accounts=accounts, had=_had(request.cookies))
+            notice = notices.outcome_notice(
+                flash,
+                accounts=accounts,
+                had=_had(request.cookies),
+                signed_in=True,
+                email=user.email,
+            )
         response = html(
             pages.profile_page(
                 user_id=str(user.id),

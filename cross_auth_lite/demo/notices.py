@@ -1,7 +1,9 @@
 """What the demo tells a person about a sign-in, link or unlink: its own words, by code.
 
 A ``Flash`` (``cross_auth_lite.dev.browser_errors``) carries only short codes
-to the next page; ``outcome_notice`` turns them into the line the page shows.
+to the next page; ``outcome_notice`` turns them into the line the page shows,
+worded for the state the person is in now (a failed sign-in attempt leaves
+someone already signed in signed in, and the line says so).
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ class Notice:
 
     text: str
     done: bool = False
+
+
+#: Home's line for a browser whose session cookie no longer signs it in.
+SESSION_ENDED = (
+    "Your session has ended: it was revoked (perhaps from another browser), or it expired."
+)
 
 
 def _identity(account: AccountRow) -> str:
@@ -63,20 +71,48 @@ _OUTCOMES = {
     ),
 }
 
+#: Why a sign-in attempt was not used, for someone who is still signed in.
+_UNUSED = {
+    "session_expired": "it had expired or was already used",
+    "access_denied": "that identity is linked to an account, but not as a way to sign in",
+    "account_not_linked": (
+        "an account with that email already exists, and the provider did not say the "
+        "email is verified"
+    ),
+}
+_UNEXPLAINED = "for a reason this demo has no explanation for"
+
+
+def _still_signed_in(flash: Flash, email: str | None) -> Notice | None:
+    still = f"You are still signed in as {email}." if email else "You are still signed in."
+    if flash.outcome == "access_denied" and flash.source == "provider":
+        return Notice(f"Sign-in cancelled: you cancelled at the provider. {still}")
+    if flash.outcome == "needed_for_profile":
+        return None  # signed in since: nothing left to ask
+    reason = _UNUSED.get(flash.outcome, f"it did not complete, {_UNEXPLAINED}")
+    return Notice(f"That sign-in attempt was not used: {reason}. {still}")
+
 
 def outcome_notice(
     flash: Flash,
     *,
     accounts: Sequence[AccountRow] = (),
     had: frozenset[str] | None = None,
-) -> Notice:
+    signed_in: bool = False,
+    email: str | None = None,
+) -> Notice | None:
     """What to tell the person about ``flash``: the demo's own words, never text it carries.
 
     ``accounts`` are the user's linked identities now (to name the one the
     flash is about); ``had`` the ids of those the user had when the link
     started, when known (to tell a new link from one already there).
+    ``signed_in`` says the person is signed in now (as ``email``): a failed
+    sign-in attempt is then one that was not used, never "Not signed in".
+    ``None`` when there is nothing to say.
     """
     flow, outcome = flash.flow, flash.outcome
+    if flow == "sign-in" and signed_in:
+        return _still_signed_in(flash, email)
     if outcome == "access_denied" and flash.source == "provider":
         if flow == "link":
             return Notice(
@@ -107,12 +143,4 @@ def outcome_notice(
     if known is not None:
         return Notice(known)
     what = {"link": "Linking", "unlink": "Unlinking"}.get(flow, "Sign-in")
-    return Notice(
-        f"{what} did not complete, for a reason this demo has no explanation for. Try again."
-    )
-
-
-#: Home's line for a browser whose session cookie no longer signs it in.
-SESSION_ENDED = (
-    "Your session has ended: it was revoked (perhaps from another browser), or it expired."
-)
+    return Notice(f"{what} did not complete, {_UNEXPLAINED}. Try again.")
