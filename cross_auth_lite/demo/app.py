@@ -288,6 +288,7 @@ def create_app(
                 sessions=sessions,
                 data_dir=data_dir,
                 notice=notice,
+                has_password=bool(user.has_usable_password),
             )
         )
         forget_flash(request, response)

@@ -178,19 +178,26 @@ def home_page(
     )
 
 
-def _account_rows(accounts: Iterable[AccountRow]) -> str:
+def _account_rows(accounts: Sequence[AccountRow], *, has_password: bool) -> str:
+    # The store refuses to unlink the last way to sign in: no button for it.
+    logins = sum(a.is_login_method for a in accounts)
     rows = []
     for a in accounts:
         sign_in = "yes" if a.is_login_method else "linked only"
+        if a.is_login_method and logins == 1 and not has_password:
+            unlink = '<td class="wide muted last-way">Cannot be unlinked</td>'
+        else:
+            unlink = (
+                f'<td class="wide"><form method="post" action="/accounts/{esc(a.id)}/unlink">'
+                '<button class="small secondary" type="submit">Unlink</button></form></td>'
+            )
         rows.append(
             f'<tr class="account" data-account-id="{esc(a.id)}">'
             f'<td data-label="Provider">{esc(a.provider)}</td>'
             f'<td data-label="Provider user id"><code>{esc(a.provider_user_id)}</code></td>'
             f'<td data-label="Provider email">{esc(a.provider_email or "—")}</td>'
             f'<td data-label="Verified">{"yes" if a.provider_email_verified else "no"}</td>'
-            f'<td data-label="Sign-in" class="sign-in">{sign_in}</td>'
-            f'<td class="wide"><form method="post" action="/accounts/{esc(a.id)}/unlink">'
-            '<button class="small secondary" type="submit">Unlink</button></form></td></tr>'
+            f'<td data-label="Sign-in" class="sign-in">{sign_in}</td>{unlink}</tr>'
         )
     return "".join(rows) or '<tr><td colspan="6" class="muted">No linked accounts.</td></tr>'
 
@@ -223,10 +230,13 @@ def profile_page(
     sessions: Sequence[SessionRow],
     data_dir: str,
     notice: Notice | None = None,
+    has_password: bool = False,
 ) -> str:
     """The profile: the user, their linked accounts and their active sessions.
 
-    ``notice`` says how a link or unlink just went (``notices.outcome_notice``).
+    ``notice`` says how a link or unlink just went (``notices.outcome_notice``);
+    ``has_password`` that the user can sign in with a password too, so that
+    any identity can be unlinked.
     """
     notices = "" if notice is None else _notice(notice)
     body = (
@@ -239,7 +249,8 @@ def profile_page(
         f"<h2>Linked accounts ({len(accounts)})</h2>"
         '<section class="card"><table class="records"><thead><tr><th>Provider</th>'
         "<th>Provider user id</th><th>Provider email</th><th>Verified</th><th>Sign-in</th>"
-        f"<th></th></tr></thead><tbody>{_account_rows(accounts)}</tbody></table>"
+        f"<th></th></tr></thead><tbody>{_account_rows(accounts, has_password=has_password)}"
+        "</tbody></table>"
         '<p class="muted" id="sign-in-help"><strong>Sign-in yes</strong>: a way to sign in '
         f"to this account. <strong>Linked only</strong>: {esc(LINKED_ONLY)} Linking "
         "adds a linked-only identity. Your last way to sign in cannot be unlinked.</p>"
