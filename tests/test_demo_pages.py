@@ -168,6 +168,27 @@ def test_revoking_a_session_that_is_not_yours_changes_nothing(
     assert store.sessions.get_any(bobs).revoked_at is None
 
 
+def test_the_sessions_table_says_once_that_times_are_utc_and_cuts_long_browser_names(
+    app: FastAPI,
+) -> None:
+    agent = "ExampleEmbeddedBrowserWithAVeryLongName/99.1 (" + "x" * 120 + ")"
+    with browser_for(app) as elsewhere:
+        elsewhere.client.headers["User-Agent"] = agent
+        elsewhere.sign_in()
+    with browser_for(app) as b:
+        b.sign_in()
+        b.go("/profile")
+        sessions = b.text[b.text.index("Active sessions") :]
+        assert "Times are UTC." in sessions
+        assert "(UTC)" not in b.text
+        heads = re.findall(r"<th>([^<]*)</th>", sessions)
+        assert heads == ["Session", "Browser", "Started", "Last active", "Expires", ""]
+        cells = re.findall(r'data-label="Browser" title="([^"]*)"><span>([^<]*)', sessions)
+        assert (agent, "ExampleEmbeddedBrow\u2026") in cells  # the whole of it in a tooltip
+        this_browser = next(row for row in sessions.split("<tr")[2:] if "badge" in row)
+        assert ">Sign out</button>" in this_browser
+
+
 def test_home_warns_when_opened_under_another_host_name(app: FastAPI) -> None:
     with TestClient(app, base_url="http://localhost") as client:
         response = client.get("/")
@@ -321,7 +342,7 @@ def test_a_session_revoked_elsewhere_says_the_session_ended(app: FastAPI) -> Non
     with browser_for(app) as b, browser_for(app) as other:
         b.sign_in()
         b.go("/profile")
-        (mine,) = re.findall(r'data-session-id="([^"]+)"><[^>]+>[^<]*<span class="badge">', b.text)
+        (mine,) = re.findall(r'data-session-id="([^"]+)">(?:(?!</tr>).)*class="badge"', b.text)
         other.sign_in()
         other.go("/profile")
         other.submit(action=f"/sessions/{mine}/revoke", button="Revoke")

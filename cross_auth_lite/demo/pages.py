@@ -95,6 +95,10 @@ _SYSTEMS = (
 )
 
 
+#: The longest browser label: an unknown User-Agent is cut to it, ending in "…".
+MAX_BROWSER_LABEL = 20
+
+
 def browser_label(user_agent: str | None) -> str:
     """A short name for a User-Agent, e.g. ``"Firefox on Linux"``."""
     if not user_agent:
@@ -102,7 +106,9 @@ def browser_label(user_agent: str | None) -> str:
     browser = next((name for key, name in _BROWSERS if key in user_agent), None)
     system = next((name for key, name in _SYSTEMS if key in user_agent), None)
     if browser is None:
-        return user_agent[:40]
+        if len(user_agent) <= MAX_BROWSER_LABEL:
+            return user_agent
+        return user_agent[: MAX_BROWSER_LABEL - 1] + "\u2026"
     return f"{browser} on {system}" if system else browser
 
 
@@ -206,13 +212,14 @@ def _session_rows(sessions: Iterable[SessionRow]) -> str:
     out = []
     for s in sessions:
         badge = ' <span class="badge">this browser</span>' if s.current else ""
-        label = "Revoke and sign out" if s.current else "Revoke"
+        # This browser's own is revoked by signing out (app.py): say so, and keep it short.
+        label = "Sign out" if s.current else "Revoke"
         out.append(
             f'<tr class="session" data-session-id="{esc(s.id)}">'
-            f'<td class="nowrap" data-label="Session">{esc(s.id)}{badge}</td>'
+            f'<td class="nowrap" data-label="Session">{esc(s.id)}</td>'
             f'<td data-label="Browser" title="{esc(s.user_agent or "")}">'
-            f"{esc(browser_label(s.user_agent))}</td>"
-            f'<td class="nowrap" data-label="Started (UTC)">{esc(_when(s.created_at))}</td>'
+            f"<span>{esc(browser_label(s.user_agent))}{badge}</span></td>"
+            f'<td class="nowrap" data-label="Started">{esc(_when(s.created_at))}</td>'
             f'<td class="nowrap" data-label="Last active">{esc(_when(s.last_active_at))}</td>'
             f'<td class="nowrap" data-label="Expires">{esc(_when(s.expires_at))}</td>'
             f'<td class="nowrap wide"><form method="post" action="/sessions/{esc(s.id)}/revoke">'
@@ -258,9 +265,9 @@ def profile_page(
         "Link another identity</a></div></section>"
         f"<h2>Active sessions ({len(sessions)})</h2>"
         '<p class="muted">Each browser that signs in gets its own session. Revoking one '
-        "signs that browser out on its next request.</p>"
+        "signs that browser out on its next request. Times are UTC.</p>"
         '<section class="card"><table class="records"><thead><tr><th>Session</th>'
-        "<th>Browser</th><th>Started (UTC)</th><th>Last active</th><th>Expires</th><th></th>"
+        "<th>Browser</th><th>Started</th><th>Last active</th><th>Expires</th><th></th>"
         f"</tr></thead><tbody>{_session_rows(sessions)}</tbody></table></section>"
     )
     return layout("Profile · cross-auth-lite demo", body, nav=_nav(True), footer=_footer(data_dir))

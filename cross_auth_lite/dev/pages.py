@@ -48,7 +48,7 @@ button.small { padding: .2rem .7rem; font-size: .85rem; }
   margin-bottom: 1.25rem; border-radius: 6px; }
 .notice.done { border-left-color: var(--accent); background: #eef2fd; }
 table { width: 100%; border-collapse: collapse; font-size: .92rem; }
-th, td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line);
+th, td { text-align: left; padding: .45rem .4rem; border-bottom: 1px solid var(--line);
   vertical-align: top; overflow-wrap: anywhere; }
 /* Values (emails, ids) break anywhere rather than widen the page; labels stay whole. */
 h1, h2, p, strong, .notice { overflow-wrap: anywhere; }
