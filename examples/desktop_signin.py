@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
+import math
 import os
 import socket
 import sys
@@ -64,6 +65,17 @@ def plain(text: str) -> str:
     """
     text = "".join(char if char.isprintable() else "?" for char in text)
     return text if len(text) <= MAX_PRINTED else text[: MAX_PRINTED - 3] + "..."
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < math.inf:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
 
 
 def plain_log(record: logging.LogRecord) -> bool:
@@ -170,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help=f"data directory (default: {app_data_dir()})")
     parser.add_argument("--no-browser", action="store_true", help="print the URL, do not open it")
     parser.add_argument("--sign-out", action="store_true", help="revoke and forget the session")
-    parser.add_argument("--timeout", type=float, default=300, help="seconds to wait (300)")
+    parser.add_argument("--timeout", type=seconds, default=300, help="seconds to wait (300)")
     args = parser.parse_args(argv)
     handler = logging.StreamHandler()
     handler.addFilter(plain_log)

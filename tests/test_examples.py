@@ -326,6 +326,22 @@ def test_desktop_keeps_waiting_after_a_visit_that_ended_no_sign_in(
     assert "Signed in as grace@example.com" in output
 
 
+@pytest.mark.parametrize("timeout", ["-1", "0", "nan", "inf", "soon"])
+def test_desktop_refuses_a_timeout_that_is_not_a_positive_number(
+    tmp_path: Path, timeout: str
+) -> None:
+    result = run_desktop(tmp_path / "data", "--dev", "--no-browser", "--timeout", timeout)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    reason = (
+        "not a number of seconds: 'soon'"
+        if timeout == "soon"
+        else (f"must be a positive number of seconds, not {timeout}")
+    )
+    assert result.stderr.endswith(f"error: argument --timeout: {reason}\n"), result.stderr
+    assert not (tmp_path / "data").exists()  # refused before anything is made
+
+
 def test_desktop_without_github_settings_exits_with_one_line(tmp_path: Path) -> None:
     result = run_desktop(tmp_path / "data", "--no-browser")
     assert result.returncode == 1
