@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
+import math
 import os
 import socket
 import sys
@@ -64,6 +65,29 @@ def plain(text: str) -> str:
     """
     text = "".join(char if char.isprintable() else "?" for char in text)
     return text if len(text) <= MAX_PRINTED else text[: MAX_PRINTED - 3] + "..."
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < math.inf:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
+    return value
+
+
+def tab_page(title: str, sentence: str, status_code: int = 200) -> HTMLResponse:
+    """The tab's last page: ``title`` (our own words), ``sentence`` (HTML), then "close it"."""
+    return HTMLResponse(
+        '<!doctype html><html lang="en"><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<title>{title}</title><body style="font: 18px/1.5 system-ui, sans-serif; '
+        f'max-width: 36em; margin: 3em auto; padding: 0 1em"><h1>{title}</h1>'
+        f"<p>{sentence}</p><p>You can close this tab.</p></body></html>",
+        status_code=status_code,
+    )
 
 
 def plain_log(record: logging.LogRecord) -> bool:
@@ -130,13 +154,17 @@ def browser_sign_in(
             # BrowserErrorPages): a visit with neither did not end one, so keep waiting.
             return HTMLResponse("No sign-in to finish here.", status_code=400)
         if user is None:  # a failed sign-in
-            outcome["error"] = request.query_params.get("error_description") or error
+            if error == "access_denied":  # the person pressed Cancel (or Deny) at the provider
+                outcome["error"] = "it was cancelled at the provider"
+            else:
+                outcome["error"] = request.query_params.get("error_description") or error
             finished.set()
-            return HTMLResponse(f"Sign-in failed: {escape(outcome['error'])}", status_code=400)
+            sentence = f"The sign-in did not complete: {escape(outcome['error'])}."
+            return tab_page("Sign-in failed", sentence, status_code=400)
         token, _ = auth.issue_session_token(
             str(user.id), max_age=SESSION_MAX_AGE, metadata={"client_name": APP_NAME}
         )
-        response = HTMLResponse(f"Signed in as {escape(user.email or '')}. Close this tab.")
+        response = tab_page("Signed in", f"Signed in as {escape(user.email or '')}.")
         auth.logout(request, response=response)  # end the browser's session, clear its cookie
         outcome.update(token=token, email=user.email or "")
         finished.set()
@@ -170,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help=f"data directory (default: {app_data_dir()})")
     parser.add_argument("--no-browser", action="store_true", help="print the URL, do not open it")
     parser.add_argument("--sign-out", action="store_true", help="revoke and forget the session")
-    parser.add_argument("--timeout", type=float, default=300, help="seconds to wait (300)")
+    parser.add_argument("--timeout", type=seconds, default=300, help="seconds to wait (300)")
     args = parser.parse_args(argv)
     handler = logging.StreamHandler()
     handler.addFilter(plain_log)

@@ -54,6 +54,14 @@ def test_a_linked_only_identity_is_explained_and_its_sign_in_refusal_too(
         help_text = b.page.text("sign-in-help") or ""
         assert "Linked only: connected to your account" in help_text
         assert "but not a way to sign in" in help_text
+        # Signing in with it from here is refused too, and Ada stays signed in.
+        b.go("/auth/dev/login")
+        b.submit(action="/dev-oauth/authorize", button="Sign in", sub="dev-ada-linked")
+        assert b.page.text("problem") == (
+            "That sign-in attempt was not used: that identity is linked to an account, but "
+            f"not as a way to sign in. You are still signed in as {DEFAULT_IDENTITY.email}."
+        )
+        assert b.page.text("signed-in-email") == DEFAULT_IDENTITY.email
 
     with browser_for(app) as other:
         other.sign_in(sub="dev-ada-linked")
@@ -73,8 +81,16 @@ def test_unlink_removes_a_linked_identity_but_never_the_last_way_to_sign_in(
         ids = account_ids(b)
         assert set(ids) == {DEFAULT_IDENTITY.sub, "dev-ada-linked"}
 
-        # The sign-in identity is the only way to sign in: refused, and said why.
-        b.submit(action=f"/accounts/{ids[DEFAULT_IDENTITY.sub]}/unlink", button="Unlink")
+        # The sign-in identity is the only way to sign in: no Unlink button for it...
+        only = ids[DEFAULT_IDENTITY.sub]
+        rows = re.findall(r'<tr class="account" data-account-id="([^"]+)">(.*?)</tr>', b.text)
+        assert [(i, "Unlink" in row, "Cannot be unlinked" in row) for i, row in rows] == [
+            (only, False, True),
+            (ids["dev-ada-linked"], True, False),
+        ]
+        assert not [f for f in b.page.forms if f.action == f"/accounts/{only}/unlink"]
+        # ...and the request a page from before would send is refused, and said why.
+        b.response = b.client.post(f"/accounts/{only}/unlink", headers={"Accept": HTML_ACCEPT})
         assert b.url == f"{BASE}/profile"
         problem = b.page.text("problem") or ""
         assert problem.startswith(

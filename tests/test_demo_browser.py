@@ -19,7 +19,7 @@ import pytest
 from tests.test_demo import demo_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -64,7 +64,11 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def new_page(browser: Browser) -> Page:
-    page = browser.new_context().new_page()
+    return new_page_in(browser.new_context())
+
+
+def new_page_in(context: BrowserContext) -> Page:
+    page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.set_default_navigation_timeout(TIMEOUT_MS)
     return page
@@ -123,6 +127,15 @@ def test_sign_in_revoke_and_sign_out_in_chromium(browser: Browser, server_url: s
     assert page.locator("#signed-in-email").count() == 0
 
 
+#: Browsers whose sessions the profile lists: the longest name the demo gives one,
+#: and an unknown browser (its name cut short, the whole User-Agent in a tooltip).
+LONG_USER_AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "HeadlessChrome/126.0.6478.126 Safari/537.36",
+    "ExampleEmbeddedBrowserWithAVeryLongName/99.1 (" + "x" * 120 + ")",
+)
+
+
 def long_email(width: int) -> str:
     """An email as long as real ones get (86 characters), unique to ``width``."""
     email = (
@@ -134,9 +147,26 @@ def long_email(width: int) -> str:
 
 
 #: Why the page does not fit: it scrolls sideways, the header's brand or links
-#: wrap or are cut, or a label (a table heading, a button) breaks inside a word.
+#: wrap or are cut, a label (a table heading, a button) breaks inside a word, a
+#: table runs past its card, or (wider than a phone) a browser's name wraps.
 _LAYOUT_PROBLEMS = """() => {
   const problems = [];
+  for (const table of document.querySelectorAll(".card table")) {
+    const card = table.closest(".card");
+    const style = getComputedStyle(card);
+    const edge = card.getBoundingClientRect().right - parseFloat(style.borderRightWidth)
+      - parseFloat(style.paddingRight);
+    const right = table.getBoundingClientRect().right;
+    if (right > edge + 0.5) problems.push(`a table runs ${right - edge}px past its card`);
+  }
+  for (const cell of document.querySelectorAll("td[data-label=Browser] > span")) {
+    const range = document.createRange();
+    range.selectNodeContents(cell.firstChild);
+    const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+    if (window.innerWidth > 640 && lines.size > 1) {
+      problems.push(`"${cell.firstChild.textContent}" takes ${lines.size} lines`);
+    }
+  }
   for (const label of document.querySelectorAll("th, button, .button, label")) {
     const words = label.textContent.trim().split(/[\\s-]+/).filter(Boolean).length;
     const range = document.createRange();
@@ -190,7 +220,13 @@ def test_every_page_fits_the_screen_with_a_one_line_header(
     assert page.inner_text("#greeting") == "Welcome"
     check("welcome")
 
+    for agent in LONG_USER_AGENTS:  # more sessions, from browsers with long names
+        elsewhere = browser.new_context(user_agent=agent)
+        sign_in(new_page_in(elsewhere), url, email=email, sub=sub)
+        elsewhere.close()
     page.goto(f"{url}/profile")
+    assert page.locator("tr.session").count() == 3
+    assert page.locator("tr.session", has_text="Headless Chrome on Windows").count() == 1
     page.click("a:has-text('Link another identity')")
     page.wait_for_url("**/dev-oauth/authorize?**")
     page.fill("#sub", f"{sub}-linked")
@@ -204,7 +240,19 @@ def test_every_page_fits_the_screen_with_a_one_line_header(
     page.wait_for_url(f"{url}/profile")
     assert page.inner_text("#done") == "Identity unlinked."
     assert page.locator("tr.account").count() == 1
-    page.locator("tr.account").locator("button").click()  # the last way to sign in
+    # The last way to sign in has no Unlink button; a page from before would post this.
+    assert page.locator("tr.account button").count() == 0
+    assert page.inner_text("tr.account .last-way") == "Cannot be unlinked"
+    page.evaluate(
+        """() => {
+          const form = document.createElement("form");
+          const id = document.querySelector("tr.account").dataset.accountId;
+          form.method = "post";
+          form.action = `/accounts/${id}/unlink`;
+          document.body.append(form);
+          form.submit();
+        }"""
+    )
     page.wait_for_selector("#problem")
     assert "only way to sign in" in page.inner_text("#problem")
     check("profile refusing an unlink")

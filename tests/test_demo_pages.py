@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 import cross_auth_lite as lite
 from cross_auth_lite.demo import create_app
-from cross_auth_lite.demo.pages import SESSION_ENDED
+from cross_auth_lite.demo.notices import SESSION_ENDED
 from cross_auth_lite.dev import DEFAULT_IDENTITY
 from tests.test_demo import BASE, browser_for, signed_in_email
 
@@ -71,6 +71,40 @@ def test_the_consent_form_says_where_the_name_goes(app: FastAPI) -> None:
         assert "Nobody Shown" not in b.text  # as the hint says
 
 
+def test_the_consent_form_says_the_user_id_decides_who_signs_in(
+    app: FastAPI, store: lite.LiteStore
+) -> None:
+    with browser_for(app) as b:
+        b.sign_in()
+    with browser_for(app) as b:
+        b.go("/")
+        b.click("Sign in")
+        assert b.page.text("sub-hint") == (
+            "Decides who signs in, as a real provider's account id does: change it (and the "
+            "email) to be someone else. Changing only the email updates that person's "
+            "provider email."
+        )
+        assert 'aria-describedby="sub-hint"' in b.text
+        assert "edit the fields to be someone else" not in b.text
+        # As the hint says: the same user id with another email is the same person...
+        b.submit(action="/dev-oauth/authorize", button="Sign in", email="grace@example.com")
+        assert b.page.text("greeting") == "Welcome back"
+        assert b.page.text("signed-in-email") == DEFAULT_IDENTITY.email
+        ada = store.accounts.find_user_by_email(DEFAULT_IDENTITY.email)
+        assert ada is not None
+        (identity,) = store.accounts.list_social_accounts(user_id=ada.id)
+        assert identity.provider_email == "grace@example.com"
+        b.go("/profile")
+        b.click("Link another identity")
+        assert b.page.text("sub-hint") == (
+            "Decides which identity is linked: change it to link another one."
+        )
+    with browser_for(app) as b:  # ...and another user id with another email is someone else
+        b.sign_in(email="grace@example.com", sub="dev-grace")
+        assert b.page.text("greeting") == "Welcome"
+        assert b.page.text("signed-in-email") == "grace@example.com"
+
+
 def test_an_invalid_identity_is_asked_for_again(app: FastAPI) -> None:
     with browser_for(app) as b:
         b.go("/")
@@ -80,6 +114,34 @@ def test_an_invalid_identity_is_asked_for_again(app: FastAPI) -> None:
         assert "Enter an email address." in b.text
         b.submit(action="/dev-oauth/authorize", button="Sign in", email="fixed@example.com")
         assert b.page.text("signed-in-email") == "fixed@example.com"
+
+
+def test_a_field_too_long_is_named(app: FastAPI) -> None:
+    long_email = "a" * 190 + "@example.com"
+    with browser_for(app) as b:
+        b.go("/")
+        b.click("Sign in")
+        response = b.submit(action="/dev-oauth/authorize", button="Sign in", sub="x" * 201)
+        assert response.status_code == 400
+        assert b.page.text("problem") == (
+            "The provider user id is too long: keep it to 200 characters or fewer."
+        )
+        b.submit(action="/dev-oauth/authorize", button="Sign in", name="n" * 201, sub="x" * 201)
+        assert b.page.text("problem") == (
+            "The name and provider user id are too long: keep each to 200 characters or fewer."
+        )
+        b.submit(
+            action="/dev-oauth/authorize",
+            button="Sign in",
+            name="n" * 201,
+            email=long_email,
+            sub="x" * 200,
+        )
+        assert b.page.text("problem") == (
+            "The name and email are too long: keep each to 200 characters or fewer."
+        )
+        b.submit(action="/dev-oauth/authorize", button="Sign in", name="Ada", email="a@b.c")
+        assert b.page.text("signed-in-email") == "a@b.c"
 
 
 def test_cross_origin_posts_are_refused(app: FastAPI) -> None:
@@ -104,6 +166,27 @@ def test_revoking_a_session_that_is_not_yours_changes_nothing(
             assert response.url == f"{BASE}/profile"  # quietly back to the profile
         assert signed_in_email(b) == DEFAULT_IDENTITY.email
     assert store.sessions.get_any(bobs).revoked_at is None
+
+
+def test_the_sessions_table_says_once_that_times_are_utc_and_cuts_long_browser_names(
+    app: FastAPI,
+) -> None:
+    agent = "ExampleEmbeddedBrowserWithAVeryLongName/99.1 (" + "x" * 120 + ")"
+    with browser_for(app) as elsewhere:
+        elsewhere.client.headers["User-Agent"] = agent
+        elsewhere.sign_in()
+    with browser_for(app) as b:
+        b.sign_in()
+        b.go("/profile")
+        sessions = b.text[b.text.index("Active sessions") :]
+        assert "Times are UTC." in sessions
+        assert "(UTC)" not in b.text
+        heads = re.findall(r"<th>([^<]*)</th>", sessions)
+        assert heads == ["Session", "Browser", "Started", "Last active", "Expires", ""]
+        cells = re.findall(r'data-label="Browser" title="([^"]*)"><span>([^<]*)', sessions)
+        assert (agent, "ExampleEmbeddedBrow\u2026") in cells  # the whole of it in a tooltip
+        this_browser = next(row for row in sessions.split("<tr")[2:] if "badge" in row)
+        assert ">Sign out</button>" in this_browser
 
 
 def test_home_warns_when_opened_under_another_host_name(app: FastAPI) -> None:
@@ -160,7 +243,8 @@ def test_a_forged_link_puts_no_words_on_the_page(app: FastAPI) -> None:
         b.go("/auth/dev/callback?error=you_have_been_hacked&error_description=hacked")
         assert b.url == f"{BASE}/"
         assert b.page.text("problem") == (
-            "Sign-in did not complete, for a reason this demo has no explanation for. Try again."
+            "That sign-in attempt was not used: it did not complete, for a reason this demo "
+            f"has no explanation for. You are still signed in as {DEFAULT_IDENTITY.email}."
         )
         assert "hacked" not in b.text
         # Nor does a flash cookie with text in it, from wherever it came.
@@ -193,6 +277,52 @@ def test_the_outcome_travels_in_a_short_lived_cookie_shown_once(app: FastAPI) ->
         )
 
 
+def test_a_sign_in_attempt_that_fails_while_signed_in_says_you_still_are(app: FastAPI) -> None:
+    unused = "That sign-in attempt was not used: "
+    still = f" You are still signed in as {DEFAULT_IDENTITY.email}."
+    with browser_for(app) as b:
+        b.go("/")
+        b.click("Sign in")
+        consent = b.url
+        signed_in = b.submit(action="/dev-oauth/authorize", button="Sign in")
+        callback = next(str(r.url) for r in signed_in.history if "/callback" in str(r.url))
+        replays = {
+            "Back to the provider's form, Sign in again": lambda: (
+                b.go(consent),
+                b.submit(action="/dev-oauth/authorize", button="Sign in"),
+            ),
+            "the callback replayed": lambda: b.go(callback),
+        }
+        for how, replay in replays.items():
+            replay()
+            assert b.url == f"{BASE}/", how
+            assert b.page.text("problem") == (
+                f"{unused}it had expired or was already used.{still}"
+            ), how
+            assert b.page.text("signed-in-email") == DEFAULT_IDENTITY.email
+            assert "Not signed in" not in b.text
+            assert "Sign in again" not in b.text
+        b.go("/auth/dev/callback")  # opened bare
+        assert b.page.text("problem") == (
+            f"{unused}it did not complete, for a reason this demo has no explanation for.{still}"
+        )
+        assert "Try again" not in b.text
+        b.go(consent)
+        b.submit(action="/dev-oauth/authorize", button="Cancel")
+        cancelled = "Sign-in cancelled: you cancelled at the provider."
+        assert b.page.text("problem") == cancelled + still
+        assert b.page.text("signed-in-email") == DEFAULT_IDENTITY.email
+    with browser_for(app) as signed_out:  # signed out, the words are unchanged
+        signed_out.go("/auth/dev/callback")
+        assert signed_out.page.text("problem") == (
+            "Sign-in did not complete, for a reason this demo has no explanation for. Try again."
+        )
+        signed_out.go(callback)
+        assert signed_out.page.text("problem") == (
+            "Not signed in: that sign-in attempt had expired or was already used. Sign in again."
+        )
+
+
 def test_linking_the_identity_you_signed_in_with_says_it_already_is(app: FastAPI) -> None:
     with browser_for(app) as b:
         b.sign_in()
@@ -212,7 +342,7 @@ def test_a_session_revoked_elsewhere_says_the_session_ended(app: FastAPI) -> Non
     with browser_for(app) as b, browser_for(app) as other:
         b.sign_in()
         b.go("/profile")
-        (mine,) = re.findall(r'data-session-id="([^"]+)"><[^>]+>[^<]*<span class="badge">', b.text)
+        (mine,) = re.findall(r'data-session-id="([^"]+)">(?:(?!</tr>).)*class="badge"', b.text)
         other.sign_in()
         other.go("/profile")
         other.submit(action=f"/sessions/{mine}/revoke", button="Revoke")

@@ -215,10 +215,10 @@ def browser() -> httpx.Client:
     return httpx.Client(timeout=STEP_TIMEOUT, headers={"Accept": "text/html"})
 
 
-def consent(run: Desktop, form: dict[str, str]) -> tuple[int, str]:
+def consent(run: Desktop, form: dict[str, str]) -> tuple[int, str, str]:
     """Play the browser through the provider's consent page, submitting ``form`` there.
 
-    Returns the script's exit status and its output.
+    Returns the script's exit status, its output and the page the browser ends on.
     """
     with browser() as client:
         page = client.get(run.login_url, follow_redirects=True)
@@ -231,7 +231,7 @@ def consent(run: Desktop, form: dict[str, str]) -> tuple[int, str]:
         )
         assert done.url.path == "/done"
         assert not client.cookies  # the browser keeps no session
-    return run.finish()
+    return (*run.finish(), done.text)
 
 
 def run_desktop(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -252,9 +252,11 @@ def test_desktop_signs_in_welcomes_back_and_signs_out(
     desktop_run: Desktop, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
-    status, output = consent(desktop_run, GRACE)
+    status, output, page = consent(desktop_run, GRACE)
     assert status == 0, output
     assert "Signed in as grace@example.com" in output
+    assert "<title>Signed in</title>" in page
+    assert "You can close this tab." in page
     token_file = data / "session-token"
     if os.name == "posix":
         assert token_file.stat().st_mode & 0o777 == 0o600
@@ -275,24 +277,30 @@ def test_desktop_signs_in_welcomes_back_and_signs_out(
 
 
 def test_desktop_reports_a_cancelled_sign_in(desktop_run: Desktop, tmp_path: Path) -> None:
-    status, output = consent(desktop_run, {"decision": "deny"})
+    status, output, page = consent(desktop_run, {"decision": "deny"})
     assert status == 1
-    assert output.endswith("error: sign-in failed: Authorization failed: access_denied\n")
+    assert output.endswith("error: sign-in failed: it was cancelled at the provider\n")
+    assert "<title>Sign-in failed</title><body" in page
+    assert "<p>The sign-in did not complete: it was cancelled at the provider.</p>" in page
+    assert "<p>You can close this tab.</p>" in page
+    assert "access_denied" not in page
     assert not (tmp_path / "data" / "session-token").exists()
 
 
 def test_desktop_prints_a_hostile_failure_as_plain_text(desktop_run: Desktop) -> None:
     # Whatever reaches the loopback port can end the sign-in with words of its own.
-    hostile = "\x1b[2J\x1b]0;owned\x07Evil\r\nerror: fake\x9b31m\u202e" + "A" * 1000
+    hostile = "\x1b[2J\x1b]0;owned\x07Evil\r\nerror: fake\x9b31m\u202e<b>x</b>" + "A" * 1000
     with browser() as client:
         page = client.get(
             f"{desktop_run.base_url}/done",
-            params={"error": "access_denied", "error_description": hostile},
+            params={"error": "server_error", "error_description": hostile},
         )
     assert page.status_code == 400
+    assert "<b>" not in page.text  # the page escapes it
+    assert "&lt;b&gt;x&lt;/b&gt;" in page.text
     status, output = desktop_run.finish()
     assert status == 1
-    printed = "?[2J?]0;owned?Evil??error: fake?31m?" + "A" * 161 + "..."
+    printed = "?[2J?]0;owned?Evil??error: fake?31m?<b>x</b>" + "A" * 153 + "..."
     assert len(printed) == 200
     assert output.endswith(f"error: sign-in failed: {printed}\n"), output
     assert all(line.isprintable() for line in output.splitlines())
@@ -321,9 +329,39 @@ def test_desktop_keeps_waiting_after_a_visit_that_ended_no_sign_in(
         for query in ("", "?error_description=made+up", "?error="):
             page = client.get(f"{desktop_run.base_url}/done{query}")
             assert (page.status_code, page.text) == (400, "No sign-in to finish here.")
-    status, output = consent(desktop_run, GRACE)
+    status, output, _ = consent(desktop_run, GRACE)
     assert status == 0, output
     assert "Signed in as grace@example.com" in output
+
+
+def test_desktop_says_a_forged_cancel_in_its_own_words(desktop_run: Desktop) -> None:
+    with browser() as client:
+        page = client.get(
+            f"{desktop_run.base_url}/done",
+            params={"error": "access_denied", "error_description": "\x1b[31mcall 555-0100"},
+        )
+    assert page.status_code == 400
+    assert "555" not in page.text
+    status, output = desktop_run.finish()
+    assert status == 1
+    assert output.endswith("error: sign-in failed: it was cancelled at the provider\n"), output
+    assert "555" not in output
+
+
+@pytest.mark.parametrize("timeout", ["-1", "0", "nan", "inf", "soon"])
+def test_desktop_refuses_a_timeout_that_is_not_a_positive_number(
+    tmp_path: Path, timeout: str
+) -> None:
+    result = run_desktop(tmp_path / "data", "--dev", "--no-browser", "--timeout", timeout)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    reason = (
+        "not a number of seconds: 'soon'"
+        if timeout == "soon"
+        else (f"must be a positive number of seconds, not {timeout}")
+    )
+    assert result.stderr.endswith(f"error: argument --timeout: {reason}\n"), result.stderr
+    assert not (tmp_path / "data").exists()  # refused before anything is made
 
 
 def test_desktop_without_github_settings_exits_with_one_line(tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import cross_auth_lite as lite
-from cross_auth_lite.demo import pages
+from cross_auth_lite.demo import notices, pages
 from cross_auth_lite.dev import (
     BrowserErrorPages,
     DevOAuthServer,
@@ -231,14 +231,15 @@ def create_app(
         flash = read_flash(request.cookies)
         # A session cookie that signs no one in: the session was revoked or expired.
         session_ended = user is None and SESSION_COOKIE in request.cookies
+        email = None if user is None else user.email
         notice = None
         if flash is not None:
-            notice = pages.outcome_notice(flash)
+            notice = notices.outcome_notice(flash, signed_in=user is not None, email=email)
         elif session_ended:
-            notice = pages.Notice(pages.SESSION_ENDED)
+            notice = notices.Notice(notices.SESSION_ENDED)
         response = html(
             pages.home_page(
-                email=None if user is None else user.email,
+                email=email,
                 signed_in=user is not None,
                 data_dir=data_dir,
                 notice=notice,
@@ -271,7 +272,13 @@ def create_app(
         flash = read_flash(request.cookies)
         notice = None
         if flash is not None:
-            notice = pages.outcome_notice(flash, accounts=accounts, had=_had(request.cookies))
+            notice = notices.outcome_notice(
+                flash,
+                accounts=accounts,
+                had=_had(request.cookies),
+                signed_in=True,
+                email=user.email,
+            )
         response = html(
             pages.profile_page(
                 user_id=str(user.id),
@@ -281,6 +288,7 @@ def create_app(
                 sessions=sessions,
                 data_dir=data_dir,
                 notice=notice,
+                has_password=bool(user.has_usable_password),
             )
         )
         forget_flash(request, response)

@@ -14,17 +14,14 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from cross_auth_lite.demo.notices import Notice
 from cross_auth_lite.dev import esc, layout
-from cross_auth_lite.dev.browser_errors import Flash
 
 __all__ = [
-    "SESSION_ENDED",
     "AccountRow",
-    "Notice",
     "SessionRow",
     "browser_label",
     "home_page",
-    "outcome_notice",
     "profile_page",
     "sign_out_page",
 ]
@@ -98,6 +95,10 @@ _SYSTEMS = (
 )
 
 
+#: The longest browser label: an unknown User-Agent is cut to it, ending in "…".
+MAX_BROWSER_LABEL = 20
+
+
 def browser_label(user_agent: str | None) -> str:
     """A short name for a User-Agent, e.g. ``"Firefox on Linux"``."""
     if not user_agent:
@@ -105,7 +106,9 @@ def browser_label(user_agent: str | None) -> str:
     browser = next((name for key, name in _BROWSERS if key in user_agent), None)
     system = next((name for key, name in _SYSTEMS if key in user_agent), None)
     if browser is None:
-        return user_agent[:40]
+        if len(user_agent) <= MAX_BROWSER_LABEL:
+            return user_agent
+        return user_agent[: MAX_BROWSER_LABEL - 1] + "\u2026"
     return f"{browser} on {system}" if system else browser
 
 
@@ -117,106 +120,6 @@ def _footer(data_dir: str) -> str:
 LINKED_ONLY = (
     "connected to your account (the app may use it to reach the provider for you), "
     "but not a way to sign in: signing in with it is refused."
-)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A line at the top of a page: a problem, or (``done``) what just succeeded."""
-
-    text: str
-    done: bool = False
-
-
-def _identity(account: AccountRow) -> str:
-    return f"the {account.provider} identity \u201c{account.provider_user_id}\u201d"
-
-
-#: The demo's words for the outcomes it knows, by (flow, outcome).
-_OUTCOMES = {
-    ("sign-in", "access_denied"): (
-        "Not signed in: that identity is linked to an account, but not as a way to "
-        "sign in. Sign in the way you usually do."
-    ),
-    ("sign-in", "needed_for_profile"): "Sign in to see your profile.",
-    ("sign-in", "account_not_linked"): (
-        "Not signed in: an account with this email already exists, but the provider did "
-        "not say the email is verified, so this identity cannot be linked to that account "
-        "automatically. Sign in the way you did before, then link this identity from "
-        "your profile."
-    ),
-    ("sign-in", "session_expired"): (
-        "Not signed in: that sign-in attempt had expired or was already used. Sign in again."
-    ),
-    ("link", "account_already_linked"): (
-        "Not linked: that identity is already linked to another user. Sign in as that "
-        "user and unlink it there to link it here."
-    ),
-    ("link", "unauthorized"): (
-        "Not linked: linking needs you to be signed in. Sign in, then link the identity "
-        "from your profile."
-    ),
-    ("link", "session_expired"): (
-        "Not linked: that link attempt had expired or was already used. Try again from "
-        "your profile."
-    ),
-    ("unlink", "account_not_connected"): (
-        "Not unlinked: that identity is not linked to your account."
-    ),
-}
-
-
-def outcome_notice(
-    flash: Flash,
-    *,
-    accounts: Sequence[AccountRow] = (),
-    had: frozenset[str] | None = None,
-) -> Notice:
-    """What to tell the person about ``flash``: the demo's own words, never text it carries.
-
-    ``accounts`` are the user's linked identities now (to name the one the
-    flash is about); ``had`` the ids of those the user had when the link
-    started, when known (to tell a new link from one already there).
-    """
-    flow, outcome = flash.flow, flash.outcome
-    if outcome == "access_denied" and flash.source == "provider":
-        if flow == "link":
-            return Notice(
-                "Linking cancelled: you cancelled at the provider, so no identity was linked."
-            )
-        return Notice("Sign-in cancelled: you cancelled at the provider, so nothing changed.")
-    if (flow, outcome) == ("link", "linked"):
-        if had is None:
-            return Notice("Identity linked.", done=True)
-        new = [a for a in accounts if a.id not in had]
-        if not new:
-            return Notice(
-                "Nothing changed: that identity is already linked to your account.", done=True
-            )
-        names = ", ".join(_identity(a) for a in new)
-        return Notice(f"Identity linked: {names} is now linked to your account.", done=True)
-    if (flow, outcome) == ("unlink", "unlinked"):
-        return Notice("Identity unlinked.", done=True)
-    if (flow, outcome) == ("unlink", "no_alternative_login_method"):
-        named = [a for a in accounts if a.id == flash.account]
-        which = _identity(named[0]) if named else "this identity"
-        return Notice(
-            f"Not unlinked: {which} is your only way to sign in, so unlinking it would lock "
-            "you out. Add another way first: sign in with another identity that has the "
-            "same verified email."
-        )
-    known = _OUTCOMES.get((flow, outcome))
-    if known is not None:
-        return Notice(known)
-    what = {"link": "Linking", "unlink": "Unlinking"}.get(flow, "Sign-in")
-    return Notice(
-        f"{what} did not complete, for a reason this demo has no explanation for. Try again."
-    )
-
-
-#: Home's line for a browser whose session cookie no longer signs it in.
-SESSION_ENDED = (
-    "Your session has ended: it was revoked (perhaps from another browser), or it expired."
 )
 
 
@@ -242,7 +145,7 @@ def home_page(
     browser-binding cookie would belong to the other host). ``new_user``
     greets a user whose account this sign-in created ("Welcome", not
     "Welcome back"). ``notice`` says how a sign-in just went
-    (``outcome_notice``), or that the session ended (``SESSION_ENDED``).
+    (``notices.outcome_notice``), or that the session ended (``notices.SESSION_ENDED``).
     """
     notices = ""
     if other_host_url is not None:
@@ -281,19 +184,26 @@ def home_page(
     )
 
 
-def _account_rows(accounts: Iterable[AccountRow]) -> str:
+def _account_rows(accounts: Sequence[AccountRow], *, has_password: bool) -> str:
+    # The store refuses to unlink the last way to sign in: no button for it.
+    logins = sum(a.is_login_method for a in accounts)
     rows = []
     for a in accounts:
         sign_in = "yes" if a.is_login_method else "linked only"
+        if a.is_login_method and logins == 1 and not has_password:
+            unlink = '<td class="wide muted last-way">Cannot be unlinked</td>'
+        else:
+            unlink = (
+                f'<td class="wide"><form method="post" action="/accounts/{esc(a.id)}/unlink">'
+                '<button class="small secondary" type="submit">Unlink</button></form></td>'
+            )
         rows.append(
             f'<tr class="account" data-account-id="{esc(a.id)}">'
             f'<td data-label="Provider">{esc(a.provider)}</td>'
             f'<td data-label="Provider user id"><code>{esc(a.provider_user_id)}</code></td>'
             f'<td data-label="Provider email">{esc(a.provider_email or "—")}</td>'
             f'<td data-label="Verified">{"yes" if a.provider_email_verified else "no"}</td>'
-            f'<td data-label="Sign-in" class="sign-in">{sign_in}</td>'
-            f'<td class="wide"><form method="post" action="/accounts/{esc(a.id)}/unlink">'
-            '<button class="small secondary" type="submit">Unlink</button></form></td></tr>'
+            f'<td data-label="Sign-in" class="sign-in">{sign_in}</td>{unlink}</tr>'
         )
     return "".join(rows) or '<tr><td colspan="6" class="muted">No linked accounts.</td></tr>'
 
@@ -302,13 +212,14 @@ def _session_rows(sessions: Iterable[SessionRow]) -> str:
     out = []
     for s in sessions:
         badge = ' <span class="badge">this browser</span>' if s.current else ""
-        label = "Revoke and sign out" if s.current else "Revoke"
+        # This browser's own is revoked by signing out (app.py): say so, and keep it short.
+        label = "Sign out" if s.current else "Revoke"
         out.append(
             f'<tr class="session" data-session-id="{esc(s.id)}">'
-            f'<td class="nowrap" data-label="Session">{esc(s.id)}{badge}</td>'
+            f'<td class="nowrap" data-label="Session">{esc(s.id)}</td>'
             f'<td data-label="Browser" title="{esc(s.user_agent or "")}">'
-            f"{esc(browser_label(s.user_agent))}</td>"
-            f'<td class="nowrap" data-label="Started (UTC)">{esc(_when(s.created_at))}</td>'
+            f"<span>{esc(browser_label(s.user_agent))}{badge}</span></td>"
+            f'<td class="nowrap" data-label="Started">{esc(_when(s.created_at))}</td>'
             f'<td class="nowrap" data-label="Last active">{esc(_when(s.last_active_at))}</td>'
             f'<td class="nowrap" data-label="Expires">{esc(_when(s.expires_at))}</td>'
             f'<td class="nowrap wide"><form method="post" action="/sessions/{esc(s.id)}/revoke">'
@@ -326,10 +237,13 @@ def profile_page(
     sessions: Sequence[SessionRow],
     data_dir: str,
     notice: Notice | None = None,
+    has_password: bool = False,
 ) -> str:
     """The profile: the user, their linked accounts and their active sessions.
 
-    ``notice`` says how a link or unlink just went (``outcome_notice``).
+    ``notice`` says how a link or unlink just went (``notices.outcome_notice``);
+    ``has_password`` that the user can sign in with a password too, so that
+    any identity can be unlinked.
     """
     notices = "" if notice is None else _notice(notice)
     body = (
@@ -342,7 +256,8 @@ def profile_page(
         f"<h2>Linked accounts ({len(accounts)})</h2>"
         '<section class="card"><table class="records"><thead><tr><th>Provider</th>'
         "<th>Provider user id</th><th>Provider email</th><th>Verified</th><th>Sign-in</th>"
-        f"<th></th></tr></thead><tbody>{_account_rows(accounts)}</tbody></table>"
+        f"<th></th></tr></thead><tbody>{_account_rows(accounts, has_password=has_password)}"
+        "</tbody></table>"
         '<p class="muted" id="sign-in-help"><strong>Sign-in yes</strong>: a way to sign in '
         f"to this account. <strong>Linked only</strong>: {esc(LINKED_ONLY)} Linking "
         "adds a linked-only identity. Your last way to sign in cannot be unlinked.</p>"
@@ -350,9 +265,9 @@ def profile_page(
         "Link another identity</a></div></section>"
         f"<h2>Active sessions ({len(sessions)})</h2>"
         '<p class="muted">Each browser that signs in gets its own session. Revoking one '
-        "signs that browser out on its next request.</p>"
+        "signs that browser out on its next request. Times are UTC.</p>"
         '<section class="card"><table class="records"><thead><tr><th>Session</th>'
-        "<th>Browser</th><th>Started (UTC)</th><th>Last active</th><th>Expires</th><th></th>"
+        "<th>Browser</th><th>Started</th><th>Last active</th><th>Expires</th><th></th>"
         f"</tr></thead><tbody>{_session_rows(sessions)}</tbody></table></section>"
     )
     return layout("Profile · cross-auth-lite demo", body, nav=_nav(True), footer=_footer(data_dir))

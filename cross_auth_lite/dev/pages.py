@@ -48,7 +48,7 @@ button.small { padding: .2rem .7rem; font-size: .85rem; }
   margin-bottom: 1.25rem; border-radius: 6px; }
 .notice.done { border-left-color: var(--accent); background: #eef2fd; }
 table { width: 100%; border-collapse: collapse; font-size: .92rem; }
-th, td { text-align: left; padding: .45rem .5rem; border-bottom: 1px solid var(--line);
+th, td { text-align: left; padding: .45rem .4rem; border-bottom: 1px solid var(--line);
   vertical-align: top; overflow-wrap: anywhere; }
 /* Values (emails, ids) break anywhere rather than widen the page; labels stay whole. */
 h1, h2, p, strong, .notice { overflow-wrap: anywhere; }
@@ -143,18 +143,26 @@ def consent_page(
         f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">'
         for k, v in request.hidden_fields().items()
     )
-    alert = f'<div class="notice" role="alert">{esc(problem)}</div>' if problem else ""
+    alert = ""
+    if problem:
+        alert = f'<div class="notice" role="alert" id="problem">{esc(problem)}</div>'
     checked = " checked" if identity.email_verified else ""
     name, email, sub, scope = identity.name, identity.email, identity.sub, request.scope
     if linking:
         heading, button, title = "Link an identity", "Link identity", "link an identity"
         intro = (
             "It vouches for whoever you type below, and the demo links that identity to "
-            "the account you are signed in to: edit the fields to link another one."
+            "the account you are signed in to."
         )
+        sub_hint = "Decides which identity is linked: change it to link another one."
     else:
         heading, button, title = "Sign in to the demo", "Sign in", "sign in"
-        intro = "It signs in whoever you type below: edit the fields to be someone else."
+        intro = "It signs in whoever you type below."
+        sub_hint = (
+            "Decides who signs in, as a real provider's account id does: change it (and the "
+            "email) to be someone else. Changing only the email updates that person's "
+            "provider email."
+        )
     body = (
         f'{alert}<section class="card"><h1 id="consent-heading">{heading}</h1>'
         '<p class="muted">This is a development identity provider running inside the demo. '
@@ -169,7 +177,8 @@ def consent_page(
         '<label for="email">Email</label>'
         f'<input type="email" id="email" name="email" value="{esc(email)}" required>'
         '<label for="sub">Provider user id</label>'
-        f'<input type="text" id="sub" name="sub" value="{esc(sub)}" required>'
+        f'<input type="text" id="sub" name="sub" value="{esc(sub)}" required '
+        f'aria-describedby="sub-hint"><p class="muted hint" id="sub-hint">{sub_hint}</p>'
         f'<label class="check"><input type="checkbox" name="email_verified"{checked}> '
         "The provider has verified this email (an unverified one cannot sign in to an "
         "existing account)</label>"

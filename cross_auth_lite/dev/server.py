@@ -249,8 +249,13 @@ class DevOAuthServer:
             return "Enter an email address."
         if not identity.sub:
             return "Enter a provider user id."
-        if max(len(identity.name), len(identity.email), len(identity.sub)) > MAX_FIELD:
-            return f"Keep each field under {MAX_FIELD} characters."
+        labels = {"name": identity.name, "email": identity.email, "provider user id": identity.sub}
+        too_long = [label for label, value in labels.items() if len(value) > MAX_FIELD]
+        if too_long:
+            *rest, last = too_long
+            names = f"{', '.join(rest)} and {last}" if rest else last
+            verb, each = ("are", "each") if rest else ("is", "it")
+            return f"The {names} {verb} too long: keep {each} to {MAX_FIELD} characters or fewer."
         return None
 
     def approve(self, request: AuthorizationRequest, identity: DevIdentity) -> str:
