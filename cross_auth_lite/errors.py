@@ -27,6 +27,7 @@ __all__ = [
     "ExportFileError",
     "ExportFormatError",
     "LiteError",
+    "MalformedURLError",
     "MissingExtraError",
     "SchemaError",
     "SocialAccountNotFoundError",
@@ -77,19 +78,35 @@ class UnsupportedURLError(LiteError, ValueError):
 
     ``parameter`` is the argument it was given as (``"database_url"``),
     ``url`` the URL with its password shown as ``***``, ``advice`` what to
-    give instead; the message is ``"{parameter} {url!r} is not supported:
-    {advice}"``. A tool that takes the URL under another name (a command
-    line's option) can say it with that name.
+    give instead; the message is ``"{parameter} {url!r} {problem}:
+    {advice}"``, ``problem`` being ``"is not supported"``. A tool that takes
+    the URL under another name (a command line's option) can say it with
+    that name.
     """
+
+    #: What is wrong with the URL, as the message says it.
+    problem = "is not supported"
 
     def __init__(self, parameter: str, url: str, advice: str) -> None:
         self.parameter = parameter
         self.url = redact_url(url)
         self.advice = advice
-        super().__init__(f"{parameter} {self.url!r} is not supported: {advice}")
+        super().__init__(f"{parameter} {self.url!r} {self.problem}: {advice}")
 
     def __reduce__(self) -> tuple[type[UnsupportedURLError], tuple[str, str, str]]:
         return type(self), (self.parameter, self.url, self.advice)
+
+
+class MalformedURLError(UnsupportedURLError):
+    """A URL of a supported kind that its driver cannot read: a port that is no number, ...
+
+    Refused before the driver sees it, whose errors would quote it, password
+    included. ``problem`` is ``"is malformed"``, ``advice`` says what is wrong
+    and how to write it: ``"database_url 'postgresql://ada:***@[::1' is
+    malformed: an IPv6 address in it has no closing ']'"``.
+    """
+
+    problem = "is malformed"
 
 
 class ConnectionFailedError(LiteError, ValueError):

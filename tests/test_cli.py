@@ -147,6 +147,58 @@ def test_an_unsupported_url_is_named_as_the_user_gave_it(
     assert not data.exists()
 
 
+MALFORMED_URLS = [
+    (
+        "--database-url",
+        "postgresql://ada:hunter2@[::1",
+        "'postgresql://ada:***@[::1' is malformed: an IPv6 address in it has no closing ']'",
+    ),
+    (
+        "--database-url",
+        "postgresql://ada:hun%ZZter2@127.0.0.1:1/auth",
+        "'postgresql://ada:***@127.0.0.1:1/auth' is malformed: it has a '%' that starts no "
+        "percent-encoded byte (%XX): write a '%' as %25",
+    ),
+    (
+        "--database-url",
+        "host=127.0.0.1 port=1 password=hunter2",
+        "'host=127.0.0.1 port=1 password=***' is not supported: use a postgresql://",
+    ),
+    (
+        "--secondary-url",
+        "redis://:hunter2@127.0.0.1:abc/0",
+        "'redis://:***@127.0.0.1:abc/0' is malformed: its port is not a number",
+    ),
+    (
+        "--secondary-url",
+        "redis://:hunter2@[::1",
+        "'redis://:***@[::1' is malformed: an IPv6 address in it has no closing ']'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("option", "url", "message"), MALFORMED_URLS)
+def test_a_malformed_url_is_named_with_its_option_and_without_its_password(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    option: str,
+    url: str,
+    message: str,
+) -> None:
+    seed(data)
+    for args in ((option, url, "stats"), ("users", "list", option, url)):
+        result = run(capsys, data, *args)
+        assert_one_line_error(result, contains=f"cross-auth-lite: error: {option} {message}")
+        assert "hunter2" not in result.err
+        assert "ter2" not in result.err
+    variable = f"$CROSS_AUTH_LITE_{option[2:].replace('-', '_').upper()}"
+    monkeypatch.setenv(variable[1:], url)
+    result = run(capsys, data, "stats")
+    assert_one_line_error(result, contains=f"cross-auth-lite: error: {variable} {message}")
+    assert "ter2" not in result.err
+
+
 # init
 
 

@@ -145,7 +145,7 @@ def url_error(error: lite.UnsupportedURLError, args: argparse.Namespace) -> CliE
     given = getattr(args, error.parameter, None)
     if source is None or not given or lite.redact_url(given) != error.url:
         return CliError(str(error))
-    return CliError(f"{source} {error.url!r} is not supported: {error.advice}")
+    return CliError(f"{source} {error.url!r} {error.problem}: {error.advice}")
 
 
 def default_data_dir() -> Path:
