@@ -21,6 +21,7 @@ from cross_auth_lite.urls import redact_url
 __all__ = [
     "AmbiguousSocialAccountError",
     "ConnectionFailedError",
+    "ConnectionModeError",
     "EncryptionError",
     "EncryptionKeyError",
     "EncryptionUnavailableError",
@@ -68,9 +69,32 @@ class SchemaError(LiteError, ValueError):
     """The store on disk does not match what this process expects.
 
     A newer schema than this version understands, the other connection mode
-    than the one asked for, or tables of the same names that cross-auth-lite
-    did not create.
+    than the one asked for (``ConnectionModeError``), or tables of the same
+    names that cross-auth-lite did not create.
     """
+
+
+class ConnectionModeError(SchemaError):
+    """The store was created with the other ``shared_connections`` than the one asked for.
+
+    ``location`` names the store (a PostgreSQL URL without its password),
+    ``shared_connections`` is what it was created with; the choice is fixed
+    at creation. The message is ``"{location} was created with shared
+    connections; open it with shared_connections=True"`` (or exclusive,
+    ``False``).
+    """
+
+    def __init__(self, location: str, shared_connections: bool) -> None:
+        self.location = location
+        self.shared_connections = shared_connections
+        mode = "shared" if shared_connections else "exclusive"
+        super().__init__(
+            f"{location} was created with {mode} connections; open it with "
+            f"shared_connections={shared_connections}"
+        )
+
+    def __reduce__(self) -> tuple[type[ConnectionModeError], tuple[str, bool]]:
+        return type(self), (self.location, self.shared_connections)
 
 
 class UnsupportedURLError(LiteError, ValueError):

@@ -244,6 +244,20 @@ def test_init_refuses_to_change_the_connection_mode(
     assert_one_line_error(result, contains="exclusive connections")
 
 
+def test_init_names_the_connection_mode_by_its_flag(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    run(capsys, data, "init")
+    result = run(capsys, data, "init", "--shared-connections")
+    assert_one_line_error(
+        result,
+        contains=f"{data / 'accounts.sqlite3'} was created without --shared-connections "
+        "(exclusive connections), which is fixed when a store is created: run init without "
+        "the flag",
+    )
+    assert "shared_connections=" not in result.err
+
+
 def test_init_where_no_directory_can_be(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
