@@ -14,6 +14,8 @@ routers turn into HTTP 409s.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cross_auth.exceptions import CrossAuthException
 
 from cross_auth_lite.urls import redact_url
@@ -58,7 +60,21 @@ class StoreLocationError(LiteError, ValueError):
 
 
 class StoreNotFoundError(StoreLocationError):
-    """``lite.open(path, create=False)``: there is no store at ``path``."""
+    """``lite.open(path, create=False)``: there is no store at ``path``.
+
+    ``path`` is the directory looked in (``None`` when the store was looked
+    for in a database); ``occupied`` is true when something else is there,
+    a file or a directory holding other files, where no store can be
+    created either.
+    """
+
+    def __init__(self, message: str, path: Path | None = None, occupied: bool = False) -> None:
+        super().__init__(message)
+        self.path = path
+        self.occupied = occupied
+
+    def __reduce__(self) -> tuple[type[StoreNotFoundError], tuple[str, Path | None, bool]]:
+        return type(self), (str(self), self.path, self.occupied)
 
 
 class StoreExistsError(StoreLocationError):

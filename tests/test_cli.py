@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import sqlite3
 import sys
 import types
@@ -287,6 +288,46 @@ def test_commands_other_than_init_need_a_store(
 ) -> None:
     assert_one_line_error(run(capsys, data, *command), contains="no store at")
     assert not data.exists()  # nothing was created on the way
+
+
+@pytest.mark.parametrize("name", ["store", "my store", "it's"])
+def test_the_init_a_missing_store_points_to_creates_it(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    name: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = Path("nope") / name
+    for command in (("stats",), ("check",), ("users", "list")):
+        result = run(capsys, data, *command)
+        hint = f"create one with: cross-auth-lite --data {shlex.quote(str(data))} init"
+        assert_one_line_error(result, contains=hint)
+        assert result.err.rstrip().endswith(hint)
+
+    init = shlex.split(result.err.rstrip().rpartition("create one with: ")[2])
+    assert init[0] == "cross-auth-lite"
+    assert run(capsys, None, *init[1:]).code == 0
+    assert run(capsys, data, "stats").code == 0
+    assert not (tmp_path / "var").exists()  # not the default directory
+
+
+def test_a_directory_of_other_files_is_not_offered_to_init(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    directory = tmp_path / "notastore"
+    directory.mkdir()
+    (directory / "notes.txt").write_text("mine")
+    for command in (("stats",), ("check",)):
+        result = run(capsys, directory, *command)
+        assert_one_line_error(
+            result,
+            contains=f"{directory} holds something other than a store, so init would not "
+            "create one there either: point --data or $CROSS_AUTH_LITE_DATA at the store's "
+            "directory, or at a new or empty one",
+        )
+        assert "create one with" not in result.err
+    assert sorted(path.name for path in directory.iterdir()) == ["notes.txt"]
 
 
 def test_data_dir_that_is_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
