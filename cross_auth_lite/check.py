@@ -25,6 +25,7 @@ from cross_auth_lite.private_files import DIRECTORY_MODE, FILE_MODE
 from cross_auth_lite.records import TABLES
 from cross_auth_lite.schema import EXCLUSIVE, SCHEMA_VERSION, SHARED, read_meta
 from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME
+from cross_auth_lite.store_location import occupied
 from cross_auth_lite.urls import redact_url
 
 __all__ = ["ACCOUNT_TABLES", "MAX_FINDINGS", "CheckReport", "check_store", "connect_existing"]
@@ -219,10 +220,16 @@ def check_store(
         raise TypeError("check_store needs a path or a database_url")
     if not data_dir.is_dir():
         what = "is not a directory" if data_dir.exists() else "does not exist"
-        raise StoreNotFoundError(f"no store at {data_dir} (the directory {what})")
+        raise StoreNotFoundError(
+            f"no store at {data_dir} (the directory {what})",
+            path=data_dir,
+            occupied=occupied(data_dir),
+        )
     if not (data_dir / DATABASE_FILENAME).exists() and not (data_dir / CACHE_DIRNAME).exists():
         raise StoreNotFoundError(
-            f"no store at {data_dir} (no {DATABASE_FILENAME}, no {CACHE_DIRNAME}/)"
+            f"no store at {data_dir} (no {DATABASE_FILENAME}, no {CACHE_DIRNAME}/)",
+            path=data_dir,
+            occupied=occupied(data_dir),
         )
     check_permissions(data_dir, report)
     accounts_file = data_dir / DATABASE_FILENAME

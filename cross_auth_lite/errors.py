@@ -14,6 +14,8 @@ routers turn into HTTP 409s.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cross_auth.exceptions import CrossAuthException
 
 from cross_auth_lite.urls import redact_url
@@ -21,12 +23,14 @@ from cross_auth_lite.urls import redact_url
 __all__ = [
     "AmbiguousSocialAccountError",
     "ConnectionFailedError",
+    "ConnectionModeError",
     "EncryptionError",
     "EncryptionKeyError",
     "EncryptionUnavailableError",
     "ExportFileError",
     "ExportFormatError",
     "LiteError",
+    "MalformedURLError",
     "MissingExtraError",
     "SchemaError",
     "SocialAccountNotFoundError",
@@ -56,7 +60,21 @@ class StoreLocationError(LiteError, ValueError):
 
 
 class StoreNotFoundError(StoreLocationError):
-    """``lite.open(path, create=False)``: there is no store at ``path``."""
+    """``lite.open(path, create=False)``: there is no store at ``path``.
+
+    ``path`` is the directory looked in (``None`` when the store was looked
+    for in a database); ``occupied`` is true when something else is there,
+    a file or a directory holding other files, where no store can be
+    created either.
+    """
+
+    def __init__(self, message: str, path: Path | None = None, occupied: bool = False) -> None:
+        super().__init__(message)
+        self.path = path
+        self.occupied = occupied
+
+    def __reduce__(self) -> tuple[type[StoreNotFoundError], tuple[str, Path | None, bool]]:
+        return type(self), (str(self), self.path, self.occupied)
 
 
 class StoreExistsError(StoreLocationError):
@@ -67,9 +85,32 @@ class SchemaError(LiteError, ValueError):
     """The store on disk does not match what this process expects.
 
     A newer schema than this version understands, the other connection mode
-    than the one asked for, or tables of the same names that cross-auth-lite
-    did not create.
+    than the one asked for (``ConnectionModeError``), or tables of the same
+    names that cross-auth-lite did not create.
     """
+
+
+class ConnectionModeError(SchemaError):
+    """The store was created with the other ``shared_connections`` than the one asked for.
+
+    ``location`` names the store (a PostgreSQL URL without its password),
+    ``shared_connections`` is what it was created with; the choice is fixed
+    at creation. The message is ``"{location} was created with shared
+    connections; open it with shared_connections=True"`` (or exclusive,
+    ``False``).
+    """
+
+    def __init__(self, location: str, shared_connections: bool) -> None:
+        self.location = location
+        self.shared_connections = shared_connections
+        mode = "shared" if shared_connections else "exclusive"
+        super().__init__(
+            f"{location} was created with {mode} connections; open it with "
+            f"shared_connections={shared_connections}"
+        )
+
+    def __reduce__(self) -> tuple[type[ConnectionModeError], tuple[str, bool]]:
+        return type(self), (self.location, self.shared_connections)
 
 
 class UnsupportedURLError(LiteError, ValueError):
@@ -77,19 +118,35 @@ class UnsupportedURLError(LiteError, ValueError):
 
     ``parameter`` is the argument it was given as (``"database_url"``),
     ``url`` the URL with its password shown as ``***``, ``advice`` what to
-    give instead; the message is ``"{parameter} {url!r} is not supported:
-    {advice}"``. A tool that takes the URL under another name (a command
-    line's option) can say it with that name.
+    give instead; the message is ``"{parameter} {url!r} {problem}:
+    {advice}"``, ``problem`` being ``"is not supported"``. A tool that takes
+    the URL under another name (a command line's option) can say it with
+    that name.
     """
+
+    #: What is wrong with the URL, as the message says it.
+    problem = "is not supported"
 
     def __init__(self, parameter: str, url: str, advice: str) -> None:
         self.parameter = parameter
         self.url = redact_url(url)
         self.advice = advice
-        super().__init__(f"{parameter} {self.url!r} is not supported: {advice}")
+        super().__init__(f"{parameter} {self.url!r} {self.problem}: {advice}")
 
     def __reduce__(self) -> tuple[type[UnsupportedURLError], tuple[str, str, str]]:
         return type(self), (self.parameter, self.url, self.advice)
+
+
+class MalformedURLError(UnsupportedURLError):
+    """A URL of a supported kind that its driver cannot read: a port that is no number, ...
+
+    Refused before the driver sees it, whose errors would quote it, password
+    included. ``problem`` is ``"is malformed"``, ``advice`` says what is wrong
+    and how to write it: ``"database_url 'postgresql://ada:***@[::1' is
+    malformed: an IPv6 address in it has no closing ']'"``.
+    """
+
+    problem = "is malformed"
 
 
 class ConnectionFailedError(LiteError, ValueError):

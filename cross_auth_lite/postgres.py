@@ -25,9 +25,15 @@ import peewee
 from playhouse.shortcuts import ReconnectMixin
 
 from cross_auth_lite.database import ClosableConnectionsMixin, CommitCallbacksMixin
-from cross_auth_lite.errors import ConnectionFailedError, MissingExtraError, UnsupportedURLError
+from cross_auth_lite.errors import (
+    ConnectionFailedError,
+    MalformedURLError,
+    MissingExtraError,
+    UnsupportedURLError,
+)
 from cross_auth_lite.statements import quote_identifier
-from cross_auth_lite.urls import redact_url, scheme_of
+from cross_auth_lite.url_checks import postgres_url_problem
+from cross_auth_lite.urls import redact_url, scheme_of, scrub
 
 __all__ = [
     "POSTGRES_SCHEMES",
@@ -51,7 +57,10 @@ def is_postgres_url(url: str) -> bool:
 
 
 def check_database_url(url: object) -> str:
-    """``url`` if it names a PostgreSQL database, else ``TypeError``/``UnsupportedURLError``."""
+    """``url`` if it names a PostgreSQL database, else ``TypeError``/``UnsupportedURLError``.
+
+    A ``postgresql://`` URL that libpq could not read is a ``MalformedURLError``.
+    """
     if not isinstance(url, str):
         raise TypeError(f"database_url must be a str or None, not {type(url).__name__}")
     if not is_postgres_url(url):
@@ -61,6 +70,9 @@ def check_database_url(url: object) -> str:
             f"use a {' or '.join(s + '://' for s in POSTGRES_SCHEMES)} URL, or leave it out "
             "for SQLite in the store's directory",
         )
+    problem = postgres_url_problem(url)
+    if problem is not None:
+        raise MalformedURLError("database_url", url, problem)
     return url
 
 
@@ -137,9 +149,10 @@ def open_postgresql(url: str) -> LitePostgresqlDatabase:
     Anything libpq understands may follow in the query string (``sslmode``,
     ``options=-csearch_path%3Dauth`` to keep the tables in schema ``auth``, ...);
     passwords are best left to ``PGPASSWORD`` or ``~/.pgpass``. Raises
-    ``UnsupportedURLError`` for another kind of URL, ``ConnectionFailedError``
-    for a database that cannot be reached, and ``MissingExtraError`` when no
-    PostgreSQL driver is installed.
+    ``UnsupportedURLError`` for another kind of URL (``MalformedURLError`` for
+    one libpq could not read), ``ConnectionFailedError`` for a database that
+    cannot be reached, and ``MissingExtraError`` when no PostgreSQL driver is
+    installed. No error repeats the password.
     """
     return connect_postgresql(check_database_url(url))
 
@@ -152,7 +165,7 @@ def connect_postgresql(url: str) -> LitePostgresqlDatabase:
     except peewee.ImproperlyConfigured:
         raise MissingExtraError(f"PostgreSQL support needs psycopg: {_INSTALL_HINT}") from None
     except peewee.DatabaseError as error:
-        reason = _first_line(error)
+        reason = scrub(_first_line(error), url)
         raise ConnectionFailedError(
             f"cannot use PostgreSQL at {redact_url(url)}: {reason}"
         ) from None

@@ -12,8 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cross_auth_lite.errors import ConnectionFailedError, MissingExtraError, UnsupportedURLError
-from cross_auth_lite.urls import redact_url, scheme_of
+from cross_auth_lite.errors import (
+    ConnectionFailedError,
+    MalformedURLError,
+    MissingExtraError,
+    UnsupportedURLError,
+)
+from cross_auth_lite.url_checks import redis_url_problem
+from cross_auth_lite.urls import redact_url, scheme_of, scrub
 
 if TYPE_CHECKING:
     from cross_auth.storage.redis import RedisStorage
@@ -27,7 +33,10 @@ MINIMUM_REDIS = (6, 2)
 
 
 def check_secondary_url(url: object) -> str:
-    """``url`` if it names a Redis server; ``TypeError``/``UnsupportedURLError`` otherwise."""
+    """``url`` if it names a Redis server; ``TypeError``/``UnsupportedURLError`` otherwise.
+
+    A ``redis://`` URL that redis-py could not read is a ``MalformedURLError``.
+    """
     if not isinstance(url, str):
         raise TypeError(f"secondary_url must be a str or None, not {type(url).__name__}")
     if scheme_of(url) not in REDIS_SCHEMES:
@@ -37,6 +46,9 @@ def check_secondary_url(url: object) -> str:
             f"use a {', '.join(s + '://' for s in REDIS_SCHEMES)} URL, or leave it out for "
             "the disk cache in the store's directory",
         )
+    problem = redis_url_problem(url)
+    if problem is not None:
+        raise MalformedURLError("secondary_url", url, problem)
     return url
 
 
@@ -44,12 +56,21 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".")[:2] if part.isdigit())
 
 
+def _unusable(url: str, error: BaseException) -> MalformedURLError:
+    """redis-py refused a value of the URL (``?db=x``, an unknown parameter)."""
+    return MalformedURLError(
+        "secondary_url", url, f"redis-py cannot use it: {scrub(str(error), url)}"
+    )
+
+
 def open_redis(url: str) -> RedisStorage:
     """Cross-Auth's ``RedisStorage`` on the server at ``url``, checked to answer.
 
-    Raises ``MissingExtraError`` without the ``redis`` package, and
-    ``ConnectionFailedError`` when the server cannot be reached or is older
-    than Redis 6.2.
+    Raises ``MissingExtraError`` without the ``redis`` package,
+    ``MalformedURLError`` for a URL redis-py cannot use (an unknown
+    parameter after ``?``), and ``ConnectionFailedError`` when the server
+    cannot be reached or is older than Redis 6.2. No error repeats the
+    password.
     """
     return connect_redis(check_secondary_url(url))
 
@@ -63,7 +84,10 @@ def connect_redis(url: str) -> RedisStorage:
         raise MissingExtraError(
             "Redis support needs the redis package: pip install 'cross-auth-lite[redis]'"
         ) from None
-    storage = RedisStorage.from_url(url)
+    try:
+        storage = RedisStorage.from_url(url)
+    except (TypeError, ValueError) as error:
+        raise _unusable(url, error) from None
     try:
         storage.client.ping()
         try:
@@ -78,7 +102,14 @@ def connect_redis(url: str) -> RedisStorage:
             )
     except redis.RedisError as error:
         storage.close()
-        raise ConnectionFailedError(f"cannot use Redis at {redact_url(url)}: {error}") from None
+        reason = scrub(str(error), url)
+        raise ConnectionFailedError(f"cannot use Redis at {redact_url(url)}: {reason}") from None
+    except ConnectionFailedError:  # the version: a ValueError, but no fault of the URL
+        storage.close()
+        raise
+    except (TypeError, ValueError) as error:  # redis-py builds its connection on first use
+        storage.close()
+        raise _unusable(url, error) from None
     except BaseException:
         storage.close()
         raise

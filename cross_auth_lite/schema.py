@@ -1,9 +1,10 @@
 """The store's schema: creating tables, and recording what created them.
 
 A ``lite_meta`` table holds the schema version and the connection-sharing
-choice the store was created with. Opening a store with the other choice, or
-one written by a newer cross-auth-lite, fails with a clear message instead of
-quietly running against constraints it does not expect.
+choice the store was created with. Opening a store with the other choice
+(``ConnectionModeError``), or one written by a newer cross-auth-lite, fails
+with a clear message instead of quietly running against constraints it does
+not expect.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import peewee
 from playhouse.migrate import SchemaMigrator, migrate
 
 from cross_auth_lite.database import write_transaction
-from cross_auth_lite.errors import SchemaError
+from cross_auth_lite.errors import ConnectionModeError, SchemaError
 from cross_auth_lite.fields import UTCDateTimeField
 from cross_auth_lite.models import StoreModels
 
@@ -205,10 +206,7 @@ def _check(meta: dict[str, str], wanted: str, database: peewee.Database) -> None
         )
     recorded = meta.get("connections", EXCLUSIVE)
     if recorded != wanted:
-        raise SchemaError(
-            f"{where} was created with {recorded} connections; open it with "
-            f"shared_connections={recorded == SHARED}"
-        )
+        raise ConnectionModeError(where, shared_connections=recorded == SHARED)
 
 
 def _pragma(database: peewee.Database, statement: str) -> Any:

@@ -29,6 +29,7 @@ __all__ = [
     "ephemeral_directory",
     "existing_directory",
     "new_store_directory",
+    "occupied",
     "remove_ephemeral_directory",
     "store_directory",
 ]
@@ -99,6 +100,19 @@ def _holds_store(directory: Path) -> bool:
     return (directory / DATABASE_FILENAME).exists() or (directory / CACHE_DIRNAME).exists()
 
 
+def occupied(path: Path) -> bool:
+    """Whether something other than a store is at ``path``, so no store can be created there.
+
+    A file, or a directory holding anything while neither file of a store.
+    """
+    try:
+        if not path.is_dir():
+            return path.exists()
+        return not _holds_store(path) and any(path.iterdir())
+    except OSError:
+        return False  # unreadable: let creating it say why
+
+
 def existing_directory(path: str | os.PathLike[str], database_url: str | None) -> Path | None:
     """The directory of a store that must exist already (``create=False``).
 
@@ -117,7 +131,9 @@ def existing_directory(path: str | os.PathLike[str], database_url: str | None) -
             detail = f"{DATABASE_FILENAME} is not a regular file"
         else:
             detail = f"{DATABASE_FILENAME} is missing"
-        raise StoreNotFoundError(f"no store at {directory} ({detail})")
+        raise StoreNotFoundError(
+            f"no store at {directory} ({detail})", path=directory, occupied=occupied(directory)
+        )
     return directory
 
 

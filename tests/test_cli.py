@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import sqlite3
 import sys
 import types
@@ -147,6 +148,58 @@ def test_an_unsupported_url_is_named_as_the_user_gave_it(
     assert not data.exists()
 
 
+MALFORMED_URLS = [
+    (
+        "--database-url",
+        "postgresql://ada:hunter2@[::1",
+        "'postgresql://ada:***@[::1' is malformed: an IPv6 address in it has no closing ']'",
+    ),
+    (
+        "--database-url",
+        "postgresql://ada:hun%ZZter2@127.0.0.1:1/auth",
+        "'postgresql://ada:***@127.0.0.1:1/auth' is malformed: it has a '%' that starts no "
+        "percent-encoded byte (%XX): write a '%' as %25",
+    ),
+    (
+        "--database-url",
+        "host=127.0.0.1 port=1 password=hunter2",
+        "'host=127.0.0.1 port=1 password=***' is not supported: use a postgresql://",
+    ),
+    (
+        "--secondary-url",
+        "redis://:hunter2@127.0.0.1:abc/0",
+        "'redis://:***@127.0.0.1:abc/0' is malformed: its port is not a number",
+    ),
+    (
+        "--secondary-url",
+        "redis://:hunter2@[::1",
+        "'redis://:***@[::1' is malformed: an IPv6 address in it has no closing ']'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("option", "url", "message"), MALFORMED_URLS)
+def test_a_malformed_url_is_named_with_its_option_and_without_its_password(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    option: str,
+    url: str,
+    message: str,
+) -> None:
+    seed(data)
+    for args in ((option, url, "stats"), ("users", "list", option, url)):
+        result = run(capsys, data, *args)
+        assert_one_line_error(result, contains=f"cross-auth-lite: error: {option} {message}")
+        assert "hunter2" not in result.err
+        assert "ter2" not in result.err
+    variable = f"$CROSS_AUTH_LITE_{option[2:].replace('-', '_').upper()}"
+    monkeypatch.setenv(variable[1:], url)
+    result = run(capsys, data, "stats")
+    assert_one_line_error(result, contains=f"cross-auth-lite: error: {variable} {message}")
+    assert "ter2" not in result.err
+
+
 # init
 
 
@@ -192,6 +245,20 @@ def test_init_refuses_to_change_the_connection_mode(
     assert_one_line_error(result, contains="exclusive connections")
 
 
+def test_init_names_the_connection_mode_by_its_flag(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    run(capsys, data, "init")
+    result = run(capsys, data, "init", "--shared-connections")
+    assert_one_line_error(
+        result,
+        contains=f"{data / 'accounts.sqlite3'} was created without --shared-connections "
+        "(exclusive connections), which is fixed when a store is created: run init without "
+        "the flag",
+    )
+    assert "shared_connections=" not in result.err
+
+
 def test_init_where_no_directory_can_be(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -221,6 +288,46 @@ def test_commands_other_than_init_need_a_store(
 ) -> None:
     assert_one_line_error(run(capsys, data, *command), contains="no store at")
     assert not data.exists()  # nothing was created on the way
+
+
+@pytest.mark.parametrize("name", ["store", "my store", "it's"])
+def test_the_init_a_missing_store_points_to_creates_it(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    name: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = Path("nope") / name
+    for command in (("stats",), ("check",), ("users", "list")):
+        result = run(capsys, data, *command)
+        hint = f"create one with: cross-auth-lite --data {shlex.quote(str(data))} init"
+        assert_one_line_error(result, contains=hint)
+        assert result.err.rstrip().endswith(hint)
+
+    init = shlex.split(result.err.rstrip().rpartition("create one with: ")[2])
+    assert init[0] == "cross-auth-lite"
+    assert run(capsys, None, *init[1:]).code == 0
+    assert run(capsys, data, "stats").code == 0
+    assert not (tmp_path / "var").exists()  # not the default directory
+
+
+def test_a_directory_of_other_files_is_not_offered_to_init(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    directory = tmp_path / "notastore"
+    directory.mkdir()
+    (directory / "notes.txt").write_text("mine")
+    for command in (("stats",), ("check",)):
+        result = run(capsys, directory, *command)
+        assert_one_line_error(
+            result,
+            contains=f"{directory} holds something other than a store, so init would not "
+            "create one there either: point --data or $CROSS_AUTH_LITE_DATA at the store's "
+            "directory, or at a new or empty one",
+        )
+        assert "create one with" not in result.err
+    assert sorted(path.name for path in directory.iterdir()) == ["notes.txt"]
 
 
 def test_data_dir_that_is_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ Redis server; skipped, saying why, where they cannot run.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,3 +106,6 @@ def test_no_store_in_the_database_is_one_line(
     for command in (("stats",), ("users", "list"), ("check",)):
         result = run(capsys, None, "--database-url", pg_url, *command)
         assert_one_line_error(result, contains="no cross-auth-lite store in")
+        init = f"--database-url {shlex.quote(lite.redact_url(pg_url))} init"
+        assert "; point --database-url at an existing store, or create one with: " in result.err
+        assert init in result.err

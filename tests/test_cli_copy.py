@@ -148,6 +148,12 @@ def test_copy_refuses_tables_it_did_not_create(
             "error: --to 'mysql://ada:***@127.0.0.1/auth' is not supported: use a postgresql://",
         ),
         ("postgresql://ada:hunter2@127.0.0.1:1/auth", "cannot use PostgreSQL at"),
+        (
+            "postgresql://ada:hunter2@[::1",
+            "error: --to 'postgresql://ada:***@[::1' is malformed: an IPv6 address in it has "
+            "no closing ']'",
+        ),
+        ("host=h password=hunter2", "error: --to 'host=h password=***' is not supported: use a"),
     ],
 )
 def test_bad_targets_are_one_line_errors_that_hide_passwords(

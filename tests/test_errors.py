@@ -114,6 +114,45 @@ def test_an_unsupported_url_names_its_parameter_without_the_password(
     assert not (tmp_path / "s").exists()
 
 
+def test_a_connection_mode_error_says_what_the_store_was_created_with(tmp_path: Path) -> None:
+    lite.open(tmp_path / "s").close()
+    with pytest.raises(lite.ConnectionModeError) as raised:
+        lite.open(tmp_path / "s", shared_connections=True)
+
+    error = raised.value
+    assert isinstance(error, lite.SchemaError)
+    where = str(tmp_path / "s" / lite.DATABASE_FILENAME)
+    assert (error.location, error.shared_connections) == (where, False)
+    assert str(error) == (
+        f"{where} was created with exclusive connections; open it with shared_connections=False"
+    )
+    copied = pickle.loads(pickle.dumps(error))
+    assert (copied.location, copied.shared_connections, str(copied)) == (where, False, str(error))
+
+
+def test_a_store_not_found_says_where_and_whether_something_else_is_there(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "partial" / lite.CACHE_DIRNAME).mkdir(parents=True)
+    places = {"missing": False, "empty": False, "partial": False, "other": True}
+    for name, occupied in places.items():
+        with pytest.raises(lite.StoreNotFoundError) as raised:
+            lite.open(tmp_path / name, create=False)
+        assert (raised.value.path, raised.value.occupied) == (tmp_path / name, occupied), name
+        copied = pickle.loads(pickle.dumps(raised.value))
+        assert (copied.path, copied.occupied, str(copied)) == (
+            tmp_path / name,
+            occupied,
+            str(raised.value),
+        )
+    with pytest.raises(lite.StoreNotFoundError) as checked:
+        lite.check_store(tmp_path / "other")
+    assert (checked.value.path, checked.value.occupied) == (tmp_path / "other", True)
+
+
 def test_create_false_opens_an_existing_store_as_created(tmp_path: Path) -> None:
     with lite.open(tmp_path / "s", shared_connections=True) as store:
         assert store.created

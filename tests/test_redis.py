@@ -8,7 +8,9 @@ PostgreSQL in the ``postgresql`` runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections import Counter
@@ -105,6 +107,47 @@ def test_an_unreachable_redis_is_a_value_error_without_the_password(tmp_path: Pa
     with pytest.raises(ValueError, match="cannot use Redis at") as refused:
         lite.open(None, secondary_url=url)
 
+    assert "hunter2" not in str(refused.value)
+
+
+def _answer_as_redis_6_0(connection: socket.socket) -> None:
+    """Reply to each command like a Redis 6.0 server: PONG, an INFO, OK to the rest."""
+    pending = b""
+    with connection:
+        while data := connection.recv(65536):
+            pending += data
+            while pending.startswith(b"*"):
+                lines = pending.split(b"\r\n")
+                count = int(lines[0][1:])
+                if len(lines) < 2 * count + 2:
+                    break  # the rest of the command is still on its way
+                pending = pending[sum(len(line) + 2 for line in lines[: 2 * count + 1]) :]
+                command = lines[2].upper()
+                if command == b"PING":
+                    connection.sendall(b"+PONG\r\n")
+                elif command == b"INFO":
+                    info = b"# Server\r\nredis_version:6.0.9\r\n"
+                    connection.sendall(b"$%d\r\n%s\r\n" % (len(info), info))
+                else:
+                    connection.sendall(b"+OK\r\n")
+
+
+@pytest.mark.sqlite_only
+def test_a_redis_older_than_6_2_is_refused_saying_its_version(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def serve() -> None:
+            with contextlib.suppress(OSError):
+                _answer_as_redis_6_0(listener.accept()[0])
+
+        server = threading.Thread(target=serve, daemon=True)
+        server.start()
+        url = f"redis://:hunter2@127.0.0.1:{listener.getsockname()[1]}/0"
+        with pytest.raises(lite.ConnectionFailedError) as refused:
+            lite.open(tmp_path / "store", secondary_url=url)
+    server.join(timeout=10)
+
+    assert "is version 6.0.9; cross-auth-lite needs 6.2 or newer" in str(refused.value)
     assert "hunter2" not in str(refused.value)
 
 

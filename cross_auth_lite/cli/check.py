@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import CliError, Commands
+from cross_auth_lite.cli.common import Commands, missing_store
 from cross_auth_lite.cli.output import echo, emit_json, plural
 
 __all__ = ["add_parsers", "run_check"]
@@ -30,7 +30,7 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         report = lite.check_store(args.data, database_url=args.database_url)
     except lite.StoreNotFoundError as error:
-        raise CliError(f"{error}; create one with 'cross-auth-lite init'") from None
+        raise missing_store(error, args) from None
     where = lite.redact_url(args.database_url) if args.database_url else str(args.data)
     if args.json:
         schema = report.meta.get("schema_version")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,6 +31,7 @@ __all__ = [
     "default_data_dir",
     "from_environment",
     "describe_user",
+    "missing_store",
     "open_existing",
     "open_or_create",
     "positive_int",
@@ -145,7 +147,7 @@ def url_error(error: lite.UnsupportedURLError, args: argparse.Namespace) -> CliE
     given = getattr(args, error.parameter, None)
     if source is None or not given or lite.redact_url(given) != error.url:
         return CliError(str(error))
-    return CliError(f"{source} {error.url!r} is not supported: {error.advice}")
+    return CliError(f"{source} {error.url!r} {error.problem}: {error.advice}")
 
 
 def default_data_dir() -> Path:
@@ -238,10 +240,38 @@ def open_existing(
             **options,
         )
     except lite.StoreNotFoundError as error:
-        raise CliError(
-            f"{error}; create one with 'cross-auth-lite init', "
-            f"or point --data or ${DATA_ENV} at an existing one"
-        ) from None
+        raise missing_store(error, args) from None
+
+
+def missing_store(error: lite.StoreNotFoundError, args: argparse.Namespace) -> CliError:
+    """``error`` with what to do: where to point the options, or the ``init`` that creates it.
+
+    The ``init`` is the one for the store these options name: with their
+    ``--data``, and the URL options given on the command line (a password
+    in them shown as ``***``). Where something else is in the way (other
+    files), ``init`` would refuse too, and the hint says so instead.
+    """
+    if error.occupied:
+        return CliError(
+            f"{error}; {error.path} holds something other than a store, so init would not "
+            f"create one there either: point --data or ${DATA_ENV} at the store's directory, "
+            "or at a new or empty one to create a store with init"
+        )
+    words = ["cross-auth-lite", "--data", str(args.data)]
+    sources = getattr(args, "url_sources", {})
+    for parameter, (option, _) in URL_OPTIONS.items():
+        given = getattr(args, parameter, None)
+        if given and sources.get(parameter) == option:
+            words += [option, lite.redact_url(given)]
+    command = " ".join(shlex.quote(word) for word in [*words, "init"])
+    if "***" in command:
+        command += " (with the password in place of ***)"
+    where = (
+        f"--data or ${DATA_ENV}"
+        if error.path is not None
+        else sources.get("database_url", URL_OPTIONS["database_url"][0])
+    )
+    return CliError(f"{error}; point {where} at an existing store, or create one with: {command}")
 
 
 def open_or_create(args: argparse.Namespace, **options: Any) -> lite.LiteStore:

@@ -59,7 +59,9 @@ def copy_command(args: argparse.Namespace) -> int:
             with target, Progress("copying") as bar:
                 result = lite.copy_store(source, target, force=args.force, progress=bar.update)
         except lite.UnsupportedURLError as error:
-            raise CliError(f"--to {error.url!r} is not supported: use {_URL_HELP}") from None
+            malformed = isinstance(error, lite.MalformedURLError)
+            advice = error.advice if malformed else f"use {_URL_HELP}"
+            raise CliError(f"--to {error.url!r} {error.problem}: {advice}") from None
         except lite.TargetNotEmptyError as error:
             raise CliError(
                 f"the target already holds {lite.describe_counts(error.counts)}; pass --force to "

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import Commands, open_existing, open_or_create
+from cross_auth_lite.cli.common import CliError, Commands, open_existing, open_or_create
 from cross_auth_lite.cli.output import echo, emit_json, format_bytes, plural, print_table
 from cross_auth_lite.demo.options import number_type
 
@@ -59,9 +59,27 @@ def add_parsers(commands: Commands) -> None:
 _days = number_type(float, "a number of days", 0, 100_000)
 
 
+def _mode_fixed(error: lite.ConnectionModeError) -> str:
+    """The store's connection mode, said as the flag that chooses it."""
+    if error.shared_connections:
+        return (
+            f"{error.location} was created with --shared-connections (shared connections), "
+            "which is fixed when a store is created"
+        )
+    return (
+        f"{error.location} was created without --shared-connections (exclusive connections), "
+        "which is fixed when a store is created: run init without the flag to use it as it "
+        "is, or create a shared store somewhere else"
+    )
+
+
 def init_store(args: argparse.Namespace) -> int:
     """``init [--shared-connections]``."""
-    with open_or_create(args, shared_connections=args.shared_connections or None) as store:
+    try:
+        opened = open_or_create(args, shared_connections=args.shared_connections or None)
+    except lite.ConnectionModeError as error:
+        raise CliError(_mode_fixed(error)) from None
+    with opened as store:
         created = store.created
         connections = store.connections
         path = store.location
