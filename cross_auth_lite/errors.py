@@ -173,6 +173,9 @@ class StoreUnavailableError(LiteError, OSError):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[StoreUnavailableError], tuple[str, str]]:
+        return type(self), (self.path, self.reason)
+
 
 #: SQLite's messages for conditions outside the program, and how to say them.
 _UNAVAILABLE = {

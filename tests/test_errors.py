@@ -175,3 +175,19 @@ def test_tables_no_store_created_are_refused_untouched(tmp_path: Path) -> None:
         assert connection.execute("SELECT name FROM users").fetchall() == [("someone else",)]
     connection.close()
     assert tables == {"users"}
+
+
+def test_an_unavailable_store_error_survives_pickling_with_its_path_and_reason(
+    tmp_path: Path,
+) -> None:
+    """As it crosses a process boundary (a worker pool, multiprocessing)."""
+    from cross_auth_lite.errors import unavailable
+
+    where = str(tmp_path / lite.DATABASE_FILENAME)
+    error = unavailable(where, sqlite3.OperationalError("database is locked"))
+    assert isinstance(error, lite.StoreUnavailableError)
+
+    copied = pickle.loads(pickle.dumps(error))
+
+    assert type(copied) is lite.StoreUnavailableError
+    assert (copied.path, copied.reason, str(copied)) == (where, error.reason, str(error))
