@@ -219,9 +219,9 @@ def check_store(
     if data_dir is None:
         raise TypeError("check_store needs a path or a database_url")
     if not data_dir.is_dir():
-        what = "is not a directory" if data_dir.exists() else "does not exist"
+        what = "it is not a directory" if data_dir.exists() else "the directory does not exist"
         raise StoreNotFoundError(
-            f"no store at {data_dir} (the directory {what})",
+            f"no store at {data_dir} ({what})",
             path=data_dir,
             occupied=occupied(data_dir),
         )

@@ -156,5 +156,8 @@ def test_check_store_reports_without_changing_anything(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(lite.StoreNotFoundError, match="no store at"):
         lite.check_store(empty)
-    with pytest.raises(lite.StoreNotFoundError, match="does not exist"):
+    with pytest.raises(lite.StoreNotFoundError, match=r"\(the directory does not exist\)"):
         lite.check_store(tmp_path / "missing")
+    (tmp_path / "afile").write_text("not a store")
+    with pytest.raises(lite.StoreNotFoundError, match=r"\(it is not a directory\)"):
+        lite.check_store(tmp_path / "afile")
