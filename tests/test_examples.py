@@ -350,17 +350,21 @@ def test_desktop_says_a_forged_cancel_in_its_own_words(desktop_run: Desktop) -> 
 
 @pytest.mark.parametrize("timeout", ["-1", "0", "nan", "inf", "soon"])
 def test_desktop_refuses_a_timeout_that_is_not_a_positive_number(
-    tmp_path: Path, timeout: str
+    tmp_path: Path, timeout: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = run_desktop(tmp_path / "data", "--dev", "--no-browser", "--timeout", timeout)
-    assert result.returncode == 2
-    assert result.stdout == ""
+    # In process: argparse refuses before the example starts anything.
+    main = load_example("desktop_signin").main
+    with pytest.raises(SystemExit) as exited:
+        main(["--data", str(tmp_path / "data"), "--dev", "--no-browser", "--timeout", timeout])
+    assert exited.value.code == 2
+    printed = capsys.readouterr()
+    assert printed.out == ""
     reason = (
         "not a number of seconds: 'soon'"
         if timeout == "soon"
         else (f"must be a positive number of seconds, not {timeout}")
     )
-    assert result.stderr.endswith(f"error: argument --timeout: {reason}\n"), result.stderr
+    assert printed.err.endswith(f"error: argument --timeout: {reason}\n"), printed.err
     assert not (tmp_path / "data").exists()  # refused before anything is made
 
 
