@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.output import echo, note, plural, stream_json, stream_table
+from cross_auth_lite.cli.output import echo, note, plural, printable, stream_json, stream_table
 from cross_auth_lite.demo.options import number_type
 
 __all__ = [
@@ -293,4 +293,6 @@ def resolve_user(store: lite.LiteStore, reference: str) -> Any:
 
 def describe_user(user: Any) -> str:
     """``user 3 <ada@example.com>`` (or just ``user 3`` without an email)."""
-    return f"user {user.id} <{user.email}>" if user.email else f"user {user.id}"
+    if not user.email:
+        return f"user {user.id}"
+    return f"user {user.id} <{printable(user.email)}>"
