@@ -272,9 +272,15 @@ def test_delete_asks_first(
 
     monkeypatch.setattr(sys, "stdin", FakeTerminal("n\n"))
     result = run(capsys, data, "users", "delete", "ada@example.com")
-    assert "2 identities and 3 sessions? [y/N]" in result.err
-    assert result.code == 1
-    assert "nothing deleted" in result.err
+    assert (
+        result.err
+        == f"Delete user {ids['ada']} <ada@example.com>, 2 identities and 3 sessions? [y/N] "
+    )
+    assert (result.code, result.out) == (0, "nothing deleted\n")  # declining is no error
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("\n"))
+    result = run(capsys, data, "users", "delete", "ada@example.com", "--json")
+    assert (result.code, result.json()) == (0, {"deleted": None})
+    assert run(capsys, data, "stats", "--json").json()["users"]["total"] == 3
 
     monkeypatch.setattr(sys, "stdin", FakeTerminal("yes\n"))
     result = run(capsys, data, "users", "delete", "ada@example.com")
