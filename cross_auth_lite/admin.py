@@ -337,8 +337,11 @@ def check_email(email: str) -> str:
     """``email`` normalized as Cross-Auth does; ``ValueError`` if it is not an address."""
     normalized = normalize_email(text_argument("email", email))
     local, at, domain = normalized.rpartition("@")
-    if not at or not local or "." not in domain.strip(".") or any(c.isspace() for c in normalized):
-        raise ValueError(f"{email!r} does not look like an email address")
+    # No whitespace, and nothing unprintable (control characters, ESC, C1,
+    # bidi overrides): an address is printed by tools and terminals.
+    unusable = any(c.isspace() or not c.isprintable() for c in normalized)
+    if not at or not local or "." not in domain.strip(".") or unusable:
+        raise ValueError(f"{email!r} does not look like an email address")  # repr: escaped
     return normalized
 
 

@@ -22,7 +22,7 @@ from cross_auth_lite import private_files
 from cross_auth_lite.errors import StoreLocationError, StoreNotFoundError
 from cross_auth_lite.postgres import open_postgresql
 from cross_auth_lite.private_files import DIRECTORY_MODE, FILE_MODE
-from cross_auth_lite.records import TABLES
+from cross_auth_lite.records import TABLES, plural
 from cross_auth_lite.schema import EXCLUSIVE, SCHEMA_VERSION, SHARED, read_meta
 from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME
 from cross_auth_lite.store_location import occupied
@@ -122,11 +122,12 @@ def check_permissions(data_dir: Path, report: CheckReport) -> None:
         report.problem(line)
     if found:
         return
+    counted = f"{plural(directories, 'directory', 'directories')} and {plural(files, 'file')}"
     if modes:
-        report.ok(f"permissions: {directories} directories and {files} files are private")
+        report.ok(f"permissions: {counted} are private")
     else:
         report.ok(
-            f"permissions: {directories} directories and {files} files, no links; modes "
+            f"permissions: {counted}, no links; modes "
             "not checked (no POSIX permissions here: the directory's ACLs apply)"
         )
 

@@ -246,9 +246,12 @@ class EncryptedTextField(peewee.Field):
         self.locked = locked
 
     def _locked(self) -> EncryptionKeyError:
-        return EncryptionKeyError(
+        problem = (
             f"{self._what()} holds encrypted provider tokens and the store was opened without "
-            f"its encryption key: give the key (encryption_key=, or ${ENCRYPTION_KEY_ENV})"
+            "its encryption key"
+        )
+        return EncryptionKeyError(
+            f"{problem}: give the key (encryption_key=, or ${ENCRYPTION_KEY_ENV})", problem
         )
 
     def _what(self) -> str:
@@ -276,10 +279,13 @@ class EncryptedTextField(peewee.Field):
         if not isinstance(value, str) or not value.startswith(PREFIX):
             return value
         if self.cipher is None:
-            raise EncryptionKeyError(
+            problem = (
                 f"{self._what()} holds an encrypted token and the store was opened without "
-                f"an encryption key: pass encryption_key to lite.open() or set "
-                f"${ENCRYPTION_KEY_ENV}"
+                "an encryption key"
+            )
+            raise EncryptionKeyError(
+                f"{problem}: pass encryption_key to lite.open() or set ${ENCRYPTION_KEY_ENV}",
+                problem,
             )
         return self.cipher.decrypt(value, what=self._what())
 

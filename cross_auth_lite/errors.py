@@ -204,7 +204,19 @@ class EncryptionError(LiteError, ValueError):
 
 
 class EncryptionKeyError(EncryptionError):
-    """A key is missing, malformed, or not the one the tokens were encrypted with."""
+    """A key is missing, malformed, or not the one the tokens were encrypted with.
+
+    ``problem`` is set when no key was given for encrypted tokens: what holds
+    them (``"... holds encrypted provider tokens"``), the message without its
+    advice, so a tool can say in its own terms how to give the key.
+    """
+
+    def __init__(self, message: str, problem: str | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+    def __reduce__(self) -> tuple[type[EncryptionKeyError], tuple[str, str | None]]:
+        return type(self), (str(self), self.problem)
 
 
 class EncryptionUnavailableError(EncryptionError, MissingExtraError):

@@ -32,6 +32,7 @@ __all__ = [
     "describe_counts",
     "encode_row",
     "isoformat",
+    "plural",
     "table_models",
 ]
 
@@ -57,16 +58,17 @@ def count_rows(models: StoreModels) -> dict[str, int]:
     return {table: int(model.select().count()) for table, model in table_models(models).items()}
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 session``, ``2 sessions``; ``nouns`` when the plural is not ``noun + "s"``."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def describe_counts(counts: Mapping[str, int]) -> str:
     """``3 users, 1 social account and 5 sessions``: each count with its noun."""
-
-    def counted(number: int, noun: str) -> str:
-        return f"{number} {noun if number == 1 else noun + 's'}"
-
     return (
-        f"{counted(counts['users'], 'user')}, "
-        f"{counted(counts['social_accounts'], 'social account')} "
-        f"and {counted(counts['sessions'], 'session')}"
+        f"{plural(counts['users'], 'user')}, "
+        f"{plural(counts['social_accounts'], 'social account')} "
+        f"and {plural(counts['sessions'], 'session')}"
     )
 
 

@@ -54,9 +54,10 @@ def ensure_token_encryption(database: peewee.Database, cipher: TokenCipher | Non
     meta = read_meta(database)
     if cipher is None:
         if _META_SCHEME in meta:
+            problem = f"{describe_database(database)} holds encrypted provider tokens"
             raise EncryptionKeyError(
-                f"{describe_database(database)} holds encrypted provider tokens: pass "
-                f"encryption_key to lite.open() or set ${ENCRYPTION_KEY_ENV}"
+                f"{problem}: pass encryption_key to lite.open() or set ${ENCRYPTION_KEY_ENV}",
+                problem,
             )
         return
     if _META_SCHEME not in meta:
@@ -134,9 +135,11 @@ def rotate_tokens(store: LiteStore, *, compact: bool = True) -> RotationResult:
     model: Any = store.models.SocialAccount
     cipher = store_cipher(model)
     if cipher is None:
+        problem = "the store was opened without an encryption key"
         raise EncryptionKeyError(
-            "the store was opened without an encryption key: pass encryption_key to "
-            f"lite.open() or set ${ENCRYPTION_KEY_ENV} to rotate its tokens"
+            f"{problem}: pass encryption_key to lite.open() or set ${ENCRYPTION_KEY_ENV} to "
+            "rotate its tokens",
+            problem,
         )
     database: Any = store.database
     pk = model._meta.primary_key

@@ -20,8 +20,8 @@ _PORT = re.compile(r"[0-9]*")
 _IPV6_CHARACTERS = re.compile(r"[0-9A-Fa-f:.]+")
 
 _AT = (
-    "it has an '@' that does not end the user name and password: write '@', '/', '?' "
-    "and '#' in them as %40, %2F, %3F and %23, and any other '@' as %40"
+    "it has an '@' that does not end the user name and password: write every other '@' "
+    "as %40, and '/', '?' and '#' in the user name and password as %2F, %3F and %23"
 )
 
 

@@ -54,6 +54,24 @@ def test_create_user_refuses_what_is_not_an_address(store: lite.LiteStore, email
     assert list(lite.list_users(store)) == []
 
 
+@pytest.mark.parametrize(
+    "email",
+    [
+        "evil\x1b[31m@example.com",
+        "a\x07b@example.com",
+        "a\x9bb@example.com",
+        "\u202eab@example.com",
+    ],
+)
+def test_create_user_refuses_unprintable_characters_without_echoing_them(
+    store: lite.LiteStore, email: str
+) -> None:
+    with pytest.raises(ValueError, match="does not look like an email address") as refused:
+        lite.create_user(store, email)
+    assert all(char.isprintable() for char in str(refused.value))
+    assert list(lite.list_users(store)) == []
+
+
 @pytest.mark.parametrize("password", ["", "x" * 73])
 def test_unusable_passwords_are_refused_before_anything_is_written(
     store: lite.LiteStore, password: str

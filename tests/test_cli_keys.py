@@ -149,6 +149,28 @@ def test_commands_that_touch_no_token_run_without_the_key(
     assert b"access-secret" not in before
 
 
+def test_a_missing_key_is_asked_for_in_the_command_line_s_terms(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+) -> None:
+    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
+    result = run(capsys, data, "export")
+    advice = f"set ${ENCRYPTION_KEY_ENV} to the store's key"
+    assert_one_line_error(result, contains=f"holds encrypted provider tokens: {advice}")
+    assert "lite.open" not in result.err
+
+
+def test_init_on_an_encrypted_store_needs_no_key(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+) -> None:
+    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
+    result = run(capsys, data, "init", "--shared-connections")
+    assert_one_line_error(result, contains="run init without the flag")
+    result = run(capsys, data, "init")
+    assert (result.code, result.err) == (0, "")
+    assert result.out.startswith("already initialised: store at")
+    assert stored_tokens(data, KEY_A)  # still there, still under the key
+
+
 def test_a_store_opened_without_its_key_refuses_every_token(
     data: Path, ids: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +200,45 @@ def test_create_refuses_a_non_email(
     assert_one_line_error(run(capsys, data, "users", "create", email), contains="email address")
 
 
+def test_create_refuses_control_characters(capsys: pytest.CaptureFixture[str], data: Path) -> None:
+    run(capsys, data, "init")
+    result = run(capsys, data, "users", "create", "evil\x1b[31m@example.com")
+    assert_one_line_error(result, contains="email address")
+    assert "\x1b" not in result.err
+
+
+def test_stored_control_characters_never_reach_the_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, data: Path
+) -> None:
+    evil = "evil\x1b[31m\x9b@example.com"  # written by something other than the CLI
+    with lite.open(data) as store:
+        user = store.accounts.create_user(user_info={}, email=evil)
+        now = datetime.now(UTC)
+        store.sessions.create(
+            token_hash="hash-evil",
+            user_id=user.id,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + timedelta(days=1),
+            user_agent="agent\x1b]0;title\x07",
+        )
+    outputs = [
+        run(capsys, data, "users", "list"),
+        run(capsys, data, "users", "show", str(user.id)),
+        run(capsys, data, "sessions", "list"),
+        run(capsys, data, "sessions", "revoke", "--user", str(user.id)),
+    ]
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("n\n"))
+    outputs.append(run(capsys, data, "users", "delete", str(user.id)))
+    outputs.append(run(capsys, data, "users", "delete", str(user.id), "--yes"))
+    for result in outputs:
+        assert result.code in (0, 1), result
+        assert "evil" in result.out + result.err or "agent" in result.out, result
+        assert not any(char in result.out + result.err for char in ("\x1b", "\x9b", "\x07")), (
+            result
+        )
+
+
 # delete
 
 
@@ -232,9 +272,15 @@ def test_delete_asks_first(
 
     monkeypatch.setattr(sys, "stdin", FakeTerminal("n\n"))
     result = run(capsys, data, "users", "delete", "ada@example.com")
-    assert "2 identities and 3 sessions? [y/N]" in result.err
-    assert result.code == 1
-    assert "nothing deleted" in result.err
+    assert (
+        result.err
+        == f"Delete user {ids['ada']} <ada@example.com>, 2 identities and 3 sessions? [y/N] "
+    )
+    assert (result.code, result.out) == (0, "nothing deleted\n")  # declining is no error
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("\n"))
+    result = run(capsys, data, "users", "delete", "ada@example.com", "--json")
+    assert (result.code, result.json()) == (0, {"deleted": None})
+    assert run(capsys, data, "stats", "--json").json()["users"]["total"] == 3
 
     monkeypatch.setattr(sys, "stdin", FakeTerminal("yes\n"))
     result = run(capsys, data, "users", "delete", "ada@example.com")

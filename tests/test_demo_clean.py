@@ -35,6 +35,13 @@ def test_the_demo_marks_only_a_data_directory_it_created(tmp_path: Path) -> None
         assert store.accounts.find_user_by_email("nobody@example.com") is None
 
 
+def test_a_store_the_demo_made_passes_check(tmp_path: Path, umask: int) -> None:
+    made = tmp_path / "var" / "demo"
+    open_data_dir(made).close()
+    report = lite.check_store(made)
+    assert report.problems == []
+
+
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make")
 def test_make_clean_removes_only_what_make_made(tmp_path: Path) -> None:
     shutil.copy(REPO / "Makefile", tmp_path / "Makefile")

@@ -114,6 +114,23 @@ def test_an_unsupported_url_names_its_parameter_without_the_password(
     assert not (tmp_path / "s").exists()
 
 
+def test_a_missing_key_error_says_what_holds_encrypted_tokens(tmp_path: Path) -> None:
+    pytest.importorskip("cryptography")
+    lite.open(tmp_path / "s", encryption_key=lite.generate_key()).close()
+    with pytest.raises(lite.EncryptionKeyError) as raised:
+        lite.open(tmp_path / "s")
+
+    error = raised.value
+    where = str(tmp_path / "s" / lite.DATABASE_FILENAME)
+    assert error.problem == f"{where} holds encrypted provider tokens"
+    assert str(error) == (
+        f"{error.problem}: pass encryption_key to lite.open() or set ${lite.ENCRYPTION_KEY_ENV}"
+    )
+    copied = pickle.loads(pickle.dumps(error))
+    assert (copied.problem, str(copied)) == (error.problem, str(error))
+    assert lite.EncryptionKeyError("no encryption key given").problem is None
+
+
 def test_a_connection_mode_error_says_what_the_store_was_created_with(tmp_path: Path) -> None:
     lite.open(tmp_path / "s").close()
     with pytest.raises(lite.ConnectionModeError) as raised:

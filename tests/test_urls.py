@@ -218,6 +218,17 @@ def test_a_malformed_url_is_refused_naming_its_parameter_before_anything_is_made
     assert not (tmp_path / "store").exists()
 
 
+def test_a_stray_at_is_explained_once() -> None:
+    with pytest.raises(lite.MalformedURLError) as raised:
+        lite.open(database_url="postgresql://ada:hun@ter2@db/auth")
+    advice = raised.value.advice
+    assert advice == (
+        "it has an '@' that does not end the user name and password: write every other '@' "
+        "as %40, and '/', '?' and '#' in the user name and password as %2F, %3F and %23"
+    )
+    assert advice.count("%40") == 1
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -34,6 +34,7 @@ from cross_auth_lite.cli.common import (
     CliError,
     Commands,
     default_data_dir,
+    error_message,
     read_urls,
     url_error,
 )
@@ -126,7 +127,9 @@ _DRIVERS = frozenset({"peewee", "sqlite3", "psycopg", "psycopg2", "redis", "disk
 
 def describe(error: BaseException) -> str:
     """A one-line account of an unexpected exception."""
-    if isinstance(error, LiteError | ValueError):  # the library's own, and bad values
+    if isinstance(error, LiteError):
+        return error_message(error)
+    if isinstance(error, ValueError):  # bad values
         return str(error)
     if type(error).__module__.partition(".")[0] in _DRIVERS and "Error" in type(error).__name__:
         hint = ""

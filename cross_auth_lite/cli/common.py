@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.output import echo, note, plural, stream_json, stream_table
+from cross_auth_lite.cli.output import echo, note, plural, printable, stream_json, stream_table
 from cross_auth_lite.demo.options import number_type
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "default_data_dir",
     "from_environment",
     "describe_user",
+    "error_message",
     "missing_store",
     "open_existing",
     "open_or_create",
@@ -280,7 +281,8 @@ def open_or_create(args: argparse.Namespace, **options: Any) -> lite.LiteStore:
     ``store.created`` says which; ``shared_connections=None`` (the default)
     opens an existing store as it was created and makes a new one exclusive.
     """
-    return lite.open(args.data, **_location(args), **options)
+    # An existing store is left as it is, so it opens without its token key.
+    return lite.open(args.data, without_token_key=True, **_location(args), **options)
 
 
 def resolve_user(store: lite.LiteStore, reference: str) -> Any:
@@ -293,4 +295,13 @@ def resolve_user(store: lite.LiteStore, reference: str) -> Any:
 
 def describe_user(user: Any) -> str:
     """``user 3 <ada@example.com>`` (or just ``user 3`` without an email)."""
-    return f"user {user.id} <{user.email}>" if user.email else f"user {user.id}"
+    if not user.email:
+        return f"user {user.id}"
+    return f"user {user.id} <{printable(user.email)}>"
+
+
+def error_message(error: lite.LiteError) -> str:
+    """``error``'s message, with the command line's advice where the library's is Python's."""
+    if isinstance(error, lite.EncryptionKeyError) and error.problem is not None:
+        return f"{error.problem}: set ${lite.ENCRYPTION_KEY_ENV} to the store's key"
+    return str(error)

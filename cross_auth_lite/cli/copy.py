@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import CliError, Commands, open_existing
+from cross_auth_lite.cli.common import CliError, Commands, error_message, open_existing
 from cross_auth_lite.cli.output import Progress, echo, emit_json, print_table
 
 __all__ = ["add_parsers", "copy_command"]
@@ -68,7 +68,7 @@ def copy_command(args: argparse.Namespace) -> int:
                 "replace them"
             ) from None
         except lite.LiteError as error:
-            raise CliError(str(error)) from None
+            raise CliError(error_message(error)) from None
         path = source.location
     where = lite.redact_url(args.to)
     copied, found, now = result.copied, result.target_counts, result.source_counts

@@ -25,6 +25,7 @@ __all__ = [
     "isoformat",
     "plural",
     "print_table",
+    "printable",
     "note",
     "short_time",
     "stream_json",
@@ -103,8 +104,16 @@ def _cell(value: object) -> str:
         return yes_no(value)
     if isinstance(value, datetime):
         return short_time(value)
-    # One line per row, and no terminal control sequences from stored values
-    # (a user agent is whatever a client sent).
+    return printable(value)
+
+
+def printable(value: object) -> str:
+    """``str(value)`` on one line, every unprintable character a space.
+
+    Every stored text the CLI prints goes through here: no terminal control
+    sequence from stored values (a user agent is whatever a client sent, an
+    email whatever wrote the store).
+    """
     return "".join(char if char.isprintable() else " " for char in str(value))
 
 

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import CliError, Commands, open_existing, url_error
+from cross_auth_lite.cli.common import CliError, Commands, error_message, open_existing, url_error
 from cross_auth_lite.cli.output import Progress, echo, emit_json
 
 __all__ = ["add_parsers", "export_command", "import_command"]
@@ -56,7 +56,7 @@ def export_command(args: argparse.Namespace) -> int:
             with Progress("exporting") as bar:
                 counts = lite.export_to_file(store, args.output, progress=bar.update)
         except lite.LiteError as error:
-            raise CliError(str(error)) from None
+            raise CliError(error_message(error)) from None
     echo(f"exported {lite.describe_counts(counts)} to {args.output}")
     return 0
 
@@ -85,7 +85,7 @@ def import_command(args: argparse.Namespace) -> int:
     except lite.UnsupportedURLError as error:
         raise url_error(error, args) from None
     except lite.LiteError as error:
-        raise CliError(str(error)) from None
+        raise CliError(error_message(error)) from None
     if args.json:
         emit_json(
             {"path": result.location, "created": result.created, "imported": result.imported}

@@ -201,7 +201,12 @@ def delete_user(args: argparse.Namespace) -> int:
                 f"{plural(sessions, 'session')}?"
             )
             if not _confirm(question):
-                raise CliError("nothing deleted")
+                # Declining is an answer, not a failure: exit status 0.
+                if args.json:
+                    emit_json({"deleted": None})
+                else:
+                    echo("nothing deleted")
+                return 0
         deleted = lite.delete_user(store, user.id)
     if args.json:
         emit_json({"deleted": dataclasses.asdict(deleted)})

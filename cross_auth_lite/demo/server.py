@@ -31,6 +31,7 @@ from cross_auth_lite.demo.options import (
     DEFAULT_PORT,
     DEFAULT_WORKERS,
 )
+from cross_auth_lite.private_files import private_output
 
 __all__ = [
     "CREATED_MARKER",
@@ -100,7 +101,8 @@ def open_data_dir(data_dir: str | os.PathLike[str]) -> lite.LiteStore:
     store = lite.open(data_dir)
     if new_directory:
         try:
-            (Path(store.location) / CREATED_MARKER).write_text(_MARKER_TEXT)
+            with private_output(Path(store.location) / CREATED_MARKER) as stream:
+                stream.write(_MARKER_TEXT)  # 0600, as `check` wants every file of a store
         except BaseException:
             store.close()
             raise
