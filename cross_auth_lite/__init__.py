@@ -58,8 +58,9 @@ from cross_auth_lite.maintenance import DEFAULT_RETENTION, PurgeResult, purge_st
 from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
 from cross_auth_lite.passwords import BCRYPT_MAX_BYTES, hash_password
 from cross_auth_lite.postgres import LitePostgresqlDatabase
+from cross_auth_lite.private_files import private_output
 from cross_auth_lite.records import TABLES as STORE_TABLES
-from cross_auth_lite.records import describe_counts, isoformat
+from cross_auth_lite.records import describe_counts, isoformat, plural
 from cross_auth_lite.schema import SCHEMA_VERSION
 from cross_auth_lite.secondary import CACHE_SETTINGS, DiskCacheStorage, TextDisk
 from cross_auth_lite.session_queries import SESSION_STATUSES
@@ -143,6 +144,8 @@ __all__ = [
     "open",
     "open_transfer_target",
     "parse_keys",
+    "plural",
+    "private_output",
     "purge_store",
     "read_export",
     "reclaimable_bytes",

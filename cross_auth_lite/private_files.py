@@ -232,7 +232,22 @@ def private_output(path: str | os.PathLike[str]) -> Iterator[TextIO]:
     It is written to a temporary file next to ``path`` first (created 0600
     whatever the umask, fsynced, then renamed over ``path``), so a failed or
     interrupted block never leaves a partial file, nor touches an old one.
-    Failures are the ``OSError`` of the step that failed.
+    Failures are the ``OSError`` of the step that failed. For an app's own
+    secrets beside its store, a saved session token say:
+
+    ```python
+    import os
+    import tempfile
+    from pathlib import Path
+
+    import cross_auth_lite as lite
+
+    token_file = Path(tempfile.mkdtemp()) / "session-token"
+    with lite.private_output(token_file) as stream:
+        stream.write("the token")
+    assert token_file.read_text() == "the token"
+    assert os.stat(token_file).st_mode & 0o777 == 0o600
+    ```
     """
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")

@@ -59,7 +59,11 @@ def count_rows(models: StoreModels) -> dict[str, int]:
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """``1 session``, ``2 sessions``; ``nouns`` when the plural is not ``noun + "s"``."""
+    """``1 session``, ``2 sessions``; ``nouns`` when the plural is not ``noun + "s"``.
+
+    The wording of every count the command line and the library's messages
+    print.
+    """
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 

@@ -108,10 +108,8 @@ def saved_session(store: lite.LiteStore, token_file: Path) -> Any | None:
 
 
 def save_token(token_file: Path, token: str) -> None:
-    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as file:
+    with lite.private_output(token_file) as file:  # 0600, replaced whole or not at all
         file.write(token)
-    os.chmod(token_file, 0o600)  # the mode given to os.open does not change an existing file
 
 
 def browser_sign_in(

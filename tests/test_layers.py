@@ -81,9 +81,9 @@ def test_the_tools_import_only_public_library_names() -> None:
                 root, _, rest = target.partition(".")
                 if root != "cross_auth_lite" or not rest:
                     continue
-                # The private-file helpers too: the demo writes a file into a store.
-                own = rest.partition(".")[0] in (tool, "dev", "private_files")
-                assert own or rest in public, f"{name} imports {target}"
+                assert rest.partition(".")[0] in (tool, "dev") or rest in public, (
+                    f"{name} imports {target}"
+                )
 
 
 def test_there_is_no_import_cycle() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import Commands, open_existing
-from cross_auth_lite.cli.output import emit_json, plural
+from cross_auth_lite.cli.output import emit_json
 
 __all__ = ["add_parsers"]
 
@@ -34,5 +34,5 @@ def run_backup(args: argparse.Namespace) -> int:
     if args.json:
         emit_json({"backup": str(target.resolve()), "users": users})
     else:
-        print(f"backed up {plural(users, 'user')} to {target.resolve()}")
+        print(f"backed up {lite.plural(users, 'user')} to {target.resolve()}")
     return 0

@@ -6,7 +6,7 @@ import argparse
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import Commands, missing_store
-from cross_auth_lite.cli.output import echo, emit_json, plural
+from cross_auth_lite.cli.output import echo, emit_json
 
 __all__ = ["add_parsers", "run_check"]
 
@@ -52,7 +52,7 @@ def run_check(args: argparse.Namespace) -> int:
         for line in report.problems:
             echo(f"PROBLEM  {line}")
         if report.problems:
-            echo(f"{plural(len(report.problems), 'problem')} found in {where}")
+            echo(f"{lite.plural(len(report.problems), 'problem')} found in {where}")
         else:
             echo(f"no problems found in {where}")
     return 1 if report.problems else 0

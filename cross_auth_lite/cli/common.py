@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.output import echo, note, plural, printable, stream_json, stream_table
+from cross_auth_lite.cli.output import echo, note, printable, stream_json, stream_table
 from cross_auth_lite.demo.options import number_type
 
 __all__ = [
@@ -194,7 +194,7 @@ def show_page(
     if last and last[1] == args.limit:
         remaining = more(last[0])
         if remaining:
-            note(f"{plural(remaining, f'more {noun}')}: continue with --after {last[0]}")
+            note(f"{lite.plural(remaining, f'more {noun}')}: continue with --after {last[0]}")
 
 
 def add_paging(parser: argparse.ArgumentParser, what: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import CliError, Commands, open_existing, open_or_create
-from cross_auth_lite.cli.output import echo, emit_json, format_bytes, plural, print_table
+from cross_auth_lite.cli.output import echo, emit_json, format_bytes, print_table
 from cross_auth_lite.demo.options import number_type
 
 __all__ = ["DEFAULT_PURGE_DAYS", "add_parsers"]
@@ -126,7 +126,7 @@ def show_stats(args: argparse.Namespace) -> int:
         ),
         (
             "cache",
-            f"{plural(cache['live_entries'], 'live entry', 'live entries')} "
+            f"{lite.plural(cache['live_entries'], 'live entry', 'live entries')} "
             f"({cache['stored_entries']} stored)"
             if cache
             else "in Redis",
@@ -149,8 +149,8 @@ def _housekeeping_line(last: dict[str, Any] | None) -> str:
     if last is None:
         return "has not run yet"
     removed = (
-        f"{plural(last.get('sessions', 0), 'session')}, "
-        f"{plural(last.get('cache_entries', 0), 'cache entry', 'cache entries')}, "
+        f"{lite.plural(last.get('sessions', 0), 'session')}, "
+        f"{lite.plural(last.get('cache_entries', 0), 'cache entry', 'cache entries')}, "
         f"{format_bytes(last.get('freed_bytes', 0))} given back"
     )
     return f"last ran {last['at']} ({removed})"
@@ -169,8 +169,8 @@ def purge_store(args: argparse.Namespace) -> int:
             }
         )
     else:
-        expired = plural(result.cache_entries, "expired cache entry", "expired cache entries")
+        expired = lite.plural(result.cache_entries, "expired cache entry", "expired cache entries")
         echo(f"purged {expired}")
-        ended = plural(result.sessions, "session")
+        ended = lite.plural(result.sessions, "session")
         echo(f"purged {ended} that ended more than {args.older_than:g} days ago")
     return 0

@@ -23,7 +23,6 @@ __all__ = [
     "emit_json",
     "format_bytes",
     "isoformat",
-    "plural",
     "print_table",
     "printable",
     "note",
@@ -42,11 +41,6 @@ def short_time(value: datetime | None) -> str:
         return "-"
     utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return utc.strftime("%Y-%m-%d %H:%M:%SZ")
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """``1 session``, ``2 sessions``; ``nouns`` when the plural is not ``noun + "s"``."""
-    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def yes_no(value: object) -> str:

@@ -20,7 +20,7 @@ from cross_auth_lite.cli.common import (
     resolve_user,
     show_page,
 )
-from cross_auth_lite.cli.output import echo, emit_json, plural, short_time
+from cross_auth_lite.cli.output import echo, emit_json, short_time
 
 if TYPE_CHECKING:
     from cross_auth_lite.cli.common import Commands
@@ -115,7 +115,7 @@ def revoke_sessions(args: argparse.Namespace) -> int:
         if args.user is not None:
             user = resolve_user(store, args.user)
             revoked = store.sessions.revoke_all_for_user(user.id, revoked_at=now)
-            message = f"revoked {plural(revoked, 'session')} of {describe_user(user)}"
+            message = f"revoked {lite.plural(revoked, 'session')} of {describe_user(user)}"
             result: dict[str, Any] = {"revoked": revoked, "user_id": user.id}
         else:
             done = lite.revoke_session(store, args.session_id, now=now)

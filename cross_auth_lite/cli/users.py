@@ -26,7 +26,6 @@ from cross_auth_lite.cli.common import (
 from cross_auth_lite.cli.output import (
     echo,
     emit_json,
-    plural,
     print_table,
     yes_no,
 )
@@ -197,8 +196,8 @@ def delete_user(args: argparse.Namespace) -> int:
                 raise CliError(f"not deleting {label} without --yes")
             identities, sessions = lite.count_user_rows(store, user.id)
             question = (
-                f"Delete {label}, {plural(identities, 'identity', 'identities')} and "
-                f"{plural(sessions, 'session')}?"
+                f"Delete {label}, {lite.plural(identities, 'identity', 'identities')} and "
+                f"{lite.plural(sessions, 'session')}?"
             )
             if not _confirm(question):
                 # Declining is an answer, not a failure: exit status 0.
@@ -212,7 +211,7 @@ def delete_user(args: argparse.Namespace) -> int:
         emit_json({"deleted": dataclasses.asdict(deleted)})
     else:
         echo(
-            f"deleted {label} with {plural(deleted.identities, 'identity', 'identities')} "
-            f"and {plural(deleted.sessions, 'session')}"
+            f"deleted {label} with {lite.plural(deleted.identities, 'identity', 'identities')} "
+            f"and {lite.plural(deleted.sessions, 'session')}"
         )
     return 0

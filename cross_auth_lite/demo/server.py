@@ -31,7 +31,6 @@ from cross_auth_lite.demo.options import (
     DEFAULT_PORT,
     DEFAULT_WORKERS,
 )
-from cross_auth_lite.private_files import private_output
 
 __all__ = [
     "CREATED_MARKER",
@@ -101,7 +100,7 @@ def open_data_dir(data_dir: str | os.PathLike[str]) -> lite.LiteStore:
     store = lite.open(data_dir)
     if new_directory:
         try:
-            with private_output(Path(store.location) / CREATED_MARKER) as stream:
+            with lite.private_output(Path(store.location) / CREATED_MARKER) as stream:
                 stream.write(_MARKER_TEXT)  # 0600, as `check` wants every file of a store
         except BaseException:
             store.close()
