@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from cross_auth.fastapi import CrossAuth
+from cross_auth.fastapi import CrossAuth, SessionCookieMiddleware
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -67,10 +67,12 @@ from cross_auth_lite.dev.browser_errors import (
 )
 from cross_auth_lite.dev.server import AuthorizationRequest
 
-__all__ = ["SESSION_COOKIE", "create_app"]
+__all__ = ["SESSION_COOKIE", "SESSION_UPDATE_AGE", "create_app"]
 
 #: The name of the demo's session cookie.
 SESSION_COOKIE = "cross_auth_lite_demo_session"
+#: Seconds after which a request updates its session's last activity (and expiry).
+SESSION_UPDATE_AGE = 60
 #: The ids of the identities the user had when a link started (``/link``).
 _HAD_COOKIE = "cross_auth_lite_demo_had"
 _IDS = re.compile(r"[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,99}")
@@ -140,12 +142,16 @@ def create_app(
             # verified links that identity to the existing user (see DevProvider).
             "account_linking": {"enabled": True},
             "session": {
+                # A request at least this long after the session was last
+                # updated rolls it forward, so Last active on the profile
+                # moves; more often would write to the store on every page.
+                "update_age": SESSION_UPDATE_AGE,
                 "cookies": {
                     "auth": True,
                     "name": SESSION_COOKIE,
                     "secure": parts.scheme == "https",
                     "samesite": "lax",
-                }
+                },
             },
         },
         **store.cross_auth_kwargs(),
@@ -171,6 +177,8 @@ def create_app(
         return linking_state(http.cookies) == authorization.state
 
     app.include_router(dev_provider_router(dev_server, linking=linking))
+    # Delivers the cookie of a session rolled forward on a read (update_age).
+    app.add_middleware(SessionCookieMiddleware)
     app.add_middleware(
         BrowserErrorPages, prefix="/auth/", target="/", link_target="/profile", flash=True
     )
