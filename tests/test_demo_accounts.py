@@ -155,7 +155,8 @@ def test_linking_an_identity_another_user_owns_is_reported_as_the_link(
         assert b.url == f"{BASE}/profile"
         assert b.page.text("problem") == (
             "Not linked: that identity is already linked to another user. Sign in as that "
-            "user and unlink it there to link it here."
+            "user and unlink it there to link it here; an identity that is that user's "
+            "only way to sign in cannot be unlinked."
         )
         assert "Sign-in" not in (b.page.text("problem") or "")
         assert b.text.count('class="account"') == 1
@@ -193,3 +194,34 @@ def test_unknown_pages_are_html_for_browsers_and_json_for_api_clients(app: FastA
         anonymous = client.get("/auth/dev/connect", headers={"Accept": "application/json"})
         assert anonymous.status_code == 401
         assert anonymous.json()["error"] == "unauthorized"
+
+
+def test_a_link_form_sent_again_lands_on_the_profile_and_says_nothing_changed(
+    app: FastAPI,
+) -> None:
+    with browser_for(app) as b:
+        b.sign_in()
+        b.go("/profile")
+        b.click("Link another identity")
+        consent = b.url
+        b.submit(button="Link identity", sub="dev-ada-linked")
+        assert b.page.text("done") is not None
+        b.go(consent)  # Back to the provider's form, and send it again
+        assert b.page.text("consent-heading") == "Link an identity"
+        b.submit(button="Link identity", sub="dev-ada-linked")
+        assert b.url == f"{BASE}/profile"
+        assert b.page.text("problem") == (
+            "That link form had already been used or had expired, so nothing changed. To "
+            "link an identity, use Link another identity below."
+        )
+        assert b.text.count('class="account"') == 2
+        # A sign-in form sent again afterwards is still a sign-in.
+        b.go("/auth/dev/login")
+        b.submit(action="/dev-oauth/authorize", button="Sign in")
+        b.go("/auth/dev/login")
+        sign_in = b.url
+        b.submit(action="/dev-oauth/authorize", button="Sign in")
+        b.go(sign_in)
+        b.submit(action="/dev-oauth/authorize", button="Sign in")
+        assert b.url == f"{BASE}/"
+        assert (b.page.text("problem") or "").startswith("That sign-in form had already")

@@ -64,3 +64,16 @@ def test_a_request_soon_after_leaves_last_active_alone(
         after = store.sessions.get_any(session_id)
         assert after.last_active_at == before.last_active_at
         assert after.updated_at == before.updated_at
+
+
+def test_signing_in_again_in_the_same_browser_starts_another_session_as_it_says(
+    app: FastAPI,
+) -> None:
+    with browser_for(app) as b:
+        b.sign_in()
+        b.go("/auth/dev/login")
+        b.submit(action="/dev-oauth/authorize", button="Sign in")
+        b.go("/profile")
+        assert len(b.session_ids()) == 2
+        assert "Each sign-in starts a session, in this browser too" in b.text
+        assert "Each browser that signs in gets its own session" not in b.text

@@ -48,23 +48,25 @@ _OUTCOMES = {
     ("sign-in", "account_not_linked"): (
         "Not signed in: an account with this email already exists, but the provider did "
         "not say the email is verified, so this identity cannot be linked to that account "
-        "automatically. Sign in the way you did before, then link this identity from "
-        "your profile."
+        "automatically. To sign in with it, sign in again and tick that the provider "
+        "verified the email. (Linking it from your profile only connects it to the "
+        "account: signing in with it is still refused.)"
     ),
     ("sign-in", "session_expired"): (
         "Not signed in: that sign-in attempt had expired or was already used. Sign in again."
     ),
     ("link", "account_already_linked"): (
         "Not linked: that identity is already linked to another user. Sign in as that "
-        "user and unlink it there to link it here."
+        "user and unlink it there to link it here; an identity that is that user's only "
+        "way to sign in cannot be unlinked."
     ),
     ("link", "unauthorized"): (
         "Not linked: linking needs you to be signed in. Sign in, then link the identity "
         "from your profile."
     ),
     ("link", "session_expired"): (
-        "Not linked: that link attempt had expired or was already used. Try again from "
-        "your profile."
+        "That link form had already been used or had expired, so nothing changed. To "
+        "link an identity, use Link another identity below."
     ),
     ("unlink", "account_not_connected"): (
         "Not unlinked: that identity is not linked to your account."
@@ -73,7 +75,6 @@ _OUTCOMES = {
 
 #: Why a sign-in attempt was not used, for someone who is still signed in.
 _UNUSED = {
-    "session_expired": "it had expired or was already used",
     "access_denied": "that identity is linked to an account, but not as a way to sign in",
     "account_not_linked": (
         "an account with that email already exists, and the provider did not say the "
@@ -89,6 +90,12 @@ def _still_signed_in(flash: Flash, email: str | None) -> Notice | None:
         return Notice(f"Sign-in cancelled: you cancelled at the provider. {still}")
     if flash.outcome == "needed_for_profile":
         return None  # signed in since: nothing left to ask
+    if flash.outcome == "session_expired":
+        return Notice(
+            "That sign-in form had already been used or had expired, so nothing changed: "
+            + still[0].lower()
+            + still[1:]
+        )
     reason = _UNUSED.get(flash.outcome, f"it did not complete, {_UNEXPLAINED}")
     return Notice(f"That sign-in attempt was not used: {reason}. {still}")
 
