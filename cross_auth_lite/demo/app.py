@@ -176,7 +176,14 @@ def create_app(
     def linking(http: Request, authorization: AuthorizationRequest) -> bool:
         return linking_state(http.cookies) == authorization.state
 
-    app.include_router(dev_provider_router(dev_server, linking=linking))
+    app.include_router(
+        dev_provider_router(
+            dev_server,
+            linking=linking,
+            app_name="the demo",
+            name_hint="the demo stores no names, so you will not see it again.",
+        )
+    )
     # Delivers the cookie of a session rolled forward on a read (update_age).
     app.add_middleware(SessionCookieMiddleware)
     app.add_middleware(
