@@ -164,6 +164,7 @@ def test_revoking_a_session_that_is_not_yours_changes_nothing(
         for target in (bobs, "not-a-session"):
             response = b.client.post(f"/sessions/{target}/revoke")
             assert response.url == f"{BASE}/profile"  # quietly back to the profile
+            assert 'id="done"' not in response.text
         assert signed_in_email(b) == DEFAULT_IDENTITY.email
     assert store.sessions.get_any(bobs).revoked_at is None
 

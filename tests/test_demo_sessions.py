@@ -77,3 +77,25 @@ def test_signing_in_again_in_the_same_browser_starts_another_session_as_it_says(
         assert len(b.session_ids()) == 2
         assert "Each sign-in starts a session, in this browser too" in b.text
         assert "Each browser that signs in gets its own session" not in b.text
+
+
+def test_revoking_another_session_says_it_was_revoked_once(
+    app: FastAPI, store: lite.LiteStore
+) -> None:
+    with browser_for(app) as b, browser_for(app) as laptop:
+        b.sign_in()
+        laptop.sign_in()
+        b.go("/profile")
+        (other,) = re.findall(r'data-session-id="([^"]+)">(?:(?!</tr>).)*>Revoke<', b.text)
+        b.submit(action=f"/sessions/{other}/revoke", button="Revoke")
+        assert b.url == f"{BASE}/profile"
+        assert b.page.text("done") == (
+            "Session revoked: the browser using it is signed out on its next request."
+        )
+        assert other not in b.session_ids()
+        b.go("/profile")
+        assert b.page.text("done") is None
+        # Sent again (Back, resubmit), the revoked session claims nothing.
+        again = b.client.post(f"/sessions/{other}/revoke", headers={"Accept": "text/html"})
+        assert 'id="done"' not in again.text
+    assert store.sessions.get_any(other).revoked_at is not None

@@ -37,8 +37,7 @@ so another site cannot submit them with the user's session; a cross-origin
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -50,7 +49,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import cross_auth_lite as lite
-from cross_auth_lite.demo import notices, pages
+from cross_auth_lite.demo import cookies, notices, pages
 from cross_auth_lite.dev import (
     BrowserErrorPages,
     DevOAuthServer,
@@ -73,18 +72,6 @@ __all__ = ["SESSION_COOKIE", "SESSION_UPDATE_AGE", "create_app"]
 SESSION_COOKIE = "cross_auth_lite_demo_session"
 #: Seconds after which a request updates its session's last activity (and expiry).
 SESSION_UPDATE_AGE = 60
-#: The ids of the identities the user had when a link started (``/link``).
-_HAD_COOKIE = "cross_auth_lite_demo_had"
-_IDS = re.compile(r"[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,99}")
-
-
-def _had(cookies: Mapping[str, str]) -> frozenset[str] | None:
-    value = cookies.get(_HAD_COOKIE)
-    if value is None:
-        return None
-    if value == "-":  # no identities at all
-        return frozenset()
-    return frozenset(value.split(".")) if _IDS.fullmatch(value) else None
 
 
 def _origin(url: str) -> str:
@@ -290,9 +277,10 @@ def create_app(
             notice = notices.outcome_notice(
                 flash,
                 accounts=accounts,
-                had=_had(request.cookies),
+                had=cookies.had(request.cookies),
                 signed_in=True,
                 email=user.email,
+                unlinked=cookies.unlinked(request.cookies) if flash.flow == "unlink" else None,
             )
         response = html(
             pages.profile_page(
@@ -308,20 +296,24 @@ def create_app(
         )
         forget_flash(request, response)
         if flash is not None and flash.flow == "link":
-            response.delete_cookie(_HAD_COOKIE, path="/")
+            response.delete_cookie(cookies.HAD_COOKIE, path="/")
+        if cookies.UNLINKED_COOKIE in request.cookies:
+            response.delete_cookie(cookies.UNLINKED_COOKIE, path="/")
         return response
 
     @app.get("/link")
     def link(request: Request) -> Response:
         user = auth.get_current_user(request)
         if user is None:
-            return see_other("/")
+            if FLASH_COOKIE in request.cookies or SESSION_COOKIE in request.cookies:
+                return see_other("/")
+            return with_flash(see_other("/"), Flash("sign-in", "needed_for_link"))
         ids = [str(a.id) for a in store.accounts.list_social_accounts(user_id=user.id)]
         had = ".".join(ids) or "-"
         response = see_other(f"/auth/{provider_id}/connect?next=/profile")
-        if _IDS.fullmatch(had):
+        if cookies.IDS.fullmatch(had):
             response.set_cookie(
-                _HAD_COOKIE, had, max_age=600, path="/", httponly=True, samesite="lax"
+                cookies.HAD_COOKIE, had, max_age=600, path="/", httponly=True, samesite="lax"
             )
         return response
 
@@ -329,12 +321,29 @@ def create_app(
     def unlink_account(social_account_id: str, request: Request) -> Response:
         if (refusal := refused(request)) is not None:
             return refusal
-        if auth.get_current_user(request) is None:
+        user = auth.get_current_user(request)
+        if user is None:
             return see_other("/")
+        owned = [
+            a
+            for a in store.accounts.list_social_accounts(user_id=user.id)
+            if str(a.id) == social_account_id
+        ]
         # Cross-Auth reads social_account_id from this request's path parameters.
         answer = disconnect(request)
         if answer.status_code < 400:
-            return with_flash(see_other("/profile"), Flash("unlink", "unlinked"))
+            response = with_flash(see_other("/profile"), Flash("unlink", "unlinked"))
+            if owned:
+                name = cookies.unlinked_value(owned[0].provider, owned[0].provider_user_id)
+                response.set_cookie(
+                    cookies.UNLINKED_COOKIE,
+                    name,
+                    max_age=60,
+                    path="/",
+                    httponly=True,
+                    samesite="lax",
+                )
+            return response
         error = str(_json_body(answer).get("error") or f"http_{answer.status_code}")
         flash = Flash("unlink", error, account=social_account_id)
         return with_flash(see_other("/profile"), flash)
@@ -353,8 +362,11 @@ def create_app(
             auth.logout(request, response=response)
             return response
         # Only revokes a session of this user; another user's id is a no-op.
+        session = auth.get_session(session_id, user_id=str(user.id))
+        if session is None or session.revoked_at is not None:
+            return see_other("/profile")
         auth.revoke_session(session_id, user_id=str(user.id))
-        return see_other("/profile")
+        return with_flash(see_other("/profile"), Flash("revoke", "revoked"))
 
     @app.get("/sign-out", response_class=HTMLResponse)
     def sign_out_form(request: Request) -> Response:

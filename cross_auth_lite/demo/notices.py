@@ -45,6 +45,7 @@ _OUTCOMES = {
         "sign in. Sign in the way you usually do."
     ),
     ("sign-in", "needed_for_profile"): "Sign in to see your profile.",
+    ("sign-in", "needed_for_link"): "Sign in to link an identity.",
     ("sign-in", "account_not_linked"): (
         "Not signed in: an account with this email already exists, but the provider did "
         "not say the email is verified, so this identity cannot be linked to that account "
@@ -88,7 +89,7 @@ def _still_signed_in(flash: Flash, email: str | None) -> Notice | None:
     still = f"You are still signed in as {email}." if email else "You are still signed in."
     if flash.outcome == "access_denied" and flash.source == "provider":
         return Notice(f"Sign-in cancelled: you cancelled at the provider. {still}")
-    if flash.outcome == "needed_for_profile":
+    if flash.outcome in ("needed_for_profile", "needed_for_link"):
         return None  # signed in since: nothing left to ask
     if flash.outcome == "session_expired":
         return Notice(
@@ -107,6 +108,7 @@ def outcome_notice(
     had: frozenset[str] | None = None,
     signed_in: bool = False,
     email: str | None = None,
+    unlinked: tuple[str, str] | None = None,
 ) -> Notice | None:
     """What to tell the person about ``flash``: the demo's own words, never text it carries.
 
@@ -115,6 +117,8 @@ def outcome_notice(
     started, when known (to tell a new link from one already there).
     ``signed_in`` says the person is signed in now (as ``email``): a failed
     sign-in attempt is then one that was not used, never "Not signed in".
+    ``unlinked`` is the provider and provider user id of the identity just
+    unlinked, when known (to name it).
     ``None`` when there is nothing to say.
     """
     flow, outcome = flash.flow, flash.outcome
@@ -137,7 +141,19 @@ def outcome_notice(
         names = ", ".join(_identity(a) for a in new)
         return Notice(f"Identity linked: {names} is now linked to your account.", done=True)
     if (flow, outcome) == ("unlink", "unlinked"):
-        return Notice("Identity unlinked.", done=True)
+        if unlinked is None:
+            return Notice("Identity unlinked.", done=True)
+        provider, sub = unlinked
+        return Notice(
+            f"Identity unlinked: the {provider} identity \u201c{sub}\u201d is no longer "
+            "linked to your account.",
+            done=True,
+        )
+    if (flow, outcome) == ("revoke", "revoked"):
+        return Notice(
+            "Session revoked: the browser using it is signed out on its next request.",
+            done=True,
+        )
     if (flow, outcome) == ("unlink", "no_alternative_login_method"):
         named = [a for a in accounts if a.id == flash.account]
         which = _identity(named[0]) if named else "this identity"

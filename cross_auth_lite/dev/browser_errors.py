@@ -76,8 +76,9 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{0,64}")
 class Flash:
     """The outcome of a sign-in, link or unlink, carried to the next page.
 
-    ``flow`` is ``"sign-in"``, ``"link"`` or ``"unlink"``; ``outcome`` an
-    error code or a success (``"linked"``, ``"unlinked"``); ``source`` is
+    ``flow`` is ``"sign-in"``, ``"link"``, ``"unlink"`` or ``"revoke"`` (a
+    session); ``outcome`` an error code or a success (``"linked"``,
+    ``"unlinked"``, ``"revoked"``); ``source`` is
     ``"provider"`` when the provider sent the error; ``account`` the id of
     the social account it is about, if any. Each is a short code
     (``[A-Za-z0-9_-]``, at most 64 characters): anything else is replaced.
@@ -104,7 +105,7 @@ class Flash:
         parts = value.split(".")
         if len(parts) != 4 or not all(_TOKEN.fullmatch(part) for part in parts):
             return None
-        if parts[0] not in ("sign-in", "link", "unlink") or not parts[1]:
+        if parts[0] not in ("sign-in", "link", "unlink", "revoke") or not parts[1]:
             return None
         return cls(*parts)
 
