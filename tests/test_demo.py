@@ -412,3 +412,7 @@ def test_the_cli_reports_a_busy_port(tmp_path: Path) -> None:
         )
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert (
+        "; another server is using it: stop it or choose another port with --port "
+        f"(make demo PORT={port + 1})\n"
+    ) in result.stderr

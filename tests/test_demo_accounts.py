@@ -7,6 +7,7 @@ user owns the identity, "Welcome" for a new user, cancelling, HTML 404 pages.
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -102,9 +103,13 @@ def test_unlink_removes_a_linked_identity_but_never_the_last_way_to_sign_in(
 
         b.submit(action=f"/accounts/{ids['dev-ada-linked']}/unlink", button="Unlink")
         assert b.url == f"{BASE}/profile"
-        assert b.page.text("done") == "Identity unlinked."
+        assert b.page.text("done") == (
+            "Identity unlinked: the dev identity \u201cdev-ada-linked\u201d is no longer "
+            "linked to your account."
+        )
         b.go("/profile")  # shown once
         assert b.page.text("done") is None
+        assert "cross_auth_lite_demo_unlinked" not in b.client.cookies
         assert set(account_ids(b)) == {DEFAULT_IDENTITY.sub}
 
     user = store.accounts.find_user_by_email(DEFAULT_IDENTITY.email)
@@ -155,7 +160,8 @@ def test_linking_an_identity_another_user_owns_is_reported_as_the_link(
         assert b.url == f"{BASE}/profile"
         assert b.page.text("problem") == (
             "Not linked: that identity is already linked to another user. Sign in as that "
-            "user and unlink it there to link it here."
+            "user and unlink it there to link it here; an identity that is that user's "
+            "only way to sign in cannot be unlinked."
         )
         assert "Sign-in" not in (b.page.text("problem") or "")
         assert b.text.count('class="account"') == 1
@@ -193,3 +199,57 @@ def test_unknown_pages_are_html_for_browsers_and_json_for_api_clients(app: FastA
         anonymous = client.get("/auth/dev/connect", headers={"Accept": "application/json"})
         assert anonymous.status_code == 401
         assert anonymous.json()["error"] == "unauthorized"
+
+
+def test_a_link_form_sent_again_lands_on_the_profile_and_says_nothing_changed(
+    app: FastAPI,
+) -> None:
+    with browser_for(app) as b:
+        b.sign_in()
+        b.go("/profile")
+        b.click("Link another identity")
+        consent = b.url
+        b.submit(button="Link identity", sub="dev-ada-linked")
+        assert b.page.text("done") is not None
+        b.go(consent)  # Back to the provider's form, and send it again
+        assert b.page.text("consent-heading") == "Link an identity"
+        b.submit(button="Link identity", sub="dev-ada-linked")
+        assert b.url == f"{BASE}/profile"
+        assert b.page.text("problem") == (
+            "That link form had already been used or had expired, so nothing changed. To "
+            "link an identity, use Link another identity below."
+        )
+        assert b.text.count('class="account"') == 2
+        # A sign-in form sent again afterwards is still a sign-in.
+        b.go("/auth/dev/login")
+        b.submit(action="/dev-oauth/authorize", button="Sign in")
+        b.go("/auth/dev/login")
+        sign_in = b.url
+        b.submit(action="/dev-oauth/authorize", button="Sign in")
+        b.go(sign_in)
+        b.submit(action="/dev-oauth/authorize", button="Sign in")
+        assert b.url == f"{BASE}/"
+        assert (b.page.text("problem") or "").startswith("That sign-in form had already")
+
+
+def test_an_unlinked_identity_with_any_characters_is_named_and_escaped(app: FastAPI) -> None:
+    sub = "ada <work> \u00e9.\u201cx\u201d"
+    with browser_for(app) as b:
+        b.sign_in()
+        link(b, sub)
+        ids = {html.unescape(shown): i for shown, i in account_ids(b).items()}
+        b.submit(action=f"/accounts/{ids[sub]}/unlink", button="Unlink")
+        assert b.page.text("done") == (
+            f"Identity unlinked: the dev identity \u201c{sub}\u201d is no longer linked "
+            "to your account."
+        )
+        assert "<work>" not in b.text
+
+
+def test_link_asks_a_browser_that_is_signed_out_to_sign_in(app: FastAPI) -> None:
+    with browser_for(app) as b:
+        b.go("/link")
+        assert b.url == f"{BASE}/"
+        assert b.page.text("problem") == "Sign in to link an identity."
+        b.go("/")  # shown once
+        assert b.page.text("problem") is None

@@ -238,7 +238,10 @@ def test_every_page_fits_the_screen_with_a_one_line_header(
 
     page.locator("tr.account", has_text="linked only").locator("button").click()
     page.wait_for_url(f"{url}/profile")
-    assert page.inner_text("#done") == "Identity unlinked."
+    assert page.inner_text("#done") == (
+        f"Identity unlinked: the dev identity \u201c{sub}-linked\u201d is no longer linked "
+        "to your account."
+    )
     assert page.locator("tr.account").count() == 1
     # The last way to sign in has no Unlink button; a page from before would post this.
     assert page.locator("tr.account button").count() == 0

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 import cross_auth_lite as lite
 from cross_auth_lite.demo import create_app
-from cross_auth_lite.dev import DEFAULT_IDENTITY, DevIdentity, DevOAuthServer
+from cross_auth_lite.dev import DEFAULT_IDENTITY, DevIdentity, DevOAuthServer, dev_provider_router
 from tests.test_demo import BASE
 
 
@@ -128,3 +128,27 @@ def test_the_wsgi_back_channel_matches_the_http_endpoints(app: FastAPI) -> None:
         )
         assert info.json()["email"] == DEFAULT_IDENTITY.email
         assert client.get(server.token_url).status_code == 404
+
+
+def test_the_consent_form_of_another_app_does_not_call_it_the_demo() -> None:
+    server = DevOAuthServer(base_url=BASE)
+    app = FastAPI()
+    app.include_router(dev_provider_router(server))
+    query = {
+        "client_id": server.client_id,
+        "redirect_uri": server.redirect_uri,
+        "response_type": "code",
+        "state": "abc",
+    }
+    with TestClient(app, base_url=BASE) as client:
+        page = client.get("/dev-oauth/authorize", params=query).text
+    assert "demo" not in page.replace("cross-auth-lite-demo", "")
+    assert "Sign in to the app" in page
+    assert "running inside the app." in page
+    assert "Sent to the app as the profile's name.</p>" in page
+
+    named = FastAPI()
+    named.include_router(dev_provider_router(server, app_name="Notes <beta>"))
+    with TestClient(named, base_url=BASE) as client:
+        page = client.get("/dev-oauth/authorize", params=query).text
+    assert "Sign in to Notes &lt;beta&gt;" in page

@@ -164,6 +164,7 @@ def test_revoking_a_session_that_is_not_yours_changes_nothing(
         for target in (bobs, "not-a-session"):
             response = b.client.post(f"/sessions/{target}/revoke")
             assert response.url == f"{BASE}/profile"  # quietly back to the profile
+            assert 'id="done"' not in response.text
         assert signed_in_email(b) == DEFAULT_IDENTITY.email
     assert store.sessions.get_any(bobs).revoked_at is None
 
@@ -225,8 +226,14 @@ def test_identities_link_by_verified_email_or_from_the_profile(app: FastAPI) -> 
         problem = b.page.text("problem") or ""
         assert problem.startswith("Not signed in: an account with this email already exists")
         assert "the provider did not say the email is verified" in problem
-        assert "then link this identity from your profile" in problem
+        # What would help is said: tick verified; linking alone does not let it sign in.
+        assert "To sign in with it, sign in again and tick that the provider verified" in (problem)
+        assert "only connects it to the account: signing in with it is still refused" in (problem)
+        assert "then link this identity from your profile" not in problem
         assert b.page.text("signed-in-email") is None
+        b.go("/auth/dev/login")
+        b.submit(button="Sign in", sub="dev-ada-4")  # verified ticked, as it says
+        assert b.page.text("signed-in-email") == DEFAULT_IDENTITY.email
 
 
 def test_a_forged_link_puts_no_words_on_the_page(app: FastAPI) -> None:
@@ -297,7 +304,8 @@ def test_a_sign_in_attempt_that_fails_while_signed_in_says_you_still_are(app: Fa
             replay()
             assert b.url == f"{BASE}/", how
             assert b.page.text("problem") == (
-                f"{unused}it had expired or was already used.{still}"
+                "That sign-in form had already been used or had expired, so nothing "
+                f"changed: you are still signed in as {DEFAULT_IDENTITY.email}."
             ), how
             assert b.page.text("signed-in-email") == DEFAULT_IDENTITY.email
             assert "Not signed in" not in b.text

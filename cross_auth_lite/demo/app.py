@@ -37,12 +37,11 @@ so another site cannot submit them with the user's session; a cross-origin
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from cross_auth.fastapi import CrossAuth
+from cross_auth.fastapi import CrossAuth, SessionCookieMiddleware
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -50,7 +49,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import cross_auth_lite as lite
-from cross_auth_lite.demo import notices, pages
+from cross_auth_lite.demo import cookies, notices, pages
 from cross_auth_lite.dev import (
     BrowserErrorPages,
     DevOAuthServer,
@@ -67,22 +66,12 @@ from cross_auth_lite.dev.browser_errors import (
 )
 from cross_auth_lite.dev.server import AuthorizationRequest
 
-__all__ = ["SESSION_COOKIE", "create_app"]
+__all__ = ["SESSION_COOKIE", "SESSION_UPDATE_AGE", "create_app"]
 
 #: The name of the demo's session cookie.
 SESSION_COOKIE = "cross_auth_lite_demo_session"
-#: The ids of the identities the user had when a link started (``/link``).
-_HAD_COOKIE = "cross_auth_lite_demo_had"
-_IDS = re.compile(r"[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,99}")
-
-
-def _had(cookies: Mapping[str, str]) -> frozenset[str] | None:
-    value = cookies.get(_HAD_COOKIE)
-    if value is None:
-        return None
-    if value == "-":  # no identities at all
-        return frozenset()
-    return frozenset(value.split(".")) if _IDS.fullmatch(value) else None
+#: Seconds after which a request updates its session's last activity (and expiry).
+SESSION_UPDATE_AGE = 60
 
 
 def _origin(url: str) -> str:
@@ -140,12 +129,16 @@ def create_app(
             # verified links that identity to the existing user (see DevProvider).
             "account_linking": {"enabled": True},
             "session": {
+                # A request at least this long after the session was last
+                # updated rolls it forward, so Last active on the profile
+                # moves; more often would write to the store on every page.
+                "update_age": SESSION_UPDATE_AGE,
                 "cookies": {
                     "auth": True,
                     "name": SESSION_COOKIE,
                     "secure": parts.scheme == "https",
                     "samesite": "lax",
-                }
+                },
             },
         },
         **store.cross_auth_kwargs(),
@@ -170,7 +163,16 @@ def create_app(
     def linking(http: Request, authorization: AuthorizationRequest) -> bool:
         return linking_state(http.cookies) == authorization.state
 
-    app.include_router(dev_provider_router(dev_server, linking=linking))
+    app.include_router(
+        dev_provider_router(
+            dev_server,
+            linking=linking,
+            app_name="the demo",
+            name_hint="the demo stores no names, so you will not see it again.",
+        )
+    )
+    # Delivers the cookie of a session rolled forward on a read (update_age).
+    app.add_middleware(SessionCookieMiddleware)
     app.add_middleware(
         BrowserErrorPages, prefix="/auth/", target="/", link_target="/profile", flash=True
     )
@@ -275,9 +277,10 @@ def create_app(
             notice = notices.outcome_notice(
                 flash,
                 accounts=accounts,
-                had=_had(request.cookies),
+                had=cookies.had(request.cookies),
                 signed_in=True,
                 email=user.email,
+                unlinked=cookies.unlinked(request.cookies) if flash.flow == "unlink" else None,
             )
         response = html(
             pages.profile_page(
@@ -293,20 +296,24 @@ def create_app(
         )
         forget_flash(request, response)
         if flash is not None and flash.flow == "link":
-            response.delete_cookie(_HAD_COOKIE, path="/")
+            response.delete_cookie(cookies.HAD_COOKIE, path="/")
+        if cookies.UNLINKED_COOKIE in request.cookies:
+            response.delete_cookie(cookies.UNLINKED_COOKIE, path="/")
         return response
 
     @app.get("/link")
     def link(request: Request) -> Response:
         user = auth.get_current_user(request)
         if user is None:
-            return see_other("/")
+            if FLASH_COOKIE in request.cookies or SESSION_COOKIE in request.cookies:
+                return see_other("/")
+            return with_flash(see_other("/"), Flash("sign-in", "needed_for_link"))
         ids = [str(a.id) for a in store.accounts.list_social_accounts(user_id=user.id)]
         had = ".".join(ids) or "-"
         response = see_other(f"/auth/{provider_id}/connect?next=/profile")
-        if _IDS.fullmatch(had):
+        if cookies.IDS.fullmatch(had):
             response.set_cookie(
-                _HAD_COOKIE, had, max_age=600, path="/", httponly=True, samesite="lax"
+                cookies.HAD_COOKIE, had, max_age=600, path="/", httponly=True, samesite="lax"
             )
         return response
 
@@ -314,12 +321,29 @@ def create_app(
     def unlink_account(social_account_id: str, request: Request) -> Response:
         if (refusal := refused(request)) is not None:
             return refusal
-        if auth.get_current_user(request) is None:
+        user = auth.get_current_user(request)
+        if user is None:
             return see_other("/")
+        owned = [
+            a
+            for a in store.accounts.list_social_accounts(user_id=user.id)
+            if str(a.id) == social_account_id
+        ]
         # Cross-Auth reads social_account_id from this request's path parameters.
         answer = disconnect(request)
         if answer.status_code < 400:
-            return with_flash(see_other("/profile"), Flash("unlink", "unlinked"))
+            response = with_flash(see_other("/profile"), Flash("unlink", "unlinked"))
+            if owned:
+                name = cookies.unlinked_value(owned[0].provider, owned[0].provider_user_id)
+                response.set_cookie(
+                    cookies.UNLINKED_COOKIE,
+                    name,
+                    max_age=60,
+                    path="/",
+                    httponly=True,
+                    samesite="lax",
+                )
+            return response
         error = str(_json_body(answer).get("error") or f"http_{answer.status_code}")
         flash = Flash("unlink", error, account=social_account_id)
         return with_flash(see_other("/profile"), flash)
@@ -338,8 +362,11 @@ def create_app(
             auth.logout(request, response=response)
             return response
         # Only revokes a session of this user; another user's id is a no-op.
+        session = auth.get_session(session_id, user_id=str(user.id))
+        if session is None or session.revoked_at is not None:
+            return see_other("/profile")
         auth.revoke_session(session_id, user_id=str(user.id))
-        return see_other("/profile")
+        return with_flash(see_other("/profile"), Flash("revoke", "revoked"))
 
     @app.get("/sign-out", response_class=HTMLResponse)
     def sign_out_form(request: Request) -> Response:

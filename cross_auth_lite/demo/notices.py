@@ -45,26 +45,29 @@ _OUTCOMES = {
         "sign in. Sign in the way you usually do."
     ),
     ("sign-in", "needed_for_profile"): "Sign in to see your profile.",
+    ("sign-in", "needed_for_link"): "Sign in to link an identity.",
     ("sign-in", "account_not_linked"): (
         "Not signed in: an account with this email already exists, but the provider did "
         "not say the email is verified, so this identity cannot be linked to that account "
-        "automatically. Sign in the way you did before, then link this identity from "
-        "your profile."
+        "automatically. To sign in with it, sign in again and tick that the provider "
+        "verified the email. (Linking it from your profile only connects it to the "
+        "account: signing in with it is still refused.)"
     ),
     ("sign-in", "session_expired"): (
         "Not signed in: that sign-in attempt had expired or was already used. Sign in again."
     ),
     ("link", "account_already_linked"): (
         "Not linked: that identity is already linked to another user. Sign in as that "
-        "user and unlink it there to link it here."
+        "user and unlink it there to link it here; an identity that is that user's only "
+        "way to sign in cannot be unlinked."
     ),
     ("link", "unauthorized"): (
         "Not linked: linking needs you to be signed in. Sign in, then link the identity "
         "from your profile."
     ),
     ("link", "session_expired"): (
-        "Not linked: that link attempt had expired or was already used. Try again from "
-        "your profile."
+        "That link form had already been used or had expired, so nothing changed. To "
+        "link an identity, use Link another identity below."
     ),
     ("unlink", "account_not_connected"): (
         "Not unlinked: that identity is not linked to your account."
@@ -73,7 +76,6 @@ _OUTCOMES = {
 
 #: Why a sign-in attempt was not used, for someone who is still signed in.
 _UNUSED = {
-    "session_expired": "it had expired or was already used",
     "access_denied": "that identity is linked to an account, but not as a way to sign in",
     "account_not_linked": (
         "an account with that email already exists, and the provider did not say the "
@@ -87,8 +89,14 @@ def _still_signed_in(flash: Flash, email: str | None) -> Notice | None:
     still = f"You are still signed in as {email}." if email else "You are still signed in."
     if flash.outcome == "access_denied" and flash.source == "provider":
         return Notice(f"Sign-in cancelled: you cancelled at the provider. {still}")
-    if flash.outcome == "needed_for_profile":
+    if flash.outcome in ("needed_for_profile", "needed_for_link"):
         return None  # signed in since: nothing left to ask
+    if flash.outcome == "session_expired":
+        return Notice(
+            "That sign-in form had already been used or had expired, so nothing changed: "
+            + still[0].lower()
+            + still[1:]
+        )
     reason = _UNUSED.get(flash.outcome, f"it did not complete, {_UNEXPLAINED}")
     return Notice(f"That sign-in attempt was not used: {reason}. {still}")
 
@@ -100,6 +108,7 @@ def outcome_notice(
     had: frozenset[str] | None = None,
     signed_in: bool = False,
     email: str | None = None,
+    unlinked: tuple[str, str] | None = None,
 ) -> Notice | None:
     """What to tell the person about ``flash``: the demo's own words, never text it carries.
 
@@ -108,6 +117,8 @@ def outcome_notice(
     started, when known (to tell a new link from one already there).
     ``signed_in`` says the person is signed in now (as ``email``): a failed
     sign-in attempt is then one that was not used, never "Not signed in".
+    ``unlinked`` is the provider and provider user id of the identity just
+    unlinked, when known (to name it).
     ``None`` when there is nothing to say.
     """
     flow, outcome = flash.flow, flash.outcome
@@ -130,7 +141,19 @@ def outcome_notice(
         names = ", ".join(_identity(a) for a in new)
         return Notice(f"Identity linked: {names} is now linked to your account.", done=True)
     if (flow, outcome) == ("unlink", "unlinked"):
-        return Notice("Identity unlinked.", done=True)
+        if unlinked is None:
+            return Notice("Identity unlinked.", done=True)
+        provider, sub = unlinked
+        return Notice(
+            f"Identity unlinked: the {provider} identity \u201c{sub}\u201d is no longer "
+            "linked to your account.",
+            done=True,
+        )
+    if (flow, outcome) == ("revoke", "revoked"):
+        return Notice(
+            "Session revoked: the browser using it is signed out on its next request.",
+            done=True,
+        )
     if (flow, outcome) == ("unlink", "no_alternative_login_method"):
         named = [a for a in accounts if a.id == flash.account]
         which = _identity(named[0]) if named else "this identity"

@@ -264,8 +264,9 @@ def profile_page(
         '<div class="actions"><a class="button secondary" href="/link">'
         "Link another identity</a></div></section>"
         f"<h2>Active sessions ({len(sessions)})</h2>"
-        '<p class="muted">Each browser that signs in gets its own session. Revoking one '
-        "signs that browser out on its next request. Times are UTC.</p>"
+        '<p class="muted">Each sign-in starts a session, in this browser too: signing in '
+        "again leaves the earlier one here until it expires or is revoked. Revoking one "
+        "signs out the browser using it on its next request. Times are UTC.</p>"
         '<section class="card"><table class="records"><thead><tr><th>Session</th>'
         "<th>Browser</th><th>Started</th><th>Last active</th><th>Expires</th><th></th>"
         f"</tr></thead><tbody>{_session_rows(sessions)}</tbody></table></section>"

@@ -9,6 +9,7 @@ server cleanly and returns.
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import os
 import secrets
@@ -64,7 +65,14 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as error:
         sock.close()
-        raise ListenError(f"cannot listen on {host}:{port}: {error}") from error
+        hint = ""
+        if error.errno == errno.EADDRINUSE:
+            other = port + 1 if 0 < port < 65535 else 8001
+            hint = (
+                "; another server is using it: stop it or choose another port with "
+                f"--port (make demo PORT={other})"
+            )
+        raise ListenError(f"cannot listen on {host}:{port}: {error}{hint}") from error
     return sock
 
 

@@ -28,8 +28,10 @@ page to word its message:
   knows a connect flow by its OAuth ``state``: when a connect starts, it
   remembers the state in a short-lived cookie of its own (``LINK_COOKIE``,
   path ``/``, so the provider's consent form can say it is a link), and a
-  callback carrying that state is the end of the link. Stateless on the
-  server, so it works across workers.
+  callback carrying that state is the end of the link (the cookie is
+  forgotten when the link fails, kept when it succeeds, so that the same
+  form sent again is still a link). Stateless on the server, so it works
+  across workers.
 - ``error`` (a flash's ``outcome``): Cross-Auth's error code.
 - ``source="provider"`` when the callback itself carried the provider's
   ``error`` (``access_denied``: the person pressed Cancel at the provider)
@@ -74,8 +76,9 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{0,64}")
 class Flash:
     """The outcome of a sign-in, link or unlink, carried to the next page.
 
-    ``flow`` is ``"sign-in"``, ``"link"`` or ``"unlink"``; ``outcome`` an
-    error code or a success (``"linked"``, ``"unlinked"``); ``source`` is
+    ``flow`` is ``"sign-in"``, ``"link"``, ``"unlink"`` or ``"revoke"`` (a
+    session); ``outcome`` an error code or a success (``"linked"``,
+    ``"unlinked"``, ``"revoked"``); ``source`` is
     ``"provider"`` when the provider sent the error; ``account`` the id of
     the social account it is about, if any. Each is a short code
     (``[A-Za-z0-9_-]``, at most 64 characters): anything else is replaced.
@@ -102,7 +105,7 @@ class Flash:
         parts = value.split(".")
         if len(parts) != 4 or not all(_TOKEN.fullmatch(part) for part in parts):
             return None
-        if parts[0] not in ("sign-in", "link", "unlink") or not parts[1]:
+        if parts[0] not in ("sign-in", "link", "unlink", "revoke") or not parts[1]:
             return None
         return cls(*parts)
 
@@ -196,11 +199,11 @@ class BrowserErrorPages:
                     message = self._redirect(message, {"error": error}, flow=flow, source=source)
                     if linking:
                         message = _with_cookie(message, self._forget_link)
-                elif is_callback and linking:
-                    message = _with_cookie(message, self._forget_link)
-                    if self.flash and 300 <= message["status"] < 400:
-                        done = flash_cookie(Flash("link", "linked")).encode("latin-1")
-                        message = _with_cookie(message, done)
+                elif is_callback and linking and self.flash and 300 <= message["status"] < 400:
+                    # The link cookie stays (until it expires): the same form sent
+                    # again (Back, resubmit) is then still known as this link.
+                    done = flash_cookie(Flash("link", "linked")).encode("latin-1")
+                    message = _with_cookie(message, done)
             elif message["type"] == "http.response.body" and held is not None:
                 body.extend(message.get("body", b"")[: _MAX_BODY - len(body)])
                 if not message.get("more_body", False):

@@ -132,12 +132,17 @@ def consent_page(
     identity: DevIdentity,
     problem: str | None = None,
     linking: bool = False,
+    app_name: str = "the app",
+    name_hint: str | None = None,
 ) -> str:
     """The development provider's consent form for ``request``, prefilled with ``identity``.
 
     The form posts to ``action``, carrying the request's OAuth parameters in
     hidden fields; every field of the identity can be edited. ``linking``
     words it for linking an identity to the signed-in user, not signing in.
+    ``app_name`` is what the form calls the app (mid-sentence, e.g. ``"the
+    app"``); ``name_hint`` follows "Sent to the app as the profile's name"
+    to say what the app does with it.
     """
     hidden_inputs = "".join(
         f'<input type="hidden" name="{esc(k)}" value="{esc(v)}">'
@@ -148,15 +153,16 @@ def consent_page(
         alert = f'<div class="notice" role="alert" id="problem">{esc(problem)}</div>'
     checked = " checked" if identity.email_verified else ""
     name, email, sub, scope = identity.name, identity.email, identity.sub, request.scope
+    name_note = "." if name_hint is None else f"; {esc(name_hint)}"
     if linking:
         heading, button, title = "Link an identity", "Link identity", "link an identity"
         intro = (
-            "It vouches for whoever you type below, and the demo links that identity to "
-            "the account you are signed in to."
+            "It vouches for whoever you type below, and "
+            f"{esc(app_name)} links that identity to the account you are signed in to."
         )
         sub_hint = "Decides which identity is linked: change it to link another one."
     else:
-        heading, button, title = "Sign in to the demo", "Sign in", "sign in"
+        heading, button, title = f"Sign in to {esc(app_name)}", "Sign in", "sign in"
         intro = "It signs in whoever you type below."
         sub_hint = (
             "Decides who signs in, as a real provider's account id does: change it (and the "
@@ -165,15 +171,14 @@ def consent_page(
         )
     body = (
         f'{alert}<section class="card"><h1 id="consent-heading">{heading}</h1>'
-        '<p class="muted">This is a development identity provider running inside the demo. '
-        f"{intro}</p>"
+        '<p class="muted">This is a development identity provider running inside '
+        f"{esc(app_name)}. {intro}</p>"
         f'<form method="post" action="{esc(action)}">{hidden_inputs}'
         '<label for="name">Name</label>'
         f'<input type="text" id="name" name="name" value="{esc(name)}" '
         'aria-describedby="name-hint">'
         '<p class="muted hint" id="name-hint">'
-        "Sent to the app as the profile's name; the demo stores no names, "
-        "so you will not see it again.</p>"
+        f"Sent to the app as the profile's name{name_note}</p>"
         '<label for="email">Email</label>'
         f'<input type="email" id="email" name="email" value="{esc(email)}" required>'
         '<label for="sub">Provider user id</label>'

@@ -53,8 +53,14 @@ def dev_provider_router(
     server: DevOAuthServer,
     *,
     linking: Callable[[Request, AuthorizationRequest], bool] | None = None,
+    app_name: str = "the app",
+    name_hint: str | None = None,
 ) -> APIRouter:
     """Routes for ``server``'s three endpoints; include the router at the app's root.
+
+    The consent form calls the app signing people in ``app_name`` (e.g.
+    ``"the demo"``, as it reads mid-sentence), and says under the Name field
+    what the app does with it when ``name_hint`` is given.
 
     ``linking(http_request, authorization_request)`` says whether the person
     is linking an identity to their account rather than signing in; the
@@ -74,6 +80,8 @@ def dev_provider_router(
             identity=identity,
             problem=problem,
             linking=linking is not None and linking(http, request),
+            app_name=app_name,
+            name_hint=name_hint,
         )
         return HTMLResponse(
             page, status_code=400 if problem else 200, headers={"Cache-Control": "no-store"}
