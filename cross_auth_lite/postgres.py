@@ -27,12 +27,10 @@ from playhouse.shortcuts import ReconnectMixin
 from cross_auth_lite.database import ClosableConnectionsMixin, CommitCallbacksMixin
 from cross_auth_lite.errors import (
     ConnectionFailedError,
-    MalformedURLError,
     MissingExtraError,
-    UnsupportedURLError,
 )
 from cross_auth_lite.statements import quote_identifier
-from cross_auth_lite.url_checks import postgres_url_problem
+from cross_auth_lite.url_checks import checked_url, postgres_url_problem
 from cross_auth_lite.urls import redact_url, scheme_of, scrub
 
 __all__ = [
@@ -61,19 +59,14 @@ def check_database_url(url: object) -> str:
 
     A ``postgresql://`` URL that libpq could not read is a ``MalformedURLError``.
     """
-    if not isinstance(url, str):
-        raise TypeError(f"database_url must be a str or None, not {type(url).__name__}")
-    if not is_postgres_url(url):
-        raise UnsupportedURLError(
-            "database_url",
-            url,
-            f"use a {' or '.join(s + '://' for s in POSTGRES_SCHEMES)} URL, or leave it out "
-            "for SQLite in the store's directory",
-        )
-    problem = postgres_url_problem(url)
-    if problem is not None:
-        raise MalformedURLError("database_url", url, problem)
-    return url
+    return checked_url(
+        "database_url",
+        url,
+        supported=is_postgres_url,
+        advice=f"use a {' or '.join(s + '://' for s in POSTGRES_SCHEMES)} URL, or leave it "
+        "out for SQLite in the store's directory",
+        problem=postgres_url_problem,
+    )
 
 
 class _Context(peewee.Context):

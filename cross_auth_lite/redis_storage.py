@@ -16,9 +16,8 @@ from cross_auth_lite.errors import (
     ConnectionFailedError,
     MalformedURLError,
     MissingExtraError,
-    UnsupportedURLError,
 )
-from cross_auth_lite.url_checks import redis_url_problem
+from cross_auth_lite.url_checks import checked_url, redis_url_problem
 from cross_auth_lite.urls import redact_url, scheme_of, scrub
 
 if TYPE_CHECKING:
@@ -37,19 +36,14 @@ def check_secondary_url(url: object) -> str:
 
     A ``redis://`` URL that redis-py could not read is a ``MalformedURLError``.
     """
-    if not isinstance(url, str):
-        raise TypeError(f"secondary_url must be a str or None, not {type(url).__name__}")
-    if scheme_of(url) not in REDIS_SCHEMES:
-        raise UnsupportedURLError(
-            "secondary_url",
-            url,
-            f"use a {', '.join(s + '://' for s in REDIS_SCHEMES)} URL, or leave it out for "
-            "the disk cache in the store's directory",
-        )
-    problem = redis_url_problem(url)
-    if problem is not None:
-        raise MalformedURLError("secondary_url", url, problem)
-    return url
+    return checked_url(
+        "secondary_url",
+        url,
+        supported=lambda given: scheme_of(given) in REDIS_SCHEMES,
+        advice=f"use a {', '.join(s + '://' for s in REDIS_SCHEMES)} URL, or leave it out "
+        "for the disk cache in the store's directory",
+        problem=redis_url_problem,
+    )
 
 
 def _version(text: str) -> tuple[int, ...]:

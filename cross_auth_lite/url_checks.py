@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Callable
 
-__all__ = ["postgres_url_problem", "redis_url_problem"]
+from cross_auth_lite.errors import MalformedURLError, UnsupportedURLError
+
+__all__ = ["checked_url", "postgres_url_problem", "redis_url_problem"]
 
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -23,6 +26,30 @@ _AT = (
     "it has an '@' that does not end the user name and password: write every other '@' "
     "as %40, and '/', '?' and '#' in the user name and password as %2F, %3F and %23"
 )
+
+
+def checked_url(
+    parameter: str,
+    url: object,
+    *,
+    supported: Callable[[str], bool],
+    advice: str,
+    problem: Callable[[str], str | None],
+) -> str:
+    """``url``, the value of ``parameter``, once it is a str of a kind and shape we can use.
+
+    ``TypeError`` for a non-str; ``UnsupportedURLError`` (with ``advice``)
+    where ``supported`` says no; ``MalformedURLError`` with what ``problem``
+    finds wrong in its shape.
+    """
+    if not isinstance(url, str):
+        raise TypeError(f"{parameter} must be a str or None, not {type(url).__name__}")
+    if not supported(url):
+        raise UnsupportedURLError(parameter, url, advice)
+    found = problem(url)
+    if found is not None:
+        raise MalformedURLError(parameter, url, found)
+    return url
 
 
 def postgres_url_problem(url: str) -> str | None:
