@@ -200,12 +200,11 @@ def create_private_file(file: Path, content: bytes, *, all_at_once: bool = True)
     if not all_at_once:
         target = file
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _no_follow(), FILE_MODE)
+        fd = new_private_file(target)
     except OSError:
         return False
     try:
         try:
-            _set_mode(fd, target, FILE_MODE)
             view = memoryview(content)
             while view:
                 view = view[os.write(fd, view) :]
@@ -251,9 +250,8 @@ def private_output(path: str | os.PathLike[str]) -> Iterator[TextIO]:
     """
     target = Path(path)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _no_follow(), FILE_MODE)
+    fd = new_private_file(temporary)
     try:
-        _set_mode(fd, temporary, FILE_MODE)  # whatever the umask
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             yield stream
             stream.flush()
