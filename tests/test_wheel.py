@@ -67,19 +67,31 @@ def installed(distributions: dict[str, Path], tmp_path_factory: pytest.TempPathF
     return python.parent
 
 
-def test_license_and_changelog_ship_in_both(distributions: dict[str, Path]) -> None:
+def test_the_wheel_holds_the_package_its_licence_and_nothing_else(
+    distributions: dict[str, Path],
+) -> None:
     with zipfile.ZipFile(distributions["wheel"]) as wheel:
         names = wheel.namelist()
-        assert "cross_auth_lite-0.1.0.dist-info/licenses/LICENSE" in names
-        assert "cross_auth_lite/py.typed" in names
         metadata = wheel.read("cross_auth_lite-0.1.0.dist-info/METADATA").decode()
+    tops = {name.split("/")[0] for name in names}
+    assert tops == {"cross_auth_lite", "cross_auth_lite-0.1.0.dist-info"}, sorted(tops)
+    assert "cross_auth_lite-0.1.0.dist-info/licenses/LICENSE" in names
+    assert "cross_auth_lite/py.typed" in names
+    assert "cross_auth_lite/demo/__main__.py" in names
+    assert not [name for name in names if name.startswith(("bench/", "tests/", "tools/"))]
     assert "License-Expression: MIT" in metadata
     assert "Home-page" not in metadata
     assert "Project-URL" not in metadata
+
+
+def test_the_sdist_holds_what_a_build_needs_and_nothing_else(
+    distributions: dict[str, Path],
+) -> None:
     with tarfile.open(distributions["sdist"]) as sdist:
-        names = sdist.getnames()
-    for name in ("LICENSE", "CHANGELOG.md", "README.md", "mkdocs.yml", "docs/api.md"):
-        assert f"cross_auth_lite-0.1.0/{name}" in names, name
+        names = [name.removeprefix("cross_auth_lite-0.1.0/") for name in sdist.getnames()]
+    outside = {name for name in names if not name.startswith("cross_auth_lite/")}
+    assert outside == {".gitignore", "LICENSE", "PKG-INFO", "README.md", "pyproject.toml"}
+    assert "cross_auth_lite/py.typed" in names
 
 
 INSTALLED_TEST = """
