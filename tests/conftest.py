@@ -5,6 +5,11 @@ fixture (through ``backend``) on SQLite and on PostgreSQL: a server started
 once per session by ``tests.pg_server``, a fresh schema per store. The
 PostgreSQL runs skip, saying why, where the server binaries or the driver are
 missing. ``pytest.mark.sqlite_only`` keeps one test of such a module on SQLite.
+
+Modules marked ``pytest.mark.contract`` (the storages' protocol and the
+router flows) run each test twice more: on the fast paths, and in portable
+mode (``$CROSS_AUTH_LITE_PORTABLE``), the public API of peewee and
+diskcache only. Every other test runs with the variable unset.
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ from pathlib import Path
 import pytest
 
 import cross_auth_lite as lite
+from cross_auth_lite.adapters.portable import PORTABLE_ENV
 from tests import pg_server
 
 BACKENDS = ("sqlite", "postgresql")
+MODES = ("fast", "portable")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -28,6 +35,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", "sqlite_only: keep this test of an all_backends module on SQLite"
+    )
+    config.addinivalue_line(
+        "markers", "contract: run each test on the fast paths and in portable mode"
     )
 
 
@@ -39,6 +49,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         "sqlite_only"
     ):
         metafunc.parametrize("backend", BACKENDS, indirect=True)
+    if "store_mode" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "contract"
+    ):
+        metafunc.parametrize("store_mode", MODES, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def store_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``fast``, or ``portable`` with ``$CROSS_AUTH_LITE_PORTABLE`` set for the test."""
+    mode: str = getattr(request, "param", "fast")
+    monkeypatch.delenv(PORTABLE_ENV, raising=False)
+    if mode == "portable":
+        monkeypatch.setenv(PORTABLE_ENV, "1")
+    return mode
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 import cross_auth_lite as lite
 from tests.factories import connect, signup
 
-pytestmark = pytest.mark.all_backends
+pytestmark = [pytest.mark.all_backends, pytest.mark.contract]
 
 
 def test_find_user_by_email_and_id(store: lite.LiteStore) -> None:

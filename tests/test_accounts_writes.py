@@ -10,7 +10,7 @@ from cross_auth.exceptions import CrossAuthException
 import cross_auth_lite as lite
 from tests.factories import connect, identity, signup
 
-pytestmark = pytest.mark.all_backends
+pytestmark = [pytest.mark.all_backends, pytest.mark.contract]
 
 
 def _count(store: lite.LiteStore, table: str) -> int:

@@ -44,7 +44,7 @@ from tests.oauth import (
     start_login,
 )
 
-pytestmark = pytest.mark.all_backends
+pytestmark = [pytest.mark.all_backends, pytest.mark.contract]
 
 WORK = DevIdentity("Alice", "alice@work.example", "o-9")
 

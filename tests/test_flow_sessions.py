@@ -33,7 +33,7 @@ from tests.oauth import (
     start_login,
 )
 
-pytestmark = pytest.mark.all_backends
+pytestmark = [pytest.mark.all_backends, pytest.mark.contract]
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ from tests.oauth import (
     start_login,
 )
 
-pytestmark = pytest.mark.all_backends
+pytestmark = [pytest.mark.all_backends, pytest.mark.contract]
 
 EMPTY = {"users": 0, "social_accounts": 0, "sessions": 0, "unrevoked_sessions": 0}
 

@@ -38,6 +38,8 @@ HELPERS = Path(__file__).parent / "secondary_helpers"
 POP_WORKER = HELPERS / "pop_worker.py"
 PROJECT_ROOT = Path(cross_auth_lite.__file__).resolve().parent.parent
 
+pytestmark = pytest.mark.contract
+
 # Short real TTL and the sleep that outlasts it.
 SHORT_TTL = 0.3
 PAST_SHORT_TTL = 0.45

@@ -26,7 +26,7 @@ from cross_auth_lite.postgres import open_postgresql
 from cross_auth_lite.schema import ensure_schema
 from cross_auth_lite.sessions import MAX_LIST_LIMIT, PeeweeSessionStorage, SessionPage
 
-pytestmark = pytest.mark.all_backends
+pytestmark = [pytest.mark.all_backends, pytest.mark.contract]
 
 NOW = datetime(2026, 6, 6, 12, 0, tzinfo=UTC)
 MICRO = timedelta(microseconds=1)
