@@ -63,8 +63,8 @@ def open_redis(url: str) -> RedisStorage:
     Raises ``MissingExtraError`` without the ``redis`` package,
     ``MalformedURLError`` for a URL redis-py cannot use (an unknown
     parameter after ``?``), and ``ConnectionFailedError`` when the server
-    cannot be reached or is older than Redis 6.2. No error repeats the
-    password.
+    cannot be reached, answers in a way redis-py cannot read, or is older
+    than Redis 6.2. No error repeats the password.
     """
     return connect_redis(check_secondary_url(url))
 
@@ -79,7 +79,11 @@ def connect_redis(url: str) -> RedisStorage:
             "Redis support needs the redis package: pip install 'cross-auth-lite[redis]'"
         ) from None
     try:
-        storage = RedisStorage.from_url(url)
+        # RESP2 unless the URL asks otherwise (?protocol=3): every server and
+        # proxy speaks it, and the store's commands (GET, SET, GETDEL) gain
+        # nothing from RESP3. redis-py 8 asks for RESP3 with a HELLO that a
+        # server or proxy without HELLO may answer in ways it cannot read.
+        storage = RedisStorage.from_url(url, protocol=2)
     except (TypeError, ValueError) as error:
         raise _unusable(url, error) from None
     try:
@@ -104,6 +108,12 @@ def connect_redis(url: str) -> RedisStorage:
     except (TypeError, ValueError) as error:  # redis-py builds its connection on first use
         storage.close()
         raise _unusable(url, error) from None
+    except Exception as error:  # a reply redis-py could not read (its AttributeError...)
+        storage.close()
+        raise ConnectionFailedError(
+            f"cannot use Redis at {redact_url(url)}: redis-py could not read the server's "
+            f"answer to its handshake ({type(error).__name__})"
+        ) from None
     except BaseException:
         storage.close()
         raise

