@@ -267,9 +267,10 @@ def test_an_unreachable_server_is_named_with_the_reason_and_no_password() -> Non
     assert str(postgres.value).startswith(
         "cannot use PostgreSQL at postgresql://ada:***@127.0.0.1:1/auth: "
     )
-    assert '"127.0.0.1", port 1 failed: Connection refused' in str(postgres.value)
+    # The driver's own reason follows (its wording varies between releases).
+    assert str(postgres.value).endswith("Connection refused")
     assert str(redis.value).startswith("cannot use Redis at redis://:***@127.0.0.1:1/0: ")
-    assert "127.0.0.1:1. Connection refused" in str(redis.value)
+    assert "Connection refused" in str(redis.value)
     assert "hunter2" not in str(postgres.value) + str(redis.value)
 
 
