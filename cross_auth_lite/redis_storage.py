@@ -23,7 +23,7 @@ from cross_auth_lite.urls import redact_url, scheme_of, scrub
 if TYPE_CHECKING:
     from cross_auth.storage.redis import RedisStorage
 
-__all__ = ["REDIS_SCHEMES", "check_secondary_url", "connect_redis", "open_redis"]
+__all__ = ["REDIS_SCHEMES", "check_secondary_url", "connect_redis"]
 
 #: URL schemes ``secondary_url`` accepts.
 REDIS_SCHEMES = ("redis", "rediss", "unix")
@@ -57,20 +57,16 @@ def _unusable(url: str, error: BaseException) -> MalformedURLError:
     )
 
 
-def open_redis(url: str) -> RedisStorage:
+def connect_redis(url: str) -> RedisStorage:
     """Cross-Auth's ``RedisStorage`` on the server at ``url``, checked to answer.
 
-    Raises ``MissingExtraError`` without the ``redis`` package,
+    ``url`` is one ``check_secondary_url`` accepted. Raises
+    ``MissingExtraError`` without the ``redis`` package,
     ``MalformedURLError`` for a URL redis-py cannot use (an unknown
     parameter after ``?``), and ``ConnectionFailedError`` when the server
     cannot be reached, answers in a way redis-py cannot read, or is older
     than Redis 6.2. No error repeats the password.
     """
-    return connect_redis(check_secondary_url(url))
-
-
-def connect_redis(url: str) -> RedisStorage:
-    """``open_redis`` for a URL that ``check_secondary_url`` already accepted."""
     try:
         import redis
         from cross_auth.storage.redis import RedisStorage
