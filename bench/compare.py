@@ -24,7 +24,7 @@ from bench.workload import Population, Workload, populate, sanity_check
 __all__ = ["BACKEND_ORDER", "Comparison", "open_backends", "run_comparison"]
 
 #: Report column order.
-BACKEND_ORDER = ("lite", "sqlmodel", "redis", "raw")
+BACKEND_ORDER = ("lite", "portable", "sqlmodel", "redis", "raw")
 
 
 @dataclass
@@ -48,9 +48,9 @@ def open_backends(directory: Path, comparison: Comparison) -> Iterator[list[Back
     """Open every backend that can run here; note why the others are skipped."""
     backends: list[Backend] = []
     with contextlib.ExitStack() as stack:
-        from bench.backends import lite, raw_sqlite
+        from bench.backends import lite, lite_portable, raw_sqlite
 
-        for key, module in (("lite", lite), ("raw", raw_sqlite)):
+        for key, module in (("lite", lite), ("portable", lite_portable), ("raw", raw_sqlite)):
             (directory / key).mkdir()
             backends.append(module.open_backend(directory / key))
             stack.callback(backends[-1].close)
