@@ -3,7 +3,7 @@
 Options: ``--quick`` (a smoke run of a few seconds), ``--no-end-to-end``
 (skip the full sign-ins), ``--no-scale`` (skip the scale run), ``--chart DIR``
 (draw the scale run into ``DIR/bench-scale.svg``; ``make bench`` writes
-``docs/images``), ``--repeats N``, ``--json FILE`` (also write every result
+``bench-results``, ``make bench CHART=docs/images`` the docs' chart), ``--repeats N``, ``--json FILE`` (also write every result
 as JSON), ``--profile OP`` (cProfile one cross-auth-lite operation instead),
 ``--busy-neighbour [N]`` (time the comparison beside N CPU-bound processes).
 Everything is written to a temporary directory that is removed at the end.
@@ -56,7 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--chart",
         type=Path,
         metavar="DIR",
-        help="draw the scale run into DIR/bench-scale.svg (make bench: docs/images)",
+        help="draw the scale run into DIR/bench-scale.svg (make bench: bench-results)",
     )
     parser.add_argument("--repeats", type=int, help="timed batches per operation (default 7)")
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write results as JSON")
