@@ -26,6 +26,7 @@ __all__ = [
     "SAVEPOINT_BASE",
     "capability_problem",
     "commit_queue",
+    "copy_field_position",
     "error_wrapper",
     "fast_paths",
     "loaded_instance",
@@ -71,6 +72,13 @@ def loaded_instance(model: Any, data: dict[str, Any]) -> Any:
     instance._dirty = set()
     instance.__rel__ = {}
     return instance
+
+
+def copy_field_position(old: peewee.Field[Any], new: peewee.Field[Any]) -> None:
+    """Give ``new`` the place of ``old`` among its model's fields (CREATE TABLE, exports)."""
+    target: Any = new
+    target._order = old._order  # type: ignore[attr-defined]
+    target._sort_key = old._sort_key  # type: ignore[attr-defined]
 
 
 @functools.cache
