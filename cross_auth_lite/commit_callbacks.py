@@ -26,6 +26,8 @@ from typing import Any
 
 import peewee
 
+from cross_auth_lite.adapters import peewee_internals
+
 __all__ = ["CommitCallback", "CommitCallbacksMixin", "DirectTransaction", "on_commit"]
 
 #: A callback run once the writes are committed.
@@ -34,8 +36,7 @@ CommitCallback = Callable[[], None]
 
 def _queue(db: Any) -> list[CommitCallback]:
     """peewee's per-thread list of callbacks waiting for the outermost commit."""
-    queue: list[CommitCallback] = db._state.commit_callbacks
-    return queue
+    return peewee_internals.commit_queue(db)
 
 
 def _take(db: Any) -> list[CommitCallback]:
@@ -50,7 +51,7 @@ def _run(callbacks: list[CommitCallback]) -> None:
         callback()
 
 
-class _Transaction(peewee._transaction):
+class _Transaction(peewee_internals.TRANSACTION_BASE):  # type: ignore[misc]
     """The outermost transaction: commit runs the queued callbacks, rollback drops them."""
 
     _ready: list[CommitCallback]
@@ -72,7 +73,7 @@ class _Transaction(peewee._transaction):
             self._begin()
 
     def _begin(self) -> None:
-        super()._begin()  # type: ignore[misc]
+        super()._begin()
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self._ready = []
@@ -95,49 +96,46 @@ class DirectTransaction(_Transaction):
     works as peewee's. Errors are translated as ``execute_sql`` translates them.
     """
 
-    def __init__(self, db: Any, state: Any) -> None:
+    def __init__(self, db: Any, connection: Any) -> None:
         self.db = db
         self._begin_args: tuple[tuple[Any, ...], dict[str, Any]] = (("IMMEDIATE",), {})
-        self._state = state
+        self._connection = connection
         self._ready = []
 
     def __enter__(self) -> DirectTransaction:
-        state = self._state
         try:
-            state.conn.execute("BEGIN IMMEDIATE")
+            self._connection.execute("BEGIN IMMEDIATE")
         except Exception as error:
             self.db._raise_translated(error)
             raise
-        state.transactions.append(self)
+        self.db.push_transaction(self)
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        state = self._state
-        outermost = len(state.transactions) == 1
-        state.transactions.pop()
+        db = self.db
+        outermost = db.transaction_depth() == 1
+        db.pop_transaction()
         if not outermost:  # as peewee: only the outermost block ends the transaction
             return
         if exc_type is not None:
             self.rollback(False)
             return
         try:
-            state.conn.execute("COMMIT")
+            self._connection.execute("COMMIT")
         except Exception as error:
             try:
-                self.db._raise_translated(error)
+                db._raise_translated(error)
                 raise
             finally:
                 self.rollback(False)  # as peewee does when a commit fails
-        ready = list(state.commit_callbacks)
-        state.commit_callbacks.clear()
-        _run(ready)
+        _run(_take(db))
 
 
-class _Savepoint(peewee._savepoint):
+class _Savepoint(peewee_internals.SAVEPOINT_BASE):  # type: ignore[misc]
     """A nested ``atomic()``: rolling it back forgets the callbacks queued inside it."""
 
     def _begin(self) -> None:
-        super()._begin()  # type: ignore[misc]
+        super()._begin()
         self._mark = len(_queue(self.db))
 
     def rollback(self, begin: bool = True) -> None:
@@ -154,7 +152,7 @@ def _open_transaction(db: Any) -> bool:
     It does so on some errors (a full disk, an I/O error); a ROLLBACK then
     would fail with "no transaction is active" and hide the real error.
     """
-    connection = db._state.conn
+    connection = peewee_internals.open_connection(db)
     return bool(getattr(connection, "in_transaction", True))
 
 

@@ -16,12 +16,14 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import peewee
 
+from cross_auth_lite.adapters import peewee_internals
 from cross_auth_lite.commit_callbacks import (
     CommitCallbacksMixin,
     DirectTransaction,
@@ -33,7 +35,6 @@ from cross_auth_lite.private_files import private_file
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
     "JOURNAL_SIZE_LIMIT",
-    "PEEWEE_ERRORS",
     "SQLITE_PRAGMAS",
     "ClosableConnectionsMixin",
     "CommitCallbacksMixin",
@@ -49,9 +50,6 @@ __all__ = [
 
 _PEEWEE_LOG = logging.getLogger("peewee")
 DEBUG = logging.DEBUG
-#: peewee's mapping of driver exceptions to its own classes, as its ``execute_sql``
-#: applies it: ``with PEEWEE_ERRORS:`` around a driver call raises peewee's.
-PEEWEE_ERRORS: Any = getattr(peewee, "__exception_wrapper__")  # noqa: B009 - not in the stubs
 
 #: How long a writer waits for another (thread or process) to finish.
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -85,6 +83,9 @@ class ClosableConnectionsMixin:
         self._connections: dict[int, Any] = {}
         self._connections_lock = threading.Lock()
         self._shut = False
+        #: Whether this database's statements may take the fast paths (see
+        #: ``cross_auth_lite.adapters.peewee_internals``); else peewee's public API only.
+        self.fast_paths: bool = peewee_internals.fast_paths()
         super().__init__(*args, **kwargs)
 
     @property
@@ -92,13 +93,15 @@ class ClosableConnectionsMixin:
         """The database as messages name it."""
         return str(getattr(self, "database", ""))
 
-    def _connect(self) -> Any:
+    def connect(self, reuse_if_open: bool = False) -> bool:
         if self._shut:
             raise StoreClosedError(f"{self.display_name} was closed")
-        connection = super()._connect()  # type: ignore[misc]
-        with self._connections_lock:
-            self._connections[threading.get_ident()] = connection
-        return connection
+        base: Any = super()
+        opened: bool = base.connect(reuse_if_open)
+        if opened:
+            with self._connections_lock:
+                self._connections[threading.get_ident()] = base.connection()
+        return opened
 
     def cursor(self, named_cursor: Any = None) -> Any:
         if self._shut:
@@ -114,8 +117,12 @@ class ClosableConnectionsMixin:
         for connection in connections:
             with contextlib.suppress(Exception):
                 connection.close()
-        state: Any = getattr(self, "_state")  # noqa: B009 - missing from peewee's stubs
-        state.reset()
+        db: Any = self
+        if self.fast_paths:
+            peewee_internals.reset_connections(db)
+        else:
+            with contextlib.suppress(Exception):
+                db.close()  # this thread's state; other threads' connections refuse use
 
     @property
     def shut(self) -> bool:
@@ -141,21 +148,36 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
     # failure path pays for this.
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
-        state: Any = self._state  # type: ignore[attr-defined]
-        if state.closed or self._shut or self.query_hooks or _PEEWEE_LOG.isEnabledFor(DEBUG):
+        connection = peewee_internals.open_connection(self) if self.fast_paths else None
+        if connection is None or self._shut:
             base: Any = super()
             try:
                 return base.execute_sql(sql, params)
             except peewee.OperationalError as error:
                 raise self._unavailable(error) from error
-        # An open connection, nobody listening: straight to the driver, which
-        # is all peewee would do after its checks (a hot path runs one
-        # statement, and these checks cost as much as SQLite takes for it).
+        # An open connection: straight to the driver, which is all peewee
+        # would do after its checks (a hot path runs one statement, and these
+        # checks cost as much as SQLite takes for it). Its debug log and query
+        # hooks see the statement exactly as peewee's own execute_sql shows it.
+        if _PEEWEE_LOG.isEnabledFor(DEBUG):
+            _PEEWEE_LOG.debug((sql, params))
+        hooks = self.query_hooks
+        start = time.perf_counter() if hooks else 0.0
         try:
-            return state.conn.execute(sql, params or ())
+            cursor = connection.execute(sql, params or ())
         except Exception as error:
+            if hooks:
+                self._notify(sql, params, start, error)
             self._raise_translated(error)
             raise
+        if hooks:
+            self._notify(sql, params, start, None)
+        return cursor
+
+    def _notify(self, sql: str, params: Any, start: float, error: Exception | None) -> None:
+        event = peewee.QueryEvent(sql, params, time.perf_counter() - start, error)
+        for hook in self.query_hooks:
+            hook(event)
 
     def _raise_translated(self, error: Exception) -> None:
         """Raise a driver error as peewee would (``StoreUnavailableError`` for outside causes).
@@ -164,7 +186,7 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
         does not map, which the caller then re-raises.
         """
         try:  # peewee's own mapping to its exception classes
-            PEEWEE_ERRORS.__exit__(type(error), error, error.__traceback__)
+            peewee_internals.error_wrapper().__exit__(type(error), error, error.__traceback__)
         except peewee.OperationalError as wrapped:
             raise self._unavailable(wrapped) from wrapped
 
@@ -172,20 +194,16 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
         """``BEGIN IMMEDIATE`` ... ``COMMIT`` on this thread's connection, or ``None``.
 
         The store's own outermost write transactions: peewee's ``atomic()``
-        machinery costs a sizeable part of a signup. Only when nothing is
-        open and nobody listens (no query hooks, no debug log, a connection
-        already made); otherwise ``None``, and the caller uses ``atomic()``.
+        machinery costs a sizeable part of a signup. Only on the fast paths,
+        when nothing is open and a connection is already made; otherwise
+        ``None``, and the caller uses ``atomic()``.
         """
-        state: Any = self._state  # type: ignore[attr-defined]
-        if (
-            state.transactions
-            or state.closed
-            or self._shut
-            or self.query_hooks
-            or _PEEWEE_LOG.isEnabledFor(DEBUG)
-        ):
+        if not self.fast_paths or self._shut or self.in_transaction():
             return None
-        return DirectTransaction(self, state)
+        connection = peewee_internals.open_connection(self)
+        if connection is None:
+            return None
+        return DirectTransaction(self, connection)
 
     def begin(self, lock_type: str | None = None) -> None:
         try:

@@ -36,6 +36,7 @@ from typing import Any
 
 import peewee
 
+from cross_auth_lite.adapters import peewee_internals
 from cross_auth_lite.errors import (
     EncryptionError,
     EncryptionKeyError,
@@ -317,8 +318,7 @@ def encrypt_token_fields(
             locked=locked,
         )
         # Same place in CREATE TABLE and in exports as the field it replaces.
-        new._order = old._order
-        new._sort_key = old._sort_key
+        peewee_internals.copy_field_position(old, new)
         meta.add_field(name, new)
 
 

@@ -14,11 +14,12 @@ from typing import Any, Generic, TypeVar
 
 import peewee
 
+from cross_auth_lite.adapters import peewee_internals
 from cross_auth_lite.encryption import PREFIX as ENCRYPTED_PREFIX
 from cross_auth_lite.encryption import EncryptedTextField
 from cross_auth_lite.fields import SQLITE_WIDTH, UTCDateTimeField
 
-__all__ = ["RowReader", "loaded_instance", "plain_field", "related_target"]
+__all__ = ["RowReader", "plain_field", "related_target"]
 
 ModelT = TypeVar("ModelT", bound=peewee.Model)
 
@@ -82,7 +83,7 @@ def _row_reader(
     """
     namespace: dict[str, Any] = {
         "model": model,
-        "new": model.__new__,
+        "loaded": peewee_internals.loaded_instance,
         "parse": datetime.fromisoformat,
         "width": SQLITE_WIDTH,
         "prefix": ENCRYPTED_PREFIX,
@@ -130,36 +131,12 @@ def _row_reader(
     data = "{" + ", ".join(items) + "}"
     source = (
         "def read_row(row):\n"
-        "    instance = new(model)\n"
-        f"    instance.__data__ = {data}\n"
-        "    instance._dirty = set()\n"
-        "    instance.__rel__ = {}\n"
-        "    return instance\n"
+        f"    return loaded(model, {data})\n"
         "def read_rows(rows):\n"
-        "    instances = []\n"
-        "    add = instances.append\n"
-        "    for row in rows:\n"
-        "        instance = new(model)\n"
-        f"        instance.__data__ = {data}\n"
-        "        instance._dirty = set()\n"
-        "        instance.__rel__ = {}\n"
-        "        add(instance)\n"
-        "    return instances\n"
+        f"    return [loaded(model, {data}) for row in rows]\n"
     )
     exec(source, namespace)  # generated from field names only, see above
     return namespace["read_row"], namespace["read_rows"]
-
-
-def loaded_instance(model: type[ModelT], data: dict[str, Any]) -> ModelT:
-    """A model instance holding ``data`` as read from the database (nothing dirty).
-
-    What peewee's own row reading produces, without a setattr per field.
-    """
-    instance: Any = model.__new__(model)
-    instance.__data__ = data
-    instance._dirty = set()
-    instance.__rel__ = {}
-    return instance  # type: ignore[no-any-return]
 
 
 def related_target(field: peewee.Field[Any]) -> peewee.Field[Any]:

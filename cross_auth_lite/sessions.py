@@ -173,9 +173,9 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
                 paged=position is not None,
             ),
         )
-        # One row past the page says whether there is a next one; it is not read.
-        raw = statement.execute(**values).fetchall()
-        rows: list[SessionModelT] = statement.read_rows(raw[:limit])
+        # One row past the page says whether there is a next one.
+        raw: list[SessionModelT] = statement.rows(**values)
+        rows = raw[:limit]
         if len(raw) <= limit:
             return SessionPage(records=rows)
         last = rows[-1]
@@ -285,6 +285,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         statement = self._statements.get(
             ("refresh", "last_active_at" in values, returning),
             lambda: refresh_query(self.SessionModel, values, returning=returning),
+            self.SessionModel._meta.sorted_fields if returning else None,
         )
         if returning:
             # One statement: atomic on its own, and inside an application

@@ -19,12 +19,14 @@ from typing import Any, Generic, TypeVar
 
 import peewee
 
-from cross_auth_lite.database import PEEWEE_ERRORS, bound_database
+from cross_auth_lite.adapters import peewee_internals
+from cross_auth_lite.database import bound_database
 from cross_auth_lite.fields import SQLITE_WIDTH, UTCDateTimeField
-from cross_auth_lite.row_readers import RowReader, loaded_instance, plain_field
+from cross_auth_lite.row_readers import RowReader, plain_field
 
 __all__ = [
     "Compiled",
+    "fast_paths",
     "StatementCache",
     "execute_many",
     "insert_row",
@@ -153,7 +155,12 @@ def _conversion(index: int, name: str, unchanged: type | None, utc_text: bool) -
 class Compiled(Generic[ModelT]):
     """One rendered statement: its SQL, where each parameter comes from, and its row reader."""
 
-    def __init__(self, query: peewee.Query, database: peewee.Database) -> None:
+    def __init__(
+        self,
+        query: peewee.Query,
+        database: peewee.Database,
+        returning: Sequence[peewee.Field[Any]] | None = None,
+    ) -> None:
         context: Any = database.get_sql_context()
         sql, params = context.sql(query).query()
         self.sql: str = sql
@@ -167,13 +174,22 @@ class Compiled(Generic[ModelT]):
         ]
         self._bind = _parameter_list(self._params, self._slots)
         self._execute_sql: Callable[[str, list[Any]], Any] = database.execute_sql
-        returning = getattr(query, "_returning", None)
+        if isinstance(query, peewee.SelectBase):
+            select: Any = query
+            returning = select.selected_columns
         model = getattr(query, "model", None)
-        self.reader: RowReader[ModelT] | None = (
-            RowReader(model, list(returning))
+        self.model: type[ModelT] | None = (
+            model
             if model is not None
             and returning
             and all(isinstance(f, peewee.Field) for f in returning)
+            else None
+        )
+        #: The generated row reader on the fast paths; ``None`` in portable
+        #: mode, where peewee reads the rows (``Model.raw``).
+        self.reader: RowReader[ModelT] | None = (
+            RowReader(self.model, list(returning or ()))
+            if self.model is not None and fast_paths(database)
             else None
         )
 
@@ -185,36 +201,40 @@ class Compiled(Generic[ModelT]):
         """Run the statement; return the DB-API cursor."""
         return self._execute_sql(self.sql, self._bind(values))
 
-    @property
-    def read_row(self) -> Callable[[Any], ModelT]:
-        """The function turning one result row of this statement into a model instance."""
-        reader = self.reader
-        if reader is None:
-            raise TypeError("this statement does not return model rows")
-        return reader.instance
-
-    @property
-    def read_rows(self) -> Callable[[Sequence[Any]], list[ModelT]]:
-        """The function turning result rows of this statement into model instances."""
-        reader = self.reader
-        if reader is None:
-            raise TypeError("this statement does not return model rows")
-        return reader.instances
-
     def rows(self, **values: Any) -> list[ModelT]:
         """Run a statement that returns model rows; return the instances."""
         reader = self.reader
-        if reader is None:
-            raise TypeError("this statement does not return model rows")
-        return reader.instances(self._execute_sql(self.sql, self._bind(values)).fetchall())
+        if reader is not None:
+            return reader.instances(self._execute_sql(self.sql, self._bind(values)).fetchall())
+        return list(self._raw(values))
 
     def first(self, **values: Any) -> ModelT | None:
         """The first model row, or ``None``."""
         reader = self.reader
-        if reader is None:
+        if reader is not None:
+            row = self._execute_sql(self.sql, self._bind(values)).fetchone()
+            return None if row is None else reader.instance(row)
+        for instance in self._raw(values):
+            found: ModelT = instance
+            return found
+        return None
+
+    def _raw(self, values: Mapping[str, Any]) -> Any:
+        """The statement as peewee's own ``Model.raw`` query: peewee makes the instances."""
+        model = self.model
+        if model is None:
             raise TypeError("this statement does not return model rows")
-        row = self._execute_sql(self.sql, self._bind(values)).fetchone()
-        return None if row is None else reader.instance(row)
+        return model.raw(self.sql, *self._bind(values)).bind(self.database)
+
+
+def fast_paths(database: peewee.Database) -> bool:
+    """Whether statements on ``database`` take the fast paths (a store's databases say).
+
+    A database of the application's own class is checked when its first
+    statement is compiled.
+    """
+    flag: bool | None = getattr(database, "fast_paths", None)
+    return peewee_internals.fast_paths() if flag is None else flag
 
 
 class StatementCache:
@@ -231,11 +251,20 @@ class StatementCache:
         #: The INSERT shapes of ``insert_row``, by model and given column names.
         self.inserts: dict[tuple[type[peewee.Model], tuple[str, ...]], _Insert] = {}
 
-    def get(self, key: Hashable, build: Callable[[], peewee.Query]) -> Compiled[Any]:
-        """The compiled statement for ``key``, building it with ``build`` the first time."""
+    def get(
+        self,
+        key: Hashable,
+        build: Callable[[], peewee.Query],
+        returning: Sequence[peewee.Field[Any]] | None = None,
+    ) -> Compiled[Any]:
+        """The compiled statement for ``key``, building it with ``build`` the first time.
+
+        ``returning`` names the fields an INSERT or UPDATE returns, for its
+        rows to be read as model instances (a SELECT says so itself).
+        """
         compiled = self._statements.get(key)
         if compiled is None:
-            compiled = self._statements[key] = Compiled(build(), self.database)
+            compiled = self._statements[key] = Compiled(build(), self.database, returning)
         return compiled
 
     def compiled(self, key: Hashable) -> Compiled[Any]:
@@ -251,19 +280,23 @@ class StatementCache:
 class _Insert:
     """One INSERT shape of a model: its defaults, its statement, how its new key comes back."""
 
-    __slots__ = ("callables", "compiled", "defaults", "key", "returning")
+    __slots__ = ("callables", "compiled", "defaults", "fast", "key", "returning")
 
     def __init__(self, cache: StatementCache, model: type[peewee.Model], given: tuple[str, ...]):
         meta: Any = model._meta
         # peewee's defaults (get_default_dict): plain values, then callables,
         # then the given values over them; a callable whose column is given
         # is not called.
-        self.defaults: dict[str, Any] = dict(meta._default_by_name)
+        defaults = {field.name: default for field, default in meta.defaults.items()}
+        self.defaults: dict[str, Any] = {
+            name: None if callable(default) else default for name, default in defaults.items()
+        }
         self.callables: list[tuple[str, Callable[[], Any]]] = [
-            (name, default) for name, default in meta._default_callable_list if name not in given
+            (name, default)
+            for name, default in defaults.items()
+            if callable(default) and name not in given
         ]
-        for name, _ in meta._default_callable_list:
-            self.defaults.setdefault(name, None)
+        self.fast = fast_paths(cache.database)
         names = tuple({**self.defaults, **dict.fromkeys(given)})
         primary_key = meta.primary_key
         self.key: str | None = None if primary_key.name in names else primary_key.name
@@ -292,7 +325,8 @@ def insert_row(cache: StatementCache, model: type[ModelT], values: Mapping[str, 
     cursor = compiled._execute_sql(compiled.sql, compiled._bind(data))
     if insert.key is not None:
         data[insert.key] = cursor.fetchone()[0] if insert.returning else cursor.lastrowid
-    return loaded_instance(model, data)
+    instance: ModelT = peewee_internals.loaded_instance(model, data)
+    return instance
 
 
 def quote_identifier(name: str) -> str:
@@ -309,6 +343,10 @@ def execute_many(database: peewee.Database, sql: str, rows: Sequence[Sequence[An
     raises them.
     """
     db: Any = database
+    if not fast_paths(database):
+        for row in rows:
+            db.execute_sql(sql, row)
+        return
     cursor = db.cursor()
-    with PEEWEE_ERRORS:
+    with peewee_internals.error_wrapper():
         cursor.executemany(sql, rows)

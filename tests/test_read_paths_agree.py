@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cross_auth_lite as lite
+from cross_auth_lite.adapters.portable import PORTABLE_ENV
 from tests.factories import connect, identity, signup
 
 pytestmark = pytest.mark.all_backends
@@ -39,7 +40,7 @@ Call = Callable[[Accounts], object]
 PARIS = timezone(timedelta(hours=2))
 EXPIRES = datetime(2031, 5, 4, 12, 30, 15, 250, tzinfo=PARIS)
 LATER = datetime(2032, 1, 1, tzinfo=UTC)
-TABLES = ("social_accounts", "users")  # in deletion order; no call here makes sessions
+TABLES = ("social_accounts", "users")  # in deletion order; the builder path makes no sessions
 
 
 class BuilderPath(lite.PeeweeAccountsStorage[Any, Any]):
@@ -111,13 +112,15 @@ def report(disagreements: list[str], shown: int = 5) -> str:
     return "\n".join(disagreements[:shown] + ([f"... and {more} more"] if more > 0 else []))
 
 
-def snapshot(store: lite.LiteStore) -> dict[str, list[dict[str, Any]]]:
+def snapshot(
+    store: lite.LiteStore, names: tuple[str, ...] = TABLES
+) -> dict[str, list[dict[str, Any]]]:
     """Every table as SQL reads it: no storage and no model involved.
 
     ``created_at`` is the clock at insert, so only its presence is compared.
     """
     tables = {}
-    for table in TABLES:
+    for table in names:
         cursor = store.database.execute_sql(f"SELECT * FROM {table} ORDER BY id")
         names = [column[0] for column in cursor.description]
         tables[table] = [
@@ -535,3 +538,87 @@ def test_random_call_sequences_agree(tmp_path: Path, shared: bool) -> None:
                 assert snapshot(a) == snapshot(b), name
 
         run()
+
+
+# Fast paths against portable mode (peewee's own reading and writing)
+
+SESSION_TABLES = ("sessions", *TABLES)
+
+
+def mode_store(
+    path: Path, mode: str, url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> lite.LiteStore:
+    """A store opened on the fast paths or in portable mode (fixed when it opens)."""
+    if mode == "portable":
+        monkeypatch.setenv(PORTABLE_ENV, "1")
+    try:
+        store = lite.open(path, database_url=url)
+    finally:
+        monkeypatch.delenv(PORTABLE_ENV, raising=False)
+    assert store.database.fast_paths is (mode == "fast")
+    return store
+
+
+def session_cases() -> dict[str, Call]:
+    at = datetime(2030, 6, 1, tzinfo=PARIS)
+    cases: dict[str, Call] = {}
+    for i, user_id in enumerate([1, "2", 3, 999, "abc"]):
+        cases[f"create({user_id!r})"] = lambda s, i=i, u=user_id: s.create(
+            token_hash=f"t{i}",
+            user_id=u,
+            created_at=at,
+            updated_at=at,
+            expires_at=at + timedelta(days=i),
+            client_id="web",
+            ip="127.0.0.1",
+            last_active_at=at if i % 2 else None,
+        )
+    cases["create taken hash"] = lambda s: s.create(
+        token_hash="t0", user_id=1, created_at=at, updated_at=at, expires_at=at
+    )
+    for name, now in [("before", at), ("after", at + timedelta(days=2)), ("utc", LATER)]:
+        for token in ["t0", "t1", "t2", "t9"]:
+            cases[f"get({token}, {name})"] = lambda s, t=token, n=now: s.get(token_hash=t, now=n)
+    for session_id in [1, "2", 3, 99, *ODD_IDS]:
+        cases[f"get_any({session_id!r})"] = lambda s, i=session_id: s.get_any(i)
+    cases["refresh 1"] = lambda s: s.refresh(
+        1, updated_at=LATER, expires_at=LATER, last_active_at=LATER
+    )
+    cases["refresh unknown"] = lambda s: s.refresh(99, updated_at=LATER, expires_at=LATER)
+    cases["revoke 2"] = lambda s: s.revoke(2, revoked_at=at)
+    for status in ["active", "all"]:
+        for limit in [1, 2, 10]:
+
+            def page(s: Any, st: str = status, n: int = limit) -> Any:
+                pages, cursor = [], None
+                while True:
+                    found = s.list_for_user(1, now=at, limit=n, status=st, cursor=cursor)
+                    pages.append((list(found.records), found.next_cursor))
+                    cursor = found.next_cursor
+                    if cursor is None or len(pages) > 5:
+                        return pages
+
+            cases[f"list_for_user({status}, {limit})"] = page
+    return cases
+
+
+def test_fast_and_portable_agree(
+    tmp_path: Path, make_database_url: Callable[[], str | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Users, social accounts and sessions read and written alike on both paths."""
+    fast = mode_store(tmp_path / "fast", "fast", make_database_url(), monkeypatch)
+    portable = mode_store(tmp_path / "portable", "portable", make_database_url(), monkeypatch)
+    with fast, portable:
+        seed(fast.accounts, shared=False)
+        seed(portable.accounts, shared=False)
+        disagreements = []
+        for name, call in READS.items():
+            here, there = outcome(call, fast.accounts), outcome(call, portable.accounts)
+            if here != there:
+                disagreements.append(f"{name}:\n  fast     {here}\n  portable {there}")
+        for name, call in session_cases().items():
+            here, there = outcome(call, fast.sessions), outcome(call, portable.sessions)
+            tables = snapshot(fast, SESSION_TABLES), snapshot(portable, SESSION_TABLES)
+            if here != there or tables[0] != tables[1]:
+                disagreements.append(f"{name}:\n  fast     {here}\n  portable {there}")
+        assert not disagreements, report(disagreements)

@@ -1,4 +1,7 @@
-"""Hot paths stay single statements: counted through peewee's query hooks, never timed."""
+"""Hot paths stay single statements: counted through peewee's query hooks, never timed.
+
+The hooks see the production path: observing a store does not switch its fast paths off.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import peewee
 import pytest
 
 import cross_auth_lite as lite
@@ -107,14 +111,46 @@ def test_filter_hooks_still_apply_on_compiled_stores(store: lite.LiteStore) -> N
     assert accounts.find_user_by_email("deleted@example.com") is None
 
 
-def test_peewee_debug_log_still_shows_each_hot_statement(
+def test_peewee_debug_log_shows_each_hot_statement(
     populated: lite.LiteStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Hot paths skip peewee's per-statement checks only while nobody listens."""
+    """The hot paths log as peewee's execute_sql does: ``(sql, params)`` at DEBUG."""
     with caplog.at_level(logging.DEBUG, logger="peewee"):
         populated.accounts.find_user_by_email("ada@example.com")
         populated.sessions.get(token_hash="h3", now=NOW)
-    logged = [r for r in caplog.records if r.name == "peewee"]
+    logged = [r.msg for r in caplog.records if r.name == "peewee"]
     assert len(logged) == 2, logged
-    assert "users" in str(logged[0].msg)
-    assert "sessions" in str(logged[1].msg)
+    sql, params = logged[0]  # type: ignore[misc]
+    assert "users" in sql
+    assert params == ["ada@example.com", 1]
+    assert "sessions" in logged[1][0]  # type: ignore[index]
+    assert "h3" in logged[1][1]  # type: ignore[index]
+
+
+@pytest.mark.sqlite_only
+def test_observing_does_not_change_the_path(
+    populated: lite.LiteStore, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a query hook and the debug log on, the same fast path runs, with the same results.
+
+    peewee's own ``execute_sql`` (the portable path) is never entered on
+    either run; the hook and the log see every statement of the fast path.
+    """
+    assert populated.database.fast_paths
+    entered: list[str] = []
+    base = peewee.Database.execute_sql
+
+    def spy(self: peewee.Database, sql: str, params: Any = None) -> Any:
+        entered.append(sql)
+        return base(self, sql, params)
+
+    monkeypatch.setattr(peewee.Database, "execute_sql", spy)
+    unobserved = {name: repr(call(populated)) for name, call in CASES.items() if "get" in name}
+    assert entered == []
+    with caplog.at_level(logging.DEBUG, logger="peewee"), statements(populated) as seen:
+        observed = {name: repr(call(populated)) for name, call in CASES.items() if "get" in name}
+    assert entered == []
+    assert observed == unobserved
+    logged = [r.msg[0] for r in caplog.records if r.name == "peewee"]  # type: ignore[index]
+    assert logged == seen
+    assert len(seen) == len(observed)
