@@ -3,8 +3,9 @@
 Options: ``--quick`` (a smoke run of a few seconds), ``--no-end-to-end``
 (skip the full sign-ins), ``--no-scale`` (skip the scale run), ``--chart DIR``
 (draw the scale run into ``DIR/bench-scale.svg``; ``make bench`` writes
-``bench-results``, ``make bench CHART=docs/images`` the docs' chart), ``--repeats N``, ``--json FILE`` (also write every result
-as JSON), ``--profile OP`` (cProfile one cross-auth-lite operation instead),
+``bench-results``, ``make bench CHART=docs/images`` the docs' chart),
+``--repeats N``, ``--json FILE`` (also write every result as JSON),
+``--profile OP`` (cProfile one cross-auth-lite operation instead),
 ``--busy-neighbour [N]`` (time the comparison beside N CPU-bound processes).
 Everything is written to a temporary directory that is removed at the end.
 """
