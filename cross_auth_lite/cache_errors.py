@@ -33,12 +33,6 @@ class CacheErrors:
             if translated is not None:
                 raise translated from exc
 
-    def raise_unavailable(self, error: sqlite3.OperationalError) -> None:
-        """Raise ``StoreUnavailableError`` for a locked, read-only or full file."""
-        translated = unavailable(self.path, error)
-        if translated is not None:
-            raise translated from error
-
 
 class ClosedCache:
     """Stands in for the cache after ``close()``: any use is a clear error.

@@ -18,7 +18,7 @@ update trigger for an existing one (never a delete and an insert, as
 ``INSERT OR REPLACE`` would without recursive triggers).
 
 ``set`` does not cull expired rows on the way, as diskcache's does (ten per
-call); ``CULL_EVERY`` sets makes up for it in one statement, and
+call); every ``CULL_EVERY`` sets, one ``EXPIRE`` makes up for it, and
 housekeeping reclaims the rest. Rows that hold a file (written by another
 tool, or by a cache with a small ``disk_min_file_size``) are left to
 diskcache's methods, which also remove the file.
@@ -34,8 +34,8 @@ from diskcache.core import MODE_RAW
 __all__ = [
     "CULL_EVERY",
     "CULL_LIMIT",
-    "CULL_EXPIRED",
     "DELETE",
+    "EXPIRE",
     "POP",
     "SELECT",
     "UPSERT",
@@ -77,11 +77,13 @@ DELETE: Final = "DELETE FROM Cache WHERE key = ? AND raw = 1 RETURNING filename"
 CULL_EVERY: Final = 100
 CULL_LIMIT: Final = 10 * CULL_EVERY
 
-#: Remove up to ``CULL_LIMIT`` expired rows that hold no file. Parameter: now.
-CULL_EXPIRED: Final = (
+#: Remove expired rows, the oldest first; the caller removes the files returned.
+#: Parameters: now, the most rows to remove. The one statement behind
+#: ``DiskCacheStorage.purge_expired``, housekeeping and the cull of ``set``.
+EXPIRE: Final = (
     "DELETE FROM Cache WHERE rowid IN (SELECT rowid FROM Cache"
-    " WHERE expire_time IS NOT NULL AND expire_time < ? AND filename IS NULL"
-    f" ORDER BY expire_time LIMIT {CULL_LIMIT})"
+    " WHERE expire_time IS NOT NULL AND expire_time < ? ORDER BY expire_time LIMIT ?)"
+    " RETURNING filename"
 )
 
 

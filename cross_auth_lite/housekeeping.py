@@ -328,7 +328,9 @@ class Housekeeper(PassSteps):
             if isinstance(database, peewee.SqliteDatabase):
                 pragma(database, f"PRAGMA busy_timeout = {wait}")
             if cache is not None:
-                cache._sql(f"PRAGMA busy_timeout = {wait}")
+                # Sets the pragma on this thread's connection only (update=False:
+                # the Settings table, which every connection reads, is left alone).
+                cache.reset("sqlite_busy_timeout", wait, update=False)
             yield
         finally:
             # Both close this thread's connection only; the next pass opens new ones.

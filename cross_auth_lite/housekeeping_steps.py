@@ -6,10 +6,8 @@ import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import diskcache
 import peewee
 
-from cross_auth_lite.errors import StoreUnavailableError
 from cross_auth_lite.housekeeping_lease import LeaseHolder
 from cross_auth_lite.secondary import DiskCacheStorage
 from cross_auth_lite.session_queries import ended_before
@@ -83,7 +81,7 @@ class PassSteps(LeaseHolder):
         while True:
             if self._stopping.is_set() or not self._keep_lease():
                 return False
-            removed = _expire_some(storage.cache, moment, CACHE_BATCH)
+            removed = storage.purge_expired(limit=CACHE_BATCH, now=moment)
             counts["cache_entries"] += removed
             if removed < CACHE_BATCH:
                 return True
@@ -114,25 +112,6 @@ class PassSteps(LeaseHolder):
                 return True  # auto_vacuum is off (a file not yet converted): nothing to give
             if not self._rest():
                 return False
-
-
-def _expire_some(cache: diskcache.Cache, now: float, limit: int) -> int:
-    """Delete up to ``limit`` cache rows expired before ``now``, in one transaction."""
-    select = (
-        "SELECT rowid, filename FROM Cache WHERE expire_time IS NOT NULL AND expire_time < ? "
-        "ORDER BY expire_time LIMIT ?"
-    )
-    try:
-        with cache._transact(retry=False) as (sql, cleanup):
-            rows = sql(select, (now, limit)).fetchall()
-            if rows:
-                marks = ",".join("?" * len(rows))
-                sql(f"DELETE FROM Cache WHERE rowid IN ({marks})", [row[0] for row in rows])
-                for row in rows:
-                    cleanup(row[1])
-    except diskcache.Timeout:
-        raise StoreUnavailableError(cache.directory, "locked by another process") from None
-    return len(rows)
 
 
 def _free_pages(database: peewee.Database) -> int:

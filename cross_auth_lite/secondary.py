@@ -15,7 +15,8 @@ and never unpickles: a pickled row, whoever wrote it, reads as absent.
 own ``Cache`` table (see ``cache_rows``), writing every row exactly as
 diskcache's ``Cache.set`` would; a cache whose settings need more than that
 (statistics, an eviction policy, values kept in files) goes through
-diskcache's methods instead.
+diskcache's methods instead, as does every cache in portable mode (see
+``adapters.diskcache_internals``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import math
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, Self
 
@@ -32,6 +34,7 @@ import diskcache
 from diskcache.core import DBNAME, MODE_PICKLE, MODE_RAW, MODE_TEXT
 
 from cross_auth_lite import cache_rows
+from cross_auth_lite.adapters.diskcache_internals import execute, fast_paths_usable
 from cross_auth_lite.cache_errors import CacheErrors, ClosedCache
 from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, JOURNAL_SIZE_LIMIT
 from cross_auth_lite.errors import (
@@ -176,9 +179,10 @@ class DiskCacheStorage:
                 "DiskCacheStorage needs a directory path or a diskcache.Cache, "
                 f"not {type(directory_or_cache).__name__}"
             )
-        self._directory: str = self._cache.directory
-        self._errors = CacheErrors(os.path.join(self._directory, DBNAME))
+        self._location: str = self._cache.directory
+        self._errors = CacheErrors(os.path.join(self._location, DBNAME))
         self._sets = 0  # since the last cull (see cache_rows.CULL_EVERY)
+        self._fast = fast_paths_usable()
 
     @classmethod
     def from_path(
@@ -195,7 +199,7 @@ class DiskCacheStorage:
     @property
     def directory(self) -> Path:
         """The cache directory."""
-        return Path(self._directory)
+        return Path(self._location)
 
     # SecondaryStorage protocol
 
@@ -214,22 +218,21 @@ class DiskCacheStorage:
             self.delete(key)
             return
         cache = self._cache
-        if not (cache_rows.fast_path(cache) and len(value) < cache.disk.min_file_size):
+        if not (
+            self._fast and cache_rows.fast_path(cache) and len(value) < cache.disk.min_file_size
+        ):
             with self._errors:
                 cache.set(key, value, expire=expire, retry=False)
             return
         now = time.time()
         expire_time = None if expire is None else now + expire
-        try:
-            execute = cache._sql
-            changed = execute(cache_rows.UPSERT, (key, now, expire_time, now, value)).rowcount
-            self._sets += 1
-            if self._sets >= cache_rows.CULL_EVERY:
-                self._sets = 0
-                execute(cache_rows.CULL_EXPIRED, (now,))
-        except sqlite3.OperationalError as error:
-            self._errors.raise_unavailable(error)
-            raise
+        with self._errors:
+            row = (key, now, expire_time, now, value)
+            changed = execute(cache, cache_rows.UPSERT, row).rowcount
+        self._sets += 1
+        if self._sets >= cache_rows.CULL_EVERY:
+            self._sets = 0
+            self.purge_expired(limit=cache_rows.CULL_LIMIT, now=now)
         if not changed:  # the old row holds a file: diskcache replaces it and removes the file
             with self._errors:
                 cache.set(key, value, expire=expire, retry=False)
@@ -239,13 +242,10 @@ class DiskCacheStorage:
         if type(key) is not str:
             _check_key(key)
         cache = self._cache
-        if not cache_rows.fast_path(cache):
+        if not (self._fast and cache_rows.fast_path(cache)):
             return self._read(key, cache.get, "ignoring")
-        try:
-            row = cache._sql(cache_rows.SELECT, (key, time.time())).fetchone()
-        except sqlite3.OperationalError as error:
-            self._errors.raise_unavailable(error)
-            raise
+        with self._errors:
+            row = execute(cache, cache_rows.SELECT, (key, time.time())).fetchone()
         if row is None:
             return None
         mode, filename, value = row
@@ -257,15 +257,12 @@ class DiskCacheStorage:
         """Remove ``key``; a missing key is not an error."""
         _check_key(key)
         cache = self._cache
-        if not cache_rows.fast_path(cache):
+        if not (self._fast and cache_rows.fast_path(cache)):
             with self._errors:
                 cache.delete(key, retry=False)
             return
-        try:
-            rows = cache._sql(cache_rows.DELETE, (key,)).fetchall()
-        except sqlite3.OperationalError as error:
-            self._errors.raise_unavailable(error)
-            raise
+        with self._errors:
+            rows = execute(cache, cache_rows.DELETE, (key,)).fetchall()
         for (filename,) in rows:
             if filename is not None:
                 cache.disk.remove(filename)
@@ -279,14 +276,11 @@ class DiskCacheStorage:
         if type(key) is not str:
             _check_key(key)
         cache = self._cache
-        if not cache_rows.fast_path(cache):
+        if not (self._fast and cache_rows.fast_path(cache)):
             return self._read(key, cache.pop, "discarded")
-        try:
+        with self._errors:
             # One DELETE ... RETURNING: the row goes to whichever statement deletes it.
-            rows = cache._sql(cache_rows.POP, (key, time.time())).fetchall()
-        except sqlite3.OperationalError as error:
-            self._errors.raise_unavailable(error)
-            raise
+            rows = execute(cache, cache_rows.POP, (key, time.time())).fetchall()
         if not rows:
             return None
         ((mode, filename, value),) = rows
@@ -304,7 +298,7 @@ class DiskCacheStorage:
                 cache.disk.remove(filename)
         return value if type(value) is str else None
 
-    def _read(self, key: str, read: Any, outcome: str) -> str | None:
+    def _read(self, key: str, read: Callable[..., Any], outcome: str) -> str | None:
         """``read(key)`` through diskcache (``get`` or ``pop``), refusing pickles."""
         try:
             with self._errors:
@@ -325,36 +319,76 @@ class DiskCacheStorage:
         """
         if type(prefix) is not str:
             raise TypeError(f"prefix must be str, not {type(prefix).__name__}")
-        rows = self._cache._sql(
-            f"SELECT key FROM Cache WHERE {_READABLE_LIVE_ROW} AND key >= ? ORDER BY key",
-            (time.time(), prefix),
-        )
-        result: list[str] = []
+        cache = self._cache
+        if not self._fast:
+            return self._public_keys(prefix)
+        with self._errors:
+            rows = execute(
+                cache,
+                f"SELECT key FROM Cache WHERE {_READABLE_LIVE_ROW} AND key >= ? ORDER BY key",
+                (time.time(), prefix),
+            ).fetchall()
+        keys: list[str] = []
         for (key,) in rows:
             if not key.startswith(prefix):
                 break  # keys sharing a prefix sort together
-            result.append(key)
-        return result
+            keys.append(key)
+        return keys
 
-    def purge_expired(self) -> int:
-        """Delete expired entries now and return how many went.
+    def _public_keys(self, prefix: str) -> list[str]:
+        """``keys(prefix)`` on diskcache's public API: every key read back with ``get``."""
+        cache = self._cache
+        keys: list[str] = []
+        with self._errors:
+            try:
+                for key in cache.iterkeys():
+                    if type(key) is str and key.startswith(prefix):
+                        keys.append(key)
+            except UnsafeCacheValue:
+                # A pickled key is a BLOB, and SQLite sorts BLOBs after every
+                # text key: all the text keys were listed already.
+                pass
+        return [key for key in keys if self._read(key, cache.get, "ignoring") is not None]
+
+    def purge_expired(self, *, limit: int | None = None, now: float | None = None) -> int:
+        """Delete entries expired before ``now`` (default: now); return how many went.
 
         Reads never return expired entries anyway; this only reclaims space.
+        ``limit`` stops after about that many (housekeeping goes in batches);
+        in portable mode diskcache's ``expire`` removes them all, a hundred
+        per transaction.
         """
-        # diskcache's expire() pages through rows and can pass over rows that
-        # share an expiry time with a page boundary; repeat until none are left.
+        moment = time.time() if now is None else now
+        cache = self._cache
         total = 0
         with self._errors:
-            while removed := int(self._cache.expire(retry=False)):
-                total += removed
+            if not self._fast:
+                # diskcache's expire() pages through rows and can pass over rows that
+                # share an expiry time with a page boundary; repeat until none are left.
+                while removed := int(cache.expire(moment, retry=False)):
+                    total += removed
+                return total
+            while limit is None or total < limit:
+                batch = cache_rows.CULL_LIMIT if limit is None else limit - total
+                rows = execute(cache, cache_rows.EXPIRE, (moment, batch)).fetchall()
+                for (filename,) in rows:
+                    if filename is not None:
+                        cache.disk.remove(filename)
+                total += len(rows)
+                if len(rows) < batch:
+                    break
         return total
 
     def __len__(self) -> int:
         """Number of live entries: the length of ``keys()``."""
-        (count,) = self._cache._sql(
-            f"SELECT COUNT(*) FROM Cache WHERE {_READABLE_LIVE_ROW}",
-            (time.time(),),
-        ).fetchone()
+        if not self._fast:
+            return len(self._public_keys(""))
+        with self._errors:
+            (count,) = execute(
+                self._cache,
+                f"SELECT COUNT(*) FROM Cache WHERE {_READABLE_LIVE_ROW}",
+                (time.time(),),
+            ).fetchone()
         return int(count)
 
     def close(self) -> None:
@@ -363,7 +397,7 @@ class DiskCacheStorage:
         Either way the storage is done: later calls raise ``StoreClosedError``.
         Closing twice is harmless.
         """
-        cache, self._cache = self._cache, ClosedCache(self._directory)
+        cache, self._cache = self._cache, ClosedCache(self._location)
         if self._owns_cache and not isinstance(cache, ClosedCache):
             cache.close()
 
@@ -374,7 +408,7 @@ class DiskCacheStorage:
         self.close()
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self._directory}>"
+        return f"<{type(self).__name__} {self._location}>"
 
 
 def _open_cache(directory: Path, busy_timeout: float) -> diskcache.Cache:

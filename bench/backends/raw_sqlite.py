@@ -296,7 +296,7 @@ class RawSecondary:
         self._sets += 1
         if self._sets >= cache_rows.CULL_EVERY:
             self._sets = 0
-            self._db.execute(cache_rows.CULL_EXPIRED, (now,))
+            self._db.execute(cache_rows.EXPIRE, (now, cache_rows.CULL_LIMIT)).fetchall()
 
     def get(self, key: str) -> str | None:
         row = self._db.execute(cache_rows.SELECT, (key, time.time())).fetchone()
