@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +12,7 @@ import pytest
 
 import cross_auth_lite as lite
 from tests.factories import signup
+from tests.read_only import read_only
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,31 +90,6 @@ def test_a_full_disk_loses_nothing(tmp_path: Path) -> None:
         assert orphans == 0
         assert store.models.User.select().count() > 1
         signup(store.accounts, "after@example.com", "after")  # usable again
-
-
-@contextmanager
-def read_only(*paths: Path) -> Iterator[None]:
-    """Make ``paths`` unwritable, even for root (which ignores permission bits)."""
-    if os.geteuid() == 0:
-        if shutil.which("chattr") is None:
-            pytest.skip("running as root without chattr: cannot make a directory read-only")
-        for path in paths:
-            if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
-                pytest.skip("this filesystem does not support chattr +i")
-        try:
-            yield
-        finally:
-            for path in paths:
-                subprocess.run(["chattr", "-i", str(path)], check=True)
-    else:
-        modes = {path: path.stat().st_mode for path in paths}
-        for path in paths:
-            os.chmod(path, 0o555 if path.is_dir() else 0o444)
-        try:
-            yield
-        finally:
-            for path, mode in modes.items():
-                os.chmod(path, mode)
 
 
 def test_a_read_only_store_is_a_clear_error(tmp_path: Path) -> None:
