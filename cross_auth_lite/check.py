@@ -50,6 +50,8 @@ class CheckReport:
     passed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
+    #: The database files found damaged (unreadable, or failing SQLite's integrity check).
+    damaged: list[Path] = field(default_factory=list)
 
     def ok(self, text: str) -> None:
         """Record a check that passed."""
@@ -180,6 +182,8 @@ def _open_database(file: Path, report: CheckReport) -> peewee.SqliteDatabase | N
         return connect_existing(file, read_only=read_only)
     except StoreLocationError as error:
         report.problem(str(error))
+        if "unable to open" not in str(error):
+            report.damaged.append(file)
         return None
 
 
@@ -189,6 +193,7 @@ def _integrity(database: peewee.SqliteDatabase, file: Path, report: CheckReport)
         report.ok(f"{file.name}: integrity ok")
         return True
     report.findings(file, "integrity", lines)
+    report.damaged.append(file)
     return False
 
 
@@ -279,6 +284,7 @@ def check_store(
                 _foreign_keys(database, accounts_file, report)
         except peewee.DatabaseError as error:
             report.problem(f"{accounts_file}: unreadable ({error})")
+            report.damaged.append(accounts_file)
         finally:
             database.close()
     _check_cache(data_dir, report)
@@ -293,6 +299,7 @@ def _check_cache(data_dir: Path, report: CheckReport) -> None:
             _integrity(database, cache_file, report)
         except peewee.DatabaseError as error:
             report.problem(f"{cache_file}: unreadable ({error})")
+            report.damaged.append(cache_file)
         finally:
             database.close()
 

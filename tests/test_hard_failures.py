@@ -116,3 +116,33 @@ def test_a_corrupt_cache_file_names_the_file(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match=r"cache\.db"):
         lite.open(path)
+
+
+def _damage_page(file: Path, page: int, page_size: int = 4096) -> None:
+    """Overwrite page ``page`` (counted from 1) of the SQLite file ``file``."""
+    content = bytearray(file.read_bytes())
+    assert len(content) >= page * page_size
+    content[(page - 1) * page_size : page * page_size] = b"\xa5" * page_size
+    file.write_bytes(bytes(content))
+
+
+@pytest.mark.parametrize("command", [["users", "list"], ["stats"]])
+def test_a_damaged_page_is_an_error_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    from cross_auth_lite.cli import main
+
+    path = tmp_path / "s"
+    with lite.open(path) as store:
+        for n in range(3):
+            signup(store.accounts, f"user{n}@example.com", f"gh-{n}")
+    _damage_page(path / "accounts.sqlite3", 3)
+
+    assert main(["--data", str(path), *command]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"cross-auth-lite: error: {path / 'accounts.sqlite3'}: damaged (database disk image "
+        "is malformed): 'cross-auth-lite check' reports what is wrong; restore the store "
+        "from a backup\n"
+    )
+    assert lite.check_store(path).damaged == [path / "accounts.sqlite3"]

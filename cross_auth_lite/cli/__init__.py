@@ -33,6 +33,7 @@ from cross_auth_lite.cli.common import (
     SECONDARY_URL_ENV,
     CliError,
     Commands,
+    damaged_store,
     default_data_dir,
     error_message,
     read_urls,
@@ -216,7 +217,8 @@ def _run(argv: list[str] | None) -> int:
     except Exception as error:
         if os.environ.get(DEBUG_ENV):
             raise
-        _report(describe(error))
+        damaged = damaged_store(error, args)
+        _report(describe(error) if damaged is None else damaged.message)
         return 1
 
 
