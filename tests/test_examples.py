@@ -128,6 +128,50 @@ def test_github_app_without_credentials_exits_with_one_line(
         _ = github_app.app  # what `uvicorn examples.github_app:app` asks for
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_github_app_served_by_uvicorn_logs_no_code_or_state(tmp_path: Path) -> None:
+    """The example as a person runs it: uvicorn's access log shows no OAuth code or state."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "GITHUB_CLIENT_ID": "client-id",
+        "GITHUB_CLIENT_SECRET": "client-secret",
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "CROSS_AUTH_LITE_DATA": str(tmp_path / "store"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "github_app.py")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        with httpx.Client(base_url=env["BASE_URL"], timeout=5, trust_env=False) as client:
+            for _ in range(200):
+                try:
+                    client.get("/")
+                    break
+                except httpx.TransportError:
+                    threading.Event().wait(0.05)
+            else:
+                pytest.fail("the example's server did not start")
+            client.get("/auth/github/callback?code=secret-code-42&state=secret-state-42")
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=STEP_TIMEOUT)
+    assert "/auth/github/callback?code=…&state=…" in output, output
+    assert "secret-code-42" not in output
+    assert "secret-state-42" not in output
+
+
 # desktop_signin.py
 
 
