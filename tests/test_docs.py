@@ -82,3 +82,32 @@ def test_a_documents_examples_run_in_order_on_one_xdist_worker(pytester: pytest.
     pytester.makeini(f"[pytest]\naddopts = {settings['ini_options']['addopts']}\n")
     result = pytester.runpytest_subprocess("--numprocesses=2", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=9, skipped=1)  # the marker is an example too
+
+
+def _documents() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def test_every_pip_install_of_a_local_path_works_as_printed_in_the_clone() -> None:
+    """``pip install PATH[extras]`` lines name a path that exists at the clone's root.
+
+    pip takes a word that is no existing path for a requirement, and refuses
+    ``./cross-auth-lite[demo]`` as invalid; a wheel is the one ``make dist`` builds.
+    """
+    extras = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    )
+    wheel = f"dist/cross_auth_lite-{lite.__version__}-py3-none-any.whl"
+    found = 0
+    for document in _documents():
+        for words in re.findall(r"pip install ([^\n#`&]+)", document.read_text()):
+            for word in words.split():
+                target = word.strip("'\"")
+                path, _, named = target.partition("[")
+                if not (path.startswith((".", "/")) or "/" in path or path.endswith(".whl")):
+                    continue  # a requirement (from PyPI), not a path
+                found += 1
+                where = f"{document.relative_to(ROOT)}: pip install {word}"
+                assert path == wheel or (ROOT / path).exists(), where
+                assert set(filter(None, named.rstrip("]").split(","))) <= extras, where
+    assert found >= 3
