@@ -117,13 +117,27 @@ URL_OPTIONS = [
         "'memcached://ada:***@cache.example:11211' is not supported: use a redis://, ",
         (("users", "list"), ("init",), ("stats",)),
     ),
+    (  # perhaps a password typed in the wrong place: never shown
+        "--database-url",
+        "CROSS_AUTH_LITE_DATABASE_URL",
+        "hunter2",
+        "is not a URL (its value is not shown, in case it is a password): use a postgresql://",
+        (("users", "list"), ("init",), ("check",)),
+    ),
+    (
+        "--secondary-url",
+        "CROSS_AUTH_LITE_SECONDARY_URL",
+        "hunter2",
+        "is not a URL (its value is not shown, in case it is a password): use a redis://",
+        (("stats",),),
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     ("option", "variable", "url", "message", "commands"),
     URL_OPTIONS,
-    ids=[option for option, *_ in URL_OPTIONS],
+    ids=[f"{option}-{url.partition(':')[0]}" for option, _, url, *_ in URL_OPTIONS],
 )
 def test_an_unsupported_url_is_named_as_the_user_gave_it(
     capsys: pytest.CaptureFixture[str],

@@ -147,9 +147,12 @@ def url_error(error: lite.UnsupportedURLError, args: argparse.Namespace) -> CliE
     """
     source = getattr(args, "url_sources", {}).get(error.parameter)
     given = getattr(args, error.parameter, None)
-    if source is None or not given or lite.redact_url(given) != error.url:
+    if source is None or not given:
         return CliError(str(error))
-    return CliError(f"{source} {error.url!r} {error.problem}: {error.advice}")
+    shown = lite.UnsupportedURLError(error.parameter, given, error.advice).url
+    if shown != error.url:
+        return CliError(str(error))
+    return CliError(error.message_for(source))
 
 
 def default_data_dir() -> Path:
