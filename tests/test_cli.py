@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import shlex
 import sqlite3
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import cross_auth_lite as lite
+from cross_auth_lite.cli import build_parser
 from cross_auth_lite.cli.output import Progress
 from cross_auth_lite.schema import SCHEMA_VERSION
 from tests.test_cli_support import assert_one_line_error, run, seed
@@ -582,3 +585,25 @@ def test_permissions_of_new_files_do_not_depend_on_umask(
     finally:
         os.umask(old)
     assert run(capsys, data, "check").code == 0
+
+
+def _commands(
+    parser: argparse.ArgumentParser, words: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                yield (*words, name), command
+                yield from _commands(command, (*words, name))
+
+
+def test_every_command_is_described_in_sentences_and_every_argument_explained() -> None:
+    found = list(_commands(build_parser()))
+    assert len(found) > 15
+    for words, command in found:
+        description = command.description or ""
+        assert description[:1].isupper(), (words, description)
+        assert description.endswith("."), (words, description)
+        for action in command._actions:
+            if not action.option_strings and not isinstance(action, argparse._SubParsersAction):
+                assert action.help, (words, action.metavar or action.dest)
