@@ -56,10 +56,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         (("sessions", "list", "--status", "sleeping"), "invalid choice"),
         (("purge", "--older-than", "-1"), "between 0 and"),
         (("demo", "--port", "70000"), "between 0 and 65535"),
-        (("init", "--bogus"), "unrecognized option --bogus (see 'cross-auth-lite init --help')"),
+        (("init", "--bogus"), "unrecognised option --bogus (see 'cross-auth-lite init --help')"),
         (
             ("users", "list", "--limt", "5"),
-            "unrecognized option --limt and 1 unexpected argument "
+            "unrecognised option --limt and 1 unexpected argument "
             "(see 'cross-auth-lite users list --help')",
         ),
     ],
@@ -74,7 +74,7 @@ def test_a_mistyped_option_is_named_without_its_value(capsys: pytest.CaptureFixt
     secret = "kAtLJz3W9qQm0xY8rVbN2cPdEfGhIjKlMnOpQrStUvw="
     for args in (("rotate-key", f"--kye={secret}"), ("stats", "--kye", secret)):
         result = run(capsys, None, *args)
-        assert_one_line_error(result, code=2, contains="unrecognized option --kye")
+        assert_one_line_error(result, code=2, contains="unrecognised option --kye")
         assert secret not in result.err + result.out
 
 

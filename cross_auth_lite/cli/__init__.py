@@ -176,7 +176,7 @@ def _unrecognized(words: list[str]) -> str:
     """Names the unknown options, never a value: a mistyped ``--key`` may be followed by one."""
     options = [word.partition("=")[0] for word in words if word.startswith("-")]
     values = len(words) - len(options)
-    named = f"unrecognized option{'s' if len(options) > 1 else ''} {' '.join(options)}"
+    named = f"unrecognised option{'s' if len(options) > 1 else ''} {' '.join(options)}"
     extra = f"{values} unexpected argument{'s' if values > 1 else ''}"
     if not options:
         return extra

@@ -59,7 +59,7 @@ def add_parsers(commands: Commands) -> None:
         "create",
         create_user,
         "create a user",
-        "Create a user. The email is normalized as Cross-Auth does (trimmed, lower case).",
+        "Create a user. The email is normalised as Cross-Auth does (trimmed, lower case).",
     )
     create.add_argument("email", metavar="EMAIL", help="the new user's email")
     create.add_argument("--verified", action="store_true", help="mark the email as verified")
