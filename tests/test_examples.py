@@ -178,7 +178,7 @@ def test_github_app_served_by_uvicorn_logs_no_code_or_state(tmp_path: Path) -> N
 def test_app_data_dir_per_platform() -> None:
     data_dir = load_example("desktop_signin").app_data_dir
     home = Path.home()
-    name = "cross-auth-lite-demo"
+    name = "cross-auth-lite-desktop-example"  # not the demo's folder
     assert data_dir("win32", {"APPDATA": r"C:\Users\a\AppData\Roaming"}) == Path(
         r"C:\Users\a\AppData\Roaming", name
     )
@@ -298,7 +298,7 @@ def test_desktop_signs_in_welcomes_back_and_signs_out(
     data = tmp_path / "data"
     status, output, page = consent(desktop_run, GRACE)
     assert status == 0, output
-    assert "Signed in as grace@example.com" in output
+    assert "Signed in as grace@example.com." in output
     assert "<title>Signed in</title>" in page
     assert "You can close this tab." in page
     token_file = data / "session-token"
@@ -308,7 +308,7 @@ def test_desktop_signs_in_welcomes_back_and_signs_out(
 
     again = run_desktop(data)  # no --dev, no GitHub settings: the saved session is enough
     assert again.returncode == 0, again.stderr
-    assert again.stdout.strip() == "Welcome back grace@example.com"
+    assert again.stdout.strip() == "Welcome back, grace@example.com."
 
     out = run_desktop(data, "--sign-out")
     assert out.returncode == 0, out.stderr
@@ -375,7 +375,7 @@ def test_desktop_keeps_waiting_after_a_visit_that_ended_no_sign_in(
             assert (page.status_code, page.text) == (400, "No sign-in to finish here.")
     status, output, _ = consent(desktop_run, GRACE)
     assert status == 0, output
-    assert "Signed in as grace@example.com" in output
+    assert "Signed in as grace@example.com." in output
 
 
 def test_desktop_says_a_forged_cancel_in_its_own_words(desktop_run: Desktop) -> None:
