@@ -607,3 +607,20 @@ def test_every_command_is_described_in_sentences_and_every_argument_explained() 
         for action in command._actions:
             if not action.option_strings and not isinstance(action, argparse._SubParsersAction):
                 assert action.help, (words, action.metavar or action.dest)
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_failed_init_leaves_nothing_it_made_behind(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, existing: bool
+) -> None:
+    pytest.importorskip("psycopg")
+    data = tmp_path / "var" / "auth"
+    if existing:
+        data.mkdir(parents=True)
+    unreachable = "postgresql://ada@127.0.0.1:1/auth"  # nothing listens on port 1
+    result = run(capsys, data, "--database-url", unreachable, "init")
+    assert_one_line_error(result, contains="cannot use PostgreSQL at")
+    if existing:
+        assert list(data.iterdir()) == []  # the directory given is kept, cache/ is gone
+    else:
+        assert list(tmp_path.iterdir()) == []  # var/ and var/auth/ are gone
