@@ -151,3 +151,25 @@ def test_user_facing_text_uses_one_spelling_british() -> None:
         for where, text in texts.items()
     }
     assert {where: words for where, words in found.items() if words} == {}
+
+
+def test_the_testing_guide_s_filters_silence_the_warnings_it_names(
+    pytester: pytest.Pytester,
+) -> None:
+    guide = (ROOT / "docs" / "guides" / "testing.md").read_text()
+    (app_tests,) = [
+        block
+        for block in re.findall(r"```python\n(.*?)```", guide, re.S)
+        if "def test_profile" in block
+    ]
+    (config,) = re.findall(r"```toml\n(.*?)```", guide, re.S)
+    pytester.makepyfile(test_app=app_tests)
+
+    noisy = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    noisy.assert_outcomes(passed=2)
+    if noisy.parseoutcomes().get("warnings", 0) == 0:
+        pytest.skip("these versions of passlib and Starlette warn about nothing")
+
+    pytester.makefile(".toml", pyproject=config)
+    quiet = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    quiet.assert_outcomes(passed=2, warnings=0)
