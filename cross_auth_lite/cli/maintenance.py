@@ -103,8 +103,8 @@ def init_store(args: argparse.Namespace) -> int:
         raise CliError(_mode_fixed(error)) from None
     except BaseException:
         # A failed init (an unreachable PostgreSQL, say) leaves nothing it made behind.
-        for path in made:
-            shutil.rmtree(path, ignore_errors=True)
+        for directory in made:
+            shutil.rmtree(directory, ignore_errors=True)
         raise
     with opened as store:
         created = store.created
