@@ -56,7 +56,7 @@ from cross_auth_lite.housekeeping import (
 )
 from cross_auth_lite.maintenance import DEFAULT_RETENTION, PurgeResult, purge_store
 from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
-from cross_auth_lite.passwords import BCRYPT_MAX_BYTES, hash_password
+from cross_auth_lite.passwords import BCRYPT_MAX_BYTES, check_password, hash_password
 from cross_auth_lite.postgres import LitePostgresqlDatabase
 from cross_auth_lite.private_files import private_output
 from cross_auth_lite.records import TABLES as STORE_TABLES
@@ -133,6 +133,7 @@ __all__ = [
     "export_to_file",
     "find_user",
     "generate_key",
+    "check_password",
     "hash_password",
     "import_export",
     "import_into",

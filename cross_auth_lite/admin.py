@@ -155,7 +155,7 @@ def find_user(store: LiteStore, reference: str) -> Any | None:
     """The user whose id or email is ``reference``, or ``None``.
 
     An all-digit reference is tried as an id first. Emails are matched
-    exactly, then in Cross-Auth's normalized form (trimmed, lower case).
+    exactly, then in Cross-Auth's normalised form (trimmed, lower case).
     """
     text_argument("reference", reference)
     user = store.accounts.find_user_by_id(reference)
@@ -334,7 +334,7 @@ def revoke_session(
 
 
 def check_email(email: str) -> str:
-    """``email`` normalized as Cross-Auth does; ``ValueError`` if it is not an address."""
+    """``email`` normalised as Cross-Auth does; ``ValueError`` if it is not an address."""
     normalized = normalize_email(text_argument("email", email))
     local, at, domain = normalized.rpartition("@")
     # No whitespace, and nothing unprintable (control characters, ESC, C1,
@@ -348,7 +348,7 @@ def check_email(email: str) -> str:
 def create_user(
     store: LiteStore, email: str, *, verified: bool = False, password: str | None = None
 ) -> Any:
-    """Create a user with ``email`` (normalized), optionally verified and with a password.
+    """Create a user with ``email`` (normalised), optionally verified and with a password.
 
     The password is hashed the way Cross-Auth checks password sign-ins.
     Raises ``ValueError`` for an address that is not one, and Cross-Auth's

@@ -28,7 +28,14 @@ from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME
 from cross_auth_lite.store_location import occupied
 from cross_auth_lite.urls import redact_url
 
-__all__ = ["ACCOUNT_TABLES", "MAX_FINDINGS", "CheckReport", "check_store", "connect_existing"]
+__all__ = [
+    "ACCOUNT_TABLES",
+    "MAX_FINDINGS",
+    "CheckReport",
+    "check_store",
+    "connect_existing",
+    "writable",
+]
 
 #: The tables ``lite.open`` creates in the accounts database.
 ACCOUNT_TABLES = ("lite_meta", *TABLES)
@@ -43,6 +50,8 @@ class CheckReport:
     passed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
+    #: The database files found damaged (unreadable, or failing SQLite's integrity check).
+    damaged: list[Path] = field(default_factory=list)
 
     def ok(self, text: str) -> None:
         """Record a check that passed."""
@@ -60,23 +69,41 @@ class CheckReport:
             self.problem(f"{file}: {what}: {len(lines) - MAX_FINDINGS} more not shown")
 
 
-def connect_existing(file: Path) -> peewee.SqliteDatabase:
+def connect_existing(file: Path, *, read_only: bool = False) -> peewee.SqliteDatabase:
     """A plain connection to the SQLite file at ``file``, which must exist.
 
     The file is opened read-write but never created, and its permissions are
     left alone (``lite.open`` would tighten them, hiding what ``check``
-    reports). Raises ``StoreLocationError`` when SQLite cannot use the file.
+    reports). With ``read_only`` it is opened read-only, for a file or
+    directory that cannot be written (a read-only filesystem): as an
+    immutable file when SQLite cannot open it otherwise (a WAL database
+    whose ``-shm`` file cannot be created). Raises ``StoreLocationError``
+    when SQLite cannot use the file.
     """
-    uri = "file:" + urllib.parse.quote(str(file.absolute())) + "?mode=rw"
-    database = peewee.SqliteDatabase(uri, uri=True, timeout=5)
-    try:
-        database.connect()
-        # SQLite reads the header lazily; make a non-database fail here.
-        sql(database, "SELECT count(*) FROM sqlite_master")
-    except peewee.DatabaseError as error:
-        database.close()
-        raise StoreLocationError(f"{file} is not a usable SQLite database ({error})") from None
-    return database
+    base = "file:" + urllib.parse.quote(str(file.absolute()))
+    modes = ["?mode=ro", "?mode=ro&immutable=1"] if read_only else ["?mode=rw"]
+    for number, mode in enumerate(modes, 1):
+        database = peewee.SqliteDatabase(base + mode, uri=True, timeout=5)
+        try:
+            database.connect()
+            # SQLite reads the header lazily; make a non-database fail here.
+            sql(database, "SELECT count(*) FROM sqlite_master")
+        except peewee.DatabaseError as error:
+            database.close()
+            if number < len(modes) and "unable to open" in str(error):
+                continue
+            raise StoreLocationError(f"{file} is not a usable SQLite database ({error})") from None
+        return database
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def writable(file: Path) -> bool:
+    """Can SQLite write ``file`` and create its ``-wal`` and ``-shm`` files beside it?
+
+    ``os.access`` asks the kernel, so a read-only filesystem and an
+    immutable file count as unwritable for root too.
+    """
+    return os.access(file.parent, os.W_OK | os.X_OK) and os.access(file, os.W_OK)
 
 
 def sql(database: peewee.Database, statement: str) -> list[tuple[Any, ...]]:
@@ -139,10 +166,24 @@ def _open_database(file: Path, report: CheckReport) -> peewee.SqliteDatabase | N
     if not file.is_file():
         report.problem(f"{file}: not a regular file")
         return None
+    read_only = not writable(file)
+    if read_only:
+        where = file if os.access(file.parent, os.W_OK | os.X_OK) else file.parent
+        report.problem(
+            f"{where}: not writable (a read-only filesystem, or permissions), so the "
+            f"store cannot be used until it is; {file.name} was checked read-only"
+        )
+        if Path(f"{file}-wal").exists():
+            report.problem(
+                f"{file}-wal: not checked (changes not yet copied into {file.name}; "
+                "they are once the store can be opened)"
+            )
     try:
-        return connect_existing(file)
+        return connect_existing(file, read_only=read_only)
     except StoreLocationError as error:
         report.problem(str(error))
+        if "unable to open" not in str(error):
+            report.damaged.append(file)
         return None
 
 
@@ -152,6 +193,7 @@ def _integrity(database: peewee.SqliteDatabase, file: Path, report: CheckReport)
         report.ok(f"{file.name}: integrity ok")
         return True
     report.findings(file, "integrity", lines)
+    report.damaged.append(file)
     return False
 
 
@@ -242,6 +284,7 @@ def check_store(
                 _foreign_keys(database, accounts_file, report)
         except peewee.DatabaseError as error:
             report.problem(f"{accounts_file}: unreadable ({error})")
+            report.damaged.append(accounts_file)
         finally:
             database.close()
     _check_cache(data_dir, report)
@@ -256,6 +299,7 @@ def _check_cache(data_dir: Path, report: CheckReport) -> None:
             _integrity(database, cache_file, report)
         except peewee.DatabaseError as error:
             report.problem(f"{cache_file}: unreadable ({error})")
+            report.damaged.append(cache_file)
         finally:
             database.close()
 

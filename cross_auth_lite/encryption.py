@@ -226,7 +226,7 @@ class EncryptedTextField(peewee.Field):
     ``python_value`` decrypts; a legacy plaintext value (no ``fernet:v1:``
     prefix) reads back as it is. Without a cipher, values are written as
     plaintext and reading an encrypted one raises ``EncryptionKeyError``.
-    Encryption is randomized: comparing the column with a value never matches.
+    Encryption is randomised: comparing the column with a value never matches.
 
     ``locked`` (a store of encrypted tokens opened without its key) refuses
     every token, read or written, with ``EncryptionKeyError``: nothing

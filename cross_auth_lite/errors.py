@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cross_auth.exceptions import CrossAuthException
 
-from cross_auth_lite.urls import redact_url
+from cross_auth_lite.urls import MASK, is_url_like, redact_url
 
 __all__ = [
     "AmbiguousSocialAccountError",
@@ -119,9 +119,12 @@ class UnsupportedURLError(LiteError, ValueError):
     ``parameter`` is the argument it was given as (``"database_url"``),
     ``url`` the URL with its password shown as ``***``, ``advice`` what to
     give instead; the message is ``"{parameter} {url!r} {problem}:
-    {advice}"``, ``problem`` being ``"is not supported"``. A tool that takes
-    the URL under another name (a command line's option) can say it with
-    that name.
+    {advice}"``, ``problem`` being ``"is not supported"``. A value that is
+    not shaped like a URL at all (``"secret"``: perhaps a password typed in
+    the wrong place) is never shown: ``hidden`` is true, ``url`` is
+    ``"***"`` and the message says ``"{parameter} is not a URL (...)"``. A
+    tool that takes the URL under another name (a command line's option)
+    says it with that name: ``message_for(name)``.
     """
 
     #: What is wrong with the URL, as the message says it.
@@ -129,9 +132,19 @@ class UnsupportedURLError(LiteError, ValueError):
 
     def __init__(self, parameter: str, url: str, advice: str) -> None:
         self.parameter = parameter
-        self.url = redact_url(url)
+        self.hidden = not is_url_like(url)
+        self.url = MASK if self.hidden else redact_url(url)
         self.advice = advice
-        super().__init__(f"{parameter} {self.url!r} {self.problem}: {advice}")
+        super().__init__(self.message_for(parameter))
+
+    def message_for(self, name: str, advice: str | None = None) -> str:
+        """The message, naming the URL ``name`` (``"--database-url"``), with ``advice``."""
+        advice = self.advice if advice is None else advice
+        if self.hidden:
+            return (
+                f"{name} is not a URL (its value is not shown, in case it is a password): {advice}"
+            )
+        return f"{name} {self.url!r} {self.problem}: {advice}"
 
     def __reduce__(self) -> tuple[type[UnsupportedURLError], tuple[str, str, str]]:
         return type(self), (self.parameter, self.url, self.advice)

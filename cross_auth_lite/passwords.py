@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
-__all__ = ["BCRYPT_MAX_BYTES", "hash_password"]
+__all__ = ["BCRYPT_MAX_BYTES", "check_password", "hash_password"]
 
 #: bcrypt ignores everything after the 72nd byte; longer passwords are refused.
 BCRYPT_MAX_BYTES = 72
@@ -31,11 +31,11 @@ def _quiet_passlib() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def hash_password(password: str) -> str:
-    """``password`` hashed with Cross-Auth's own password context.
+def check_password(password: str) -> None:
+    """The rules a password must meet: ``ValueError`` saying which one it breaks.
 
-    ``ValueError`` for an empty password or one longer than bcrypt's
-    ``BCRYPT_MAX_BYTES``, which bcrypt would silently cut.
+    Not empty, and at most ``BCRYPT_MAX_BYTES`` in UTF-8 (bcrypt would
+    silently ignore the rest). ``TypeError`` for anything but a ``str``.
     """
     if type(password) is not str:
         raise TypeError(f"password must be str, not {type(password).__name__}")
@@ -43,6 +43,15 @@ def hash_password(password: str) -> str:
         raise ValueError("the password is empty")
     if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
         raise ValueError(f"the password is longer than bcrypt's limit of {BCRYPT_MAX_BYTES} bytes")
+
+
+def hash_password(password: str) -> str:
+    """``password`` hashed with Cross-Auth's own password context.
+
+    ``ValueError`` for an empty password or one longer than bcrypt's
+    ``BCRYPT_MAX_BYTES``, which bcrypt would silently cut.
+    """
+    check_password(password)
     # Not exported by cross_auth: the context its password login verifies with.
     from cross_auth._password import pwd_context
 

@@ -11,6 +11,7 @@ Options are read from markers, e.g.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import re
 from collections.abc import Iterator
@@ -46,13 +47,34 @@ def lite_store(
     The directory is ``lite-stores/<n>-<test name>`` in pytest's base
     temporary directory (kept, like ``tmp_path``, for a look after the run).
     """
-    marker = request.node.get_closest_marker("lite_store")
-    options: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    options = _marker_options(request.node.get_closest_marker("lite_store"))
     store = cross_auth_lite.open(_store_path(request, tmp_path_factory), **options)
     try:
         yield store
     finally:
         store.close()
+
+
+def _marker_options(marker: pytest.Mark | None) -> dict[str, Any]:
+    """The ``lite_store`` marker's options, checked against ``lite.open()``'s keywords."""
+    if marker is None:
+        return {}
+    accepted = [
+        name for name in inspect.signature(cross_auth_lite.open).parameters if name != "path"
+    ]
+    unknown = sorted(set(marker.kwargs) - set(accepted))
+    if marker.args or unknown:
+        given = (
+            f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"
+            if unknown
+            else "takes keyword options only"
+        )
+        pytest.fail(
+            f"@pytest.mark.lite_store: {given}; it takes the keywords of lite.open() "
+            f"(the fixture gives the path): {', '.join(accepted)}",
+            pytrace=False,
+        )
+    return dict(marker.kwargs)
 
 
 _numbers = itertools.count()

@@ -120,7 +120,7 @@ _SCHEMA_LOCK = 0x63616C5F736368  # "cal_sch"
 
 
 def _lock_schema(database: peewee.Database) -> None:
-    """Serialize schema changes on PostgreSQL, whose DDL takes no lock up front.
+    """Serialise schema changes on PostgreSQL, whose DDL takes no lock up front.
 
     SQLite's ``BEGIN IMMEDIATE`` already did; on PostgreSQL two processes
     creating the same tables at once would otherwise collide in its catalog.

@@ -67,6 +67,7 @@ class LiteStore:
         shared_connections: bool,
         ephemeral: bool = False,
         created: bool = False,
+        encryption_turned_on: bool = False,
     ) -> None:
         self.path = path
         self.database = database
@@ -79,6 +80,7 @@ class LiteStore:
         self.sessions: PeeweeSessionStorage[Any] = PeeweeSessionStorage(models.Session)
         self._ephemeral = ephemeral
         self._created = created
+        self._encryption_turned_on = encryption_turned_on
         self._closed = False
         self.housekeeper: Housekeeper | None = None
 
@@ -96,6 +98,15 @@ class LiteStore:
     def created(self) -> bool:
         """True when this ``open()`` created the store's tables (a new store)."""
         return self._created
+
+    @property
+    def encryption_turned_on(self) -> bool:
+        """True when this ``open()`` turned token encryption on: the store's first key.
+
+        From then on the store opens only with that key (or with keys
+        including it); a tool can say so to whoever gave it.
+        """
+        return self._encryption_turned_on
 
     @property
     def closed(self) -> bool:
@@ -305,6 +316,7 @@ def open_store(
             shared_connections=shared,
             ephemeral=ephemeral,
             created=not meta,
+            encryption_turned_on=cipher is not None and not tokens_encrypted(meta),
         )
         if housekeeping is not False:
             settings = HousekeepingSettings() if housekeeping is True else housekeeping

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-__all__ = ["MASK", "redact_url", "scheme_of", "scrub", "url_secrets"]
+__all__ = ["MASK", "is_url_like", "redact_url", "scheme_of", "scrub", "url_secrets"]
 
 #: What stands for a password.
 MASK = "***"
@@ -52,6 +52,16 @@ def redact_url(url: str) -> str:
     ```
     """
     return _redact(url, secrets=[])
+
+
+def is_url_like(text: str) -> bool:
+    """Is ``text`` shaped like a URL (``scheme://...``) or a libpq ``key=value`` string?
+
+    Anything else given as a URL (``secret``, say) may be a password typed in
+    the wrong place: errors do not show it at all.
+    """
+    scheme, separator, _ = text.partition("://")
+    return bool(separator and _SCHEME.fullmatch(scheme)) or bool(_KEYWORDS.match(text))
 
 
 def url_secrets(url: str) -> list[str]:

@@ -40,7 +40,7 @@ from fastapi.responses import HTMLResponse
 import cross_auth_lite as lite
 from cross_auth_lite.dev import BrowserErrorPages, DevOAuthServer, DevProvider, dev_provider_router
 
-APP_NAME = "cross-auth-lite-demo"
+APP_NAME = "cross-auth-lite-desktop-example"  # its own folder, apart from the demo's
 SESSION_COOKIE = "desktop_signin_session"  # our own name: cookies are per host, not per port
 SESSION_MAX_AGE = 30 * 24 * 3600  # the saved token stays valid for 30 days
 MAX_PRINTED = 200  # the most characters of outside text (an error, an email) printed
@@ -213,13 +213,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         user = session and store.accounts.find_user_by_id(session.user_id)
         if user:
-            print(f"Welcome back {plain(user.email or '')}")
+            print(f"Welcome back, {plain(user.email or 'you')}.")
             return 0
         email, token = browser_sign_in(
             store, dev=args.dev, browser=not args.no_browser, timeout=args.timeout
         )
         save_token(token_file, token)
-        print(f"Signed in as {plain(email)}")
+        print(f"Signed in as {plain(email)}.")
     return 0
 
 

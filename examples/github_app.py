@@ -27,6 +27,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 import cross_auth_lite as lite
+from cross_auth_lite.demo import access_log
 
 # Cookies are scoped by host, not port: a name of our own keeps this app from reading or
 # clearing the session cookie of another app you run on 127.0.0.1.
@@ -39,6 +40,9 @@ def create_app(
 ) -> FastAPI:
     """The app, with its users and sessions in ``store`` (which the caller closes)."""
     base_url = base_url.rstrip("/")
+    # uvicorn's access log prints each request's query string, and the callback's carries
+    # the OAuth code and state: this filter replaces every query value with "…".
+    access_log.install()
     auth = CrossAuth(
         providers=[GitHubProvider(client_id=client_id, client_secret=client_secret)],
         **store.cross_auth_kwargs(),

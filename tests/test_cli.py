@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import shlex
 import sqlite3
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import cross_auth_lite as lite
+from cross_auth_lite.cli import build_parser
 from cross_auth_lite.cli.output import Progress
 from cross_auth_lite.schema import SCHEMA_VERSION
 from tests.test_cli_support import assert_one_line_error, run, seed
@@ -53,10 +56,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         (("sessions", "list", "--status", "sleeping"), "invalid choice"),
         (("purge", "--older-than", "-1"), "between 0 and"),
         (("demo", "--port", "70000"), "between 0 and 65535"),
-        (("init", "--bogus"), "unrecognized option --bogus (see 'cross-auth-lite init --help')"),
+        (("init", "--bogus"), "unrecognised option --bogus (see 'cross-auth-lite init --help')"),
         (
             ("users", "list", "--limt", "5"),
-            "unrecognized option --limt and 1 unexpected argument "
+            "unrecognised option --limt and 1 unexpected argument "
             "(see 'cross-auth-lite users list --help')",
         ),
     ],
@@ -71,7 +74,7 @@ def test_a_mistyped_option_is_named_without_its_value(capsys: pytest.CaptureFixt
     secret = "kAtLJz3W9qQm0xY8rVbN2cPdEfGhIjKlMnOpQrStUvw="
     for args in (("rotate-key", f"--kye={secret}"), ("stats", "--kye", secret)):
         result = run(capsys, None, *args)
-        assert_one_line_error(result, code=2, contains="unrecognized option --kye")
+        assert_one_line_error(result, code=2, contains="unrecognised option --kye")
         assert secret not in result.err + result.out
 
 
@@ -117,13 +120,27 @@ URL_OPTIONS = [
         "'memcached://ada:***@cache.example:11211' is not supported: use a redis://, ",
         (("users", "list"), ("init",), ("stats",)),
     ),
+    (  # perhaps a password typed in the wrong place: never shown
+        "--database-url",
+        "CROSS_AUTH_LITE_DATABASE_URL",
+        "hunter2",
+        "is not a URL (its value is not shown, in case it is a password): use a postgresql://",
+        (("users", "list"), ("init",), ("check",)),
+    ),
+    (
+        "--secondary-url",
+        "CROSS_AUTH_LITE_SECONDARY_URL",
+        "hunter2",
+        "is not a URL (its value is not shown, in case it is a password): use a redis://",
+        (("stats",),),
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     ("option", "variable", "url", "message", "commands"),
     URL_OPTIONS,
-    ids=[option for option, *_ in URL_OPTIONS],
+    ids=[f"{option}-{url.partition(':')[0]}" for option, _, url, *_ in URL_OPTIONS],
 )
 def test_an_unsupported_url_is_named_as_the_user_gave_it(
     capsys: pytest.CaptureFixture[str],
@@ -568,3 +585,42 @@ def test_permissions_of_new_files_do_not_depend_on_umask(
     finally:
         os.umask(old)
     assert run(capsys, data, "check").code == 0
+
+
+def _commands(
+    parser: argparse.ArgumentParser, words: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, command in action.choices.items():
+                yield (*words, name), command
+                yield from _commands(command, (*words, name))
+
+
+def test_every_command_is_described_in_sentences_and_every_argument_explained() -> None:
+    found = list(_commands(build_parser()))
+    assert len(found) > 15
+    for words, command in found:
+        description = command.description or ""
+        assert description[:1].isupper(), (words, description)
+        assert description.endswith("."), (words, description)
+        for action in command._actions:
+            if not action.option_strings and not isinstance(action, argparse._SubParsersAction):
+                assert action.help, (words, action.metavar or action.dest)
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_failed_init_leaves_nothing_it_made_behind(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, existing: bool
+) -> None:
+    pytest.importorskip("psycopg")
+    data = tmp_path / "var" / "auth"
+    if existing:
+        data.mkdir(parents=True)
+    unreachable = "postgresql://ada@127.0.0.1:1/auth"  # nothing listens on port 1
+    result = run(capsys, data, "--database-url", unreachable, "init")
+    assert_one_line_error(result, contains="cannot use PostgreSQL at")
+    if existing:
+        assert list(data.iterdir()) == []  # the directory given is kept, cache/ is gone
+    else:
+        assert list(tmp_path.iterdir()) == []  # var/ and var/auth/ are gone

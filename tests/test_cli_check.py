@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +17,7 @@ import cross_auth_lite as lite
 from cross_auth_lite.check import check_permissions
 from cross_auth_lite.private_files import POSIX_PERMISSIONS, private_directory, private_file
 from cross_auth_lite.schema import SCHEMA_VERSION
+from tests.read_only import read_only
 from tests.test_cli_support import Result, assert_one_line_error, run, seed
 
 
@@ -172,3 +178,61 @@ def test_the_permission_count_says_directory_and_file_in_the_singular(tmp_path: 
     report = lite.CheckReport()
     check_permissions(directory, report)
     assert report.passed == ["permissions: 2 directories and 2 files are private"]
+
+
+def test_a_read_only_store_is_checked_and_said_to_be_read_only(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    files = [data, data / "cache", *(p for p in data.rglob("*") if p.is_file())]
+    with read_only(*files):
+        result = run(capsys, data, "check")
+        report = run(capsys, data, "check", "--json").json()
+    assert result.code == 1
+    assert problems(result) == [
+        f"PROBLEM  {where}: not writable (a read-only filesystem, or permissions), so the "
+        f"store cannot be used until it is; {name} was checked read-only"
+        for where, name in ((data, "accounts.sqlite3"), (data / "cache", "cache.db"))
+    ]
+    assert "not a usable SQLite database" not in result.out
+    # What can be read is still verified.
+    assert "accounts.sqlite3: integrity ok" in report["passed"]
+    assert "accounts.sqlite3: foreign keys ok" in report["passed"]
+    assert "cache.db: integrity ok" in report["passed"]
+    assert report["schema_version"] == SCHEMA_VERSION
+    assert run(capsys, data, "check").code == 0  # writable again: nothing left behind
+
+
+def test_a_read_only_store_still_finds_damage(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    sql(
+        data / "accounts.sqlite3", "UPDATE lite_meta SET value = '99' WHERE key = 'schema_version'"
+    )
+    with read_only(data, *(p for p in data.glob("accounts.sqlite3*"))):
+        found = problems(run(capsys, data, "check"))
+    assert len(found) == 2
+    assert "not writable" in found[0]
+    assert "schema version 99" in found[1]
+
+
+def test_a_store_on_a_read_only_mount(tmp_path: Path) -> None:
+    """The newcomer's case: a filesystem mounted read-only (root only: it needs a mount)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("mounting a read-only filesystem needs root and unshare")
+    seed(tmp_path / "store")
+    mount = tmp_path / "mount"
+    mount.mkdir()
+    script = (
+        f"mount --bind {tmp_path / 'store'} {mount} && "
+        f"mount -o remount,ro,bind {mount} && "
+        f"exec {sys.executable} -m cross_auth_lite.cli --data {mount} check --json"
+    )
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True)
+    if done.returncode not in (0, 1) or not done.stdout:
+        pytest.skip(f"cannot make a read-only bind mount here: {done.stderr.strip()}")
+    report = json.loads(done.stdout)
+    assert report["ok"] is False
+    assert [line.split(":")[0] for line in report["problems"]] == [str(mount), f"{mount}/cache"]
+    assert all("not writable" in line for line in report["problems"])
+    assert "accounts.sqlite3: integrity ok" in report["passed"]
+    assert "cache.db: integrity ok" in report["passed"]

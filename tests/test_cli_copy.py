@@ -154,6 +154,7 @@ def test_copy_refuses_tables_it_did_not_create(
             "no closing ']'",
         ),
         ("host=h password=hunter2", "error: --to 'host=h password=***' is not supported: use a"),
+        ("hunter2", "error: --to is not a URL (its value is not shown, in case it is a password)"),
     ],
 )
 def test_bad_targets_are_one_line_errors_that_hide_passwords(

@@ -108,8 +108,11 @@ def test_rotate_key_encrypts_a_plaintext_store(
 
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
+        f"turned token encryption on for {data.absolute()}: its provider tokens are "
+        "encrypted from now on, and the store opens only with this key (keep it: tokens "
+        "encrypted with a lost key are lost)",
         f"re-encrypted the tokens of 1 of 1 social accounts with the first key in "
-        f"{data.absolute()}"
+        f"{data.absolute()}",
     ]
     raw = raw_files(data)
     assert not any(token in raw for token in SEEDED_TOKENS)
@@ -117,6 +120,20 @@ def test_rotate_key_encrypts_a_plaintext_store(
     with lite.open(data, encryption_key=KEY_A) as store:
         github = store.accounts.find_social_account_by_id(ids["github"])
         assert (github.access_token, github.refresh_token) == ("access-secret", "refresh-secret")
+
+
+def test_rotate_key_on_a_store_with_no_tokens_says_it_turns_encryption_on(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    assert run(capsys, data, "init").code == 0
+
+    first = run(capsys, data, "--json", "rotate-key", "--key", KEY_A).json()
+    assert (first["encryption_turned_on"], first["social_accounts"]) == (True, 0)
+    again = run(capsys, data, "rotate-key", "--key", KEY_A)
+    assert again.code == 0
+    assert "turned token encryption on" not in again.out  # only the first time
+    # As it said: the store now needs the key.
+    assert_one_line_error(run(capsys, data, "export"), contains="encrypted provider tokens")
 
 
 def test_commands_that_touch_no_token_run_without_the_key(
@@ -235,6 +252,7 @@ def test_rotate_key_moves_every_token_to_the_first_key(
     assert result.code == 0, result.err
     assert result.json() == {
         "path": str(data.absolute()),
+        "encryption_turned_on": False,
         "keys": 2,
         "social_accounts": 1,
         "reencrypted": 1,
@@ -257,6 +275,7 @@ def test_rotate_key_says_when_old_keys_can_go(
     assert result.out.splitlines()[1:] == [
         "every token is now under the first key: the other keys can be dropped"
     ]
+    assert "turned token encryption on" not in result.out
     again = run(capsys, data, "rotate-key", "--key", KEY_B, "--json")
     assert again.json()["reencrypted"] == 0
 

@@ -312,3 +312,19 @@ def test_list_pages_with_a_default_limit_and_says_how_many_more(
     one = run(capsys, data, "users", "list", "--limit", "1", "--after", "104")
     assert one.out.splitlines()[1].split()[1] == "u104@example.com"
     assert one.err == ""
+
+
+@pytest.mark.parametrize("password", ["", "x" * 73, "é" * 37])
+def test_the_cli_applies_the_library_s_password_rules(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    data: Path,
+    password: str,
+) -> None:
+    with pytest.raises(ValueError, match="the password is") as refused:
+        lite.check_password(password)
+    run(capsys, data, "init")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(password))
+    result = run(capsys, data, "users", "create", "new@example.com", "--password-stdin")
+    assert_one_line_error(result, contains=str(refused.value))
+    lite.check_password("x" * 72)  # the longest bcrypt uses whole

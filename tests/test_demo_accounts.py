@@ -53,8 +53,13 @@ def test_a_linked_only_identity_is_explained_and_its_sign_in_refusal_too(
         rows = re.findall(r'<td data-label="Sign-in" class="sign-in">([^<]+)</td>', b.text)
         assert rows == ["yes", "linked only"]
         help_text = b.page.text("sign-in-help") or ""
-        assert "Linked only: connected to your account" in help_text
-        assert "but not a way to sign in" in help_text
+        assert help_text == (
+            "Sign-in yes: you can sign in with this identity. Linked only: the identity "
+            "belongs to your account, and the app can use it to reach the provider for you, "
+            "but you cannot sign in with it. An identity you link here is linked only: you "
+            "keep signing in the way you do now. The last identity you can sign in with "
+            "cannot be unlinked."
+        )
         # Signing in with it from here is refused too, and Ada stays signed in.
         b.go("/auth/dev/login")
         b.submit(action="/dev-oauth/authorize", button="Sign in", sub="dev-ada-linked")
@@ -199,6 +204,23 @@ def test_unknown_pages_are_html_for_browsers_and_json_for_api_clients(app: FastA
         anonymous = client.get("/auth/dev/connect", headers={"Accept": "application/json"})
         assert anonymous.status_code == 401
         assert anonymous.json()["error"] == "unauthorized"
+
+
+def test_the_link_form_as_offered_links_a_new_identity(app: FastAPI) -> None:
+    with browser_for(app) as b:
+        b.sign_in()
+        b.go("/profile")
+        b.click("Link another identity")
+        offered = b.page.forms[0].fields["sub"]
+        assert offered != DEFAULT_IDENTITY.sub
+        assert offered.startswith(f"{DEFAULT_IDENTITY.sub}-")
+        b.submit(button="Link identity")  # as it is offered, nothing typed
+        assert b.url == f"{BASE}/profile"
+        assert b.page.text("problem") is None
+        assert b.page.text("done") is not None
+        assert set(account_ids(b)) == {DEFAULT_IDENTITY.sub, offered}
+        b.click("Link another identity")  # each time a new one
+        assert b.page.forms[0].fields["sub"] not in {DEFAULT_IDENTITY.sub, offered}
 
 
 def test_a_link_form_sent_again_lands_on_the_profile_and_says_nothing_changed(

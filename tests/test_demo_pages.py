@@ -97,7 +97,8 @@ def test_the_consent_form_says_the_user_id_decides_who_signs_in(
         b.go("/profile")
         b.click("Link another identity")
         assert b.page.text("sub-hint") == (
-            "Decides which identity is linked: change it to link another one."
+            "Decides which identity is linked. It is filled in with a new one; type the id "
+            "of an identity you already have and nothing changes."
         )
     with browser_for(app) as b:  # ...and another user id with another email is someone else
         b.sign_in(email="grace@example.com", sub="dev-grace")
@@ -335,9 +336,9 @@ def test_linking_the_identity_you_signed_in_with_says_it_already_is(app: FastAPI
     with browser_for(app) as b:
         b.sign_in()
         b.go("/profile")
-        b.click("Link another identity")  # prefilled with the identity signed in with
+        b.click("Link another identity")  # prefilled with a new one: type the one you have
         assert b.page.text("consent-heading") == "Link an identity"
-        b.submit(button="Link identity")
+        b.submit(button="Link identity", sub=DEFAULT_IDENTITY.sub)
         assert b.url == f"{BASE}/profile"
         assert b.page.text("done") == (
             "Nothing changed: that identity is already linked to your account."

@@ -166,3 +166,15 @@ def test_the_dev_package_imports_without_fastapi(monkeypatch: pytest.MonkeyPatch
     assert "<!doctype html>" in dev.layout("t", "<p>b</p>")
     with pytest.raises(ModuleNotFoundError):
         _ = dev.dev_provider_router  # needs FastAPI, asked for only now
+
+
+def test_a_token_lives_a_minute_not_an_hour(store: lite.LiteStore) -> None:
+    """One token row per sign-in: kept an hour, a loaded demo's cache grew by megabytes."""
+    server = _server(store)
+    assert server.token_ttl <= 60
+    reply = _redeem(server, _issue(server))
+    assert 0 < int(reply["expires_in"]) <= 60
+    (key,) = store.secondary.keys("dev-oauth:token:")
+    _, expire_time = store.secondary.cache.get(key, expire_time=True)
+    assert expire_time is not None
+    assert expire_time - time.time() <= 61

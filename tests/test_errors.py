@@ -208,3 +208,20 @@ def test_an_unavailable_store_error_survives_pickling_with_its_path_and_reason(
 
     assert type(copied) is lite.StoreUnavailableError
     assert (copied.path, copied.reason, str(copied)) == (where, error.reason, str(error))
+
+
+@pytest.mark.parametrize("value", ["secret", "hunter2 ", "/tmp/cache", "ada:pw"])
+def test_a_value_not_shaped_like_a_url_is_never_shown(tmp_path: Path, value: str) -> None:
+    for parameter in ("database_url", "secondary_url"):
+        with pytest.raises(lite.UnsupportedURLError) as raised:
+            lite.open(tmp_path / "s", **{parameter: value})
+        error = raised.value
+        assert (error.hidden, error.url) == (True, "***")
+        assert str(error) == (
+            f"{parameter} is not a URL (its value is not shown, in case it is a password): "
+            f"{error.advice}"
+        )
+        copied = pickle.loads(pickle.dumps(error))
+        assert str(copied) == str(error)
+        assert value.strip() not in str(error) + repr(error) + repr(copied)
+        assert not (tmp_path / "s").exists()

@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,13 +129,58 @@ def test_github_app_without_credentials_exits_with_one_line(
         _ = github_app.app  # what `uvicorn examples.github_app:app` asks for
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_github_app_served_by_uvicorn_logs_no_code_or_state(tmp_path: Path) -> None:
+    """The example as a person runs it: uvicorn's access log shows no OAuth code or state."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "GITHUB_CLIENT_ID": "client-id",
+        "GITHUB_CLIENT_SECRET": "client-secret",
+        "BASE_URL": f"http://127.0.0.1:{port}",
+        "CROSS_AUTH_LITE_DATA": str(tmp_path / "store"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "github_app.py")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        with httpx.Client(base_url=env["BASE_URL"], timeout=5, trust_env=False) as client:
+            deadline = time.monotonic() + STEP_TIMEOUT  # a loaded machine starts it slowly
+            while True:
+                try:
+                    client.get("/")
+                    break
+                except httpx.TransportError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail("the example's server did not start")
+                    time.sleep(0.05)
+            client.get("/auth/github/callback?code=secret-code-42&state=secret-state-42")
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=STEP_TIMEOUT)
+    assert "/auth/github/callback?code=…&state=…" in output, output
+    assert "secret-code-42" not in output
+    assert "secret-state-42" not in output
+
+
 # desktop_signin.py
 
 
 def test_app_data_dir_per_platform() -> None:
     data_dir = load_example("desktop_signin").app_data_dir
     home = Path.home()
-    name = "cross-auth-lite-demo"
+    name = "cross-auth-lite-desktop-example"  # not the demo's folder
     assert data_dir("win32", {"APPDATA": r"C:\Users\a\AppData\Roaming"}) == Path(
         r"C:\Users\a\AppData\Roaming", name
     )
@@ -254,7 +300,7 @@ def test_desktop_signs_in_welcomes_back_and_signs_out(
     data = tmp_path / "data"
     status, output, page = consent(desktop_run, GRACE)
     assert status == 0, output
-    assert "Signed in as grace@example.com" in output
+    assert "Signed in as grace@example.com." in output
     assert "<title>Signed in</title>" in page
     assert "You can close this tab." in page
     token_file = data / "session-token"
@@ -264,7 +310,7 @@ def test_desktop_signs_in_welcomes_back_and_signs_out(
 
     again = run_desktop(data)  # no --dev, no GitHub settings: the saved session is enough
     assert again.returncode == 0, again.stderr
-    assert again.stdout.strip() == "Welcome back grace@example.com"
+    assert again.stdout.strip() == "Welcome back, grace@example.com."
 
     out = run_desktop(data, "--sign-out")
     assert out.returncode == 0, out.stderr
@@ -331,7 +377,7 @@ def test_desktop_keeps_waiting_after_a_visit_that_ended_no_sign_in(
             assert (page.status_code, page.text) == (400, "No sign-in to finish here.")
     status, output, _ = consent(desktop_run, GRACE)
     assert status == 0, output
-    assert "Signed in as grace@example.com" in output
+    assert "Signed in as grace@example.com." in output
 
 
 def test_desktop_says_a_forged_cancel_in_its_own_words(desktop_run: Desktop) -> None:

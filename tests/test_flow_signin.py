@@ -21,6 +21,7 @@ from cross_auth import _auth_flow
 
 import cross_auth_lite as lite
 from cross_auth_lite.dev import DevIdentity
+from cross_auth_lite.dev.server import TOKEN_TTL
 from tests.oauth import (
     ALICE,
     AUTH_REQUEST_PREFIX,
@@ -123,9 +124,9 @@ def test_callback_creates_user_identity_and_session(
     assert account.scope == "email"
     assert account.access_token_expires_at.tzinfo is not None
     assert (
-        timedelta(seconds=3590)
+        timedelta(seconds=TOKEN_TTL - 10)
         < account.access_token_expires_at - before
-        < timedelta(seconds=3610)
+        < timedelta(seconds=TOKEN_TTL + 10)
     )
 
     # Only the token's hash is stored; the session lasts Cross-Auth's default day.

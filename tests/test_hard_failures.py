@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,6 +12,7 @@ import pytest
 
 import cross_auth_lite as lite
 from tests.factories import signup
+from tests.read_only import read_only
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,31 +92,6 @@ def test_a_full_disk_loses_nothing(tmp_path: Path) -> None:
         signup(store.accounts, "after@example.com", "after")  # usable again
 
 
-@contextmanager
-def read_only(*paths: Path) -> Iterator[None]:
-    """Make ``paths`` unwritable, even for root (which ignores permission bits)."""
-    if os.geteuid() == 0:
-        if shutil.which("chattr") is None:
-            pytest.skip("running as root without chattr: cannot make a directory read-only")
-        for path in paths:
-            if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
-                pytest.skip("this filesystem does not support chattr +i")
-        try:
-            yield
-        finally:
-            for path in paths:
-                subprocess.run(["chattr", "-i", str(path)], check=True)
-    else:
-        modes = {path: path.stat().st_mode for path in paths}
-        for path in paths:
-            os.chmod(path, 0o555 if path.is_dir() else 0o444)
-        try:
-            yield
-        finally:
-            for path, mode in modes.items():
-                os.chmod(path, mode)
-
-
 def test_a_read_only_store_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "s"
     with lite.open(path) as store:
@@ -142,3 +116,33 @@ def test_a_corrupt_cache_file_names_the_file(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match=r"cache\.db"):
         lite.open(path)
+
+
+def _damage_page(file: Path, page: int, page_size: int = 4096) -> None:
+    """Overwrite page ``page`` (counted from 1) of the SQLite file ``file``."""
+    content = bytearray(file.read_bytes())
+    assert len(content) >= page * page_size
+    content[(page - 1) * page_size : page * page_size] = b"\xa5" * page_size
+    file.write_bytes(bytes(content))
+
+
+@pytest.mark.parametrize("command", [["users", "list"], ["stats"]])
+def test_a_damaged_page_is_an_error_naming_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    from cross_auth_lite.cli import main
+
+    path = tmp_path / "s"
+    with lite.open(path) as store:
+        for n in range(3):
+            signup(store.accounts, f"user{n}@example.com", f"gh-{n}")
+    _damage_page(path / "accounts.sqlite3", 3)
+
+    assert main(["--data", str(path), *command]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"cross-auth-lite: error: {path / 'accounts.sqlite3'}: damaged (database disk image "
+        "is malformed): 'cross-auth-lite check' reports what is wrong; restore the store "
+        "from a backup\n"
+    )
+    assert lite.check_store(path).damaged == [path / "accounts.sqlite3"]

@@ -54,3 +54,36 @@ def test_fixtures_come_from_the_entry_point(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
 
     result.assert_outcomes(passed=6, errors=0)
+
+
+def test_a_marker_option_lite_open_does_not_take_is_named(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_app="""
+import pytest
+
+
+@pytest.mark.lite_store(bogus=1)
+def test_bogus(lite_store):
+    pass
+
+
+@pytest.mark.lite_store(True)
+def test_positional(lite_store):
+    pass
+
+
+@pytest.mark.lite_store(path="elsewhere")
+def test_path(lite_store):
+    pass
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(errors=3)
+    output = result.stdout.str()
+    assert (
+        "@pytest.mark.lite_store: unknown option bogus; it takes the keywords of lite.open()"
+        in output
+    )
+    assert "@pytest.mark.lite_store: takes keyword options only" in output
+    assert "@pytest.mark.lite_store: unknown option path;" in output
+    assert "open_store" not in output

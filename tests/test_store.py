@@ -292,3 +292,18 @@ def test_an_existing_empty_directory_is_used_with_its_mode_kept(tmp_path: Path) 
         assert not store.created
     assert _mode(shared) == 0o750
     assert lite.check_store(shared).problems == [f"{shared}: permissions 0750, expected 0700"]
+
+
+def test_encryption_turned_on_says_when_an_open_gave_the_store_its_first_key(
+    tmp_path: Path,
+) -> None:
+    pytest.importorskip("cryptography")
+    key = lite.generate_key()
+    with lite.open(tmp_path / "s") as store:
+        assert store.encryption_turned_on is False
+    with lite.open(tmp_path / "s", encryption_key=key) as store:
+        assert store.encryption_turned_on is True
+    with lite.open(tmp_path / "s", encryption_key=key) as store:
+        assert store.encryption_turned_on is False
+    with lite.open(tmp_path / "new", encryption_key=key) as store:  # created with a key
+        assert store.encryption_turned_on is True

@@ -33,6 +33,7 @@ from cross_auth_lite.cli.common import (
     SECONDARY_URL_ENV,
     CliError,
     Commands,
+    damaged_store,
     default_data_dir,
     error_message,
     read_urls,
@@ -175,7 +176,7 @@ def _unrecognized(words: list[str]) -> str:
     """Names the unknown options, never a value: a mistyped ``--key`` may be followed by one."""
     options = [word.partition("=")[0] for word in words if word.startswith("-")]
     values = len(words) - len(options)
-    named = f"unrecognized option{'s' if len(options) > 1 else ''} {' '.join(options)}"
+    named = f"unrecognised option{'s' if len(options) > 1 else ''} {' '.join(options)}"
     extra = f"{values} unexpected argument{'s' if values > 1 else ''}"
     if not options:
         return extra
@@ -216,7 +217,8 @@ def _run(argv: list[str] | None) -> int:
     except Exception as error:
         if os.environ.get(DEBUG_ENV):
             raise
-        _report(describe(error))
+        damaged = damaged_store(error, args)
+        _report(describe(error) if damaged is None else damaged.message)
         return 1
 
 

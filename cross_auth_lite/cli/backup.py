@@ -23,7 +23,9 @@ def add_parsers(commands: Commands) -> None:
             "backup API; the app may keep running. Open the copy like any store."
         ),
     )
-    backup.add_argument("destination", type=Path, metavar="DEST")
+    backup.add_argument(
+        "destination", type=Path, metavar="DEST", help="the new or empty directory to copy into"
+    )
 
 
 def run_backup(args: argparse.Namespace) -> int:

@@ -19,8 +19,9 @@ def add_parsers(commands: Commands) -> None:
         "check integrity, schema version and permissions",
         (
             "Check the store without changing it: SQLite integrity of both databases, the "
-            "schema version, and permissions (directories 0700, files 0600). Exits 1 when "
-            "something is wrong."
+            "schema version, and permissions (directories 0700, files 0600). A store that "
+            "cannot be written (a read-only filesystem) is reported as such, and its "
+            "databases are still checked, read-only. Exits 1 when something is wrong."
         ),
     )
 

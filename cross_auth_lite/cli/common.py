@@ -30,6 +30,7 @@ __all__ = [
     "Commands",
     "default_data_dir",
     "from_environment",
+    "damaged_store",
     "describe_user",
     "error_message",
     "missing_store",
@@ -146,9 +147,12 @@ def url_error(error: lite.UnsupportedURLError, args: argparse.Namespace) -> CliE
     """
     source = getattr(args, "url_sources", {}).get(error.parameter)
     given = getattr(args, error.parameter, None)
-    if source is None or not given or lite.redact_url(given) != error.url:
+    if source is None or not given:
         return CliError(str(error))
-    return CliError(f"{source} {error.url!r} {error.problem}: {error.advice}")
+    shown = lite.UnsupportedURLError(error.parameter, given, error.advice).url
+    if shown != error.url:
+        return CliError(str(error))
+    return CliError(error.message_for(source))
 
 
 def default_data_dir() -> Path:
@@ -305,3 +309,29 @@ def error_message(error: lite.LiteError) -> str:
     if isinstance(error, lite.EncryptionKeyError) and error.problem is not None:
         return f"{error.problem}: set ${lite.ENCRYPTION_KEY_ENV} to the store's key"
     return str(error)
+
+
+#: How SQLite says a database file is damaged.
+DAMAGE_MESSAGES = ("database disk image is malformed", "file is not a database")
+
+
+def damaged_store(error: BaseException, args: argparse.Namespace) -> CliError | None:
+    """For a driver's error saying a database is damaged: the error naming the file.
+
+    The driver's message does not say which file it read; ``check_store``
+    finds the damaged ones (this runs only once a command has failed).
+    ``None`` for any other error, or when no file is found damaged.
+    """
+    if not str(error).startswith(DAMAGE_MESSAGES):
+        return None
+    try:
+        report = lite.check_store(args.data, database_url=args.database_url)
+    except Exception:
+        return None
+    if not report.damaged:
+        return None
+    files = " and ".join(str(file) for file in report.damaged)
+    return CliError(
+        f"{files}: damaged ({error}): 'cross-auth-lite check' reports "
+        "what is wrong; restore the store from a backup"
+    )

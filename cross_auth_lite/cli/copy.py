@@ -61,7 +61,7 @@ def copy_command(args: argparse.Namespace) -> int:
         except lite.UnsupportedURLError as error:
             malformed = isinstance(error, lite.MalformedURLError)
             advice = error.advice if malformed else f"use {_URL_HELP}"
-            raise CliError(f"--to {error.url!r} {error.problem}: {advice}") from None
+            raise CliError(error.message_for("--to", advice)) from None
         except lite.TargetNotEmptyError as error:
             raise CliError(
                 f"the target already holds {lite.describe_counts(error.counts)}; pass --force to "

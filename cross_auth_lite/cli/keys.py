@@ -48,6 +48,8 @@ def add_parsers(commands: Commands) -> None:
             "Re-encrypt every provider access and refresh token with the first key given, "
             "in one transaction: tokens under the other keys, and plaintext tokens written "
             "before encryption was turned on. The other keys can be dropped afterwards. "
+            "On a store whose tokens are not encrypted yet, this turns encryption on (and "
+            "says so): from then on the store opens only with the key. "
             f"Keys come from --key, --keys-stdin, or else ${ENCRYPTION_KEY_ENV} "
             "(comma-separated, new key first)."
         ),
@@ -113,10 +115,12 @@ def rotate_key_command(args: argparse.Namespace) -> int:
         except EncryptionError as error:
             raise CliError(f"nothing changed: {error}") from None
         path = store.location
+        turned_on = store.encryption_turned_on
     if args.json:
         emit_json(
             {
                 "path": str(path),
+                "encryption_turned_on": turned_on,
                 "keys": len(keys),
                 "social_accounts": result.social_accounts,
                 "reencrypted": result.reencrypted,
@@ -124,6 +128,12 @@ def rotate_key_command(args: argparse.Namespace) -> int:
             }
         )
         return 0
+    if turned_on:
+        echo(
+            f"turned token encryption on for {path}: its provider tokens are encrypted from "
+            "now on, and the store opens only with this key (keep it: tokens encrypted with "
+            "a lost key are lost)"
+        )
     echo(
         f"re-encrypted the tokens of {result.reencrypted} of {result.social_accounts} social "
         f"accounts with the first key in {path}"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import cross_auth_lite as lite
@@ -73,12 +75,37 @@ def _mode_fixed(error: lite.ConnectionModeError) -> str:
     )
 
 
+def _not_yet_there(args: argparse.Namespace) -> list[Path]:
+    """What ``init`` may create in the store's directory that is not there yet, outermost first.
+
+    The outermost missing directory on the way to ``--data`` if it is
+    missing, else its ``cache/`` if that is missing.
+    """
+    if args.data is None:
+        return []
+    data = Path(args.data).absolute()
+    if not data.exists():
+        top = data
+        while not top.parent.exists() and top.parent != top:
+            top = top.parent
+        return [top]
+    if not data.is_dir():
+        return []
+    return [path for path in (data / "cache",) if not path.exists()]
+
+
 def init_store(args: argparse.Namespace) -> int:
     """``init [--shared-connections]``."""
+    made = _not_yet_there(args)
     try:
         opened = open_or_create(args, shared_connections=args.shared_connections or None)
     except lite.ConnectionModeError as error:
         raise CliError(_mode_fixed(error)) from None
+    except BaseException:
+        # A failed init (an unreachable PostgreSQL, say) leaves nothing it made behind.
+        for directory in made:
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
     with opened as store:
         created = store.created
         connections = store.connections

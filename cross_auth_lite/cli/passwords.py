@@ -9,7 +9,7 @@ import getpass
 import sys
 from typing import TextIO
 
-from cross_auth_lite import BCRYPT_MAX_BYTES
+from cross_auth_lite import check_password
 from cross_auth_lite.cli.common import CliError
 
 __all__ = ["read_password"]
@@ -39,8 +39,8 @@ def read_password(stream: TextIO | None = None) -> str:
         except UnicodeDecodeError:
             raise CliError("the password on stdin is not valid text") from None
         password = password.removesuffix("\n").removesuffix("\r")
-    if not password:
-        raise CliError("the password is empty")
-    if len(password.encode("utf-8")) > BCRYPT_MAX_BYTES:
-        raise CliError(f"the password is longer than bcrypt's limit of {BCRYPT_MAX_BYTES} bytes")
+    try:
+        check_password(password)  # the library's rules, which hashing applies too
+    except ValueError as error:
+        raise CliError(str(error)) from None
     return password

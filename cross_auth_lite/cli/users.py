@@ -47,16 +47,21 @@ def add_parsers(commands: Commands) -> None:
         help="only users whose email contains TEXT (ASCII letters match either case)",
     )
 
-    show = actions.add("show", show_user, "show a user with their identities and sessions")
-    show.add_argument("user", metavar="ID_OR_EMAIL")
+    show = actions.add(
+        "show",
+        show_user,
+        "show a user with their identities and sessions",
+        "Show a user: their email, identities and sessions.",
+    )
+    show.add_argument("user", metavar="ID_OR_EMAIL", help="the user's id or email")
 
     create = actions.add(
         "create",
         create_user,
         "create a user",
-        "Create a user. The email is normalized as Cross-Auth does (trimmed, lower case).",
+        "Create a user. The email is normalised as Cross-Auth does (trimmed, lower case).",
     )
-    create.add_argument("email", metavar="EMAIL")
+    create.add_argument("email", metavar="EMAIL", help="the new user's email")
     create.add_argument("--verified", action="store_true", help="mark the email as verified")
     create.add_argument(
         "--password-stdin",
@@ -64,8 +69,16 @@ def add_parsers(commands: Commands) -> None:
         help="read a password from stdin (typed twice when stdin is a terminal)",
     )
 
-    delete = actions.add("delete", delete_user, "delete a user, their identities and sessions")
-    delete.add_argument("user", metavar="ID_OR_EMAIL")
+    delete = actions.add(
+        "delete",
+        delete_user,
+        "delete a user, their identities and sessions",
+        (
+            "Delete a user, with their identities and sessions. Asks first, or refuses "
+            "without --yes when nobody can answer."
+        ),
+    )
+    delete.add_argument("user", metavar="ID_OR_EMAIL", help="the user's id or email")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 

@@ -118,8 +118,8 @@ def _footer(data_dir: str) -> str:
 
 #: What a linked-only identity is, as the profile explains it.
 LINKED_ONLY = (
-    "connected to your account (the app may use it to reach the provider for you), "
-    "but not a way to sign in: signing in with it is refused."
+    "the identity belongs to your account, and the app can use it to reach the "
+    "provider for you, but you cannot sign in with it."
 )
 
 
@@ -258,9 +258,10 @@ def profile_page(
         "<th>Provider user id</th><th>Provider email</th><th>Verified</th><th>Sign-in</th>"
         f"<th></th></tr></thead><tbody>{_account_rows(accounts, has_password=has_password)}"
         "</tbody></table>"
-        '<p class="muted" id="sign-in-help"><strong>Sign-in yes</strong>: a way to sign in '
-        f"to this account. <strong>Linked only</strong>: {esc(LINKED_ONLY)} Linking "
-        "adds a linked-only identity. Your last way to sign in cannot be unlinked.</p>"
+        '<p class="muted" id="sign-in-help">Sign-in <strong>yes</strong>: you can sign in '
+        f"with this identity. <strong>Linked only</strong>: {esc(LINKED_ONLY)} An identity you "
+        "link here is linked only: you keep signing in the way you do now. The last "
+        "identity you can sign in with cannot be unlinked.</p>"
         '<div class="actions"><a class="button secondary" href="/link">'
         "Link another identity</a></div></section>"
         f"<h2>Active sessions ({len(sessions)})</h2>"

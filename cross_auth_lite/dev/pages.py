@@ -160,7 +160,10 @@ def consent_page(
             "It vouches for whoever you type below, and "
             f"{esc(app_name)} links that identity to the account you are signed in to."
         )
-        sub_hint = "Decides which identity is linked: change it to link another one."
+        sub_hint = (
+            "Decides which identity is linked. It is filled in with a new one; type the id "
+            "of an identity you already have and nothing changes."
+        )
     else:
         heading, button, title = f"Sign in to {esc(app_name)}", "Sign in", "sign in"
         intro = "It signs in whoever you type below."

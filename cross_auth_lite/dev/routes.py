@@ -10,6 +10,7 @@ reaches in process through ``DevOAuthServer.wsgi_app``.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
@@ -98,6 +99,14 @@ def dev_provider_router(
         hint = params.get("login_hint", "").strip()
         if hint:
             identity = DevIdentity(identity.name, hint, identity.sub, identity.email_verified)
+        if linking is not None and linking(request, auth_request):
+            # Linking the identity already signed in would change nothing: offer a new one.
+            identity = DevIdentity(
+                identity.name,
+                identity.email,
+                f"{identity.sub}-{secrets.token_hex(3)}",
+                identity.email_verified,
+            )
         return consent(request, auth_request, identity)
 
     @router.post(AUTHORIZE_PATH, response_class=HTMLResponse)

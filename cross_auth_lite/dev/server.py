@@ -61,8 +61,9 @@ TOKEN_PATH = "/dev-oauth/token"
 USERINFO_PATH = "/dev-oauth/userinfo"
 #: Seconds an authorization code stays redeemable.
 CODE_TTL = 300
-#: Seconds an access token stays valid.
-TOKEN_TTL = 3600
+#: Seconds an access token stays valid: a sign-in reads its userinfo at once, and a
+#: token kept longer is only a row in the storage (one per sign-in) until it expires.
+TOKEN_TTL = 60
 #: The longest name, email or provider user id the consent form accepts.
 MAX_FIELD = 200
 
