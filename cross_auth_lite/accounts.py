@@ -111,7 +111,7 @@ class PeeweeAccountsStorage(AccountConflicts[UserT, SocialAccountT]):
             raise self._user_conflict(error, email) from error
 
     def find_user_by_email(self, email: str) -> UserT | None:
-        """The user with exactly this (already normalized) email, if visible."""
+        """The user with exactly this (already normalised) email, if visible."""
         if type(email) is not str:
             text_argument("email", email)
         statement = self._user_by_email
@@ -337,7 +337,7 @@ class PeeweeAccountsStorage(AccountConflicts[UserT, SocialAccountT]):
         """Remove a user's connection unless it is their last way to sign in.
 
         The user and account are re-read inside one write transaction, which
-        serializes concurrent disconnects of the same user.
+        serialises concurrent disconnects of the same user.
         """
         user_pk = self._user_pk
         pk = self._pk

@@ -120,8 +120,6 @@ AMERICAN = re.compile(
     r"|\b[A-Za-z]*(?:behavior|honor|favor|neighbor|analyz)[a-z]*\b"
     r"|\b(?:cancel|label|model|travel|signal)(?:ed|ing)\b"
 )
-#: Modules of the storage core still to be brought in line (their owners' files).
-SPELLING_PENDING = {"accounts.py"}
 
 
 def _python_text(path: Path) -> str:
@@ -144,8 +142,7 @@ def test_user_facing_text_uses_one_spelling_british() -> None:
         *sorted((ROOT / "cross_auth_lite").rglob("*.py")),
         *(ROOT / "examples").glob("*.py"),
     ]:
-        if path.name not in SPELLING_PENDING:
-            texts[str(path.relative_to(ROOT))] = _python_text(path)
+        texts[str(path.relative_to(ROOT))] = _python_text(path)
     found = {
         where: sorted({match.group() for match in AMERICAN.finditer(text)})
         for where, text in texts.items()
