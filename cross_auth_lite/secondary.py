@@ -197,6 +197,11 @@ class DiskCacheStorage:
         return self._cache
 
     @property
+    def fast_paths(self) -> bool:
+        """False when this cache runs on diskcache's public API only (portable mode)."""
+        return self._fast
+
+    @property
     def directory(self) -> Path:
         """The cache directory."""
         return Path(self._location)

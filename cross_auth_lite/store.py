@@ -114,6 +114,18 @@ class LiteStore:
         return self._closed
 
     @property
+    def portable(self) -> bool:
+        """True when the store runs on peewee's or diskcache's public API only.
+
+        That is portable mode: asked for with ``$CROSS_AUTH_LITE_PORTABLE=1``
+        when the store opened, or taken by itself (with one
+        ``RuntimeWarning``) because a dependency's internals are not what the
+        fast paths expect. Behaviour is the same either way; only speed differs.
+        """
+        parts = (self.database, self.secondary)
+        return any(getattr(part, "fast_paths", True) is False for part in parts)
+
+    @property
     def location(self) -> str:
         """Where the store is, for messages: its directory, else its database URL (no password)."""
         if self.path is not None and not self._ephemeral:
@@ -138,12 +150,18 @@ class LiteStore:
         if self._closed:
             return
         self._closed = True
-        if self.housekeeper is not None:
-            self.housekeeper.stop()  # between two batches: promptly
-        self.secondary.close()
-        close_database(self.database)
-        if self._ephemeral and self.path is not None:
-            remove_ephemeral_directory(self.path)
+        try:
+            if self.housekeeper is not None:
+                self.housekeeper.stop()  # between two batches: promptly
+        finally:
+            try:
+                self.secondary.close()
+            finally:
+                try:
+                    close_database(self.database)
+                finally:
+                    if self._ephemeral and self.path is not None:
+                        remove_ephemeral_directory(self.path)
 
     def __enter__(self) -> Self:
         return self

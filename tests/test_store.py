@@ -307,3 +307,37 @@ def test_encryption_turned_on_says_when_an_open_gave_the_store_its_first_key(
         assert store.encryption_turned_on is False
     with lite.open(tmp_path / "new", encryption_key=key) as store:  # created with a key
         assert store.encryption_turned_on is True
+
+
+def test_a_cache_that_fails_to_close_still_lets_the_database_close(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = lite.open(tmp_path / "store")
+    signup(store.accounts, "ada@example.com")
+
+    def fail() -> None:
+        raise OSError("the disk went away")
+
+    monkeypatch.setattr(store.secondary.cache, "close", fail)
+    with pytest.raises(OSError, match="the disk went away"):
+        store.close()
+
+    assert store.closed
+    with pytest.raises(lite.StoreClosedError):
+        store.accounts.find_user_by_email("ada@example.com")
+
+
+@pytest.mark.parametrize("requested", [False, True], ids=["default", "portable"])
+def test_portable_says_whether_the_store_runs_on_the_public_api_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, requested: bool
+) -> None:
+    if requested:
+        monkeypatch.setenv("CROSS_AUTH_LITE_PORTABLE", "1")
+    with lite.open(tmp_path / "store") as store:
+        assert store.portable is requested
+        assert store.secondary.fast_paths is not requested
+        store.secondary.set("oauth:state:a", "payload", 60)
+        assert store.secondary.pop("oauth:state:a") == "payload"
+    monkeypatch.delenv("CROSS_AUTH_LITE_PORTABLE", raising=False)
+    with lite.open(tmp_path / "store") as reopened:  # the mode is chosen at each open
+        assert reopened.portable is False
