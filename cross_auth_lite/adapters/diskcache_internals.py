@@ -106,12 +106,24 @@ def _clone(prototype: diskcache.Cache, location: str, busy_timeout: float) -> di
 def _probe() -> str | None:
     """What does not work as the fast paths expect, or ``None``; made once per process."""
     try:
-        with tempfile.TemporaryDirectory(prefix="cross-auth-lite-probe-") as scratch:
+        with tempfile.TemporaryDirectory(
+            prefix="cross-auth-lite-probe-", dir=_memory()
+        ) as scratch:
             return _probe_in(Path(scratch))
     except (AttributeError, TypeError, ValueError, LookupError, OSError, sqlite3.Error) as error:
         return f"probe failed: {type(error).__name__}: {error}"
     except diskcache.Timeout:
         return "probe failed: diskcache.Timeout"
+
+
+def _memory() -> str | None:
+    """A memory-backed directory for the probe's scratch caches, where there is one.
+
+    On a disk every new cache pays for its file syncs (tens of milliseconds
+    at a process's first store); in memory the probe takes a few.
+    """
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
 def _probe_in(scratch: Path) -> str | None:
