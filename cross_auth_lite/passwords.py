@@ -8,9 +8,7 @@ Cross-Auth if it ever changes scheme.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 
 __all__ = ["BCRYPT_MAX_BYTES", "check_password", "hash_password"]
 
@@ -18,17 +16,21 @@ __all__ = ["BCRYPT_MAX_BYTES", "check_password", "hash_password"]
 BCRYPT_MAX_BYTES = 72
 
 
-@contextlib.contextmanager
-def _quiet_passlib() -> Iterator[None]:
-    # passlib 1.7 logs a traceback at WARNING while probing bcrypt >= 4.1 for
-    # its version; harmless, but it must not reach the application's log.
-    logger = logging.getLogger("passlib")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+class _BcryptVersionProbe(logging.Filter):
+    """Drops passlib's traceback about reading bcrypt's version, and nothing else.
+
+    passlib 1.7 logs it at WARNING while probing bcrypt >= 4.1; harmless, but
+    it must not reach the application's log. A filter, unlike raising the
+    logger's level around each hash, leaves every other record alone and is
+    safe from any thread.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("(trapped) error reading bcrypt version")
+
+
+_PASSLIB_BCRYPT = logging.getLogger("passlib.handlers.bcrypt")
+_PASSLIB_BCRYPT.addFilter(_BcryptVersionProbe())
 
 
 def check_password(password: str) -> None:
@@ -55,6 +57,5 @@ def hash_password(password: str) -> str:
     # Not exported by cross_auth: the context its password login verifies with.
     from cross_auth._password import pwd_context
 
-    with _quiet_passlib():
-        hashed: str = pwd_context.hash(password)
+    hashed: str = pwd_context.hash(password)
     return hashed
