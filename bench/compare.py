@@ -48,11 +48,15 @@ def open_backends(directory: Path, comparison: Comparison) -> Iterator[list[Back
     """Open every backend that can run here; note why the others are skipped."""
     backends: list[Backend] = []
     with contextlib.ExitStack() as stack:
-        from bench.backends import lite, lite_portable, raw_sqlite
+        from bench.backends import lite, raw_sqlite
 
-        for key, module in (("lite", lite), ("portable", lite_portable), ("raw", raw_sqlite)):
+        for key, opener in (
+            ("lite", lite.open_backend),
+            ("portable", lite.open_portable_backend),
+            ("raw", raw_sqlite.open_backend),
+        ):
             (directory / key).mkdir()
-            backends.append(module.open_backend(directory / key))
+            backends.append(opener(directory / key))
             stack.callback(backends[-1].close)
         try:
             from bench.backends import sqlmodel_adapter
