@@ -1,4 +1,4 @@
-"""Savepoint-aware commit callbacks for peewee databases (``on_commit``).
+"""Savepoint-aware commit callbacks for peewee databases (``on_commit``), on peewee's public API.
 
 Cross-Auth asks storages to run "after" hooks once a write is durable
 (``on_commit``). Operations here open ``database.atomic()``; when an
@@ -7,36 +7,56 @@ operation joins it as a savepoint, and its callbacks must wait for the
 outermost commit, and vanish if the transaction or the savepoint holding the
 write rolls back.
 
-peewee keeps such callbacks itself (``Database.after_commit``, one list per
-thread) and runs them after the outermost commit, but it forgets nothing when
-only a savepoint rolls back, and it runs them inside its own error handling,
-which answers a failing callback with a rollback of a transaction already
-committed. ``CommitCallbacksMixin`` keeps peewee's list and fixes both: a
-savepoint remembers how long the list was when it began and cuts it back
-when it rolls back, and the outermost commit takes the list and runs it
-after the commit, outside that handling, so a failing callback surfaces as
-itself. ``after_commit`` and ``on_commit`` therefore share one queue: both
-run after the outermost commit, in the order they were registered.
+peewee keeps such callbacks itself (``Database.after_commit``), but it
+forgets nothing when only a savepoint rolls back, and it runs them inside its
+own error handling, which answers a failing callback with a rollback of a
+transaction already committed. ``CommitCallbacksMixin`` therefore keeps its
+own per-thread queue behind ``after_commit`` and gives ``atomic()`` its own
+transaction and savepoint (``Transaction``, ``Savepoint``), built on
+peewee's public ``begin``/``commit``/``rollback``, its transaction stack
+(``push_transaction``...) and ``execute_sql``: a savepoint remembers how long
+the queue was when it began and cuts it back when it rolls back, and the
+outermost commit takes the queue and runs it after the commit, outside the
+rollback-on-error, so a failing callback surfaces as itself.
+``after_commit`` and ``on_commit`` share the queue: both run after the
+outermost commit, in the order they were registered.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import peewee
 
-from cross_auth_lite.adapters import peewee_internals
-
-__all__ = ["CommitCallback", "CommitCallbacksMixin", "DirectTransaction", "on_commit"]
+__all__ = [
+    "CommitCallback",
+    "CommitCallbacksMixin",
+    "DirectTransaction",
+    "Savepoint",
+    "Transaction",
+    "on_commit",
+]
 
 #: A callback run once the writes are committed.
-CommitCallback = Callable[[], None]
+CommitCallback = Callable[[], Any]
+
+_R = TypeVar("_R")
+
+
+class _Queue(threading.local):
+    """One thread's callbacks waiting for its outermost commit."""
+
+    def __init__(self) -> None:
+        self.callbacks: list[CommitCallback] = []
 
 
 def _queue(db: Any) -> list[CommitCallback]:
-    """peewee's per-thread list of callbacks waiting for the outermost commit."""
-    return peewee_internals.commit_queue(db)
+    callbacks: list[CommitCallback] = db.commit_queue.callbacks
+    return callbacks
 
 
 def _take(db: Any) -> list[CommitCallback]:
@@ -51,64 +71,64 @@ def _run(callbacks: list[CommitCallback]) -> None:
         callback()
 
 
-class _Transaction(peewee_internals.TRANSACTION_BASE):  # type: ignore[misc]
-    """The outermost transaction: commit runs the queued callbacks, rollback drops them."""
+def _open_transaction(db: Any) -> bool:
+    """False when SQLite already rolled the transaction back itself.
 
-    _ready: list[CommitCallback]
+    It does so on some errors (a full disk, an I/O error); a ROLLBACK then
+    would fail with "no transaction is active" and hide the real error.
+    """
+    if db.is_closed():
+        return True  # peewee's own rollback says what is wrong
+    return bool(getattr(db.connection(), "in_transaction", True))
+
+
+class Transaction(contextlib.ContextDecorator):
+    """The outermost transaction: its commit runs the queued callbacks, its rollback drops them.
+
+    What ``db.transaction()`` (and ``atomic()`` with nothing open) gives on a
+    database with ``CommitCallbacksMixin``; it is on peewee's transaction
+    stack, so ``atomic()`` inside is a savepoint, and an explicit
+    ``commit()``/``rollback()`` inside works as peewee's (a new transaction
+    then begins).
+    """
+
+    def __init__(self, db: Any, *args: Any, **kwargs: Any) -> None:
+        self.db = db
+        self._begin_args = (args, kwargs)
+        self._ready: list[CommitCallback] = []
+
+    def _recreate_cm(self) -> Transaction:  # a fresh one per decorated call
+        args, kwargs = self._begin_args
+        return type(self)(self.db, *args, **kwargs)
+
+    def _begin(self) -> None:
+        args, kwargs = self._begin_args
+        self.db.begin(*args, **kwargs)
 
     def commit(self, begin: bool = True) -> None:
+        """Commit; with ``begin``, run the callbacks and begin a new transaction."""
         self.db.commit()
         ready = _take(self.db)
         if begin:
             self._begin()
             _run(ready)  # an explicit mid-block commit: the writes are durable now
         else:
-            self._ready = ready  # run by __exit__, outside peewee's rollback-on-error
+            self._ready = ready  # run by __exit__, outside its rollback-on-error
 
     def rollback(self, begin: bool = True) -> None:
+        """Roll back and drop the queued callbacks; with ``begin``, begin a new transaction."""
         _queue(self.db).clear()
         if _open_transaction(self.db):
             self.db.rollback()
         if begin:
             self._begin()
 
-    def _begin(self) -> None:
-        super()._begin()
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self._ready = []
-        try:
-            super().__exit__(exc_type, exc, tb)
-        except BaseException:
-            _queue(self.db).clear()
-            raise
-        ready, self._ready = self._ready, []
-        _run(ready)
-
-
-class DirectTransaction(_Transaction):
-    """An outermost ``BEGIN IMMEDIATE`` transaction run straight on the driver connection.
-
-    What ``db.atomic("IMMEDIATE")`` does when nothing is open, without its
-    layers: it is on peewee's transaction stack like any transaction, so
-    ``atomic()`` inside it is a savepoint, ``after_commit``/``on_commit``
-    wait for its commit, and an explicit ``commit()``/``rollback()`` inside
-    works as peewee's. Errors are translated as ``execute_sql`` translates them.
-    """
-
-    def __init__(self, db: Any, connection: Any) -> None:
-        self.db = db
-        self._begin_args: tuple[tuple[Any, ...], dict[str, Any]] = (("IMMEDIATE",), {})
-        self._connection = connection
-        self._ready = []
-
-    def __enter__(self) -> DirectTransaction:
-        try:
-            self._connection.execute("BEGIN IMMEDIATE")
-        except Exception as error:
-            self.db._raise_translated(error)
-            raise
-        self.db.push_transaction(self)
+    def __enter__(self) -> Transaction:
+        db = self.db
+        if db.transaction_depth() == 0:
+            _queue(db).clear()  # nothing of a transaction cut short (a closed connection)
+            self._begin()
+        db.push_transaction(self)
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -120,40 +140,92 @@ class DirectTransaction(_Transaction):
         if exc_type is not None:
             self.rollback(False)
             return
+        self._ready = []
         try:
-            self._connection.execute("COMMIT")
+            self._commit()
+        except BaseException:
+            self.rollback(False)  # as peewee does when a commit fails
+            raise
+        ready, self._ready = self._ready, []
+        _run(ready)
+
+    def _commit(self) -> None:
+        self.commit(False)
+
+
+class DirectTransaction(Transaction):
+    """An outermost ``BEGIN IMMEDIATE`` transaction run straight on the driver connection.
+
+    What ``db.atomic("IMMEDIATE")`` does when nothing is open, without
+    peewee's layers (the fast paths of ``LiteSqliteDatabase``). Errors are
+    translated as its ``execute_sql`` translates them.
+    """
+
+    def __init__(self, db: Any, connection: Any) -> None:
+        super().__init__(db, "IMMEDIATE")
+        self._connection = connection
+
+    def __enter__(self) -> DirectTransaction:
+        self._execute("BEGIN IMMEDIATE")
+        _queue(self.db).clear()
+        self.db.push_transaction(self)
+        return self
+
+    def _commit(self) -> None:
+        self._execute("COMMIT")
+        self._ready = _take(self.db)
+
+    def _execute(self, sql: str) -> None:
+        try:
+            self._connection.execute(sql)
         except Exception as error:
-            try:
-                db._raise_translated(error)
-                raise
-            finally:
-                self.rollback(False)  # as peewee does when a commit fails
-        _run(_take(db))
+            self.db._raise_translated(error)
+            raise
 
 
-class _Savepoint(peewee_internals.SAVEPOINT_BASE):  # type: ignore[misc]
+class Savepoint(contextlib.ContextDecorator):
     """A nested ``atomic()``: rolling it back forgets the callbacks queued inside it."""
 
+    def __init__(self, db: Any, sid: str | None = None) -> None:
+        self.db = db
+        self.sid = sid or "s" + uuid.uuid4().hex
+        self.quoted_sid = self.sid.join(db.quote)
+        self._mark = 0
+
+    def _recreate_cm(self) -> Savepoint:
+        return type(self)(self.db)
+
     def _begin(self) -> None:
-        super()._begin()
+        self.db.execute_sql(f"SAVEPOINT {self.quoted_sid};")
         self._mark = len(_queue(self.db))
 
-    def rollback(self, begin: bool = True) -> None:
-        del _queue(self.db)[self._mark :]
-        if _open_transaction(self.db):
-            super().rollback(begin)
-        elif begin:
+    def commit(self, begin: bool = True) -> None:
+        """Release the savepoint; with ``begin``, open it again."""
+        self.db.execute_sql(f"RELEASE SAVEPOINT {self.quoted_sid};")
+        if begin:
             self._begin()
 
+    def rollback(self, begin: bool = True) -> None:
+        """Undo the savepoint's writes and forget its callbacks; with ``begin``, open it again."""
+        del _queue(self.db)[self._mark :]
+        if _open_transaction(self.db):
+            self.db.execute_sql(f"ROLLBACK TO SAVEPOINT {self.quoted_sid};")
+        if begin:
+            self._begin()
 
-def _open_transaction(db: Any) -> bool:
-    """False when SQLite already rolled the transaction back itself.
+    def __enter__(self) -> Savepoint:
+        self._begin()
+        return self
 
-    It does so on some errors (a full disk, an I/O error); a ROLLBACK then
-    would fail with "no transaction is active" and hide the real error.
-    """
-    connection = peewee_internals.open_connection(db)
-    return bool(getattr(connection, "in_transaction", True))
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self.rollback(False)
+            return
+        try:
+            self.commit(False)
+        except BaseException:
+            self.rollback(False)
+            raise
 
 
 class CommitCallbacksMixin:
@@ -164,16 +236,34 @@ class CommitCallbacksMixin:
     peewee's own ``db.after_commit(fn)`` keeps working, on the same queue.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        #: Each thread's callbacks waiting for its outermost commit.
+        self.commit_queue = _Queue()
+        super().__init__(*args, **kwargs)
+
+    # Typed Any: peewee's stubs declare its private classes here.
     def transaction(self, *args: Any, **kwargs: Any) -> Any:
-        return _Transaction(self, *args, **kwargs)
+        """The outermost transaction ``atomic()`` opens (arguments as ``begin``'s)."""
+        return Transaction(self, *args, **kwargs)
 
     def savepoint(self) -> Any:
-        return _Savepoint(self)
+        """The savepoint ``atomic()`` opens inside a transaction."""
+        return Savepoint(self)
+
+    def after_commit(self, fn: Callable[[], _R]) -> Callable[[], _R]:
+        """Run ``fn`` now, or after the outermost transaction of this thread commits."""
+        db: Any = self
+        if db.transaction_depth() == 0:
+            fn()
+        elif isinstance(db.top_transaction(), Transaction):
+            _queue(db).append(fn)
+        else:
+            raise ValueError("after_commit() cannot be used with `manual`")
+        return fn
 
     def on_commit(self, callback: CommitCallback) -> None:
         """Run ``callback`` now, or after the outermost transaction of this thread commits."""
-        db: Any = self
-        db.after_commit(callback)
+        self.after_commit(callback)
 
 
 def on_commit(db: peewee.Database, callback: CommitCallback) -> None:

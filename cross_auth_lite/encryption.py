@@ -275,6 +275,10 @@ class EncryptedTextField(peewee.Field):
         return value if self.cipher is None else self.cipher.encrypt(value)
 
     def python_value(self, value: Any) -> Any:
+        # The usual value first (row readers call this for every token read):
+        # plaintext of an unlocked column, returned as it is.
+        if type(value) is str and not value.startswith(PREFIX) and not self.locked:
+            return value
         if self.locked and value is not None:
             raise self._locked()
         if not isinstance(value, str) or not value.startswith(PREFIX):

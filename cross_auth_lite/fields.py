@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,28 +42,47 @@ def utc_argument(name: str, value: object) -> datetime:
     return to_utc(value)
 
 
+def _sqlite_text(value: Any) -> Any:
+    """The text SQLite keeps for ``value``, a datetime (an SQL expression passes as it is)."""
+    if type(value) is not datetime or value.tzinfo is not UTC:
+        if isinstance(value, peewee.Node):
+            return value
+        value = to_utc(value)
+    # isoformat pads years to four digits (strftime does not) and is faster.
+    return value.isoformat(" ", "microseconds")[:SQLITE_WIDTH]
+
+
+def _naive_utc(value: Any) -> Any:
+    """``value``, a datetime, as the naive UTC timestamp other databases keep."""
+    if isinstance(value, peewee.Node):
+        return value
+    return to_utc(value).replace(tzinfo=None)
+
+
 class UTCDateTimeField(peewee.DateTimeField):
     """A timestamp stored as UTC and read back as an aware UTC ``datetime``.
 
     Any aware datetime may go in; naive ones are taken to be UTC. SQLite keeps
     fixed-width text, other databases a plain timestamp column holding UTC.
+    Compiled statements and row readers call the conversions below
+    directly: each tests for the usual value first.
     """
 
-    def db_value(self, value: Any) -> Any:
-        if value is None or isinstance(value, peewee.Node):
-            return value
-        utc = to_utc(value)
-        if isinstance(bound_database(self.model._meta.database), peewee.SqliteDatabase):
-            # isoformat pads years to four digits (strftime does not) and is faster.
-            return utc.isoformat(" ", "microseconds")[:SQLITE_WIDTH]
-        return utc.replace(tzinfo=None)
+    def db_converter(self, database: peewee.Database) -> Callable[[Any], Any]:
+        """``db_value`` of a value other than ``None`` for ``database``, as one function."""
+        return _sqlite_text if isinstance(database, peewee.SqliteDatabase) else _naive_utc
 
-    def python_value(self, value: Any) -> Any:
+    def db_value(self, value: Any) -> Any:
         if value is None:
             return None
+        return self.db_converter(bound_database(self.model._meta.database))(value)
+
+    def python_value(self, value: Any) -> Any:
         if type(value) is str and len(value) == SQLITE_WIDTH:
             # Our own format. Parsing the offset is cheaper than replace().
             return datetime.fromisoformat(value + "+00:00")
+        if value is None:
+            return None
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         if isinstance(value, datetime):

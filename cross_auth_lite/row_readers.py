@@ -15,11 +15,9 @@ from typing import Any, Generic, TypeVar
 import peewee
 
 from cross_auth_lite.adapters import peewee_internals
-from cross_auth_lite.encryption import PREFIX as ENCRYPTED_PREFIX
-from cross_auth_lite.encryption import EncryptedTextField
 from cross_auth_lite.fields import SQLITE_WIDTH, UTCDateTimeField
 
-__all__ = ["RowReader", "plain_field", "related_target"]
+__all__ = ["RowReader", "plain_field", "reader", "related_target"]
 
 ModelT = TypeVar("ModelT", bound=peewee.Model)
 
@@ -77,57 +75,38 @@ def _row_reader(
 
     Generated once per statement, so reading a row is one function call (a
     page of rows one call in all) and one dict display: no loop over
-    columns, no per-column type test. Field
-    names are Python identifiers and the converters are passed in by name, so
-    the generated source holds nothing from outside.
+    columns, no per-column type test. Field names are Python identifiers
+    and the converters are passed in by name, so the generated source holds
+    nothing from outside. Conversions are the fields' own (``reader``),
+    but for the fast path of ``UTCDateTimeField`` on SQLite, inlined.
     """
     namespace: dict[str, Any] = {
         "model": model,
         "loaded": peewee_internals.loaded_instance,
         "parse": datetime.fromisoformat,
         "width": SQLITE_WIDTH,
-        "prefix": ENCRYPTED_PREFIX,
     }
     items = []
     for index, field in enumerate(fields):
         if plain_field(related_target(field)):
             items.append(f"{field.name!r}: row[{index}]")
-        elif type(field) is peewee.BooleanField:
-            # peewee's python_value for it is bool() of a non-None value.
-            value = f"v{index}"
-            items.append(
-                f"{field.name!r}: (None if ({value} := row[{index}]) is None else bool({value}))"
-            )
-        elif type(field) is UTCDateTimeField:
-            # The field's own fast path, inlined: SQLite's fixed-width UTC
-            # text parses directly; anything else goes through python_value.
-            converter = f"convert_{index}"
-            namespace[converter] = field.python_value
-            value = f"v{index}"
-            items.append(
-                f"{field.name!r}: (None if ({value} := row[{index}]) is None"
+            continue
+        converter, value = f"c{index}", f"v{index}"
+        namespace[converter] = reader(field)
+        fast = ""
+        if type(field) is UTCDateTimeField:
+            # The one conversion inlined: the first test of python_value,
+            # SQLite's fixed-width UTC text. A call per timestamp costs a
+            # page of 20 sessions a tenth more (docs/how-it-is-built.md);
+            # test_read_paths_agree compares it with python_value's reads.
+            fast = (
                 f" else parse({value} + '+00:00')"
                 f" if type({value}) is str and len({value}) == width"
-                f" else {converter}({value}))"
             )
-        elif type(field) is EncryptedTextField:
-            # A plaintext value of an unlocked column is returned as it is
-            # (python_value's first test); anything else goes through it.
-            converter, value = f"convert_{index}", f"v{index}"
-            namespace[converter] = field.python_value
-            namespace[f"field_{index}"] = field
-            items.append(
-                f"{field.name!r}: ({value} if ({value} := row[{index}]) is None"
-                f" or (type({value}) is str and not {value}.startswith(prefix)"
-                f" and not field_{index}.locked)"
-                f" else {converter}({value}))"
-            )
-        else:
-            converter = f"convert_{index}"
-            namespace[converter] = field.python_value
-            items.append(
-                f"{field.name!r}: None if row[{index}] is None else {converter}(row[{index}])"
-            )
+        items.append(
+            f"{field.name!r}: (None if ({value} := row[{index}]) is None{fast}"
+            f" else {converter}({value}))"
+        )
     data = "{" + ", ".join(items) + "}"
     source = (
         "def read_row(row):\n"
@@ -137,6 +116,19 @@ def _row_reader(
     )
     exec(source, namespace)  # generated from field names only, see above
     return namespace["read_row"], namespace["read_rows"]
+
+
+def reader(field: peewee.Field[Any]) -> Callable[[Any], Any]:
+    """``field.python_value`` for a value other than ``None``, as directly callable as can be.
+
+    A field keeping peewee's ``python_value`` (``adapt`` of a value not
+    ``None``) reads through its ``adapt``: ``bool`` itself for a boolean.
+    """
+    if type(field).python_value is peewee.Field.python_value:
+        adapt: Callable[[Any], Any] = field.adapt
+        return adapt
+    python_value: Callable[[Any], Any] = field.python_value
+    return python_value
 
 
 def related_target(field: peewee.Field[Any]) -> peewee.Field[Any]:

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import peewee
 
 from cross_auth_lite.adapters import peewee_internals
 from cross_auth_lite.database import bound_database
-from cross_auth_lite.fields import SQLITE_WIDTH, UTCDateTimeField
 from cross_auth_lite.row_readers import RowReader, plain_field
 
 __all__ = [
@@ -57,7 +55,7 @@ def _unchanged_type(field: peewee.Field[Any]) -> type | None:
 @dataclass(frozen=True)
 class _Slot:
     name: str
-    convert: Callable[[Any], Any] | None
+    field: peewee.Field[Any] | None
     unchanged: type | None = None
 
 
@@ -65,19 +63,27 @@ def slot(name: str, field: peewee.Field[Any] | None = None) -> peewee.Value:
     """A placeholder for the per-call value ``name``; ``field`` converts it like that column."""
     if field is None or plain_field(field):
         return peewee.Value(_Slot(name, None), converter=False)
-    return peewee.Value(_Slot(name, field.db_value, _unchanged_type(field)), converter=False)
+    return peewee.Value(_Slot(name, field, _unchanged_type(field)), converter=False)
 
 
-def _sqlite_utc(value: _Slot, sqlite: bool) -> bool:
-    """Whether ``value`` is a UTC timestamp bound on SQLite: its text is made inline."""
-    field = getattr(value.convert, "__self__", None)
-    return sqlite and type(field) is UTCDateTimeField and value.convert == field.db_value
+def _converter(field: peewee.Field[Any] | None, database: Any) -> Callable[[Any], Any] | None:
+    """``field.db_value`` of a value other than ``None``, for ``database``; none for no field.
+
+    A field knowing its conversion for a database (``UTCDateTimeField``: text
+    on SQLite) gives that function (``db_converter``); any other its ``db_value``.
+    """
+    if field is None:
+        return None
+    for_database = getattr(field, "db_converter", None)
+    convert: Callable[[Any], Any] = (
+        field.db_value if for_database is None else for_database(database)
+    )
+    return convert
 
 
-#: A slot as the parameter builder sees it: position, name, converter, the
-#: value type the converter returns unchanged, and whether it is a UTC
-#: timestamp for SQLite.
-_Binding = tuple[int, str, Callable[[Any], Any] | None, type | None, bool]
+#: A slot as the parameter builder sees it: position, name, converter, and
+#: the value type the converter returns unchanged.
+_Binding = tuple[int, str, Callable[[Any], Any] | None, type | None]
 
 
 def _parameter_list(
@@ -86,22 +92,18 @@ def _parameter_list(
     """A function building a statement's parameter list from the per-call values.
 
     Generated once per statement, like the row readers: one list display,
-    constants in place, each slot looked up (and converted) where it goes.
-    A value the converter would return unchanged (a ``bool`` for a boolean
-    column, an ``int`` for a key) is bound as it is; an aware UTC datetime
-    for SQLite becomes its stored text inline (``UTCDateTimeField.db_value``'s
-    result, without the call); a value bound in several places (refresh's
-    ``updated_at``) is converted once. Slot names are written as string
-    literals (``repr``), so the source holds nothing but names, indexes and
-    references into its namespace.
+    constants in place, each slot looked up (and converted by its field's
+    own conversion) where it goes. A value the converter would return
+    unchanged (a ``bool`` for a boolean column, an ``int`` for a key) is
+    bound as it is; a value bound in several places through one converter
+    (refresh's ``updated_at``) is converted once. Slot names are written as
+    string literals (``repr``), so the source holds nothing but names,
+    indexes and references into its namespace.
     """
-    namespace: dict[str, Any] = {"datetime": datetime, "UTC": UTC, "width": SQLITE_WIDTH}
+    namespace: dict[str, Any] = {}
     at = {binding[0]: binding[1:] for binding in slots}
-    # Two UTC timestamp columns of one table make the same text from a value.
     keys = {
-        index: (name, UTCDateTimeField if utc_text else convert)
-        for index, (name, convert, _, utc_text) in at.items()
-        if convert is not None
+        index: (name, convert) for index, (name, convert, _) in at.items() if convert is not None
     }
     first_use: dict[tuple[str, Any], int] = {}
     repeated: set[tuple[str, Any]] = set()
@@ -115,14 +117,14 @@ def _parameter_list(
             namespace[f"k{index}"] = constant
             items.append(f"k{index}")
             continue
-        name, convert, unchanged, utc_text = at[index]
+        name, convert, unchanged = at[index]
         if convert is None:
             items.append(f"values[{name!r}]")
             continue
         namespace[f"c{index}"] = convert
         if unchanged is not None:
             namespace[f"t{index}"] = unchanged
-        expression = _conversion(index, name, unchanged, utc_text)
+        expression = _conversion(index, name, unchanged)
         if keys[index] not in repeated:
             items.append(expression)
             continue
@@ -137,18 +139,14 @@ def _parameter_list(
     return function
 
 
-def _conversion(index: int, name: str, unchanged: type | None, utc_text: bool) -> str:
+def _conversion(index: int, name: str, unchanged: type | None) -> str:
     """The expression binding slot ``name`` at ``index`` through its converter ``c{index}``."""
     value = f"v{index}"
-    slow = f"None if {value} is None else c{index}({value})"
-    if utc_text:
-        return (
-            f"({value}.isoformat(' ', 'microseconds')[:width]"
-            f" if type({value} := values[{name!r}]) is datetime and {value}.tzinfo is UTC"
-            f" else {slow})"
-        )
     if unchanged is not None:
-        return f"({value} if type({value} := values[{name!r}]) is t{index} else {slow})"
+        return (
+            f"({value} if type({value} := values[{name!r}]) is t{index}"
+            f" else None if {value} is None else c{index}({value}))"
+        )
     return f"(None if ({value} := values[{name!r}]) is None else c{index}({value}))"
 
 
@@ -166,9 +164,8 @@ class Compiled(Generic[ModelT]):
         self.sql: str = sql
         self.database: Any = database
         self._params: list[Any] = list(params)
-        sqlite = isinstance(database, peewee.SqliteDatabase)
         self._slots: list[_Binding] = [
-            (index, value.name, value.convert, value.unchanged, _sqlite_utc(value, sqlite))
+            (index, value.name, _converter(value.field, database), value.unchanged)
             for index, value in enumerate(params)
             if isinstance(value, _Slot)
         ]

@@ -1,4 +1,8 @@
-"""on_commit: immediate outside a transaction, deferred to the outermost commit inside one."""
+"""on_commit: immediate outside a transaction, deferred to the outermost commit inside one.
+
+On the fast paths and in portable mode (``contract``): both run the same
+public-API transactions, the fast paths with a direct ``BEGIN IMMEDIATE``.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import cross_auth_lite as lite
 from cross_auth_lite import commit_callbacks
 from tests.factories import connect, signup
 
-pytestmark = pytest.mark.all_backends
+pytestmark = [pytest.mark.all_backends, pytest.mark.contract]
 
 
 class Boom(Exception):
@@ -175,8 +179,10 @@ def test_callbacks_inside_a_signup_wait_for_its_commit(store: lite.LiteStore) ->
         accounts.on_commit(lambda: ran.append("on_commit"))
         store.database.after_commit(lambda: ran.append("after_commit"))
         assert ran == []
-        if isinstance(store.database, peewee.SqliteDatabase):
-            assert isinstance(store.database.top_transaction(), commit_callbacks.DirectTransaction)
+        top = store.database.top_transaction()
+        assert isinstance(top, commit_callbacks.Transaction)
+        direct = isinstance(store.database, peewee.SqliteDatabase) and store.database.fast_paths
+        assert isinstance(top, commit_callbacks.DirectTransaction) == direct
         with pytest.raises(Boom), store.database.atomic():  # a savepoint inside the signup
             accounts.on_commit(lambda: ran.append("dropped with its savepoint"))
             raise Boom

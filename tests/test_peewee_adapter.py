@@ -98,16 +98,20 @@ def use_store(store: lite.LiteStore) -> None:
     assert ran == ["kept"]
 
 
-# A peewee whose error mapping no longer does what the fast paths expect:
-# peewee itself still works (its own statements succeed), the probe fails.
-BROKEN_PEEWEE = """
+# A peewee changed under the store, in a subprocess: peewee itself still
+# works (its own statements succeed). Without its private transaction and
+# savepoint classes nothing changes (on_commit is built on the public API);
+# with an error mapping that no longer maps, the probe fails as well.
+CHANGED_PEEWEE = """
 import contextlib
 import sys
 import warnings
 
 import peewee
 
-peewee.__exception_wrapper__ = contextlib.nullcontext()
+del peewee._transaction, peewee._savepoint
+if sys.argv[2] == "broken-errors":
+    peewee.__exception_wrapper__ = contextlib.nullcontext()
 warnings.simplefilter("always")
 with warnings.catch_warnings(record=True) as caught:
     import cross_auth_lite as lite
@@ -115,19 +119,18 @@ with warnings.catch_warnings(record=True) as caught:
 
     for name in ("a", "b"):
         with lite.open(sys.argv[1] + "/" + name) as store:
-            assert store.database.fast_paths is False
+            print("fast_paths", store.database.fast_paths)
             use_store(store)
 for warning in caught:
     print(warning.category.__name__, warning.message)
 """
 
 
-def test_a_failed_capability_check_makes_the_store_portable_with_one_warning(
-    tmp_path: Path,
-) -> None:
+def run_on_changed_peewee(tmp_path: Path, change: str) -> list[str]:
+    """What ``CHANGED_PEEWEE`` prints, run with ``change``; it must succeed."""
     root = Path(__file__).parent.parent
     result = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(BROKEN_PEEWEE), str(tmp_path)],
+        [sys.executable, "-c", textwrap.dedent(CHANGED_PEEWEE), str(tmp_path), change],
         cwd=root,
         capture_output=True,
         text=True,
@@ -135,11 +138,25 @@ def test_a_failed_capability_check_makes_the_store_portable_with_one_warning(
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)},
     )
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("RuntimeWarning ")
-    assert f"peewee {peewee.__version__}" in lines[0]
-    assert "IntegrityError" in lines[0]  # what the probe found
+    return result.stdout.splitlines()
+
+
+def test_a_failed_capability_check_makes_the_store_portable_with_one_warning(
+    tmp_path: Path,
+) -> None:
+    lines = run_on_changed_peewee(tmp_path, "broken-errors")
+    assert lines[:2] == ["fast_paths False", "fast_paths False"]
+    assert len(lines) == 3, lines
+    assert lines[2].startswith("RuntimeWarning ")
+    assert f"peewee {peewee.__version__}" in lines[2]
+    assert "IntegrityError" in lines[2]  # what the probe found
+
+
+def test_peewees_private_transaction_classes_are_not_needed(tmp_path: Path) -> None:
+    assert run_on_changed_peewee(tmp_path, "no-transaction-classes") == [
+        "fast_paths True",
+        "fast_paths True",
+    ]
 
 
 def test_portable_on_request_works_without_a_warning(

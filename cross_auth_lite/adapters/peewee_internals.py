@@ -1,14 +1,17 @@
 """Every reach of cross-auth-lite past peewee's public API, and the check that it still works.
 
 The fast paths use: a database's per-thread connection state (``db._state``:
-its driver connection, its open transactions, peewee's commit-callback
-queue), peewee's mapping of driver errors to its own (``__exception_wrapper__``),
-its transaction and savepoint classes (``_transaction``, ``_savepoint``),
-and an instance's loaded data (``__data__``, ``_dirty``, ``__rel__``).
-``fast_paths()`` says, when a store opens, whether they may be used: not when
-``$CROSS_AUTH_LITE_PORTABLE`` asks for portable mode, and not when
-``capability_problem()`` finds one of them missing or behaving otherwise;
-then the store runs on peewee's public API and ``fall_back`` warns once.
+its driver connection), peewee's mapping of driver errors to its own
+(``__exception_wrapper__``) and an instance's loaded data (``__data__``,
+``_dirty``, ``__rel__``); swapping in an encrypted field takes the old
+field's place among its model's fields (``_order``, ``_sort_key``).
+``on_commit`` and transactions (``cross_auth_lite.commit_callbacks``) need
+none of them: they are built on peewee's public API in both modes.
+``fast_paths()`` says, when a store opens, whether the fast paths may be
+used: not when ``$CROSS_AUTH_LITE_PORTABLE`` asks for portable mode, and not
+when ``capability_problem()`` finds one of their internals missing or
+behaving otherwise; then the store runs on peewee's public API and
+``fall_back`` warns once.
 """
 
 from __future__ import annotations
@@ -22,10 +25,7 @@ import peewee
 from cross_auth_lite.adapters.portable import fall_back, portable_requested
 
 __all__ = [
-    "TRANSACTION_BASE",
-    "SAVEPOINT_BASE",
     "capability_problem",
-    "commit_queue",
     "copy_field_position",
     "error_wrapper",
     "fast_paths",
@@ -33,11 +33,6 @@ __all__ = [
     "open_connection",
     "reset_connections",
 ]
-
-#: peewee's outermost-transaction and savepoint classes, which the store's
-#: savepoint-aware commit callbacks extend (``cross_auth_lite.commit_callbacks``).
-TRANSACTION_BASE: Any = getattr(peewee, "_transaction", None)
-SAVEPOINT_BASE: Any = getattr(peewee, "_savepoint", None)
 
 
 def error_wrapper() -> Any:
@@ -54,12 +49,6 @@ def open_connection(db: peewee.Database) -> Any:
 def reset_connections(db: peewee.Database) -> None:
     """Make ``db`` forget this thread's connection state (its connections are closed already)."""
     db._state.reset()  # type: ignore[attr-defined]
-
-
-def commit_queue(db: peewee.Database) -> list[Any]:
-    """peewee's per-thread list of ``after_commit`` callbacks waiting for the outermost commit."""
-    queue: list[Any] = db._state.commit_callbacks  # type: ignore[attr-defined]
-    return queue
 
 
 def loaded_instance(model: Any, data: dict[str, Any]) -> Any:
@@ -86,8 +75,8 @@ def capability_problem() -> str | None:
     """What the fast paths rely on that this peewee lacks, or ``None`` when all is there.
 
     A real probe, made once per process on an in-memory SQLite database:
-    the connection state, the error mapping, the transaction classes and a
-    loaded instance must all do what the fast paths expect of them.
+    the connection state, the error mapping and a loaded instance must all
+    do what the fast paths expect of them.
     """
     try:
         return _probe()
@@ -96,8 +85,6 @@ def capability_problem() -> str | None:
 
 
 def _probe() -> str | None:
-    if TRANSACTION_BASE is None or SAVEPOINT_BASE is None:
-        return "peewee._transaction or peewee._savepoint is missing"
     if not hasattr(peewee, "__exception_wrapper__"):
         return "peewee.__exception_wrapper__ is missing"
     db = peewee.SqliteDatabase(":memory:")
@@ -121,13 +108,6 @@ def _probe() -> str | None:
             pass
         else:
             return "__exception_wrapper__ does not map a driver IntegrityError to peewee's"
-        ran: list[int] = []
-        with db.atomic():
-            db.after_commit(lambda: ran.append(1))
-            if len(commit_queue(db)) != 1:
-                return "after_commit does not queue on the connection state"
-        if ran != [1]:
-            return "the commit-callback queue is not run at commit"
         Probe.create(name="a")
         row = loaded_instance(Probe, {"id": 1, "name": "b"})
         if row.name != "b" or row.is_dirty() or row.dirty_fields:
