@@ -31,7 +31,7 @@ raw file. It does not bind a ciphertext to its row, so someone able to
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import peewee
@@ -55,7 +55,6 @@ __all__ = [
     "TokenCipher",
     "encrypt_token_fields",
     "generate_key",
-    "is_encrypted",
     "parse_keys",
     "store_cipher",
     "token_cipher",
@@ -108,11 +107,6 @@ def parse_keys(value: EncryptionKey) -> list[str | bytes]:
     raise TypeError(
         f"encryption_key must be a str, bytes or a sequence of them, not {type(value).__name__}"
     )
-
-
-def is_encrypted(stored: str) -> bool:
-    """Whether ``stored`` (a value as held in the database) is encrypted."""
-    return stored.startswith(PREFIX)
 
 
 class TokenCipher:
@@ -202,15 +196,13 @@ def _mismatch(what: str) -> EncryptionKeyError:
     )
 
 
-def token_cipher(
-    encryption_key: EncryptionKey | None = None, *, environ: Mapping[str, str] | None = None
-) -> TokenCipher | None:
+def token_cipher(encryption_key: EncryptionKey | None = None) -> TokenCipher | None:
     """The cipher for ``encryption_key``, or else for ``$CROSS_AUTH_LITE_ENCRYPTION_KEY``.
 
     ``None`` when neither gives a key (an empty variable counts as unset).
     """
     if encryption_key is None:
-        value = (os.environ if environ is None else environ).get(ENCRYPTION_KEY_ENV, "")
+        value = os.environ.get(ENCRYPTION_KEY_ENV, "")
         if not parse_keys(value):
             return None
         try:
