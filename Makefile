@@ -38,7 +38,7 @@ help:
 	@echo "make test-lowest  the test suite on the lowest versions pyproject.toml declares"
 
 $(UV):
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target $(TOOLS) 'uv==$(UV_VERSION)'
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(TOOLS) 'uv==$(UV_VERSION)'
 
 # Exactly the lock: --locked fails when uv.lock no longer matches pyproject.toml
 # (run `make lock`). The demo's sync is --inexact: it adds what it needs and

@@ -40,7 +40,11 @@ def backup_store(store: LiteStore, destination: str | os.PathLike[str]) -> Path:
     target = Path(destination)
     if target.absolute().is_relative_to(directory.absolute()):
         raise StoreLocationError(f"{target} is inside the store: back it up somewhere else")
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    if target.exists() and not target.is_dir():
+        raise StoreExistsError(
+            f"{target} is a file: a backup goes into a new or an empty directory"
+        )
+    if target.exists() and any(target.iterdir()):
         raise StoreExistsError(f"{target} already exists and is not an empty directory")
     target = private_directory(target)
     try:

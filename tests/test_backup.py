@@ -61,6 +61,14 @@ def test_backup_refuses_a_non_empty_destination(tmp_path: Path, store: lite.Lite
     assert (tmp_path / "taken" / "something").read_text() == "keep me"
 
 
+def test_backup_onto_a_file_says_it_is_a_file(tmp_path: Path, store: lite.LiteStore) -> None:
+    (tmp_path / "notes.txt").write_text("keep me")
+
+    with pytest.raises(lite.StoreExistsError, match=r"notes\.txt is a file: a backup goes into"):
+        backup_store(store, tmp_path / "notes.txt")
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
 def test_cli_backup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
     with lite.open(data) as store:
