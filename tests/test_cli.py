@@ -49,7 +49,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     ("args", "message"),
     [
         ((), "COMMAND"),
-        (("frobnicate",), "invalid choice"),
+        (("frobnicate",), "no such command (the word is not shown"),
+        (("stat",), "no such command: did you mean 'stats'? Commands: init, stats,"),
+        (("users", "creat"), "no such action: did you mean 'create'? Actions: list,"),
         (("users",), "ACTION"),
         (("users", "list", "--limit", "0"), "must be at least 1"),
         (("users", "list", "--limit", "ten"), "expected a whole number"),
@@ -76,6 +78,16 @@ def test_a_mistyped_option_is_named_without_its_value(capsys: pytest.CaptureFixt
         result = run(capsys, None, *args)
         assert_one_line_error(result, code=2, contains="unrecognised option --kye")
         assert secret not in result.err + result.out
+
+
+def test_a_mistyped_option_before_the_command_does_not_echo_its_value(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = "postgresql://ada:hunter2@db.example/auth"
+    result = run(capsys, None, "--databse-url", url, "stats")
+
+    assert_one_line_error(result, code=2, contains="is an option before it mistyped?")
+    assert "hunter2" not in result.err + result.out
 
 
 def test_data_and_json_are_accepted_after_the_command(

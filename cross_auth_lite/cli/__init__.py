@@ -16,7 +16,9 @@ Each concern has its module: ``maintenance`` (init, stats, purge),
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -61,11 +63,41 @@ class UsageError(Exception):
     """The command line does not parse."""
 
 
+#: argparse's words for a command (or a command's action) it does not know.
+_INVALID_CHOICE = re.compile(
+    r"argument (?P<what>[A-Z]+): invalid choice: '(?P<given>.*)' \(choose from (?P<choices>.*)\)$",
+    re.DOTALL,
+)
+
+
 class _Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors are one line, reported by ``main``."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see '{self.prog} --help')")
+        raise UsageError(f"{_unknown_command(message)} (see '{self.prog} --help')")
+
+
+def _unknown_command(message: str) -> str:
+    """argparse's ``message``, unless it is about an unknown command: then ours.
+
+    The word given is never repeated: where a command was expected there
+    often stands the value of a mistyped option before it (``--databse-url
+    URL stats``), perhaps a password. A near miss is offered instead.
+    """
+    invalid = _INVALID_CHOICE.match(message)
+    if invalid is None:
+        return message
+    kind = invalid["what"].lower()
+    choices = [choice.strip("'") for choice in invalid["choices"].split(", ")]
+    close = difflib.get_close_matches(invalid["given"], choices, n=1)
+    if close:
+        said = f"no such {kind}: did you mean '{close[0]}'?"
+    else:
+        said = (
+            f"no such {kind} (the word is not shown, in case it is a value: "
+            "is an option before it mistyped?)"
+        )
+    return f"{said} {kind.capitalize()}s: {', '.join(choices)}"
 
 
 def _add_store_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
