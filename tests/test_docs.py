@@ -162,11 +162,14 @@ def test_the_testing_guide_s_filters_silence_the_warnings_it_names(
     (config,) = re.findall(r"```toml\n(.*?)```", guide, re.S)
     pytester.makepyfile(test_app=app_tests)
 
+    named = re.compile(r"'crypt' is deprecated|Using `?httpx`? with `?starlette\.testclient")
     noisy = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
     noisy.assert_outcomes(passed=2)
-    if noisy.parseoutcomes().get("warnings", 0) == 0:
+    if not named.search(noisy.stdout.str()):
         pytest.skip("these versions of passlib and Starlette warn about nothing")
 
     pytester.makefile(".toml", pyproject=config)
     quiet = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
-    quiet.assert_outcomes(passed=2, warnings=0)
+    quiet.assert_outcomes(passed=2)
+    # Only those two: older releases of other packages may add warnings of their own.
+    assert not named.search(quiet.stdout.str()), quiet.stdout.str()
