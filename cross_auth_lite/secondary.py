@@ -367,7 +367,7 @@ class DiskCacheStorage:
         cache = self._cache
         total = 0
         with self._errors:
-            if not self._fast:
+            if not (self._fast and cache_rows.fast_path(cache)):
                 # diskcache's expire() pages through rows and can pass over rows that
                 # share an expiry time with a page boundary; repeat until none are left.
                 while removed := int(cache.expire(moment, retry=False)):
