@@ -34,9 +34,9 @@ from bench.workload import (
     secondary_key,
 )
 from cross_auth_lite.adapters.portable import PORTABLE_ENV
-from cross_auth_lite.cache_copy import copied_cache_storage
-from cross_auth_lite.secondary import DiskCacheStorage
-from cross_auth_lite.store_template import store_template
+from cross_auth_lite.cache.storage import DiskCacheStorage
+from cross_auth_lite.cache.template_copy import copied_cache_storage
+from cross_auth_lite.store.template import store_template
 
 MODES = ("fast", "portable")
 Prepare = Callable[[Backend, Workload, int, int], list[Call]]

@@ -25,7 +25,7 @@ import cross_auth_lite as lite
 from bench.backends.raw_sqlite import connect
 from bench.timing import Call, Measurement, Plan, run_calls, time_calls
 from bench.workload import PROVIDER, USER_AGENT, email, provider_user_id, token_hash
-from cross_auth_lite import DATABASE_FILENAME
+from cross_auth_lite.admin import DATABASE_FILENAME
 
 __all__ = ["DEFAULT_SIZES", "QUICK_SIZES", "ScaleResult", "run_scale"]
 

@@ -109,7 +109,7 @@ def sign_in_loop(path: str, args: argparse.Namespace, index: int, counter: Any) 
 
 
 def _sizes(path: Path) -> dict[str, int]:
-    return lite.directory_sizes(path)
+    return lite.admin.directory_sizes(path)
 
 
 def _sample(store: lite.LiteStore, path: Path, elapsed: float, signins: int) -> dict[str, Any]:
@@ -119,11 +119,11 @@ def _sample(store: lite.LiteStore, path: Path, elapsed: float, signins: int) -> 
         "elapsed": elapsed,
         "signins": signins,
         "sessions": int(session.select().count()),
-        "db": sizes.get(lite.DATABASE_FILENAME, 0),
-        "wal": sizes.get(f"{lite.DATABASE_FILENAME}-wal", 0),
+        "db": sizes.get(lite.admin.DATABASE_FILENAME, 0),
+        "wal": sizes.get(f"{lite.admin.DATABASE_FILENAME}-wal", 0),
         "cache": sizes.get("cache/cache.db", 0),
         "cache_wal": sizes.get("cache/cache.db-wal", 0),
-        "reclaimable": lite.reclaimable_bytes(store.database) or 0,
+        "reclaimable": lite.admin.reclaimable_bytes(store.database) or 0,
     }
 
 
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{_mib(sample['cache_wal'])} | {_mib(sample['reclaimable'])} |",
                     flush=True,
                 )
-            last = lite.last_housekeeping(store.database)
+            last = lite.admin.last_housekeeping(store.database)
         for worker in workers:
             worker.join()
         failed = [worker.exitcode for worker in workers if worker.exitcode]

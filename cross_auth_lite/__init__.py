@@ -16,92 +16,38 @@ auth = CrossAuth(
 )
 ```
 
-Everything importable from here is public; every exception the library
-raises derives from ``LiteError``.
+Everything in ``__all__`` here is public, and so is the administration
+namespace ``cross_auth_lite.admin`` (``lite.admin.check_store(...)``);
+every exception the library raises derives from ``LiteError``.
 """
 
-from cross_auth_lite import errors
-from cross_auth_lite.accounts import PeeweeAccountsStorage
-from cross_auth_lite.admin import (
-    DeletedUser,
-    IdentitySummary,
-    RevokedSession,
-    SessionSummary,
-    UserSummary,
-    check_email,
-    count_sessions,
-    count_user_rows,
-    count_users,
-    create_user,
-    delete_user,
-    find_user,
-    list_identities,
-    list_sessions,
-    list_users,
-    revoke_session,
-)
-from cross_auth_lite.backup import backup_store
-from cross_auth_lite.check import CheckReport, check_store
-from cross_auth_lite.database import CommitCallbacksMixin, LiteSqliteDatabase
-from cross_auth_lite.encryption import ENCRYPTION_KEY_ENV, generate_key, parse_keys
+import importlib
+import warnings
+from typing import Any
+
+from cross_auth_lite import admin, errors
+from cross_auth_lite.accounts.passwords import check_password, hash_password
+from cross_auth_lite.accounts.storage import PeeweeAccountsStorage
+from cross_auth_lite.backends.postgres import LitePostgresqlDatabase
+from cross_auth_lite.cache.storage import CACHE_SETTINGS, DiskCacheStorage, TextDisk
+from cross_auth_lite.database.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
+from cross_auth_lite.database.sqlite import CommitCallbacksMixin, LiteSqliteDatabase
+from cross_auth_lite.encryption import ENCRYPTION_KEY_ENV, generate_key
 from cross_auth_lite.errors import *  # noqa: F403 - every exception (errors.__all__)
-from cross_auth_lite.export import ExportDocument, export_store, export_to_file, read_export
-from cross_auth_lite.housekeeping import (
-    DEFAULT_HOUSEKEEPING_INTERVAL,
-    Housekeeper,
-    HousekeepingResult,
-    HousekeepingSettings,
-    last_housekeeping,
-    reclaimable_bytes,
-)
-from cross_auth_lite.maintenance import DEFAULT_RETENTION, PurgeResult, purge_store
-from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
-from cross_auth_lite.passwords import BCRYPT_MAX_BYTES, check_password, hash_password
-from cross_auth_lite.postgres import LitePostgresqlDatabase
+from cross_auth_lite.housekeeping.housekeeper import HousekeepingSettings
 from cross_auth_lite.private_files import private_output
-from cross_auth_lite.records import TABLES as STORE_TABLES
-from cross_auth_lite.records import describe_counts, isoformat, plural
-from cross_auth_lite.schema import SCHEMA_VERSION
-from cross_auth_lite.secondary import CACHE_SETTINGS, DiskCacheStorage, TextDisk
-from cross_auth_lite.session_queries import SESSION_STATUSES
-from cross_auth_lite.sessions import PeeweeSessionStorage
-from cross_auth_lite.stats import directory_sizes, store_stats
-from cross_auth_lite.store import CACHE_DIRNAME, DATABASE_FILENAME, LiteStore
-from cross_auth_lite.store import open_store as open
-from cross_auth_lite.token_keys import RotationResult, rotate_tokens
-from cross_auth_lite.transfer import (
-    CopyResult,
-    ImportResult,
-    copy_store,
-    import_export,
-    import_into,
-    open_transfer_target,
-)
+from cross_auth_lite.sessions.storage import PeeweeSessionStorage
+from cross_auth_lite.store.lite_store import LiteStore
+from cross_auth_lite.store.opening import open_store as open
 from cross_auth_lite.urls import redact_url
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BCRYPT_MAX_BYTES",
-    "CACHE_DIRNAME",
     "CACHE_SETTINGS",
-    "DATABASE_FILENAME",
-    "DEFAULT_HOUSEKEEPING_INTERVAL",
-    "DEFAULT_RETENTION",
     "ENCRYPTION_KEY_ENV",
-    "SCHEMA_VERSION",
-    "SESSION_STATUSES",
-    "STORE_TABLES",
-    "CheckReport",
     "CommitCallbacksMixin",
-    "CopyResult",
-    "DeletedUser",
-    "IdentitySummary",
-    "ImportResult",
     "DiskCacheStorage",
-    "ExportDocument",
-    "Housekeeper",
-    "HousekeepingResult",
     "HousekeepingSettings",
     "LitePostgresqlDatabase",
     "LiteSqliteDatabase",
@@ -111,48 +57,42 @@ __all__ = [
     "PeeweeSessionStorage",
     "PeeweeSocialAccount",
     "PeeweeUser",
-    "PurgeResult",
-    "RevokedSession",
-    "RotationResult",
-    "SessionSummary",
     "TextDisk",
-    "UserSummary",
     "__version__",
-    "backup_store",
-    "check_email",
-    "check_store",
-    "count_sessions",
-    "count_user_rows",
-    "count_users",
-    "create_user",
-    "delete_user",
-    "copy_store",
-    "describe_counts",
-    "directory_sizes",
-    "export_store",
-    "export_to_file",
-    "find_user",
-    "generate_key",
     "check_password",
+    "generate_key",
     "hash_password",
-    "import_export",
-    "import_into",
-    "isoformat",
-    "last_housekeeping",
-    "list_identities",
-    "list_sessions",
-    "list_users",
     "open",
-    "open_transfer_target",
-    "parse_keys",
-    "plural",
     "private_output",
-    "purge_store",
-    "read_export",
-    "reclaimable_bytes",
     "redact_url",
-    "revoke_session",
-    "rotate_tokens",
-    "store_stats",
 ]
 __all__ += errors.__all__
+
+# Names this package exported before ``cross_auth_lite.admin`` existed keep
+# working for one release, with a DeprecationWarning that says where they went.
+# The wording helpers were the command line's, which now has its own.
+_MOVED_TO_ADMIN = frozenset(admin.__all__)
+_RETIRED = {
+    "BCRYPT_MAX_BYTES": "cross_auth_lite.accounts.passwords",
+    "describe_counts": "cross_auth_lite.admin.records",
+    "isoformat": "cross_auth_lite.admin.records",
+    "plural": "cross_auth_lite.admin.records",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_ADMIN:
+        warnings.warn(
+            f"cross_auth_lite.{name} is deprecated: use cross_auth_lite.admin.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(admin, name)
+    if name in _RETIRED:
+        warnings.warn(
+            f"cross_auth_lite.{name} is deprecated and goes in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(_RETIRED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

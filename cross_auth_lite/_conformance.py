@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from cross_auth import AccountsStorage, SecondaryStorage, SessionStorage
 
-from cross_auth_lite.accounts import PeeweeAccountsStorage
-from cross_auth_lite.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
-from cross_auth_lite.secondary import DiskCacheStorage
-from cross_auth_lite.sessions import PeeweeSessionStorage
+from cross_auth_lite.accounts.storage import PeeweeAccountsStorage
+from cross_auth_lite.cache.storage import DiskCacheStorage
+from cross_auth_lite.database.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
+from cross_auth_lite.sessions.storage import PeeweeSessionStorage
 
 
 def _accounts(storage: PeeweeAccountsStorage[PeeweeUser, PeeweeSocialAccount]) -> AccountsStorage:

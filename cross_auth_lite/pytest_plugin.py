@@ -21,10 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import cross_auth_lite
-from cross_auth_lite.accounts import PeeweeAccountsStorage
-from cross_auth_lite.secondary import DiskCacheStorage
-from cross_auth_lite.sessions import PeeweeSessionStorage
-from cross_auth_lite.store import LiteStore
+from cross_auth_lite import DiskCacheStorage, LiteStore, PeeweeAccountsStorage, PeeweeSessionStorage
 
 if TYPE_CHECKING:
     from cross_auth.storage.redis import RedisStorage

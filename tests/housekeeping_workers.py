@@ -30,7 +30,7 @@ def sign_in_while_housekeeping(
             assert store.housekeeper is not None
             store.housekeeper.wake()
             during = writes = 0
-            while lite.last_housekeeping(store.database) is None:
+            while lite.admin.last_housekeeping(store.database) is None:
                 left = session.select().where(session.token_hash.startswith(DEAD_PREFIX)).count()
                 now = datetime.now(UTC)
                 store.sessions.create(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import cross_auth_lite as lite
-from cross_auth_lite.backup import backup_store
+from cross_auth_lite.admin.backup import backup_store
 from cross_auth_lite.cli import main
 from tests.factories import signup
 
@@ -88,5 +88,5 @@ def test_a_backup_into_the_store_itself_is_refused(tmp_path: Path) -> None:
         lite.open(tmp_path / "store") as store,
         pytest.raises(lite.StoreLocationError, match="inside the store"),
     ):
-        lite.backup_store(store, tmp_path / "store" / "copy")
+        lite.admin.backup_store(store, tmp_path / "store" / "copy")
     assert not (tmp_path / "store" / "copy").exists()

@@ -18,8 +18,8 @@ import diskcache
 import pytest
 from diskcache.core import DBNAME
 
-from cross_auth_lite import cache_rows
-from cross_auth_lite.secondary import CACHE_SETTINGS, DiskCacheStorage, TextDisk
+from cross_auth_lite.cache import rows as cache_rows
+from cross_auth_lite.cache.storage import CACHE_SETTINGS, DiskCacheStorage, TextDisk
 
 # What a row says about itself, leaving out the times (they differ by call).
 COLUMNS = "key, raw, typeof(store_time), typeof(access_time), access_count, tag, size, mode"

@@ -18,7 +18,7 @@ import pytest
 import cross_auth_lite as lite
 from cross_auth_lite.cli import build_parser
 from cross_auth_lite.cli.output import Progress
-from cross_auth_lite.schema import SCHEMA_VERSION
+from cross_auth_lite.database.schema import SCHEMA_VERSION
 from tests.test_cli_support import assert_one_line_error, run, seed
 
 COMMANDS = ("init", "stats", "purge", "check", "users", "sessions", "export", "import", "demo")
@@ -525,7 +525,7 @@ def test_interrupt_exits_130(
     def interrupted(store: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(lite, "store_stats", interrupted)
+    monkeypatch.setattr(lite.admin, "store_stats", interrupted)
     assert_one_line_error(run(capsys, data, "stats"), code=130, contains="interrupted")
 
 
@@ -537,7 +537,7 @@ def test_unexpected_errors_are_one_line(
     def broken(store: Any) -> Any:
         raise RuntimeError("boom\nand more")
 
-    monkeypatch.setattr(lite, "store_stats", broken)
+    monkeypatch.setattr(lite.admin, "store_stats", broken)
     result = run(capsys, data, "stats")
     assert_one_line_error(result, contains="unexpected RuntimeError: boom and more")
     monkeypatch.setenv("CROSS_AUTH_LITE_DEBUG", "1")

@@ -77,7 +77,7 @@ def test_the_environment_names_the_servers(
     assert run(capsys, None, "init", "--json").json()["created"] is True
     assert run(capsys, None, "users", "create", "ada@example.com").code == 0
     with lite.open(None, database_url=pg_url, secondary_url=redis_url) as store:
-        assert lite.find_user(store, "ada@example.com") is not None
+        assert lite.admin.find_user(store, "ada@example.com") is not None
     assert run(capsys, None, "stats", "--json").json()["users"]["total"] == 1
 
 
@@ -86,7 +86,7 @@ def test_a_database_url_alone_keeps_the_cache_in_the_data_directory(
 ) -> None:
     data = tmp_path / "store"
     seed(data, database_url=pg_url)
-    assert not (data / lite.DATABASE_FILENAME).exists()
+    assert not (data / lite.admin.DATABASE_FILENAME).exists()
     stats = run(capsys, data, "--database-url", pg_url, "stats", "--json").json()
     assert stats["users"]["total"] == 3
     assert stats["cache"]["live_entries"] == 1

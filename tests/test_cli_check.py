@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 import cross_auth_lite as lite
-from cross_auth_lite.check import check_permissions
+from cross_auth_lite.admin.check import check_permissions
+from cross_auth_lite.database.schema import SCHEMA_VERSION
 from cross_auth_lite.private_files import POSIX_PERMISSIONS, private_directory, private_file
-from cross_auth_lite.schema import SCHEMA_VERSION
 from tests.read_only import read_only
 from tests.test_cli_support import Result, assert_one_line_error, run, seed
 
@@ -170,12 +170,12 @@ def test_check_without_a_store(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 def test_the_permission_count_says_directory_and_file_in_the_singular(tmp_path: Path) -> None:
     directory = private_directory(tmp_path / "one")
     private_file(directory / "only")
-    report = lite.CheckReport()
+    report = lite.admin.CheckReport()
     check_permissions(directory, report)
     assert report.passed == ["permissions: 1 directory and 1 file are private"]
     private_directory(directory / "two")
     private_file(directory / "second")
-    report = lite.CheckReport()
+    report = lite.admin.CheckReport()
     check_permissions(directory, report)
     assert report.passed == ["permissions: 2 directories and 2 files are private"]
 

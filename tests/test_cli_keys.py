@@ -203,7 +203,7 @@ def test_a_store_opened_without_its_key_refuses_every_token(
                 user_id=ids["ada"], provider="github", provider_user_id="new", access_token="t"
             )
         with pytest.raises(lite.EncryptionKeyError):
-            lite.rotate_tokens(store)
+            lite.admin.rotate_tokens(store)
     with lite.open(data, encryption_key=KEY_A) as store:
         accounts = store.accounts.list_social_accounts(user_id=ids["ada"])
         assert [a.provider_user_id for a in accounts] == ["gh-1", "g-1"]  # nothing was added
@@ -353,7 +353,7 @@ def test_rotate_key_says_when_the_file_could_not_be_compacted(
     data: Path,
     ids: dict[str, Any],
 ) -> None:
-    monkeypatch.setattr("cross_auth_lite.token_keys._compact", lambda database: False)
+    monkeypatch.setattr("cross_auth_lite.admin.key_rotation._compact", lambda database: False)
 
     result = run(capsys, data, "rotate-key", "--key", KEY_A)
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import cross_auth_lite as lite
-from cross_auth_lite.schema import SCHEMA_VERSION
+from cross_auth_lite.database.schema import SCHEMA_VERSION
 from tests.test_cli_support import PASSWORD_HASH, assert_one_line_error, run, seed
 
 USER_COLUMNS = {"id", "email", "email_verified", "hashed_password", "created_at"}

@@ -12,7 +12,7 @@ import peewee
 import pytest
 
 import cross_auth_lite as lite
-from cross_auth_lite import commit_callbacks
+from cross_auth_lite.database import commit_callbacks
 from tests.factories import connect, signup
 
 pytestmark = [pytest.mark.all_backends, pytest.mark.contract]

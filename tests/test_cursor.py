@@ -10,7 +10,12 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from cross_auth.exceptions import InvalidCursorError
 
-from cross_auth_lite.cursor import MAX_CURSOR_LENGTH, _digest, decode_cursor, encode_cursor
+from cross_auth_lite.sessions.cursor import (
+    MAX_CURSOR_LENGTH,
+    _digest,
+    decode_cursor,
+    encode_cursor,
+)
 
 WHEN = datetime(2026, 6, 6, 12, 30, 15, 123456, tzinfo=UTC)
 ORDER = "updated_at_desc"

@@ -11,8 +11,8 @@ import pytest
 from cross_auth.exceptions import CrossAuthException
 
 import cross_auth_lite as lite
-from cross_auth_lite.database import open_sqlite
-from cross_auth_lite.models import identity_indexes
+from cross_auth_lite.database.models import identity_indexes
+from cross_auth_lite.database.sqlite import open_sqlite
 from tests.factories import connect, identity, signup
 
 

@@ -38,7 +38,7 @@ def test_the_demo_marks_only_a_data_directory_it_created(tmp_path: Path) -> None
 def test_a_store_the_demo_made_passes_check(tmp_path: Path, umask: int) -> None:
     made = tmp_path / "var" / "demo"
     open_data_dir(made).close()
-    report = lite.check_store(made)
+    report = lite.admin.check_store(made)
     assert report.problems == []
 
 

@@ -27,7 +27,7 @@ from diskcache.core import DBNAME
 import cross_auth_lite
 import cross_auth_lite as lite
 from cross_auth_lite.adapters.portable import PORTABLE_ENV
-from cross_auth_lite.secondary import CACHE_SETTINGS, DiskCacheStorage, TextDisk
+from cross_auth_lite.cache.storage import CACHE_SETTINGS, DiskCacheStorage, TextDisk
 
 PACKAGE = Path(cross_auth_lite.__file__).resolve().parent
 PROJECT_ROOT = PACKAGE.parent

@@ -21,6 +21,8 @@ import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
 import cross_auth_lite as lite
+from cross_auth_lite.admin.key_rotation import rotate_tokens
+from cross_auth_lite.database.models import build_models
 from cross_auth_lite.dev import DevIdentity
 from cross_auth_lite.encryption import (
     ENCRYPTION_KEY_ENV,
@@ -34,8 +36,6 @@ from cross_auth_lite.encryption import (
     store_cipher,
     token_cipher,
 )
-from cross_auth_lite.models import build_models
-from cross_auth_lite.token_keys import rotate_tokens
 from tests.factories import connect, signup
 from tests.oauth import (
     ALICE,

@@ -71,7 +71,7 @@ def test_open_errors_are_lite_errors(tmp_path: Path) -> None:
         lite.open(file)
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
-    (corrupt / lite.DATABASE_FILENAME).write_bytes(b"not a database\n" * 300)
+    (corrupt / lite.admin.DATABASE_FILENAME).write_bytes(b"not a database\n" * 300)
     with pytest.raises(lite.StoreLocationError, match="not a usable SQLite database"):
         lite.open(corrupt)
     with pytest.raises(lite.UnsupportedURLError, match=re.escape("sqlite:///foo.db")):
@@ -121,7 +121,7 @@ def test_a_missing_key_error_says_what_holds_encrypted_tokens(tmp_path: Path) ->
         lite.open(tmp_path / "s")
 
     error = raised.value
-    where = str(tmp_path / "s" / lite.DATABASE_FILENAME)
+    where = str(tmp_path / "s" / lite.admin.DATABASE_FILENAME)
     assert error.problem == f"{where} holds encrypted provider tokens"
     assert str(error) == (
         f"{error.problem}: pass encryption_key to lite.open() or set ${lite.ENCRYPTION_KEY_ENV}"
@@ -138,7 +138,7 @@ def test_a_connection_mode_error_says_what_the_store_was_created_with(tmp_path: 
 
     error = raised.value
     assert isinstance(error, lite.SchemaError)
-    where = str(tmp_path / "s" / lite.DATABASE_FILENAME)
+    where = str(tmp_path / "s" / lite.admin.DATABASE_FILENAME)
     assert (error.location, error.shared_connections) == (where, False)
     assert str(error) == (
         f"{where} was created with exclusive connections; open it with shared_connections=False"
@@ -153,7 +153,7 @@ def test_a_store_not_found_says_where_and_whether_something_else_is_there(
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
     (tmp_path / "empty").mkdir()
-    (tmp_path / "partial" / lite.CACHE_DIRNAME).mkdir(parents=True)
+    (tmp_path / "partial" / lite.admin.CACHE_DIRNAME).mkdir(parents=True)
     places = {"missing": False, "empty": False, "partial": False, "other": True}
     for name, occupied in places.items():
         with pytest.raises(lite.StoreNotFoundError) as raised:
@@ -166,7 +166,7 @@ def test_a_store_not_found_says_where_and_whether_something_else_is_there(
             str(raised.value),
         )
     with pytest.raises(lite.StoreNotFoundError) as checked:
-        lite.check_store(tmp_path / "other")
+        lite.admin.check_store(tmp_path / "other")
     assert (checked.value.path, checked.value.occupied) == (tmp_path / "other", True)
 
 
@@ -181,13 +181,13 @@ def test_create_false_opens_an_existing_store_as_created(tmp_path: Path) -> None
 def test_tables_no_store_created_are_refused_untouched(tmp_path: Path) -> None:
     directory = tmp_path / "s"
     directory.mkdir()
-    with sqlite3.connect(directory / lite.DATABASE_FILENAME) as connection:
+    with sqlite3.connect(directory / lite.admin.DATABASE_FILENAME) as connection:
         connection.execute("CREATE TABLE users (name TEXT)")
         connection.execute("INSERT INTO users VALUES ('someone else')")
     connection.close()
     with pytest.raises(lite.SchemaError, match="users"):
         lite.open(directory)
-    with sqlite3.connect(directory / lite.DATABASE_FILENAME) as connection:
+    with sqlite3.connect(directory / lite.admin.DATABASE_FILENAME) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
         assert connection.execute("SELECT name FROM users").fetchall() == [("someone else",)]
     connection.close()
@@ -200,7 +200,7 @@ def test_an_unavailable_store_error_survives_pickling_with_its_path_and_reason(
     """As it crosses a process boundary (a worker pool, multiprocessing)."""
     from cross_auth_lite.errors import unavailable
 
-    where = str(tmp_path / lite.DATABASE_FILENAME)
+    where = str(tmp_path / lite.admin.DATABASE_FILENAME)
     error = unavailable(where, sqlite3.OperationalError("database is locked"))
     assert isinstance(error, lite.StoreUnavailableError)
 

@@ -145,4 +145,4 @@ def test_a_damaged_page_is_an_error_naming_the_file(
         "is malformed): 'cross-auth-lite check' reports what is wrong; restore the store "
         "from a backup\n"
     )
-    assert lite.check_store(path).damaged == [path / "accounts.sqlite3"]
+    assert lite.admin.check_store(path).damaged == [path / "accounts.sqlite3"]

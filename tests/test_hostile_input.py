@@ -46,7 +46,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cross_auth_lite as lite
-from cross_auth_lite.cursor import _digest, _text, encode_cursor
+from cross_auth_lite.sessions.cursor import _digest, _text, encode_cursor
 from tests.factories import identity as identity_data
 
 ALLOWED = (TypeError, ValueError, CrossAuthException)

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.all_backends
 
 # Near the real time: the disk cache stamps expiry times by the real clock.
 START = datetime.now(UTC).replace(microsecond=0)
-RETENTION = lite.DEFAULT_RETENTION
+RETENTION = lite.admin.DEFAULT_RETENTION
 
 
 class Clock:
@@ -132,10 +132,10 @@ def test_ended_sessions_and_expired_cache_rows_go_away_on_their_own(
             assert result.cache_entries == 1
             assert len(store.secondary.cache) == 2  # rows stored, whether live or not
         sqlite = location["database_url"] is None
-        assert lite.reclaimable_bytes(store.database) == (0 if sqlite else None)
+        assert lite.admin.reclaimable_bytes(store.database) == (0 if sqlite else None)
         assert store.secondary.get("later") == "v"
         assert store.secondary.get("forever") == "v"
-        last = lite.last_housekeeping(store.database)
+        last = lite.admin.last_housekeeping(store.database)
         assert last is not None
         assert last["at"] == clock.now
         assert last["sessions"] == 45
@@ -181,7 +181,7 @@ def test_two_housekeepers_at_once_one_works_the_other_skips(location: dict[str, 
         lite.open(**location, housekeeping=options) as first,
         lite.open(**location, housekeeping=options) as second,
     ):
-        results: list[lite.HousekeepingResult | None] = []
+        results: list[lite.admin.HousekeepingResult | None] = []
         barrier = threading.Barrier(2)
 
         def attempt(store: lite.LiteStore) -> None:
@@ -210,23 +210,23 @@ def test_with_housekeeping_off_everything_stays(location: dict[str, Any]) -> Non
         assert len(hashes(store)) == 52
     with lite.open(**location, housekeeping=False) as store:
         assert len(hashes(store)) == 52
-        assert lite.last_housekeeping(store.database) is None
+        assert lite.admin.last_housekeeping(store.database) is None
 
 
 def test_what_stats_shows(location: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     seeded(location)
     with lite.open(**location, housekeeping=False) as store:
-        stats = lite.store_stats(store)
+        stats = lite.admin.store_stats(store)
         assert stats["housekeeping"] is None
         sqlite = location["database_url"] is None
         assert (stats["reclaimable_bytes"] is not None) is sqlite
         store.sessions.purge_expired(now=START)
         if sqlite:
-            assert lite.store_stats(store)["reclaimable_bytes"] > 0
+            assert lite.admin.store_stats(store)["reclaimable_bytes"] > 0
     with lite.open(**location, housekeeping=settings(Clock(), first_delay=3600.0)) as store:
         assert store.housekeeper is not None
         assert store.housekeeper.run_now() is not None
-        stats = lite.store_stats(store)
+        stats = lite.admin.store_stats(store)
         assert stats["housekeeping"]["at"] == START.isoformat()
         assert stats["reclaimable_bytes"] == (0 if sqlite else None)
 
@@ -257,7 +257,7 @@ def test_a_store_full_of_dead_sessions_is_back_to_its_live_rows_by_itself(
         assert store.housekeeper is not None
         assert store.housekeeper.wait_for_runs(1, timeout=60)
         assert hashes(store) == {f"live-{i}" for i in range(10)}
-        assert lite.reclaimable_bytes(store.database) == 0
+        assert lite.admin.reclaimable_bytes(store.database) == 0
     assert (path / "accounts.sqlite3").stat().st_size < full / 2
 
 
@@ -281,7 +281,7 @@ def test_closing_mid_pass_stops_at_once_and_the_next_pass_carries_on(tmp_path: P
         left = len(hashes(reopened))
         assert 0 < left < 2000
         # The interrupted pass was not recorded, so the next one is due at once.
-        assert lite.last_housekeeping(reopened.database) is None
+        assert lite.admin.last_housekeeping(reopened.database) is None
         assert reopened.housekeeper is not None
         result = reopened.housekeeper.run_now()
         assert result is not None
@@ -321,7 +321,7 @@ def test_stores_opened_and_closed_in_numbers_leave_no_thread(tmp_path: Path) -> 
 def test_connections_closed_under_a_pass_end_housekeeping_instead_of_a_retry(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from cross_auth_lite.housekeeping_thread import attempt_in_thread
+    from cross_auth_lite.housekeeping.thread import attempt_in_thread
 
     store = lite.open(tmp_path / "store", housekeeping=lite.HousekeepingSettings(first_delay=3600))
     housekeeper = store.housekeeper

@@ -41,11 +41,11 @@ def source(tmp_path: Path) -> Iterator[lite.LiteStore]:
         yield store
 
 
-def conflicting(store: lite.LiteStore) -> lite.ExportDocument:
+def conflicting(store: lite.LiteStore) -> lite.admin.ExportDocument:
     """``store``'s export and one more user with the first one's email: refused at its row."""
     document = json.loads(exported(store))
     document["users"].append({**document["users"][0], "id": 100})
-    return lite.read_export(json.dumps(document))
+    return lite.admin.read_export(json.dumps(document))
 
 
 def names(directory: Path) -> list[str]:
@@ -60,7 +60,7 @@ def test_a_refused_import_leaves_no_store_where_there_was_none(
     place.mkdir()
 
     with pytest.raises(lite.TransferRefusedError, match=r"users\[3\] \(id 100\) conflicts"):
-        lite.import_into(place / where, conflicting(source))
+        lite.admin.import_into(place / where, conflicting(source))
 
     assert names(place) == []
 
@@ -74,7 +74,7 @@ def test_a_refused_import_leaves_an_empty_directory_as_it_was(
     target.chmod(0o750)
 
     with pytest.raises(lite.TransferRefusedError, match=r"users\.email must be unique"):
-        lite.import_into(target, conflicting(source))
+        lite.admin.import_into(target, conflicting(source))
 
     assert names(place) == ["store"]
     assert names(target) == []
@@ -95,19 +95,21 @@ def test_a_new_store_appears_whole_once_the_import_succeeded(
     def look(done: int, total: int) -> None:
         seen.append(names(target) if target.exists() else None)
 
-    result = lite.import_into(target, lite.read_export(exported(source)), progress=look)
+    result = lite.admin.import_into(
+        target, lite.admin.read_export(exported(source)), progress=look
+    )
 
     # Another process looking meanwhile finds nothing it could open.
     assert seen
     assert set(map(repr, seen)) == {repr([] if existing else None)}
     location = os.path.realpath(target)
-    assert result == lite.ImportResult(location=location, created=True, imported=COUNTS)
+    assert result == lite.admin.ImportResult(location=location, created=True, imported=COUNTS)
     assert names(place) == ["store"]
-    assert names(target) == [lite.DATABASE_FILENAME, lite.CACHE_DIRNAME]
+    assert names(target) == [lite.admin.DATABASE_FILENAME, lite.admin.CACHE_DIRNAME]
     # A directory it made is 0700; one it was given keeps its mode, as with lite.open.
     assert target.stat().st_mode & 0o777 == (0o750 if existing else 0o700)
     if not existing:
-        assert lite.check_store(target).problems == []
+        assert lite.admin.check_store(target).problems == []
     with lite.open(target, create=False) as store:
         assert exported(store) == exported(source)
         assert store.accounts.create_user(user_info={}, email="new@example.com").id == 4
@@ -118,11 +120,13 @@ def test_an_import_into_an_existing_store_says_it_created_nothing(
 ) -> None:
     lite.open(tmp_path / "store").close()
 
-    result = lite.import_into(tmp_path / "store", lite.read_export(exported(source)))
+    result = lite.admin.import_into(tmp_path / "store", lite.admin.read_export(exported(source)))
 
-    assert result == lite.ImportResult(str(tmp_path / "store"), created=False, imported=COUNTS)
+    assert result == lite.admin.ImportResult(
+        str(tmp_path / "store"), created=False, imported=COUNTS
+    )
     with pytest.raises(lite.TransferRefusedError, match=r"users\.id must be unique"):
-        lite.import_into(tmp_path / "store", conflicting(source))
+        lite.admin.import_into(tmp_path / "store", conflicting(source))
     with lite.open(tmp_path / "store", create=False) as store:
         assert exported(store) == exported(source)
 
@@ -141,7 +145,9 @@ def test_a_store_made_at_the_place_during_the_import_is_left_alone(
                 other.accounts.create_user(user_info={}, email="other@example.com")
 
     with pytest.raises(lite.TransferRefusedError, match=r"nothing imported: .* meanwhile"):
-        lite.import_into(target, lite.read_export(exported(source)), progress=another_process)
+        lite.admin.import_into(
+            target, lite.admin.read_export(exported(source)), progress=another_process
+        )
 
     assert names(place) == ["store"]
     with lite.open(target, create=False) as store:
@@ -158,8 +164,8 @@ def test_a_parent_made_meanwhile_for_another_store_holds_both(
         if done == total:
             lite.open(place / "new" / "other").close()
 
-    document = lite.read_export(exported(source))
-    result = lite.import_into(place / "new" / "store", document, progress=another_process)
+    document = lite.admin.read_export(exported(source))
+    result = lite.admin.import_into(place / "new" / "store", document, progress=another_process)
 
     assert result.created
     assert names(place) == ["new"]
@@ -197,15 +203,15 @@ def test_a_directory_made_meanwhile_keeps_its_inode_mode_and_files(
         if written:
             (other / "notes.txt").write_text("another process's")
 
-    document = lite.read_export(exported(source))
+    document = lite.admin.read_export(exported(source))
     if made == "store" and written:
         with pytest.raises(lite.TransferRefusedError, match=r"nothing imported: .* meanwhile"):
-            lite.import_into(target, document, progress=at_the_end(another_process))
+            lite.admin.import_into(target, document, progress=at_the_end(another_process))
         assert names(target) == ["notes.txt"]
     else:
-        result = lite.import_into(target, document, progress=at_the_end(another_process))
+        result = lite.admin.import_into(target, document, progress=at_the_end(another_process))
         assert result.location == os.path.realpath(target)
-        assert names(target) == [lite.DATABASE_FILENAME, lite.CACHE_DIRNAME]
+        assert names(target) == [lite.admin.DATABASE_FILENAME, lite.admin.CACHE_DIRNAME]
         if made == "parent":
             assert names(other) == (["notes.txt", "store"] if written else ["store"])
         with lite.open(target, create=False) as store:
@@ -226,11 +232,11 @@ def test_a_refused_import_through_dotdot_or_a_long_name_leaves_nothing(
     target = place / "sub" / ".." / "store" if where == "dotdot" else place / ("s" * 250)
 
     with pytest.raises(lite.TransferRefusedError, match=r"users\[3\] \(id 100\) conflicts"):
-        lite.import_into(target, conflicting(source))
+        lite.admin.import_into(target, conflicting(source))
     assert names(place) == ["sub"]
     assert names(place / "sub") == []
 
-    result = lite.import_into(target, lite.read_export(exported(source)))
+    result = lite.admin.import_into(target, lite.admin.read_export(exported(source)))
     assert result.location == os.path.realpath(target)
     assert sorted(names(place)) == sorted(["sub", Path(result.location).name])
     with lite.open(target, create=False) as store:
@@ -262,9 +268,9 @@ def test_an_empty_directory_on_another_filesystem_gets_a_streamed_copy(
 
         with read_only(empty.parent):
             try:
-                result = lite.import_into(
+                result = lite.admin.import_into(
                     tmp_path / "link",
-                    lite.read_export(json.dumps(document)),
+                    lite.admin.read_export(json.dumps(document)),
                     progress=at_the_end(look),
                 )
                 _, peak = tracemalloc.get_traced_memory()
@@ -275,11 +281,11 @@ def test_an_empty_directory_on_another_filesystem_gets_a_streamed_copy(
         assert not (temporary / built_in[0].pop()).exists()
         assert peak < 2_000_000, peak  # never the whole database in memory
         assert result.location == os.path.realpath(empty)
-        assert names(empty) == [lite.DATABASE_FILENAME, lite.CACHE_DIRNAME]
+        assert names(empty) == [lite.admin.DATABASE_FILENAME, lite.admin.CACHE_DIRNAME]
         for path, mode in [
-            (empty / lite.DATABASE_FILENAME, 0o600),
-            (empty / lite.CACHE_DIRNAME, 0o700),
-            (empty / lite.CACHE_DIRNAME / "cache.db", 0o600),
+            (empty / lite.admin.DATABASE_FILENAME, 0o600),
+            (empty / lite.admin.CACHE_DIRNAME, 0o700),
+            (empty / lite.admin.CACHE_DIRNAME / "cache.db", 0o600),
         ]:
             assert stat.S_IMODE(path.stat().st_mode) == mode
         with lite.open(tmp_path / "link", create=False) as store:
@@ -297,14 +303,17 @@ def test_a_relative_target_is_where_it_was_when_the_import_began(
     for directory in ("one", "two"):
         (tmp_path / directory / ("store" if existing else "")).mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "one")
-    document = lite.read_export(exported(source))
+    document = lite.admin.read_export(exported(source))
 
     # The working directory changes while the store is built (another thread, say).
     moved = at_the_end(lambda: os.chdir(tmp_path / "two"))
-    result = lite.import_into("store", document, progress=moved)
+    result = lite.admin.import_into("store", document, progress=moved)
 
     assert result.location == os.path.realpath(tmp_path / "one" / "store")
-    assert names(tmp_path / "one" / "store") == [lite.DATABASE_FILENAME, lite.CACHE_DIRNAME]
+    assert names(tmp_path / "one" / "store") == [
+        lite.admin.DATABASE_FILENAME,
+        lite.admin.CACHE_DIRNAME,
+    ]
     assert names(tmp_path / "two") == (["store"] if existing else [])
     if existing:
         assert names(tmp_path / "two" / "store") == []
@@ -329,19 +338,19 @@ def test_bad_arguments_are_a_type_error_and_create_nothing(
     document: Any,
     message: str,
 ) -> None:
-    good = lite.read_export(exported(source))
+    good = lite.admin.read_export(exported(source))
     monkeypatch.chdir(tmp_path / "source")
     before = names(tmp_path)
 
     with pytest.raises(TypeError, match=message):
-        lite.import_into(path, good if document is None else document)
+        lite.admin.import_into(path, good if document is None else document)
     with pytest.raises(TypeError, match="progress must be callable"):
-        lite.import_into(path if document is not None else "store", good, progress="bar")  # type: ignore[arg-type]
+        lite.admin.import_into(path if document is not None else "store", good, progress="bar")  # type: ignore[arg-type]
 
     assert names(tmp_path) == before
     assert not (tmp_path / "source" / "store").exists()
     with lite.open(None) as store, pytest.raises(TypeError, match="document must be"):
-        lite.import_export(store, "not a document")  # type: ignore[arg-type]
+        lite.admin.import_export(store, "not a document")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
@@ -361,12 +370,14 @@ def test_no_housekeeping_runs_while_rows_go_in(
                 housekeepers.append(thing.housekeeper)
 
     # Its first pass would delete the session that ended long ago, just imported.
-    lite.import_into(target, lite.read_export(exported(source)), progress=at_the_end(look))
+    lite.admin.import_into(
+        target, lite.admin.read_export(exported(source)), progress=at_the_end(look)
+    )
 
     assert housekeepers == [None]
-    with lite.open_transfer_target(target, housekeeping=False) as store:
+    with lite.admin.open_transfer_target(target, housekeeping=False) as store:
         assert store.housekeeper is None
-    with lite.open_transfer_target(target) as store:
+    with lite.admin.open_transfer_target(target) as store:
         assert store.housekeeper is not None  # the default stays
 
 
@@ -382,20 +393,20 @@ def test_a_process_killed_mid_import_leaves_only_its_private_build_directory(
         "def die(done, total):\n"
         "    if done == total:\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
-        "document = lite.read_export(open(sys.argv[1], 'rb'))\n"
-        "lite.import_into(sys.argv[2], document, progress=die)\n"
+        "document = lite.admin.read_export(open(sys.argv[1], 'rb'))\n"
+        "lite.admin.import_into(sys.argv[2], document, progress=die)\n"
     )
     command = [sys.executable, "-c", killed, str(tmp_path / "export.json"), str(place / "store")]
     assert subprocess.run(command, check=False).returncode == -signal.SIGKILL
 
     # What import_into's docstring and docs/guarantees.md say is left.
-    assert BUILD_PREFIX in " ".join((lite.import_into.__doc__ or "").split())
+    assert BUILD_PREFIX in " ".join((lite.admin.import_into.__doc__ or "").split())
     [left] = place.iterdir()
     assert left.name.startswith(BUILD_PREFIX)
     assert left.name.endswith(".tmp")
     assert stat.S_IMODE(left.stat().st_mode) == 0o700
-    assert stat.S_IMODE((left / lite.DATABASE_FILENAME).stat().st_mode) == 0o600
+    assert stat.S_IMODE((left / lite.admin.DATABASE_FILENAME).stat().st_mode) == 0o600
     shutil.rmtree(left)  # safe to delete: the import runs again as if nothing happened
-    result = lite.import_into(place / "store", lite.read_export(exported(source)))
+    result = lite.admin.import_into(place / "store", lite.admin.read_export(exported(source)))
     assert result.created
     assert names(place) == ["store"]

@@ -18,16 +18,16 @@ import cross_auth_lite as lite
 from cross_auth_lite import private_files
 
 
-def _use(path: Path) -> lite.CheckReport:
+def _use(path: Path) -> lite.admin.CheckReport:
     """Open a store, write a user, export and back it up, then check it."""
     with lite.open(path) as store:
-        lite.create_user(store, "ada@example.com")
+        lite.admin.create_user(store, "ada@example.com")
         store.secondary.set("k", "v", ttl=60)
         assert store.secondary.pop("k") == "v"
-        lite.export_to_file(store, path.parent / "export.json")
-        lite.backup_store(store, path.parent / "backup")
+        lite.admin.export_to_file(store, path.parent / "export.json")
+        lite.admin.backup_store(store, path.parent / "backup")
     assert (path.parent / "export.json").read_text().count("ada@example.com") == 1
-    return lite.check_store(path)
+    return lite.admin.check_store(path)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 from cross_auth.exceptions import CrossAuthException
 
 import cross_auth_lite as lite
-from cross_auth_lite.postgres import LitePostgresqlDatabase, open_postgresql, redact_url
+from cross_auth_lite.backends.postgres import LitePostgresqlDatabase, open_postgresql, redact_url
 from tests import race_workers
 from tests.factories import connect, signup
 from tests.pg_server import PostgresServer

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import cross_auth_lite as lite
-from cross_auth_lite.schema import SCHEMA_VERSION
+from cross_auth_lite.database.schema import SCHEMA_VERSION
 from tests.factories import connect, signup
 
 DATA = Path(__file__).parent / "data"
@@ -132,8 +132,8 @@ def test_a_version_2_file_is_converted_to_incremental_vacuum_once(tmp_path: Path
     before = (tmp_path / "s" / "accounts.sqlite3").stat().st_size
     with lite.open(tmp_path / "s", housekeeping=False) as store:
         store.sessions.purge_expired(older_than=timedelta(0))
-        assert (lite.reclaimable_bytes(store.database) or 0) > 0
-        result = lite.Housekeeper(
+        assert (lite.admin.reclaimable_bytes(store.database) or 0) > 0
+        result = lite.admin.Housekeeper(
             database=store.database,
             models=store.models,
             secondary=store.secondary,
@@ -142,7 +142,7 @@ def test_a_version_2_file_is_converted_to_incremental_vacuum_once(tmp_path: Path
         ).run_now()
         assert result is not None
         assert result.freed_bytes > 0
-        assert lite.reclaimable_bytes(store.database) == 0
+        assert lite.admin.reclaimable_bytes(store.database) == 0
     assert (tmp_path / "s" / "accounts.sqlite3").stat().st_size < before
 
 

@@ -31,8 +31,8 @@ from cross_auth import SecondaryStorage
 from diskcache.core import DBNAME
 
 import cross_auth_lite
+from cross_auth_lite.cache.storage import DiskCacheStorage, TextDisk, UnsafeCacheValue
 from cross_auth_lite.private_files import StoreLocationError
-from cross_auth_lite.secondary import DiskCacheStorage, TextDisk, UnsafeCacheValue
 
 HELPERS = Path(__file__).parent / "secondary_helpers"
 POP_WORKER = HELPERS / "pop_worker.py"
@@ -969,7 +969,7 @@ def test_purge_counts_every_expired_row(tmp_path: Path) -> None:
 def test_a_caller_cache_opened_with_the_documented_settings_keeps_values_inside(
     tmp_path: Path,
 ) -> None:
-    from cross_auth_lite.secondary import CACHE_SETTINGS
+    from cross_auth_lite.cache.storage import CACHE_SETTINGS
 
     cache = diskcache.Cache(str(tmp_path / "own"), disk=TextDisk, **CACHE_SETTINGS)
     try:

@@ -18,13 +18,13 @@ import pytest
 from cross_auth._storage import session_status
 from cross_auth.exceptions import InvalidCursorError
 
-from cross_auth_lite.cursor import encode_cursor
-from cross_auth_lite.database import LiteSqliteDatabase, open_sqlite
+from cross_auth_lite.backends.postgres import open_postgresql
+from cross_auth_lite.database.models import PeeweeSession, PeeweeUser, StoreModels, build_models
+from cross_auth_lite.database.schema import ensure_schema
+from cross_auth_lite.database.sqlite import LiteSqliteDatabase, open_sqlite
 from cross_auth_lite.errors import UnknownUserError
-from cross_auth_lite.models import PeeweeSession, PeeweeUser, StoreModels, build_models
-from cross_auth_lite.postgres import open_postgresql
-from cross_auth_lite.schema import ensure_schema
-from cross_auth_lite.sessions import MAX_LIST_LIMIT, PeeweeSessionStorage, SessionPage
+from cross_auth_lite.sessions.cursor import encode_cursor
+from cross_auth_lite.sessions.storage import MAX_LIST_LIMIT, PeeweeSessionStorage, SessionPage
 
 pytestmark = [pytest.mark.all_backends, pytest.mark.contract]
 

@@ -291,7 +291,9 @@ def test_an_existing_empty_directory_is_used_with_its_mode_kept(tmp_path: Path) 
     with lite.open(shared) as store:  # holds a store now: opened again, still untouched
         assert not store.created
     assert _mode(shared) == 0o750
-    assert lite.check_store(shared).problems == [f"{shared}: permissions 0750, expected 0700"]
+    assert lite.admin.check_store(shared).problems == [
+        f"{shared}: permissions 0750, expected 0700"
+    ]
 
 
 def test_encryption_turned_on_says_when_an_open_gave_the_store_its_first_key(

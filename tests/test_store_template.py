@@ -19,7 +19,7 @@ import pytest
 import cross_auth_lite as lite
 from cross_auth_lite.encryption import generate_key
 from cross_auth_lite.private_files import create_private_file
-from cross_auth_lite.store_template import store_template
+from cross_auth_lite.store.template import store_template
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -116,7 +116,7 @@ def test_a_copied_store_is_the_store_built_from_scratch(
     assert {mode for kind, mode in described["modes"].values() if kind == "dir"} == {0o700}
     assert {mode for kind, mode in described["modes"].values() if kind == "file"} == {0o600}
     assert dict(described["accounts"]["lite_meta"]) == {
-        "schema_version": str(lite.SCHEMA_VERSION),
+        "schema_version": str(lite.admin.SCHEMA_VERSION),
         "connections": "shared" if shared else "exclusive",
     }
     if way != "ephemeral":
@@ -136,9 +136,9 @@ def test_without_hard_links_an_empty_directory_gets_a_store_from_scratch(
     (tmp_path / "empty").mkdir(mode=0o700)
     with lite.open(tmp_path / "empty") as store:
         assert store.created
-        lite.create_user(store, "ada@example.com")
+        lite.admin.create_user(store, "ada@example.com")
     with _scratch_store(tmp_path / "scratch") as scratch:
-        lite.create_user(scratch, "ada@example.com")
+        lite.admin.create_user(scratch, "ada@example.com")
     assert _describe(tmp_path / "empty") == _describe(tmp_path / "scratch")
     assert not list(tmp_path.rglob(".*.tmp"))
 
@@ -148,7 +148,7 @@ def test_the_template_holds_nothing_of_one_store() -> None:
         template = store_template(shared_connections=shared)
         assert template is not None
         assert template.meta == {
-            "schema_version": str(lite.SCHEMA_VERSION),
+            "schema_version": str(lite.admin.SCHEMA_VERSION),
             "connections": "shared" if shared else "exclusive",
         }
     # Built once per process: the same bytes every time.
@@ -162,7 +162,7 @@ def test_two_fresh_stores_are_independent(tmp_path: Path) -> None:
         lite.open(tmp_path / "b", encryption_key=key) as b,
         lite.open(tmp_path / "c") as c,
     ):
-        lite.create_user(a, "ada@example.com")
+        lite.admin.create_user(a, "ada@example.com")
         a.secondary.set("oauth:state:x", "a's")
         assert b.accounts.find_user_by_email("ada@example.com") is None
         assert c.accounts.find_user_by_email("ada@example.com") is None
@@ -209,14 +209,14 @@ def test_an_ephemeral_store_is_copied_and_removed(tmp_path: Path) -> None:
     path = store.path
     assert path is not None
     assert store.created
-    lite.create_user(store, "ada@example.com")
+    lite.admin.create_user(store, "ada@example.com")
     store.close()
     assert not path.exists()
 
 
 def test_a_directory_holding_part_of_a_store_is_not_overwritten(tmp_path: Path) -> None:
     with lite.open(tmp_path / "s", housekeeping=False) as store:
-        lite.create_user(store, "ada@example.com")
+        lite.admin.create_user(store, "ada@example.com")
     (tmp_path / "s" / "cache" / "cache.db").unlink()  # half a store: opened as it is
     with lite.open(tmp_path / "s") as store:
         assert not store.created
@@ -267,7 +267,7 @@ def test_threads_creating_one_new_store_at_once_all_open_it(tmp_path: Path) -> N
         assert not errors, errors
         try:
             assert any(store.created for store in stores)
-            lite.create_user(stores[0], "ada@example.com")
+            lite.admin.create_user(stores[0], "ada@example.com")
             stores[1].secondary.set("k", "v")
             assert all(s.accounts.find_user_by_email("ada@example.com") for s in stores)
             assert all(s.secondary.get("k") == "v" for s in stores)

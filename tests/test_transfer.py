@@ -28,7 +28,7 @@ def source(tmp_path: Path) -> Iterator[lite.LiteStore]:
 
 def exported(store: lite.LiteStore) -> str:
     out = io.StringIO()
-    lite.export_store(store, out)
+    lite.admin.export_store(store, out)
     return out.getvalue()
 
 
@@ -39,9 +39,9 @@ def test_export_then_import_gives_an_equal_store(
     text = exported(source)
     steps: list[tuple[int, int]] = []
 
-    document = lite.read_export(text.encode(), progress=lambda *step: steps.append(step))
+    document = lite.admin.read_export(text.encode(), progress=lambda *step: steps.append(step))
     with lite.open(tmp_path / "copy", database_url=make_database_url()) as target:
-        counts = lite.import_export(target, document)
+        counts = lite.admin.import_export(target, document)
 
         assert counts == document.counts == COUNTS
         assert steps[-1] == (11, 11)
@@ -50,7 +50,7 @@ def test_export_then_import_gives_an_equal_store(
 
 
 def test_read_export_reads_streams_and_returns_typed_rows(source: lite.LiteStore) -> None:
-    document = lite.read_export(io.StringIO(exported(source)))
+    document = lite.admin.read_export(io.StringIO(exported(source)))
 
     assert document.version == 1
     assert document.connections == "exclusive"
@@ -75,7 +75,7 @@ def test_a_bad_record_is_named_without_its_value_and_changes_nothing(
     before = exported(source)
 
     with pytest.raises(lite.ExportFormatError) as raised:
-        lite.read_export(json.dumps(document), name="backup.json")
+        lite.admin.read_export(json.dumps(document), name="backup.json")
 
     assert str(raised.value).startswith(message)
     assert "secret" not in str(raised.value)
@@ -90,11 +90,11 @@ def test_a_conflicting_import_is_refused_whole(
     # A new user first, so that a partial import would show.
     document["users"].insert(0, {**document["users"][1], "id": 100, "email": "new@example.com"})
     with lite.open(tmp_path / "target", database_url=make_database_url()) as target:
-        lite.import_export(target, lite.read_export(exported(source)))
+        lite.admin.import_export(target, lite.admin.read_export(exported(source)))
         before = exported(target)
 
         with pytest.raises(lite.TransferRefusedError) as raised:
-            lite.import_export(target, lite.read_export(json.dumps(document)))
+            lite.admin.import_export(target, lite.admin.read_export(json.dumps(document)))
 
         assert "nothing imported: users[1] (id 1) conflicts" in str(raised.value)
         assert "users.id must be unique" in str(raised.value)
@@ -104,10 +104,10 @@ def test_a_conflicting_import_is_refused_whole(
 def test_a_shared_export_is_refused_by_an_exclusive_store(tmp_path: Path) -> None:
     seed(tmp_path / "shared", shared_connections=True)
     with lite.open(tmp_path / "shared") as shared:
-        document = lite.read_export(exported(shared))
+        document = lite.admin.read_export(exported(shared))
     with lite.open(tmp_path / "exclusive") as target:
         with pytest.raises(lite.TransferRefusedError, match="shared connections"):
-            lite.import_export(target, document)
+            lite.admin.import_export(target, document)
         assert target.models.User.select().count() == 0
 
 
@@ -115,13 +115,13 @@ def test_export_to_file_is_private_and_names_the_file_given(
     source: lite.LiteStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "backup.json"
-    assert lite.export_to_file(source, target) == COUNTS
+    assert lite.admin.export_to_file(source, target) == COUNTS
     assert target.stat().st_mode & 0o777 == 0o600
     assert target.read_text() == exported(source)
 
     missing = tmp_path / "missing" / "x.json"
     with pytest.raises(lite.ExportFileError) as raised:
-        lite.export_to_file(source, missing)
+        lite.admin.export_to_file(source, missing)
     assert str(raised.value) == f"cannot write {missing}: No such file or directory"
     result = run(capsys, source.path, "export", "--output", str(missing))
     assert_one_line_error(result, contains=f"cannot write {missing}: No such file")
@@ -137,10 +137,10 @@ def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
 def test_copy_store_to_postgres_counts_and_needs_force_for_a_full_target(
     source: lite.LiteStore, pg_url: str
 ) -> None:
-    with lite.open_transfer_target(database_url=pg_url) as target:
+    with lite.admin.open_transfer_target(database_url=pg_url) as target:
         assert target.created is True
         steps: list[tuple[int, int]] = []
-        result = lite.copy_store(source, target, progress=lambda *step: steps.append(step))
+        result = lite.admin.copy_store(source, target, progress=lambda *step: steps.append(step))
         assert result.copied == result.target_counts == COUNTS
         assert result.counts_match
         assert not result.source_changed
@@ -149,19 +149,19 @@ def test_copy_store_to_postgres_counts_and_needs_force_for_a_full_target(
 
         target.accounts.create_user(user_info={}, email="only-in-postgres@example.com")
         with pytest.raises(lite.TargetNotEmptyError) as raised:
-            lite.copy_store(source, target)
+            lite.admin.copy_store(source, target)
         assert raised.value.counts == {**COUNTS, "users": 4}
         assert target.models.User.select().count() == 4
 
-        forced = lite.copy_store(source, target, force=True)
+        forced = lite.admin.copy_store(source, target, force=True)
         assert forced.target_counts == COUNTS
         assert exported(target) == exported(source)
-    with lite.open_transfer_target(database_url=pg_url) as again:
+    with lite.admin.open_transfer_target(database_url=pg_url) as again:
         assert again.created is False
 
 
 def test_copy_store_refuses_the_other_connection_mode(source: lite.LiteStore, pg_url: str) -> None:
     with lite.open(None, database_url=pg_url, shared_connections=True) as target:
         with pytest.raises(lite.TransferRefusedError, match="shared connections"):
-            lite.copy_store(source, target)
+            lite.admin.copy_store(source, target)
         assert target.models.User.select().count() == 0

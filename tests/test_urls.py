@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cross_auth_lite as lite
-from cross_auth_lite.postgres import check_database_url
-from cross_auth_lite.redis_storage import check_secondary_url
+from cross_auth_lite.backends.postgres import check_database_url
+from cross_auth_lite.backends.redis_cache import check_secondary_url
 from cross_auth_lite.urls import scrub
 
 # A password begins and ends with these, so a message showing any end of it is caught.

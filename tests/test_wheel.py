@@ -103,7 +103,7 @@ import cross_auth_lite as lite
 def test_lite_open_from_the_installed_wheel(tmp_path):
     assert Path(lite.__file__).is_relative_to(Path({venv!r}))
     with lite.open(tmp_path / "auth") as store:
-        lite.create_user(store, "ada@example.com")
+        lite.admin.create_user(store, "ada@example.com")
     assert (tmp_path / "auth" / "accounts.sqlite3").is_file()
 """
 

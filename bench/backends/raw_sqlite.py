@@ -16,7 +16,7 @@ and each secondary call; ``BEGIN IMMEDIATE``, two INSERTs (the user row with
 its ``created_at``, as lite writes it) and ``COMMIT`` for a signup. Aware
 datetimes are formatted to lite's stored text the way lite formats them
 (``isoformat``, not the slower ``strftime``). Secondary storage runs the very
-statements of ``cross_auth_lite.cache_rows`` (an upsert, a ``SELECT``, a
+statements of ``cross_auth_lite.cache.rows`` (an upsert, a ``SELECT``, a
 ``DELETE ... RETURNING``, the cull every ``CULL_EVERY`` sets). Rows come back
 as the driver returns them (tuples), with no model objects and no datetime
 parsing: that is the least any storage on this schema has to do.
@@ -50,9 +50,10 @@ from diskcache.core import DBNAME
 
 import cross_auth_lite as lite
 from bench.backends import Backend
-from cross_auth_lite import CACHE_DIRNAME, DATABASE_FILENAME, cache_rows
-from cross_auth_lite.database import BUSY_TIMEOUT_SECONDS, SQLITE_PRAGMAS
-from cross_auth_lite.fields import SQLITE_WIDTH
+from cross_auth_lite.admin import CACHE_DIRNAME, DATABASE_FILENAME
+from cross_auth_lite.cache import rows as cache_rows
+from cross_auth_lite.database.fields import SQLITE_WIDTH
+from cross_auth_lite.database.sqlite import BUSY_TIMEOUT_SECONDS, SQLITE_PRAGMAS
 
 __all__ = [
     "RawAccounts",

@@ -5,7 +5,7 @@ its driver connection), peewee's mapping of driver errors to its own
 (``__exception_wrapper__``) and an instance's loaded data (``__data__``,
 ``_dirty``, ``__rel__``); swapping in an encrypted field takes the old
 field's place among its model's fields (``_order``, ``_sort_key``).
-``on_commit`` and transactions (``cross_auth_lite.commit_callbacks``) need
+``on_commit`` and transactions (``cross_auth_lite.database.commit_callbacks``) need
 none of them: they are built on peewee's public API in both modes.
 ``fast_paths()`` says, when a store opens, whether the fast paths may be
 used: not when ``$CROSS_AUTH_LITE_PORTABLE`` asks for portable mode, and not

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import Commands, open_existing
-from cross_auth_lite.cli.output import emit_json
+from cross_auth_lite.cli.output import emit_json, plural
 
 __all__ = ["add_parsers"]
 
@@ -31,10 +31,10 @@ def add_parsers(commands: Commands) -> None:
 def run_backup(args: argparse.Namespace) -> int:
     """``backup DEST``."""
     with open_existing(args, tokens=False) as store:
-        target = lite.backup_store(store, args.destination)
+        target = lite.admin.backup_store(store, args.destination)
         users = store.models.User.select().count()
     if args.json:
         emit_json({"backup": str(target.resolve()), "users": users})
     else:
-        print(f"backed up {lite.plural(users, 'user')} to {target.resolve()}")
+        print(f"backed up {plural(users, 'user')} to {target.resolve()}")
     return 0

@@ -1,4 +1,4 @@
-"""``check``: is the store intact, current, and private? (``lite.check_store``)."""
+"""``check``: is the store intact, current, and private? (``lite.admin.check_store``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import Commands, missing_store
-from cross_auth_lite.cli.output import echo, emit_json
+from cross_auth_lite.cli.output import echo, emit_json, plural
 
 __all__ = ["add_parsers", "run_check"]
 
@@ -29,7 +29,7 @@ def add_parsers(commands: Commands) -> None:
 def run_check(args: argparse.Namespace) -> int:
     """``check``."""
     try:
-        report = lite.check_store(args.data, database_url=args.database_url)
+        report = lite.admin.check_store(args.data, database_url=args.database_url)
     except lite.StoreNotFoundError as error:
         raise missing_store(error, args) from None
     where = lite.redact_url(args.database_url) if args.database_url else str(args.data)
@@ -53,7 +53,7 @@ def run_check(args: argparse.Namespace) -> int:
         for line in report.problems:
             echo(f"PROBLEM  {line}")
         if report.problems:
-            echo(f"{lite.plural(len(report.problems), 'problem')} found in {where}")
+            echo(f"{plural(len(report.problems), 'problem')} found in {where}")
         else:
             echo(f"no problems found in {where}")
     return 1 if report.problems else 0

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.output import echo, note, printable, stream_json, stream_table
+from cross_auth_lite.cli.output import echo, note, plural, printable, stream_json, stream_table
 from cross_auth_lite.demo.options import number_type
 
 __all__ = [
@@ -198,7 +198,7 @@ def show_page(
     if last and last[1] == args.limit:
         remaining = more(last[0])
         if remaining:
-            note(f"{lite.plural(remaining, f'more {noun}')}: continue with --after {last[0]}")
+            note(f"{plural(remaining, f'more {noun}')}: continue with --after {last[0]}")
 
 
 def add_paging(parser: argparse.ArgumentParser, what: str) -> None:
@@ -291,7 +291,7 @@ def open_or_create(args: argparse.Namespace, **options: Any) -> lite.LiteStore:
 
 def resolve_user(store: lite.LiteStore, reference: str) -> Any:
     """The user whose id or email is ``reference``; ``CliError`` when there is none."""
-    user = lite.find_user(store, reference)
+    user = lite.admin.find_user(store, reference)
     if user is None:
         raise CliError(f"no user has id or email {reference!r}")
     return user
@@ -325,7 +325,7 @@ def damaged_store(error: BaseException, args: argparse.Namespace) -> CliError | 
     if not str(error).startswith(DAMAGE_MESSAGES):
         return None
     try:
-        report = lite.check_store(args.data, database_url=args.database_url)
+        report = lite.admin.check_store(args.data, database_url=args.database_url)
     except Exception:
         return None
     if not report.damaged:

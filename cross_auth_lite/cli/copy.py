@@ -2,7 +2,7 @@
 
 The source is the store in ``--data``; it may be in use. What the copy
 guarantees (one snapshot, one transaction, ids kept, the count check,
-``--force``) is described in ``cross_auth_lite.transfer``, which does it.
+``--force``) is described in ``cross_auth_lite.admin.transfer``, which does it.
 Rows the application wrote to the source after the snapshot are not copied;
 the command says so when the source changed meanwhile (stop the application,
 then copy again with ``--force``). A target created with the other
@@ -18,7 +18,7 @@ import argparse
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import CliError, Commands, error_message, open_existing
-from cross_auth_lite.cli.output import Progress, echo, emit_json, print_table
+from cross_auth_lite.cli.output import Progress, describe_counts, echo, emit_json, print_table
 
 __all__ = ["add_parsers", "copy_command"]
 
@@ -51,20 +51,22 @@ def copy_command(args: argparse.Namespace) -> int:
     with open_existing(args) as source:
         try:
             # No housekeeping: its first pass would delete the long-ended sessions copied in.
-            target = lite.open_transfer_target(
+            target = lite.admin.open_transfer_target(
                 database_url=args.to,
                 shared_connections=source.shared_connections,
                 housekeeping=False,
             )
             with target, Progress("copying") as bar:
-                result = lite.copy_store(source, target, force=args.force, progress=bar.update)
+                result = lite.admin.copy_store(
+                    source, target, force=args.force, progress=bar.update
+                )
         except lite.UnsupportedURLError as error:
             malformed = isinstance(error, lite.MalformedURLError)
             advice = error.advice if malformed else f"use {_URL_HELP}"
             raise CliError(error.message_for("--to", advice)) from None
         except lite.TargetNotEmptyError as error:
             raise CliError(
-                f"the target already holds {lite.describe_counts(error.counts)}; pass --force to "
+                f"the target already holds {describe_counts(error.counts)}; pass --force to "
                 "replace them"
             ) from None
         except lite.LiteError as error:
@@ -85,7 +87,7 @@ def copy_command(args: argparse.Namespace) -> int:
             }
         )
     else:
-        echo(f"copied {lite.describe_counts(copied)} from {path} to {where}")
+        echo(f"copied {describe_counts(copied)} from {path} to {where}")
         print_table(
             ["table", "copied", "in target", ""],
             [
@@ -95,19 +97,19 @@ def copy_command(args: argparse.Namespace) -> int:
                     found[table],
                     "ok" if copied[table] == found[table] else "!",
                 )
-                for table in lite.STORE_TABLES
+                for table in lite.admin.STORE_TABLES
             ],
             indent="  ",
         )
     if not result.counts_match:
         raise CliError(
-            f"count check failed: copied {lite.describe_counts(copied)} but the target holds "
-            f"{lite.describe_counts(found)}; is something else writing to it?"
+            f"count check failed: copied {describe_counts(copied)} but the target holds "
+            f"{describe_counts(found)}; is something else writing to it?"
         )
     if result.source_changed and not args.json:
         echo(
             "note: the source changed during the copy (it now holds "
-            f"{lite.describe_counts(now)}); stop the application and run copy again with "
+            f"{describe_counts(now)}); stop the application and run copy again with "
             "--force to take the rest"
         )
     return 0

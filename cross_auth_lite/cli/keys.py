@@ -19,7 +19,8 @@ import os
 import sys
 
 import cross_auth_lite as lite
-from cross_auth_lite import ENCRYPTION_KEY_ENV, EncryptionError, generate_key, parse_keys
+from cross_auth_lite import ENCRYPTION_KEY_ENV, EncryptionError, generate_key
+from cross_auth_lite.admin import parse_keys
 from cross_auth_lite.cli.common import CliError, Commands, open_existing
 from cross_auth_lite.cli.output import echo, emit_json
 
@@ -111,7 +112,7 @@ def rotate_key_command(args: argparse.Namespace) -> int:
     keys = _keys(args)
     with open_existing(args, encryption_key=keys) as store:
         try:
-            result = lite.rotate_tokens(store)
+            result = lite.admin.rotate_tokens(store)
         except EncryptionError as error:
             raise CliError(f"nothing changed: {error}") from None
         path = store.location

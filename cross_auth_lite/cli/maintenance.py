@@ -10,13 +10,13 @@ from typing import Any
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import CliError, Commands, open_existing, open_or_create
-from cross_auth_lite.cli.output import echo, emit_json, format_bytes, print_table
+from cross_auth_lite.cli.output import echo, emit_json, format_bytes, plural, print_table
 from cross_auth_lite.demo.options import number_type
 
 __all__ = ["DEFAULT_PURGE_DAYS", "add_parsers"]
 
 #: Sessions expired or revoked longer ago than this many days are purged.
-DEFAULT_PURGE_DAYS = lite.DEFAULT_RETENTION / timedelta(days=1)
+DEFAULT_PURGE_DAYS = lite.admin.DEFAULT_RETENTION / timedelta(days=1)
 
 
 def add_parsers(commands: Commands) -> None:
@@ -113,7 +113,7 @@ def init_store(args: argparse.Namespace) -> int:
     result = {
         "path": str(path),
         "created": created,
-        "schema_version": lite.SCHEMA_VERSION,
+        "schema_version": lite.admin.SCHEMA_VERSION,
         "connections": connections,
     }
     if args.json:
@@ -128,9 +128,9 @@ def show_stats(args: argparse.Namespace) -> int:
     """``stats``."""
     # Reporting changes nothing: this open makes no housekeeping pass.
     with open_existing(args, tokens=False) as store:
-        stats = lite.store_stats(store)
+        stats = lite.admin.store_stats(store)
     # Once closed: SQLite has folded its -wal file back and removed it.
-    files = lite.directory_sizes(args.data)
+    files = lite.admin.directory_sizes(args.data)
     stats["files"] = {"total_bytes": sum(files.values()), "bytes": files}
     if args.json:
         emit_json(stats)
@@ -153,7 +153,7 @@ def show_stats(args: argparse.Namespace) -> int:
         ),
         (
             "cache",
-            f"{lite.plural(cache['live_entries'], 'live entry', 'live entries')} "
+            f"{plural(cache['live_entries'], 'live entry', 'live entries')} "
             f"({cache['stored_entries']} stored)"
             if cache
             else "in Redis",
@@ -176,8 +176,8 @@ def _housekeeping_line(last: dict[str, Any] | None) -> str:
     if last is None:
         return "has not run yet"
     removed = (
-        f"{lite.plural(last.get('sessions', 0), 'session')}, "
-        f"{lite.plural(last.get('cache_entries', 0), 'cache entry', 'cache entries')}, "
+        f"{plural(last.get('sessions', 0), 'session')}, "
+        f"{plural(last.get('cache_entries', 0), 'cache entry', 'cache entries')}, "
         f"{format_bytes(last.get('freed_bytes', 0))} given back"
     )
     return f"last ran {last['at']} ({removed})"
@@ -186,7 +186,7 @@ def _housekeeping_line(last: dict[str, Any] | None) -> str:
 def purge_store(args: argparse.Namespace) -> int:
     """``purge [--older-than DAYS]``."""
     with open_existing(args, tokens=False) as store:
-        result = lite.purge_store(store, older_than=timedelta(days=args.older_than))
+        result = lite.admin.purge_store(store, older_than=timedelta(days=args.older_than))
     if args.json:
         emit_json(
             {
@@ -196,8 +196,8 @@ def purge_store(args: argparse.Namespace) -> int:
             }
         )
     else:
-        expired = lite.plural(result.cache_entries, "expired cache entry", "expired cache entries")
+        expired = plural(result.cache_entries, "expired cache entry", "expired cache entries")
         echo(f"purged {expired}")
-        ended = lite.plural(result.sessions, "session")
+        ended = plural(result.sessions, "session")
         echo(f"purged {ended} that ended more than {args.older_than:g} days ago")
     return 0

@@ -10,20 +10,20 @@ import itertools
 import json
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TextIO, TypeVar
 
-from cross_auth_lite import isoformat
-
 __all__ = [
     "Progress",
+    "describe_counts",
     "echo",
     "emit_json",
     "format_bytes",
     "isoformat",
     "print_table",
+    "plural",
     "printable",
     "note",
     "short_time",
@@ -33,6 +33,29 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 session``, ``2 sessions``; ``nouns`` when the plural is not ``noun + "s"``."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def describe_counts(counts: Mapping[str, int]) -> str:
+    """``3 users, 1 social account and 5 sessions``: a store's row counts, as printed."""
+    return (
+        f"{plural(counts['users'], 'user')}, "
+        f"{plural(counts['social_accounts'], 'social account')} "
+        f"and {plural(counts['sessions'], 'session')}"
+    )
+
+
+def isoformat(value: datetime) -> str:
+    """``value`` as ISO-8601 UTC with microseconds and a ``Z``, as the export writes it.
+
+    For example ``2026-01-02T03:04:05.000000Z``; a naive value is taken to be UTC.
+    """
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def short_time(value: datetime | None) -> str:

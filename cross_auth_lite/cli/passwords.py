@@ -1,6 +1,6 @@
 """Reading a password from stdin (typed twice at a terminal) for ``users create``.
 
-Hashing is the library's (``cross_auth_lite.passwords``).
+Hashing is the library's (``cross_auth_lite.accounts.passwords``).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from cross_auth_lite.cli.common import (
     resolve_user,
     show_page,
 )
-from cross_auth_lite.cli.output import echo, emit_json, short_time
+from cross_auth_lite.cli.output import echo, emit_json, plural, short_time
 
 if TYPE_CHECKING:
     from cross_auth_lite.cli.common import Commands
@@ -53,7 +53,7 @@ def add_parsers(commands: Commands) -> None:
     )
     listing.add_argument("--user", metavar="ID_OR_EMAIL", help="only this user's sessions")
     listing.add_argument(
-        "--status", choices=lite.SESSION_STATUSES, help="only sessions with this status"
+        "--status", choices=lite.admin.SESSION_STATUSES, help="only sessions with this status"
     )
     add_paging(listing, "sessions")
 
@@ -68,14 +68,16 @@ def add_parsers(commands: Commands) -> None:
     target.add_argument("--user", metavar="ID_OR_EMAIL", help="revoke all of this user's sessions")
 
 
-def session_view(summary: lite.SessionSummary) -> dict[str, Any]:
+def session_view(summary: lite.admin.SessionSummary) -> dict[str, Any]:
     """What listings show of a session: every column but the token hash, plus its status."""
     view = dataclasses.asdict(summary)
     del view["user_email"]
     return view
 
 
-def session_table_row(summary: lite.SessionSummary, *, user: str | None = None) -> list[object]:
+def session_table_row(
+    summary: lite.admin.SessionSummary, *, user: str | None = None
+) -> list[object]:
     """One table row for a session: ``SESSION_HEADERS``, without USER when ``user`` is None."""
     owner = [] if user is None else [user]
     return [
@@ -98,11 +100,11 @@ def list_sessions(args: argparse.Namespace) -> int:
         filters: dict[str, Any] = {"user_id": user_id, "status": args.status}
         show_page(
             args,
-            lite.list_sessions(store, after=args.after, limit=args.limit, **filters),
+            lite.admin.list_sessions(store, after=args.after, limit=args.limit, **filters),
             headers=SESSION_HEADERS,
             row=lambda s: session_table_row(s, user=s.user_email or str(s.user_id)),
             view=lambda s: {**session_view(s), "user_email": s.user_email},
-            more=lambda last: lite.count_sessions(store, after=last, **filters),
+            more=lambda last: lite.admin.count_sessions(store, after=last, **filters),
             noun="session",
         )
     return 0
@@ -115,10 +117,10 @@ def revoke_sessions(args: argparse.Namespace) -> int:
         if args.user is not None:
             user = resolve_user(store, args.user)
             revoked = store.sessions.revoke_all_for_user(user.id, revoked_at=now)
-            message = f"revoked {lite.plural(revoked, 'session')} of {describe_user(user)}"
+            message = f"revoked {plural(revoked, 'session')} of {describe_user(user)}"
             result: dict[str, Any] = {"revoked": revoked, "user_id": user.id}
         else:
-            done = lite.revoke_session(store, args.session_id, now=now)
+            done = lite.admin.revoke_session(store, args.session_id, now=now)
             revoked = int(done.revoked)
             message = (
                 f"revoked session {done.session_id} of user {done.user_id}"

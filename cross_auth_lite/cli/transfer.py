@@ -1,7 +1,7 @@
 """``export`` and ``import``: the whole store as one JSON document, and back.
 
-The document and its guarantees are described in ``cross_auth_lite.export``
-(writing and reading it) and ``cross_auth_lite.transfer`` (loading it: ids
+The document and its guarantees are described in ``cross_auth_lite.admin.export``
+(writing and reading it) and ``cross_auth_lite.admin.transfer`` (loading it: ids
 kept, one transaction, any conflict refuses the whole file). Both commands
 work on a store in PostgreSQL too (``--database-url postgresql://...``), so
 an export from SQLite imports into PostgreSQL and the other way round.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import CliError, Commands, error_message, open_existing, url_error
-from cross_auth_lite.cli.output import Progress, echo, emit_json
+from cross_auth_lite.cli.output import Progress, describe_counts, echo, emit_json
 
 __all__ = ["add_parsers", "export_command", "import_command"]
 
@@ -50,25 +50,25 @@ def export_command(args: argparse.Namespace) -> int:
     """``export [--output FILE]``."""
     with open_existing(args) as store:
         if args.output is None or str(args.output) == "-":
-            lite.export_store(store, sys.stdout)
+            lite.admin.export_store(store, sys.stdout)
             return 0
         try:
             with Progress("exporting") as bar:
-                counts = lite.export_to_file(store, args.output, progress=bar.update)
+                counts = lite.admin.export_to_file(store, args.output, progress=bar.update)
         except lite.LiteError as error:
             raise CliError(error_message(error)) from None
-    echo(f"exported {lite.describe_counts(counts)} to {args.output}")
+    echo(f"exported {describe_counts(counts)} to {args.output}")
     return 0
 
 
-def _read(name: str) -> lite.ExportDocument:
+def _read(name: str) -> lite.admin.ExportDocument:
     try:
         source = sys.stdin if name == "-" else Path(name).read_bytes()
     except OSError as error:
         raise CliError(f"cannot read {name}: {error.strerror or error}") from None
     try:
         with Progress("checking") as bar:
-            return lite.read_export(source, name=name, progress=bar.update)
+            return lite.admin.read_export(source, name=name, progress=bar.update)
     except lite.ExportFormatError as error:
         raise CliError(str(error)) from None
 
@@ -79,7 +79,7 @@ def import_command(args: argparse.Namespace) -> int:
     url = args.database_url
     try:
         with Progress("importing") as bar:
-            result = lite.import_into(
+            result = lite.admin.import_into(
                 None if url else args.data, document, database_url=url, progress=bar.update
             )
     except lite.UnsupportedURLError as error:
@@ -92,5 +92,5 @@ def import_command(args: argparse.Namespace) -> int:
         )
     else:
         where = f"a new store at {result.location}" if result.created else result.location
-        echo(f"imported {lite.describe_counts(result.imported)} into {where}")
+        echo(f"imported {describe_counts(result.imported)} into {where}")
     return 0

@@ -23,12 +23,7 @@ from cross_auth_lite.cli.common import (
     resolve_user,
     show_page,
 )
-from cross_auth_lite.cli.output import (
-    echo,
-    emit_json,
-    print_table,
-    yes_no,
-)
+from cross_auth_lite.cli.output import echo, emit_json, plural, print_table, yes_no
 from cross_auth_lite.cli.passwords import read_password
 from cross_auth_lite.cli.sessions import SESSION_HEADERS, session_table_row, session_view
 
@@ -92,7 +87,7 @@ def user_view(user: Any) -> dict[str, Any]:
     }
 
 
-def identity_view(identity: lite.IdentitySummary) -> dict[str, Any]:
+def identity_view(identity: lite.admin.IdentitySummary) -> dict[str, Any]:
     """What listings show of a social account: no tokens, only whether they are set."""
     return dataclasses.asdict(identity)
 
@@ -105,13 +100,13 @@ def list_users(args: argparse.Namespace) -> int:
     with open_existing(args, tokens=False) as store:
         show_page(
             args,
-            lite.list_users(
+            lite.admin.list_users(
                 store, email_contains=args.email_contains, after=args.after, limit=args.limit
             ),
             headers=_USER_HEADERS,
             row=lambda summary: list(dataclasses.asdict(summary).values()),
             view=dataclasses.asdict,
-            more=lambda last: lite.count_users(
+            more=lambda last: lite.admin.count_users(
                 store, email_contains=args.email_contains, after=last
             ),
             noun="user",
@@ -123,8 +118,8 @@ def show_user(args: argparse.Namespace) -> int:
     """``users show ID_OR_EMAIL``."""
     with open_existing(args, tokens=False) as store:
         user = resolve_user(store, args.user)
-        identities = [identity_view(item) for item in lite.list_identities(store, user.id)]
-        summaries = list(lite.list_sessions(store, user_id=user.id))
+        identities = [identity_view(item) for item in lite.admin.list_identities(store, user.id)]
+        summaries = list(lite.admin.list_sessions(store, user_id=user.id))
         view = user_view(user)
     sessions = [session_view(summary) for summary in summaries]
     if args.json:
@@ -168,7 +163,7 @@ def show_user(args: argparse.Namespace) -> int:
 def create_user(args: argparse.Namespace) -> int:
     """``users create EMAIL [--verified] [--password-stdin]``."""
     try:
-        email = lite.check_email(args.email)
+        email = lite.admin.check_email(args.email)
     except ValueError as error:
         raise CliError(str(error)) from None
     taken = CliError(f"a user with email {email} already exists")
@@ -177,7 +172,7 @@ def create_user(args: argparse.Namespace) -> int:
             raise taken  # before asking for a password (the insert checks again)
         password = read_password() if args.password_stdin else None
         try:
-            user = lite.create_user(store, email, verified=args.verified, password=password)
+            user = lite.admin.create_user(store, email, verified=args.verified, password=password)
         except CrossAuthException as error:
             if error.error == "email_already_registered":
                 raise taken from None
@@ -207,10 +202,10 @@ def delete_user(args: argparse.Namespace) -> int:
         if not args.yes:
             if sys.stdin is None or not sys.stdin.isatty():
                 raise CliError(f"not deleting {label} without --yes")
-            identities, sessions = lite.count_user_rows(store, user.id)
+            identities, sessions = lite.admin.count_user_rows(store, user.id)
             question = (
-                f"Delete {label}, {lite.plural(identities, 'identity', 'identities')} and "
-                f"{lite.plural(sessions, 'session')}?"
+                f"Delete {label}, {plural(identities, 'identity', 'identities')} and "
+                f"{plural(sessions, 'session')}?"
             )
             if not _confirm(question):
                 # Declining is an answer, not a failure: exit status 0.
@@ -219,12 +214,12 @@ def delete_user(args: argparse.Namespace) -> int:
                 else:
                     echo("nothing deleted")
                 return 0
-        deleted = lite.delete_user(store, user.id)
+        deleted = lite.admin.delete_user(store, user.id)
     if args.json:
         emit_json({"deleted": dataclasses.asdict(deleted)})
     else:
         echo(
-            f"deleted {label} with {lite.plural(deleted.identities, 'identity', 'identities')} "
-            f"and {lite.plural(deleted.sessions, 'session')}"
+            f"deleted {label} with {plural(deleted.identities, 'identity', 'identities')} "
+            f"and {plural(deleted.sessions, 'session')}"
         )
     return 0

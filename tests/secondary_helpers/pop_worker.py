@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from cross_auth_lite.secondary import DiskCacheStorage
+from cross_auth_lite.cache.storage import DiskCacheStorage
 
 START_TIMEOUT = 30.0
 

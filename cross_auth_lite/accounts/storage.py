@@ -1,0 +1,385 @@
+"""Users and social accounts for Cross-Auth on any peewee database.
+
+``PeeweeAccountsStorage`` implements Cross-Auth's ``AccountsStorage``
+protocol. The database enforces identity ownership through the unique
+indexes of the social-account table (see ``models.identity_indexes``); the
+storage turns the conflicts it detects into Cross-Auth's
+``account_already_linked``. Every write opens ``database.atomic()``, so it
+joins an application's ``with database.atomic():`` block, and ``on_commit``
+then waits for that block's commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import peewee
+from cross_auth import DisconnectResult, SocialAccountCreate, UserCreate
+
+from cross_auth_lite.accounts.conflicts import AccountConflicts
+from cross_auth_lite.accounts.rows import Lookup, SocialAccountT, UserT
+from cross_auth_lite.database.arguments import (
+    flag,
+    merge_extra_fields,
+    optional_text,
+    prepare_values,
+    text_argument,
+)
+from cross_auth_lite.database.ids import NO_MATCH, coerce_id
+from cross_auth_lite.database.model_checks import USER_STANDARD_FIELDS
+from cross_auth_lite.database.sqlite import on_commit, write_transaction
+from cross_auth_lite.errors import account_already_linked
+
+__all__ = ["PeeweeAccountsStorage"]
+
+
+class PeeweeAccountsStorage(AccountConflicts[UserT, SocialAccountT]):
+    """Cross-Auth ``AccountsStorage`` for peewee user and social-account models.
+
+    Pass the models, ``PeeweeAccountsStorage(User, SocialAccount)``, or
+    subclass and declare ``UserModel`` / ``SocialAccountModel``. Models are
+    checked here, so a missing field fails at startup.
+
+    Extension points for subclasses:
+
+    - ``build_user(...)``: create the user during signup; call ``super()``
+      and add rows that must commit with it.
+    - ``filter_user_query(query)`` / ``filter_social_account_query(query)``:
+      narrow what the storage sees (soft deletion, tenants). Applied to reads
+      and writes; ``has_social_account`` deliberately ignores them.
+    - ``excluded_social_account_fields``: credential fields not persisted.
+    """
+
+    # Users
+
+    def build_user(
+        self,
+        *,
+        user_info: dict[str, Any],
+        email: str | None,
+        email_verified: bool,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> UserT:
+        """Insert the new user and return it; runs inside the signup transaction.
+
+        Override to add rows that must commit (or roll back) with the user:
+        call ``super().build_user(...)``, create the rows, return the user.
+        Do not commit, and do no external I/O here.
+        """
+        values: dict[str, Any] = {
+            "email": optional_text("email", email),
+            "email_verified": flag("email_verified", email_verified),
+        }
+        if not extra_fields:  # then nothing for prepare_values to convert
+            return self._insert(self.UserModel, values)
+        merge_extra_fields(
+            self.UserModel, values, extra_fields, standard=USER_STANDARD_FIELDS, hook="user.create"
+        )
+        return self._insert(self.UserModel, prepare_values(values))
+
+    def create_user(
+        self,
+        *,
+        user_info: dict[str, Any],
+        email: str | None = None,
+        email_verified: bool | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> UserT:
+        """Create a user on its own. Email and verification default to ``user_info``'s.
+
+        Not filtered by ``filter_user_query``: the new user is always returned.
+        """
+        if not isinstance(user_info, dict):
+            raise TypeError(f"user_info must be a dict, not {type(user_info).__name__}")
+        if email is None:
+            email = user_info.get("email")
+        if email is not None:
+            text_argument("email", email)
+        if email_verified is None:
+            email_verified = user_info.get("email_verified") is True
+        try:
+            with write_transaction(self.database):
+                return self.build_user(
+                    user_info=user_info,
+                    email=email,
+                    email_verified=email_verified,
+                    extra_fields=extra_fields,
+                )
+        except peewee.IntegrityError as error:
+            raise self._user_conflict(error, email) from error
+
+    def find_user_by_email(self, email: str) -> UserT | None:
+        """The user with exactly this (already normalised) email, if visible."""
+        if type(email) is not str:
+            text_argument("email", email)
+        statement = self._user_by_email
+        if statement is not None:  # compiled on an earlier call
+            user: UserT | None = statement.first(email=email)
+            return user
+        model = self.UserModel
+        found = self._select_user("email", lambda v: model.email == v("email"), email=email)
+        if self._plain_users:
+            self._user_by_email = self._statements.compiled(("user", "email"))
+        return found
+
+    def find_user_by_id(self, id: Any) -> UserT | None:
+        """The user with this id (``"12"`` finds 12), or ``None``."""
+        user_id = coerce_id(self._user_pk, id)
+        if user_id is NO_MATCH:
+            return None
+        pk = self._user_pk
+        return self._select_user("id", lambda v: pk == v("id"), id=user_id)
+
+    # Social accounts: reads
+
+    def find_social_account(
+        self,
+        *,
+        provider: str,
+        provider_user_id: str,
+        user_id: Any | None = None,
+        is_login_method: bool | None = None,
+    ) -> SocialAccountT | None:
+        """The connection matching every filter given, or ``None``.
+
+        Without ``user_id`` or ``is_login_method`` an identity may match
+        several connections (shared schema): that raises
+        ``AmbiguousSocialAccountError`` rather than picking one.
+        """
+        if type(provider) is not str:
+            text_argument("provider", provider)
+        if type(provider_user_id) is not str:
+            text_argument("provider_user_id", provider_user_id)
+        if user_id is None and type(is_login_method) is bool:
+            # The sign-in lookup, compiled on an earlier call.
+            statement = self._login_identity
+            if statement is not None:
+                rows: list[SocialAccountT] = statement.rows(
+                    provider=provider, provider_user_id=provider_user_id, login=is_login_method
+                )
+                return self._only(rows, provider, provider_user_id)
+        model, owner_column = self.SocialAccountModel, self._owner
+        values: dict[str, Any] = {"provider": provider, "provider_user_id": provider_user_id}
+        if user_id is not None:
+            values["owner"] = coerce_id(owner_column, user_id)
+            if values["owner"] is NO_MATCH:
+                return None
+        if is_login_method is not None:
+            if not isinstance(is_login_method, bool):
+                raise TypeError("is_login_method must be a bool or None")
+            values["login"] = is_login_method
+
+        def where(v: Lookup) -> Any:
+            condition = (model.provider == v("provider")) & (
+                model.provider_user_id == v("provider_user_id")
+            )
+            if "owner" in values:
+                condition &= owner_column == v("owner", owner_column)
+            if "login" in values:
+                condition &= model.is_login_method == v("login", model.is_login_method)
+            return condition
+
+        shape = ("identity", "owner" in values, "login" in values)  # what `where` tests
+        rows = self._select_accounts(shape, where, 2, **values)
+        if shape == ("identity", False, True) and self._plain_accounts:
+            self._login_identity = self._statements.compiled(("accounts", shape, 2))
+        return self._only(rows, provider, provider_user_id)
+
+    def has_social_account(self, *, provider: str, provider_user_id: str) -> bool:
+        """Whether anyone has this identity, including rows the query filters hide."""
+        return self._identity_exists(
+            text_argument("provider", provider),
+            text_argument("provider_user_id", provider_user_id),
+        )
+
+    def find_social_account_by_id(self, social_account_id: Any) -> SocialAccountT | None:
+        """The connection with this id, or ``None``."""
+        pk = self._pk
+        account_id = coerce_id(pk, social_account_id)
+        if account_id is NO_MATCH:
+            return None
+        rows = self._select_accounts("id", lambda v: pk == v("id"), 1, id=account_id)
+        return rows[0] if rows else None
+
+    def list_social_accounts(self, *, user_id: Any) -> list[SocialAccountT]:
+        """The user's connections, oldest first."""
+        owner = coerce_id(self._owner, user_id)
+        if owner is NO_MATCH:
+            return []
+        owner_column = self._owner
+        where = lambda v: owner_column == v("owner", owner_column)  # noqa: E731
+        return self._select_accounts("owner", where, None, owner=owner)
+
+    # Social accounts: writes
+
+    def create_social_account(
+        self,
+        *,
+        user_id: Any,
+        provider: str,
+        provider_user_id: str,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        access_token_expires_at: datetime | None = None,
+        refresh_token_expires_at: datetime | None = None,
+        scope: str | None = None,
+        user_info: dict[str, Any] | None = None,
+        provider_email: str | None = None,
+        provider_email_verified: bool | None = None,
+        is_login_method: bool = True,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> SocialAccountT:
+        """Connect an identity to a user; the database arbitrates ownership.
+
+        A retry by the same user returns the existing row unchanged, unless
+        it would turn a connection into a login method: that, and an
+        identity owned by someone else, raise
+        ``CrossAuthException("account_already_linked")``.
+        """
+        arguments = dict(locals())  # every argument, by name: the columns to write
+        values = self._identity_values(arguments)
+        try:
+            with self.database.atomic():
+                return self._insert_social_account(values)
+        except peewee.IntegrityError as error:
+            return self._retried_connection(error, values)
+
+    def create_user_with_identity(
+        self,
+        *,
+        user: UserCreate,
+        identity: Callable[[UserT], SocialAccountCreate],
+    ) -> tuple[UserT, SocialAccountT]:
+        """Create a user and its first identity in one transaction.
+
+        ``identity`` is called once with the inserted user (its id assigned).
+        If it raises, returns an identity for another user, or either insert
+        fails, neither row remains.
+        """
+        if type(user) is not dict and not isinstance(user, Mapping):
+            raise TypeError(f"user must be a mapping, not {type(user).__name__}")
+        missing = [key for key in ("user_info", "email", "email_verified") if key not in user]
+        if missing:
+            raise TypeError(f"user is missing {', '.join(missing)}")
+        if not callable(identity):
+            raise TypeError("identity must be callable")
+        provider_key: tuple[str, str] | None = None
+        try:
+            with write_transaction(self.database):
+                new_user = self.build_user(
+                    user_info=user["user_info"],
+                    email=user["email"],
+                    email_verified=user["email_verified"],
+                    extra_fields=user.get("extra_fields"),
+                )
+                values = self._identity_values(identity(new_user))
+                if values[self._owner.name] != new_user.id:
+                    raise ValueError("the initial identity must belong to the new user")
+                provider_key = (values["provider"], values["provider_user_id"])
+                account = self._insert_social_account(values)
+        except peewee.IntegrityError as error:
+            if provider_key is None:
+                raise self._user_conflict(error, user["email"]) from error
+            if self.has_social_account(provider=provider_key[0], provider_user_id=provider_key[1]):
+                raise account_already_linked(*provider_key) from error
+            raise
+        return new_user, account
+
+    def update_social_account(
+        self,
+        social_account_id: Any,
+        *,
+        access_token: str | None,
+        refresh_token: str | None,
+        access_token_expires_at: datetime | None,
+        refresh_token_expires_at: datetime | None,
+        scope: str | None,
+        user_info: dict[str, Any] | None = None,
+        provider_email: str | None = None,
+        provider_email_verified: bool | None = None,
+        enable_login: bool = False,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> SocialAccountT:
+        """Update credentials and, with ``enable_login=True``, make the connection a login method.
+
+        One UPDATE: a promotion that would give the identity a second login
+        owner raises ``account_already_linked`` and leaves the credentials as
+        they were. ``enable_login=False`` never demotes.
+        """
+        arguments = dict(locals())  # every argument, by name: the columns to write
+        values = self._update_values(arguments)
+        model = self.SocialAccountModel
+        pk = self._pk
+        account_id = coerce_id(pk, social_account_id)
+        if account_id is NO_MATCH:
+            raise self._missing_account(social_account_id)
+        with write_transaction(self.database):
+            account: SocialAccountT | None = self._accounts().where(pk == account_id).first()
+            if account is None:
+                raise self._missing_account(social_account_id)
+            try:
+                model.update(values).where(pk == account_id).execute()
+            except peewee.IntegrityError as error:
+                if enable_login:
+                    raise account_already_linked(
+                        account.provider, account.provider_user_id
+                    ) from error
+                raise
+        for name, value in values.items():
+            setattr(account, name, value)
+        return account
+
+    def disconnect_social_account(
+        self, *, user_id: Any, provider: str, social_account_id: Any
+    ) -> DisconnectResult:
+        """Remove a user's connection unless it is their last way to sign in.
+
+        The user and account are re-read inside one write transaction, which
+        serialises concurrent disconnects of the same user.
+        """
+        user_pk = self._user_pk
+        pk = self._pk
+        uid = coerce_id(user_pk, user_id)
+        account_id = coerce_id(pk, social_account_id)
+        text_argument("provider", provider)
+        if uid is NO_MATCH or account_id is NO_MATCH:
+            return "not_found"
+        with write_transaction(self.database):
+            user = self._user_for_update(uid)
+            if user is None:
+                return "not_found"
+            account = self._account_of_user(uid, account_id, provider)
+            if account is None:
+                return "not_found"
+            if (
+                account.is_login_method
+                and not user.has_usable_password
+                and not self._has_other_login_method(uid, account_id)
+            ):
+                return "last_login_method"
+            self.SocialAccountModel.delete().where(pk == account_id).execute()
+        return "disconnected"
+
+    def delete_social_account(self, social_account_id: Any) -> bool:
+        """Delete a connection without the last-login-method check; True if one went.
+
+        For administrative clean-up; user-facing flows use
+        ``disconnect_social_account``. Honours ``filter_social_account_query``.
+        """
+        pk = self._pk
+        account_id = coerce_id(pk, social_account_id)
+        if account_id is NO_MATCH:
+            return False
+        with write_transaction(self.database):
+            if not self._accounts().where(pk == account_id).exists():
+                return False
+            self.SocialAccountModel.delete().where(pk == account_id).execute()
+        return True
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` now, or after the application's open transaction commits."""
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        on_commit(self.database, callback)

@@ -1,0 +1,349 @@
+"""Statements built once per storage and executed many times.
+
+Building a peewee query and rendering its SQL costs far more than SQLite
+takes to run it. The hot paths of the storages therefore describe each
+statement once, with named ``slot``s where per-call values go, render it on
+first use, and afterwards only bind parameters and turn rows into model
+instances.
+
+Statements go through ``Database.execute_sql``, so peewee's exception
+wrapping, logging and query hooks still see every one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import peewee
+
+from cross_auth_lite.adapters import peewee_internals
+from cross_auth_lite.database.row_readers import RowReader, plain_field
+from cross_auth_lite.database.sqlite import bound_database
+
+__all__ = [
+    "Compiled",
+    "fast_paths",
+    "StatementCache",
+    "execute_many",
+    "insert_row",
+    "quote_identifier",
+    "slot",
+]
+
+ModelT = TypeVar("ModelT", bound=peewee.Model)
+
+
+def _unchanged_type(field: peewee.Field[Any]) -> type | None:
+    """A value type ``field.db_value`` returns as it is (``bool`` for a boolean...), if any.
+
+    Values of exactly that type skip the converter call; it would return them
+    unchanged.
+    """
+    if type(field) is peewee.BooleanField:
+        return bool  # db_value is bool(value)
+    if isinstance(field, peewee.ForeignKeyField) and type(field).db_value is (
+        peewee.ForeignKeyField.db_value
+    ):
+        target = field.rel_field
+        integer = issubclass(type(target), peewee.IntegerField)
+        return int if integer and plain_field(target) else None  # int(value) for an int
+    return None
+
+
+@dataclass(frozen=True)
+class _Slot:
+    name: str
+    field: peewee.Field[Any] | None
+    unchanged: type | None = None
+
+
+def slot(name: str, field: peewee.Field[Any] | None = None) -> peewee.Value:
+    """A placeholder for the per-call value ``name``; ``field`` converts it like that column."""
+    if field is None or plain_field(field):
+        return peewee.Value(_Slot(name, None), converter=False)
+    return peewee.Value(_Slot(name, field, _unchanged_type(field)), converter=False)
+
+
+def _converter(field: peewee.Field[Any] | None, database: Any) -> Callable[[Any], Any] | None:
+    """``field.db_value`` of a value other than ``None``, for ``database``; none for no field.
+
+    A field knowing its conversion for a database (``UTCDateTimeField``: text
+    on SQLite) gives that function (``db_converter``); any other its ``db_value``.
+    """
+    if field is None:
+        return None
+    for_database = getattr(field, "db_converter", None)
+    convert: Callable[[Any], Any] = (
+        field.db_value if for_database is None else for_database(database)
+    )
+    return convert
+
+
+#: A slot as the parameter builder sees it: position, name, converter, and
+#: the value type the converter returns unchanged.
+_Binding = tuple[int, str, Callable[[Any], Any] | None, type | None]
+
+
+def _parameter_list(
+    params: list[Any], slots: list[_Binding]
+) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """A function building a statement's parameter list from the per-call values.
+
+    Generated once per statement, like the row readers: one list display,
+    constants in place, each slot looked up (and converted by its field's
+    own conversion) where it goes. A value the converter would return
+    unchanged (a ``bool`` for a boolean column, an ``int`` for a key) is
+    bound as it is; a value bound in several places through one converter
+    (refresh's ``updated_at``) is converted once. Slot names are written as
+    string literals (``repr``), so the source holds nothing but names,
+    indexes and references into its namespace.
+    """
+    namespace: dict[str, Any] = {}
+    at = {binding[0]: binding[1:] for binding in slots}
+    keys = {
+        index: (name, convert) for index, (name, convert, _) in at.items() if convert is not None
+    }
+    first_use: dict[tuple[str, Any], int] = {}
+    repeated: set[tuple[str, Any]] = set()
+    for index, key in keys.items():
+        if first_use.setdefault(key, index) != index:
+            repeated.add(key)
+    locals_ = []
+    items = []
+    for index, constant in enumerate(params):
+        if index not in at:
+            namespace[f"k{index}"] = constant
+            items.append(f"k{index}")
+            continue
+        name, convert, unchanged = at[index]
+        if convert is None:
+            items.append(f"values[{name!r}]")
+            continue
+        namespace[f"c{index}"] = convert
+        if unchanged is not None:
+            namespace[f"t{index}"] = unchanged
+        expression = _conversion(index, name, unchanged)
+        if keys[index] not in repeated:
+            items.append(expression)
+            continue
+        first = first_use[keys[index]]
+        if first == index:
+            locals_.append(f"    p{index} = {expression}\n")
+        items.append(f"p{first}")
+    source = "def parameters(values):\n" + "".join(locals_)
+    source += "    return [" + ", ".join(items) + "]\n"
+    exec(source, namespace)  # generated from slot names and indexes only, see above
+    function: Callable[[Mapping[str, Any]], list[Any]] = namespace["parameters"]
+    return function
+
+
+def _conversion(index: int, name: str, unchanged: type | None) -> str:
+    """The expression binding slot ``name`` at ``index`` through its converter ``c{index}``."""
+    value = f"v{index}"
+    if unchanged is not None:
+        return (
+            f"({value} if type({value} := values[{name!r}]) is t{index}"
+            f" else None if {value} is None else c{index}({value}))"
+        )
+    return f"(None if ({value} := values[{name!r}]) is None else c{index}({value}))"
+
+
+class Compiled(Generic[ModelT]):
+    """One rendered statement: its SQL, where each parameter comes from, and its row reader."""
+
+    def __init__(
+        self,
+        query: peewee.Query,
+        database: peewee.Database,
+        returning: Sequence[peewee.Field[Any]] | None = None,
+    ) -> None:
+        context: Any = database.get_sql_context()
+        sql, params = context.sql(query).query()
+        self.sql: str = sql
+        self.database: Any = database
+        self._params: list[Any] = list(params)
+        self._slots: list[_Binding] = [
+            (index, value.name, _converter(value.field, database), value.unchanged)
+            for index, value in enumerate(params)
+            if isinstance(value, _Slot)
+        ]
+        self._bind = _parameter_list(self._params, self._slots)
+        self._execute_sql: Callable[[str, list[Any]], Any] = database.execute_sql
+        if isinstance(query, peewee.SelectBase):
+            select: Any = query
+            returning = select.selected_columns
+        model = getattr(query, "model", None)
+        self.model: type[ModelT] | None = (
+            model
+            if model is not None
+            and returning
+            and all(isinstance(f, peewee.Field) for f in returning)
+            else None
+        )
+        #: The generated row reader on the fast paths; ``None`` in portable
+        #: mode, where peewee reads the rows (``Model.raw``).
+        self.reader: RowReader[ModelT] | None = (
+            RowReader(self.model, list(returning or ()))
+            if self.model is not None and fast_paths(database)
+            else None
+        )
+
+    def params(self, values: Mapping[str, Any]) -> list[Any]:
+        """The parameter list for one execution."""
+        return self._bind(values)
+
+    def execute(self, **values: Any) -> Any:
+        """Run the statement; return the DB-API cursor."""
+        return self._execute_sql(self.sql, self._bind(values))
+
+    def rows(self, **values: Any) -> list[ModelT]:
+        """Run a statement that returns model rows; return the instances."""
+        reader = self.reader
+        if reader is not None:
+            return reader.instances(self._execute_sql(self.sql, self._bind(values)).fetchall())
+        return list(self._raw(values))
+
+    def first(self, **values: Any) -> ModelT | None:
+        """The first model row, or ``None``."""
+        reader = self.reader
+        if reader is not None:
+            row = self._execute_sql(self.sql, self._bind(values)).fetchone()
+            return None if row is None else reader.instance(row)
+        for instance in self._raw(values):
+            found: ModelT = instance
+            return found
+        return None
+
+    def _raw(self, values: Mapping[str, Any]) -> Any:
+        """The statement as peewee's own ``Model.raw`` query: peewee makes the instances."""
+        model = self.model
+        if model is None:
+            raise TypeError("this statement does not return model rows")
+        return model.raw(self.sql, *self._bind(values)).bind(self.database)
+
+
+def fast_paths(database: peewee.Database) -> bool:
+    """Whether statements on ``database`` take the fast paths (a store's databases say).
+
+    A database of the application's own class is checked when its first
+    statement is compiled.
+    """
+    flag: bool | None = getattr(database, "fast_paths", None)
+    return peewee_internals.fast_paths() if flag is None else flag
+
+
+class StatementCache:
+    """The compiled statements of one storage, each built on first use.
+
+    Keys name a statement shape; ``build`` makes its peewee query with
+    ``slot()`` placeholders. Rendering waits for first use so that models
+    bound to a ``DatabaseProxy`` can be initialised later.
+    """
+
+    def __init__(self, model: type[peewee.Model]) -> None:
+        self._model = model
+        self._statements: dict[Hashable, Compiled[Any]] = {}
+        #: The INSERT shapes of ``insert_row``, by model and given column names.
+        self.inserts: dict[tuple[type[peewee.Model], tuple[str, ...]], _Insert] = {}
+
+    def get(
+        self,
+        key: Hashable,
+        build: Callable[[], peewee.Query],
+        returning: Sequence[peewee.Field[Any]] | None = None,
+    ) -> Compiled[Any]:
+        """The compiled statement for ``key``, building it with ``build`` the first time.
+
+        ``returning`` names the fields an INSERT or UPDATE returns, for its
+        rows to be read as model instances (a SELECT says so itself).
+        """
+        compiled = self._statements.get(key)
+        if compiled is None:
+            compiled = self._statements[key] = Compiled(build(), self.database, returning)
+        return compiled
+
+    def compiled(self, key: Hashable) -> Compiled[Any]:
+        """The statement an earlier ``get`` compiled for ``key``."""
+        return self._statements[key]
+
+    @property
+    def database(self) -> peewee.Database:
+        """The database the statements run on (a proxy's current target)."""
+        return bound_database(self._model._meta.database)
+
+
+class _Insert:
+    """One INSERT shape of a model: its defaults, its statement, how its new key comes back."""
+
+    __slots__ = ("callables", "compiled", "defaults", "fast", "key", "returning")
+
+    def __init__(self, cache: StatementCache, model: type[peewee.Model], given: tuple[str, ...]):
+        meta: Any = model._meta
+        # peewee's defaults (get_default_dict): plain values, then callables,
+        # then the given values over them; a callable whose column is given
+        # is not called.
+        defaults = {field.name: default for field, default in meta.defaults.items()}
+        self.defaults: dict[str, Any] = {
+            name: None if callable(default) else default for name, default in defaults.items()
+        }
+        self.callables: list[tuple[str, Callable[[], Any]]] = [
+            (name, default)
+            for name, default in defaults.items()
+            if callable(default) and name not in given
+        ]
+        self.fast = fast_paths(cache.database)
+        names = tuple({**self.defaults, **dict.fromkeys(given)})
+        primary_key = meta.primary_key
+        self.key: str | None = None if primary_key.name in names else primary_key.name
+        self.returning = bool(cache.database.returning_clause)
+        fields = [meta.fields[name] for name in names]
+        query = model.insert({field: slot(field.name, field) for field in fields})
+        self.compiled: Compiled[Any] = Compiled(
+            query.returning(primary_key) if self.returning else query, cache.database
+        )
+
+
+def insert_row(cache: StatementCache, model: type[ModelT], values: Mapping[str, Any]) -> ModelT:
+    """Insert one row of ``model`` (peewee defaults filled in) and return it as an instance.
+
+    The INSERT for each set of column names is compiled once.
+    """
+    key = (model, tuple(values))
+    insert: _Insert | None = cache.inserts.get(key)
+    if insert is None:
+        insert = cache.inserts[key] = _Insert(cache, model, key[1])
+    data = dict(insert.defaults)
+    for name, default in insert.callables:
+        data[name] = default()
+    data.update(values)
+    compiled = insert.compiled
+    cursor = compiled._execute_sql(compiled.sql, compiled._bind(data))
+    if insert.key is not None:
+        data[insert.key] = cursor.fetchone()[0] if insert.returning else cursor.lastrowid
+    instance: ModelT = peewee_internals.loaded_instance(model, data)
+    return instance
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` as an SQL identifier, in double quotes (SQLite and PostgreSQL alike)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def execute_many(database: peewee.Database, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run ``sql`` once per parameter row in ``rows`` (the driver's ``executemany``).
+
+    One prepared statement over many rows, for bulk writes where building
+    each statement through peewee would cost more than running it. Errors
+    are raised as peewee's (``peewee.IntegrityError``, ...), as ``execute_sql``
+    raises them.
+    """
+    db: Any = database
+    if not fast_paths(database):
+        for row in rows:
+            db.execute_sql(sql, row)
+        return
+    cursor = db.cursor()
+    with peewee_internals.error_wrapper():
+        cursor.executemany(sql, rows)
