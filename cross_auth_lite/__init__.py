@@ -34,7 +34,7 @@ from cross_auth_lite.database.models import PeeweeSession, PeeweeSocialAccount, 
 from cross_auth_lite.database.sqlite import CommitCallbacksMixin, LiteSqliteDatabase
 from cross_auth_lite.encryption import ENCRYPTION_KEY_ENV, generate_key
 from cross_auth_lite.errors import *  # noqa: F403 - every exception (errors.__all__)
-from cross_auth_lite.housekeeping.housekeeper import HousekeepingSettings
+from cross_auth_lite.housekeeping.settings import HousekeepingSettings
 from cross_auth_lite.private_files import private_output
 from cross_auth_lite.sessions.storage import PeeweeSessionStorage
 from cross_auth_lite.store.lite_store import LiteStore

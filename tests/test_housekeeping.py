@@ -321,8 +321,6 @@ def test_stores_opened_and_closed_in_numbers_leave_no_thread(tmp_path: Path) -> 
 def test_connections_closed_under_a_pass_end_housekeeping_instead_of_a_retry(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from cross_auth_lite.housekeeping.thread import attempt_in_thread
-
     store = lite.open(tmp_path / "store", housekeeping=lite.HousekeepingSettings(first_delay=3600))
     housekeeper = store.housekeeper
     assert housekeeper is not None
@@ -330,7 +328,7 @@ def test_connections_closed_under_a_pass_end_housekeeping_instead_of_a_retry(
     # as when a store is dropped while its thread is in a pass.
     store.database.query_hooks.append(lambda event: store.database.close_all())  # type: ignore[attr-defined]
 
-    assert attempt_in_thread(housekeeper) == 0.0  # no wait for a retry: the thread ends
+    assert housekeeper._attempt_in_thread() == 0.0  # no wait for a retry: the thread ends
     assert not housekeeper.running
     assert "failed" not in caplog.text
     store.close()

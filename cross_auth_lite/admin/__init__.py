@@ -54,12 +54,9 @@ from cross_auth_lite.admin.users import (
 )
 from cross_auth_lite.database.schema import SCHEMA_VERSION
 from cross_auth_lite.encryption import parse_keys
-from cross_auth_lite.housekeeping.housekeeper import (
-    DEFAULT_HOUSEKEEPING_INTERVAL,
-    Housekeeper,
-    HousekeepingResult,
-)
+from cross_auth_lite.housekeeping.housekeeper import Housekeeper
 from cross_auth_lite.housekeeping.lease import last_housekeeping
+from cross_auth_lite.housekeeping.settings import DEFAULT_HOUSEKEEPING_INTERVAL, HousekeepingResult
 from cross_auth_lite.housekeeping.steps import reclaimable_bytes
 from cross_auth_lite.sessions.queries import DEFAULT_RETENTION, SESSION_STATUSES
 from cross_auth_lite.store.location import CACHE_DIRNAME, DATABASE_FILENAME

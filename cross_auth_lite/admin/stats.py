@@ -11,7 +11,8 @@ import peewee
 
 from cross_auth_lite.cache.storage import DiskCacheStorage
 from cross_auth_lite.database.schema import read_meta
-from cross_auth_lite.housekeeping.housekeeper import last_housekeeping, reclaimable_bytes
+from cross_auth_lite.housekeeping.lease import last_housekeeping
+from cross_auth_lite.housekeeping.steps import reclaimable_bytes
 from cross_auth_lite.sessions.queries import SESSION_STATUSES, status_condition
 
 if TYPE_CHECKING:

@@ -34,7 +34,7 @@ write is simply tried again later.
 ``close()`` stops the thread between two batches and waits for it: at most
 one batch and a brief lock wait. A housekeeper whose store was dropped
 without ``close()`` ends its thread too. Housekeeping logs one INFO line
-(logger ``cross_auth_lite.housekeeping.housekeeper``) per pass that removed anything,
+(logger ``cross_auth_lite.housekeeping``) per pass that removed anything,
 with counts only, and a WARNING when a pass fails; it never raises into the
 application.
 """
@@ -43,49 +43,38 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 import threading
-import time
-import uuid
 import weakref
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import peewee
 
 from cross_auth_lite.cache.storage import DiskCacheStorage
-from cross_auth_lite.housekeeping.lease import LOCK_WAIT, RETRY_DELAY, last_housekeeping
-from cross_auth_lite.housekeeping.steps import PassSteps, pragma, reclaimable_bytes
-from cross_auth_lite.housekeeping.thread import halt, run_thread
+from cross_auth_lite.errors import LiteError, StoreClosedError, StoreUnavailableError
+from cross_auth_lite.housekeeping.lease import LOCK_WAIT, RETRY_DELAY, Lease
+from cross_auth_lite.housekeeping.settings import (
+    HousekeepingResult,
+    HousekeepingSettings,
+)
+from cross_auth_lite.housekeeping.steps import (
+    StepContext,
+    pragma,
+    purge_cache,
+    purge_sessions,
+    vacuum,
+)
 from cross_auth_lite.housekeeping.timer import Pending, call_later
-from cross_auth_lite.sessions.queries import DEFAULT_RETENTION
 
 if TYPE_CHECKING:
     from cross_auth.storage.redis import RedisStorage
 
     from cross_auth_lite.database.models import StoreModels
 
-__all__ = [
-    "DEFAULT_FIRST_DELAY",
-    "DEFAULT_HOUSEKEEPING_INTERVAL",
-    "HousekeepingResult",
-    "HousekeepingSettings",
-    "Housekeeper",
-    "last_housekeeping",
-    "reclaimable_bytes",
-]
+__all__ = ["MIN_SLEEP", "STOP_TIMEOUT", "Housekeeper", "halt", "run_thread"]
 
 log = logging.getLogger("cross_auth_lite.housekeeping")
-
-#: How often a store is looked after, at most.
-DEFAULT_HOUSEKEEPING_INTERVAL = timedelta(hours=1)
-#: Seconds between ``lite.open()`` and the first pass.
-DEFAULT_FIRST_DELAY = 2.0
-#: Sessions deleted per write transaction.
-DEFAULT_BATCH_SIZE = 200
-#: Seconds the thread rests after each batch, so that requests get the lock.
-DEFAULT_PAUSE = 0.02
 
 #: The least seconds between two passes of one thread, whatever the interval.
 MIN_SLEEP = 1.0
@@ -93,72 +82,7 @@ MIN_SLEEP = 1.0
 STOP_TIMEOUT = 5.0
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class HousekeepingSettings:
-    """How a store looks after itself: ``lite.open(path, housekeeping=HousekeepingSettings(...))``.
-
-    ``retention``: how long ended sessions are kept (so listings still show
-    them). ``interval``: the least time between two passes, across all the
-    processes using the store. ``first_delay``: seconds from ``open()`` to
-    the first pass. ``batch_size``: sessions deleted per transaction.
-    ``pause``: seconds of rest after each batch. ``clock``: the current time
-    as an aware datetime; for tests that move time.
-    """
-
-    retention: timedelta = DEFAULT_RETENTION
-    interval: timedelta = DEFAULT_HOUSEKEEPING_INTERVAL
-    first_delay: float = DEFAULT_FIRST_DELAY
-    batch_size: int = DEFAULT_BATCH_SIZE
-    pause: float = DEFAULT_PAUSE
-    clock: Callable[[], datetime] = field(default=_utc_now, compare=False)
-
-    def __post_init__(self) -> None:
-        for name in ("retention", "interval"):
-            value = getattr(self, name)
-            if not isinstance(value, timedelta):
-                raise TypeError(f"{name} must be a timedelta, not {type(value).__name__}")
-            if value < timedelta(0):
-                raise ValueError(f"{name} must not be negative")
-        for name in ("first_delay", "pause"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise TypeError(f"{name} must be a number of seconds")
-            if not 0 <= value < float("inf"):
-                raise ValueError(f"{name} must be a finite number of seconds >= 0")
-        if type(self.batch_size) is not int or self.batch_size < 1:
-            raise ValueError(f"batch_size must be an int >= 1, not {self.batch_size!r}")
-        if not callable(self.clock):
-            raise TypeError("clock must be callable")
-
-
-@dataclass(frozen=True)
-class HousekeepingResult:
-    """What one housekeeping pass did."""
-
-    #: When the pass started and finished (by the settings' clock).
-    started_at: datetime
-    finished_at: datetime
-    #: Sessions deleted: ended more than the retention before ``started_at``.
-    sessions: int
-    #: Expired disk-cache rows deleted (always ``0`` for Redis).
-    cache_entries: int
-    #: Bytes of free pages handed back to the filesystem (SQLite; else ``0``).
-    freed_bytes: int
-    #: False when the pass stopped early (the store closing, or another
-    #: process taking over); the next one carries on.
-    complete: bool = True
-
-    @property
-    def removed_anything(self) -> bool:
-        """Whether the pass deleted a row or gave back a page."""
-        return bool(self.sessions or self.cache_entries or self.freed_bytes)
-
-
-class Housekeeper(PassSteps):
+class Housekeeper:
     """The housekeeping of one open store: ``store.housekeeper``.
 
     Made and started by ``lite.open()``, stopped by ``store.close()``.
@@ -180,7 +104,7 @@ class Housekeeper(PassSteps):
         self._secondary = secondary
         self._location = location
         self._settings = settings
-        self._owner = uuid.uuid4().hex
+        self._lease = Lease(database, settings, location=location)
         self._pass_lock = threading.Lock()
         self._done = threading.Condition()
         self._runs = 0
@@ -190,8 +114,6 @@ class Housekeeper(PassSteps):
         self._thread: threading.Thread | None = None
         self._pending: Pending | None = None
         self._starting = threading.Lock()
-        self._lease = ""
-        self._renewed = 0.0
 
     @property
     def settings(self) -> HousekeepingSettings:
@@ -243,7 +165,7 @@ class Housekeeper(PassSteps):
                 name=f"cross-auth-lite housekeeping {self._location}",
                 daemon=True,
             )
-            self._thread = thread
+            self._thread = self._lease.thread = thread
             thread.start()
 
     def wake(self) -> None:
@@ -290,10 +212,10 @@ class Housekeeper(PassSteps):
             return None, RETRY_DELAY
         try:
             with self._thread_connections():
-                claimed, wait = self._claim(force=force)
-                if claimed is None:
+                claimed, wait = self._lease.claim(force=force)
+                if not claimed:
                     return None, wait
-                result = self._pass(claimed)
+                result = self._pass()
             with self._done:
                 self._runs += 1
                 self._last = result
@@ -340,20 +262,87 @@ class Housekeeper(PassSteps):
             with contextlib.suppress(Exception):
                 database.close()
 
-    def _pass(self, lease: str) -> HousekeepingResult:
+    def _pass(self) -> HousekeepingResult:
         settings = self._settings
-        self._lease, self._renewed = lease, time.monotonic()
+        context = StepContext(lease=self._lease, settings=settings, stopping=self._stopping)
         started = settings.clock()
         counts = {"sessions": 0, "cache_entries": 0, "freed_bytes": 0}
         # Each step says whether to carry on: False once the store is closing
         # or the lease was lost; the next pass does the rest.
         complete = (
-            self._purge_sessions(started - settings.retention, counts)
-            and self._purge_cache(started, counts)
-            and self._vacuum(counts)
+            purge_sessions(context, self._models.Session, started - settings.retention, counts)
+            and purge_cache(context, self._secondary, started, counts)
+            and vacuum(context, self._database, counts)
         )
         result = HousekeepingResult(
             started_at=started, finished_at=settings.clock(), complete=complete, **counts
         )
-        self._finish(result)
+        self._lease.release(result)
         return result
+
+    def _own_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def _attempt_in_thread(self) -> float:
+        """One attempt from the thread: the seconds to wait before the next; never raises."""
+        location = self._location
+        try:
+            _, delay = self._attempt(force=False)
+        except StoreClosedError:
+            self._stopping.set()
+            return 0.0
+        except StoreUnavailableError as error:
+            log.debug("housekeeping of %s skipped: %s", location, error.reason)
+            return RETRY_DELAY
+        except (LiteError, peewee.PeeweeException, sqlite3.Error, OSError) as error:
+            if self._stopping.is_set():
+                return 0.0  # closing underneath a statement
+            if getattr(self._database, "shut", False):
+                # The store's connections were closed underneath a statement
+                # (closing without close(), dropping the store): housekeeping ends.
+                self._stopping.set()
+                return 0.0
+            log.warning(
+                "housekeeping of %s failed (%s: %s); trying again in %gs",
+                location,
+                type(error).__name__,
+                error,
+                RETRY_DELAY,
+            )
+            return RETRY_DELAY
+        except Exception:
+            log.exception("housekeeping of %s failed; trying again in %gs", location, RETRY_DELAY)
+            return RETRY_DELAY
+        return delay
+
+
+def halt(stopping: threading.Event, wake: threading.Event) -> None:
+    """Tell a housekeeping thread to end, waking it if it waits."""
+    stopping.set()
+    wake.set()
+
+
+def run_thread(
+    ref: weakref.ref[Housekeeper],
+    wake: threading.Event,
+    stopping: threading.Event,
+    first_delay: float,
+) -> None:
+    """The housekeeping thread: wait, make a pass if due, repeat, until stopped.
+
+    It holds its housekeeper only weakly between passes, so a store dropped
+    without ``close()`` is collected and the thread ends.
+    """
+    delay = first_delay
+    while True:
+        wake.wait(delay)
+        wake.clear()
+        if stopping.is_set():
+            return
+        housekeeper = ref()
+        if housekeeper is None:
+            return
+        delay = housekeeper._attempt_in_thread()
+        del housekeeper
+        if stopping.is_set():
+            return

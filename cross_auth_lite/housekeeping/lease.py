@@ -1,8 +1,8 @@
 """Housekeeping's record in ``lite_meta``: who holds the lease, and when a pass last finished.
 
-``LeaseHolder`` takes the lease with a compare-and-swap ``UPDATE`` when a pass
-is due and nobody else holds it, renews it with every batch, and releases it
-when the pass ends, recording a complete pass. See ``housekeeping.py``.
+A ``Lease`` is taken with a compare-and-swap ``UPDATE`` when a pass is due
+and nobody else holds it, renewed with every batch, and released when the
+pass ends, recording a complete pass. See ``housekeeper.py``.
 """
 
 from __future__ import annotations
@@ -12,20 +12,19 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import peewee
 
 from cross_auth_lite.database.schema import meta_model, read_meta
 from cross_auth_lite.database.sqlite import write_transaction
 from cross_auth_lite.errors import LiteError
+from cross_auth_lite.housekeeping.settings import HousekeepingResult, HousekeepingSettings
 
-if TYPE_CHECKING:
-    from cross_auth_lite.housekeeping.housekeeper import HousekeepingResult, HousekeepingSettings
-
-__all__ = ["LEASE_DURATION", "LOCK_WAIT", "RETRY_DELAY", "LeaseHolder", "last_housekeeping"]
+__all__ = ["LEASE_DURATION", "LOCK_WAIT", "RETRY_DELAY", "Lease", "last_housekeeping"]
 
 log = logging.getLogger("cross_auth_lite.housekeeping")
 
@@ -43,70 +42,82 @@ _LAST_RUN = "housekeeping_last_run"
 _LEASE = "housekeeping_lease"
 
 
-class LeaseHolder:
-    """The lease-taking half of a ``Housekeeper``: its transactions and its lease."""
+class Lease:
+    """One housekeeper's lease on a store: taken when a pass is due, renewed, released.
 
-    _database: peewee.Database
-    _settings: HousekeepingSettings
-    _owner: str
-    _lease: str
-    _renewed: float
-    _location: str
-    _thread: threading.Thread | None
+    ``thread`` is the housekeeper's own thread once it runs: its
+    transactions give up a lock quickly (on PostgreSQL, by a
+    ``lock_timeout``; on SQLite the thread's connection has a short busy
+    timeout).
+    """
 
-    def _own_thread(self) -> bool:
-        return threading.current_thread() is self._thread
+    def __init__(
+        self,
+        database: peewee.Database,
+        settings: HousekeepingSettings,
+        *,
+        location: str,
+    ) -> None:
+        self._database = database
+        self._settings = settings
+        self._location = location
+        self.thread: threading.Thread | None = None
+        self._owner = uuid.uuid4().hex
+        self._value = ""
+        self._renewed = 0.0
 
-    def _transaction(self) -> Any:
+    def transaction(self) -> Any:
         """A short write transaction; on the thread, one that waits for locks only briefly."""
         transaction = write_transaction(self._database)
-        if self._own_thread() and isinstance(self._database, peewee.PostgresqlDatabase):
+        on_thread = threading.current_thread() is self.thread
+        if on_thread and isinstance(self._database, peewee.PostgresqlDatabase):
             return _postgres_transaction(self._database, transaction)
         return transaction
 
-    def _claim(self, *, force: bool) -> tuple[str | None, float]:
-        """Take the lease if a pass is due and nobody holds it: the lease, else the wait."""
+    def claim(self, *, force: bool) -> tuple[bool, float]:
+        """Take the lease if a pass is due and nobody holds it: whether taken, else the wait."""
         settings, now = self._settings, self._settings.clock()
         meta = read_meta(self._database)
         due = _due(meta, settings.interval, now)
         if not force and due > now:
-            return None, _seconds(due - now, settings.interval)
+            return False, _seconds(due - now, settings.interval)
         model = meta_model(self._database)
         lease = _lease_value(self._owner, now + LEASE_DURATION)
-        with self._transaction():
+        with self.transaction():
             model.insert(key=_LEASE, value="").on_conflict_ignore().execute()
             meta = read_meta(self._database)
             due = _due(meta, settings.interval, now)
             if not force and due > now:
-                return None, _seconds(due - now, settings.interval)
+                return False, _seconds(due - now, settings.interval)
             held = meta.get(_LEASE, "")
             owner, until = _parse_lease(held)
             if owner and owner != self._owner and until is not None and until > now:
-                return None, _seconds(until - now, settings.interval)
+                return False, _seconds(until - now, settings.interval)
             updated = model.update(value=lease).where(model.key == _LEASE, model.value == held)
             if updated.execute() != 1:
-                return None, RETRY_DELAY
-        return lease, 0.0
+                return False, RETRY_DELAY
+        self._value, self._renewed = lease, time.monotonic()
+        return True, 0.0
 
-    def _renew(self) -> bool:
+    def renew(self) -> bool:
         """Renew the lease, in the caller's transaction; False if it is no longer ours."""
         model = meta_model(self._database)
         now = self._settings.clock()
         renewed = _lease_value(self._owner, now + LEASE_DURATION)
-        query = model.update(value=renewed).where(model.key == _LEASE, model.value == self._lease)
+        query = model.update(value=renewed).where(model.key == _LEASE, model.value == self._value)
         if query.execute() != 1:
             return False  # it ran out and another process took it: let that one work
-        self._lease, self._renewed = renewed, time.monotonic()
+        self._value, self._renewed = renewed, time.monotonic()
         return True
 
-    def _keep_lease(self) -> bool:
+    def keep(self) -> bool:
         """Renew the lease in a transaction of its own once it is getting old."""
         if time.monotonic() - self._renewed < LEASE_DURATION.total_seconds() / 4:
             return True
-        with self._transaction():
-            return self._renew()
+        with self.transaction():
+            return self.renew()
 
-    def _finish(self, result: HousekeepingResult) -> None:
+    def release(self, result: HousekeepingResult) -> None:
         """Release the lease, recording a complete pass (best effort: a lease runs out anyway)."""
         model = meta_model(self._database)
         record = json.dumps(
@@ -117,9 +128,9 @@ class LeaseHolder:
                 "freed_bytes": result.freed_bytes,
             }
         )
-        mine = (model.key == _LEASE) & (model.value == self._lease)
+        mine = (model.key == _LEASE) & (model.value == self._value)
         try:
-            with self._transaction():
+            with self.transaction():
                 if model.update(value="").where(mine).execute() and result.complete:
                     model.insert(key=_LAST_RUN, value=record).on_conflict_ignore().execute()
                     model.update(value=record).where(model.key == _LAST_RUN).execute()

@@ -1,23 +1,35 @@
-"""The steps of a housekeeping pass, batch by batch: ended sessions, cache rows, free pages."""
+"""The steps of a housekeeping pass, batch by batch: ended sessions, cache rows, free pages.
+
+Each step says whether to carry on: ``False`` once the store is closing or
+the lease was lost; the next pass does the rest.
+"""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import peewee
 
 from cross_auth_lite.cache.storage import DiskCacheStorage
-from cross_auth_lite.housekeeping.lease import LeaseHolder
+from cross_auth_lite.housekeeping.lease import Lease
+from cross_auth_lite.housekeeping.settings import HousekeepingSettings
 from cross_auth_lite.sessions.queries import ended_before
 
 if TYPE_CHECKING:
     from cross_auth.storage.redis import RedisStorage
 
-    from cross_auth_lite.database.models import StoreModels
 
-__all__ = ["PassSteps", "pragma", "reclaimable_bytes"]
+__all__ = [
+    "StepContext",
+    "pragma",
+    "purge_cache",
+    "purge_sessions",
+    "reclaimable_bytes",
+    "vacuum",
+]
 
 #: Session ids looked at per read when looking for ended sessions.
 ID_WINDOW = 10_000
@@ -29,89 +41,100 @@ CACHE_BATCH = 100
 VACUUM_STEP = 128
 
 
-class PassSteps(LeaseHolder):
-    """What a pass does, each step saying whether to carry on (False: closing, lease lost)."""
+@dataclass(frozen=True)
+class StepContext:
+    """What every step of a pass works with: the lease it renews, the settings, the stop signal."""
 
-    _models: StoreModels
-    _secondary: DiskCacheStorage | RedisStorage
-    _stopping: threading.Event
+    lease: Lease
+    settings: HousekeepingSettings
+    stopping: threading.Event
 
-    def _rest(self) -> bool:
+    def rest(self) -> bool:
         """Pause between batches; False when the store is closing."""
-        return not self._stopping.wait(self._settings.pause)
+        return not self.stopping.wait(self.settings.pause)
 
-    def _purge_sessions(self, cutoff: datetime, counts: dict[str, int]) -> bool:
-        session: Any = self._models.Session
-        batch = self._settings.batch_size
-        ended = ended_before(session, cutoff)
-        highest = session.select(peewee.fn.MAX(session.id)).scalar()
-        low = (session.select(peewee.fn.MIN(session.id)).scalar() or 1) - 1
-        while highest is not None and low < highest:
-            if self._stopping.is_set():
-                return False
-            high = low + ID_WINDOW
-            # A plain read, which takes no lock: only the delete below writes.
-            found = [
-                row_id
-                for (row_id,) in session.select(session.id)
-                .where(session.id > low, session.id <= high, ended)
-                .order_by(session.id)
-                .limit(batch)
-                .tuples()
-            ]
-            if not found:
-                low = high
-                continue
-            with self._transaction():
-                # The lease row, updated first, also locks any other process out.
-                if not self._renew():
-                    return False
-                deleted = session.delete().where(session.id.in_(found), ended).execute()
-            counts["sessions"] += int(deleted)
-            low = found[-1] if len(found) == batch else high
-            if not self._rest():
-                return False
-        return True
 
-    def _purge_cache(self, now: datetime, counts: dict[str, int]) -> bool:
-        storage = self._secondary
-        if not isinstance(storage, DiskCacheStorage):
-            return True  # Redis expires keys itself
-        moment = now.timestamp()
-        while True:
-            if self._stopping.is_set() or not self._keep_lease():
+def purge_sessions(
+    context: StepContext, session: Any, cutoff: datetime, counts: dict[str, int]
+) -> bool:
+    """Delete the sessions of model ``session`` that ended before ``cutoff``, batch by batch."""
+    batch = context.settings.batch_size
+    ended = ended_before(session, cutoff)
+    highest = session.select(peewee.fn.MAX(session.id)).scalar()
+    low = (session.select(peewee.fn.MIN(session.id)).scalar() or 1) - 1
+    while highest is not None and low < highest:
+        if context.stopping.is_set():
+            return False
+        high = low + ID_WINDOW
+        # A plain read, which takes no lock: only the delete below writes.
+        found = [
+            row_id
+            for (row_id,) in session.select(session.id)
+            .where(session.id > low, session.id <= high, ended)
+            .order_by(session.id)
+            .limit(batch)
+            .tuples()
+        ]
+        if not found:
+            low = high
+            continue
+        with context.lease.transaction():
+            # The lease row, updated first, also locks any other process out.
+            if not context.lease.renew():
                 return False
-            removed = storage.purge_expired(limit=CACHE_BATCH, now=moment)
-            counts["cache_entries"] += removed
-            if removed < CACHE_BATCH:
-                return True
-            if not self._rest():
-                return False
+            deleted = session.delete().where(session.id.in_(found), ended).execute()
+        counts["sessions"] += int(deleted)
+        low = found[-1] if len(found) == batch else high
+        if not context.rest():
+            return False
+    return True
 
-    def _vacuum(self, counts: dict[str, int]) -> bool:
-        database = self._database
-        if not isinstance(database, peewee.SqliteDatabase):
-            return True  # PostgreSQL's autovacuum reuses the space
-        page_size = int(pragma(database, "PRAGMA page_size").fetchone()[0])
-        while True:
-            if self._stopping.is_set():
+
+def purge_cache(
+    context: StepContext,
+    storage: DiskCacheStorage | RedisStorage,
+    now: datetime,
+    counts: dict[str, int],
+) -> bool:
+    """Delete the disk cache's rows expired by ``now``, ``CACHE_BATCH`` at a time."""
+    if not isinstance(storage, DiskCacheStorage):
+        return True  # Redis expires keys itself
+    moment = now.timestamp()
+    while True:
+        if context.stopping.is_set() or not context.lease.keep():
+            return False
+        removed = storage.purge_expired(limit=CACHE_BATCH, now=moment)
+        counts["cache_entries"] += removed
+        if removed < CACHE_BATCH:
+            return True
+        if not context.rest():
+            return False
+
+
+def vacuum(context: StepContext, database: peewee.Database, counts: dict[str, int]) -> bool:
+    """Hand a SQLite file's free pages back to the filesystem, ``VACUUM_STEP`` at a time."""
+    if not isinstance(database, peewee.SqliteDatabase):
+        return True  # PostgreSQL's autovacuum reuses the space
+    page_size = int(pragma(database, "PRAGMA page_size").fetchone()[0])
+    while True:
+        if context.stopping.is_set():
+            return False
+        free = _free_pages(database)
+        if not free:
+            return True
+        step = min(free, VACUUM_STEP)
+        with context.lease.transaction():
+            if not context.lease.renew():
                 return False
-            free = _free_pages(database)
-            if not free:
-                return True
-            step = min(free, VACUUM_STEP)
-            with self._transaction():
-                if not self._renew():
-                    return False
-                for _ in range(step):
-                    # One page each, whether or not the driver steps the pragma to its end.
-                    pragma(database, "PRAGMA incremental_vacuum(1)")
-            given = free - _free_pages(database)
-            counts["freed_bytes"] += max(given, 0) * page_size
-            if given <= 0:
-                return True  # auto_vacuum is off (a file not yet converted): nothing to give
-            if not self._rest():
-                return False
+            for _ in range(step):
+                # One page each, whether or not the driver steps the pragma to its end.
+                pragma(database, "PRAGMA incremental_vacuum(1)")
+        given = free - _free_pages(database)
+        counts["freed_bytes"] += max(given, 0) * page_size
+        if given <= 0:
+            return True  # auto_vacuum is off (a file not yet converted): nothing to give
+        if not context.rest():
+            return False
 
 
 def _free_pages(database: peewee.Database) -> int:

@@ -29,7 +29,8 @@ from cross_auth_lite.database.sqlite import (
 )
 from cross_auth_lite.encryption import EncryptionKey, TokenCipher, token_cipher
 from cross_auth_lite.errors import StoreNotFoundError
-from cross_auth_lite.housekeeping.housekeeper import Housekeeper, HousekeepingSettings
+from cross_auth_lite.housekeeping.housekeeper import Housekeeper
+from cross_auth_lite.housekeeping.settings import HousekeepingSettings
 from cross_auth_lite.store.lite_store import LiteStore
 from cross_auth_lite.store.location import (
     CACHE_DIRNAME,
