@@ -256,7 +256,7 @@ def check_store(
         _check_postgres(database_url, report)
         if data_dir is not None and data_dir.is_dir():
             check_permissions(data_dir, report)
-            _check_cache(data_dir, report)
+            _check_file(data_dir / CACHE_DIRNAME / DBNAME, report, accounts=False)
         return report
     if data_dir is None:
         raise TypeError("check_store needs a path or a database_url")
@@ -274,33 +274,25 @@ def check_store(
             occupied=occupied(data_dir),
         )
     check_permissions(data_dir, report)
-    accounts_file = data_dir / DATABASE_FILENAME
-    database = _open_database(accounts_file, report)
-    if database is not None:
-        try:
-            if _integrity(database, accounts_file, report):
-                _schema(database, accounts_file, report)
-                _foreign_keys(database, accounts_file, report)
-        except peewee.DatabaseError as error:
-            report.problem(f"{accounts_file}: unreadable ({error})")
-            report.damaged.append(accounts_file)
-        finally:
-            database.close()
-    _check_cache(data_dir, report)
+    _check_file(data_dir / DATABASE_FILENAME, report, accounts=True)
+    _check_file(data_dir / CACHE_DIRNAME / DBNAME, report, accounts=False)
     return report
 
 
-def _check_cache(data_dir: Path, report: CheckReport) -> None:
-    cache_file = data_dir / CACHE_DIRNAME / DBNAME
-    database = _open_database(cache_file, report)
-    if database is not None:
-        try:
-            _integrity(database, cache_file, report)
-        except peewee.DatabaseError as error:
-            report.problem(f"{cache_file}: unreadable ({error})")
-            report.damaged.append(cache_file)
-        finally:
-            database.close()
+def _check_file(file: Path, report: CheckReport, *, accounts: bool) -> None:
+    """Check one SQLite file: its integrity; for the accounts file, its schema and keys too."""
+    database = _open_database(file, report)
+    if database is None:
+        return
+    try:
+        if _integrity(database, file, report) and accounts:
+            _schema(database, file, report)
+            _foreign_keys(database, file, report)
+    except peewee.DatabaseError as error:
+        report.problem(f"{file}: unreadable ({error})")
+        report.damaged.append(file)
+    finally:
+        database.close()
 
 
 def _check_postgres(url: str, report: CheckReport) -> None:

@@ -122,17 +122,8 @@ def open_store(
     ``TypeError``/``ValueError`` for arguments of the wrong kind); on error
     nothing is left open.
     """
-    _check_arguments(
-        path,
-        shared_connections=shared_connections,
-        default_ttl=default_ttl,
-        busy_timeout=busy_timeout,
-        database_url=database_url,
-        secondary_url=secondary_url,
-        create=create,
-        without_token_key=without_token_key,
-        housekeeping=housekeeping,
-    )
+    _check_options(path, shared_connections, busy_timeout, create, without_token_key, housekeeping)
+    _check_urls(database_url, secondary_url, default_ttl)
     cipher = token_cipher(encryption_key)  # a bad key fails before anything is created
     # New local stores are copied from a template (built once per process).
     shape = bool(shared_connections) if create and not database_url and not secondary_url else None
@@ -178,29 +169,19 @@ def open_store(
         raise
 
 
-def _check_arguments(
+def _check_options(
     path: object,
-    *,
     shared_connections: object,
-    default_ttl: object,
     busy_timeout: object,
-    database_url: str | None,
-    secondary_url: str | None,
     create: object,
     without_token_key: object,
     housekeeping: object,
 ) -> None:
-    """Refuse an argument of the wrong kind or a malformed URL, before anything is made."""
+    """Refuse an argument of the wrong kind or out of range, before anything is made."""
     if path is not None and not isinstance(path, str | os.PathLike):
         raise TypeError(f"path must be a str or os.PathLike, not {type(path).__name__}")
     if shared_connections is not None and not isinstance(shared_connections, bool):
         raise TypeError("shared_connections must be a bool or None")
-    if database_url is not None:
-        check_database_url(database_url)
-    if secondary_url is not None:
-        check_secondary_url(secondary_url)
-        if default_ttl is not None:
-            raise ValueError("default_ttl applies to the disk cache, not to secondary_url")
     if isinstance(busy_timeout, bool) or not isinstance(busy_timeout, int | float):
         raise TypeError(f"busy_timeout must be a number, not {type(busy_timeout).__name__}")
     if not 0 <= busy_timeout <= 3600:
@@ -209,6 +190,16 @@ def _check_arguments(
         raise TypeError("create and without_token_key must be bools")
     if not isinstance(housekeeping, bool | HousekeepingSettings):
         raise TypeError("housekeeping must be a bool or a HousekeepingSettings")
+
+
+def _check_urls(database_url: str | None, secondary_url: str | None, default_ttl: object) -> None:
+    """Refuse a malformed or unsupported URL (never quoting it), before any driver reads it."""
+    if database_url is not None:
+        check_database_url(database_url)
+    if secondary_url is not None:
+        check_secondary_url(secondary_url)
+        if default_ttl is not None:
+            raise ValueError("default_ttl applies to the disk cache, not to secondary_url")
 
 
 def _directory(
