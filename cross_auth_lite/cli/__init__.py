@@ -10,7 +10,8 @@ Each concern has its module: ``maintenance`` (init, stats, purge),
 ``check``, ``users``, ``sessions``, ``transfer`` (export, import), ``copy``
 (to PostgreSQL), ``keys``
 (generate-key, rotate-key), ``demo``;
-``common`` opens stores and finds users, ``output`` prints.
+``common`` opens stores and finds users, ``output`` prints, ``errors``
+reports failures.
 """
 
 from __future__ import annotations
@@ -23,9 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from cross_auth.exceptions import CrossAuthException
-
-from cross_auth_lite import LiteError, UnsupportedURLError, __version__
+from cross_auth_lite import UnsupportedURLError, __version__
 from cross_auth_lite.cli import backup, check, demo, keys, maintenance, sessions, transfer, users
 from cross_auth_lite.cli import copy as copy_store
 from cross_auth_lite.cli.common import (
@@ -33,20 +32,23 @@ from cross_auth_lite.cli.common import (
     DATABASE_URL_ENV,
     DEFAULT_DATA_DIR,
     SECONDARY_URL_ENV,
-    CliError,
     Commands,
-    damaged_store,
     default_data_dir,
-    error_message,
     read_urls,
     url_error,
+)
+from cross_auth_lite.cli.errors import (
+    DEBUG_ENV,
+    PROG,
+    CliError,
+    UsageError,
+    damaged_store,
+    describe,
+    report,
 )
 
 __all__ = ["DEBUG_ENV", "PROG", "build_parser", "main"]
 
-PROG = "cross-auth-lite"
-#: Environment variable that makes unexpected errors raise with their traceback.
-DEBUG_ENV = "CROSS_AUTH_LITE_DEBUG"
 
 _DATA_HELP = f"the store's directory (default: ${DATA_ENV}, else ./{DEFAULT_DATA_DIR})"
 _JSON_HELP = "print machine-readable JSON on stdout"
@@ -57,10 +59,6 @@ _DATABASE_URL_HELP = (
 _SECONDARY_URL_HELP = (
     f"keep short-lived state in this Redis server (default: ${SECONDARY_URL_ENV})"
 )
-
-
-class UsageError(Exception):
-    """The command line does not parse."""
 
 
 #: argparse's words for a command (or a command's action) it does not know.
@@ -140,43 +138,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _one_line(text: str) -> str:
-    # Arguments the OS could not decode arrive as lone surrogates; show them escaped.
-    line = " ".join(text.split()) or "failed"
-    return line.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _report(message: str) -> None:
-    try:
-        sys.stderr.write(f"{PROG}: error: {_one_line(message)}\n")
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass  # nowhere left to say it
-
-
-#: Modules whose errors are a database's (named by module: the CLI imports no driver).
-_DRIVERS = frozenset({"peewee", "sqlite3", "psycopg", "psycopg2", "redis", "diskcache"})
-
-
-def describe(error: BaseException) -> str:
-    """A one-line account of an unexpected exception."""
-    if isinstance(error, LiteError):
-        return error_message(error)
-    if isinstance(error, ValueError):  # bad values
-        return str(error)
-    if type(error).__module__.partition(".")[0] in _DRIVERS and "Error" in type(error).__name__:
-        hint = ""
-        if "locked" in str(error):
-            hint = "; another process is writing to the store, try again"
-        return f"database error: {error}{hint}"
-    if isinstance(error, OSError):
-        where = f": {error.filename}" if error.filename else ""
-        return f"{error.strerror or error}{where}"
-    if isinstance(error, CrossAuthException):
-        return f"{error.error}: {error.error_description or ''}"
-    return f"unexpected {type(error).__name__}: {error} (set {DEBUG_ENV}=1 for a traceback)"
-
-
 def _silence_stdout() -> None:
     # The reader went away (`| head`): point stdout at /dev/null so the final
     # flush at exit does not complain again.
@@ -225,7 +186,7 @@ def _run(argv: list[str] | None) -> int:
             prog = getattr(args, "command_prog", parser.prog)
             raise UsageError(f"{_unrecognized(unknown)} (see '{prog} --help')")
     except UsageError as error:
-        _report(str(error))
+        report(str(error))
         return 2
     except SystemExit as done:  # --help, --version
         return done.code if isinstance(done.code, int) else 0 if done.code is None else 2
@@ -238,10 +199,10 @@ def _run(argv: list[str] | None) -> int:
         sys.stdout.flush()
         return status
     except CliError as error:
-        _report(error.message)
+        report(error.message)
         return error.exit_code
     except UnsupportedURLError as error:  # named as the user gave it, option or variable
-        _report(url_error(error, args).message)
+        report(url_error(error, args).message)
         return 1
     except BrokenPipeError:
         _silence_stdout()
@@ -250,7 +211,7 @@ def _run(argv: list[str] | None) -> int:
         if os.environ.get(DEBUG_ENV):
             raise
         damaged = damaged_store(error, args)
-        _report(describe(error) if damaged is None else damaged.message)
+        report(describe(error) if damaged is None else damaged.message)
         return 1
 
 
@@ -259,5 +220,5 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(argv)
     except KeyboardInterrupt:
-        _report("interrupted")
+        report("interrupted")
         return 130

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import cross_auth_lite as lite
+from cross_auth_lite.cli.errors import CliError
 from cross_auth_lite.cli.output import echo, note, plural, printable, stream_json, stream_table
 from cross_auth_lite.demo.options import number_type
 
@@ -25,14 +26,11 @@ __all__ = [
     "SECONDARY_URL_ENV",
     "DEFAULT_LIMIT",
     "URL_OPTIONS",
-    "CliError",
     "add_paging",
     "Commands",
     "default_data_dir",
     "from_environment",
-    "damaged_store",
     "describe_user",
-    "error_message",
     "missing_store",
     "open_existing",
     "open_or_create",
@@ -52,15 +50,6 @@ DATABASE_URL_ENV = "CROSS_AUTH_LITE_DATABASE_URL"
 SECONDARY_URL_ENV = "CROSS_AUTH_LITE_SECONDARY_URL"
 #: The data directory when neither ``--data`` nor the environment names one.
 DEFAULT_DATA_DIR = Path("var/auth")
-
-
-class CliError(Exception):
-    """A failure the CLI reports as one line on stderr, exiting with ``exit_code``."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
 
 
 class Commands:
@@ -302,36 +291,3 @@ def describe_user(user: Any) -> str:
     if not user.email:
         return f"user {user.id}"
     return f"user {user.id} <{printable(user.email)}>"
-
-
-def error_message(error: lite.LiteError) -> str:
-    """``error``'s message, with the command line's advice where the library's is Python's."""
-    if isinstance(error, lite.EncryptionKeyError) and error.problem is not None:
-        return f"{error.problem}: set ${lite.ENCRYPTION_KEY_ENV} to the store's key"
-    return str(error)
-
-
-#: How SQLite says a database file is damaged.
-DAMAGE_MESSAGES = ("database disk image is malformed", "file is not a database")
-
-
-def damaged_store(error: BaseException, args: argparse.Namespace) -> CliError | None:
-    """For a driver's error saying a database is damaged: the error naming the file.
-
-    The driver's message does not say which file it read; ``check_store``
-    finds the damaged ones (this runs only once a command has failed).
-    ``None`` for any other error, or when no file is found damaged.
-    """
-    if not str(error).startswith(DAMAGE_MESSAGES):
-        return None
-    try:
-        report = lite.admin.check_store(args.data, database_url=args.database_url)
-    except Exception:
-        return None
-    if not report.damaged:
-        return None
-    files = " and ".join(str(file) for file in report.damaged)
-    return CliError(
-        f"{files}: damaged ({error}): 'cross-auth-lite check' reports "
-        "what is wrong; restore the store from a backup"
-    )

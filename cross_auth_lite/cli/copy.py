@@ -17,7 +17,8 @@ from __future__ import annotations
 import argparse
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import CliError, Commands, error_message, open_existing
+from cross_auth_lite.cli.common import Commands, open_existing
+from cross_auth_lite.cli.errors import CliError, error_message
 from cross_auth_lite.cli.output import Progress, describe_counts, echo, emit_json, print_table
 
 __all__ = ["add_parsers", "copy_command"]

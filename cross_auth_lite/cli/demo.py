@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from cross_auth_lite.cli.common import CliError, Commands
+from cross_auth_lite.cli.common import Commands
+from cross_auth_lite.cli.errors import CliError
 from cross_auth_lite.demo import options
 
 __all__ = ["add_parsers", "run_demo"]

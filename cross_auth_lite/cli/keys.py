@@ -21,7 +21,8 @@ import sys
 import cross_auth_lite as lite
 from cross_auth_lite import ENCRYPTION_KEY_ENV, EncryptionError, generate_key
 from cross_auth_lite.admin import parse_keys
-from cross_auth_lite.cli.common import CliError, Commands, open_existing
+from cross_auth_lite.cli.common import Commands, open_existing
+from cross_auth_lite.cli.errors import CliError
 from cross_auth_lite.cli.output import echo, emit_json
 
 __all__ = ["add_parsers", "generate_key_command", "rotate_key_command"]

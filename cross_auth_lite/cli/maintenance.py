@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import CliError, Commands, open_existing, open_or_create
+from cross_auth_lite.cli.common import Commands, open_existing, open_or_create
+from cross_auth_lite.cli.errors import CliError
 from cross_auth_lite.cli.output import echo, emit_json, format_bytes, plural, print_table
 from cross_auth_lite.demo.options import number_type
 

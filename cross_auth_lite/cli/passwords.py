@@ -10,7 +10,7 @@ import sys
 from typing import TextIO
 
 from cross_auth_lite import check_password
-from cross_auth_lite.cli.common import CliError
+from cross_auth_lite.cli.errors import CliError
 
 __all__ = ["read_password"]
 

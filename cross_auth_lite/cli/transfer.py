@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import CliError, Commands, error_message, open_existing, url_error
+from cross_auth_lite.cli.common import Commands, open_existing, url_error
+from cross_auth_lite.cli.errors import CliError, error_message
 from cross_auth_lite.cli.output import Progress, describe_counts, echo, emit_json
 
 __all__ = ["add_parsers", "export_command", "import_command"]

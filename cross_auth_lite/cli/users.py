@@ -15,7 +15,6 @@ from cross_auth.exceptions import CrossAuthException
 
 import cross_auth_lite as lite
 from cross_auth_lite.cli.common import (
-    CliError,
     Commands,
     add_paging,
     describe_user,
@@ -23,6 +22,7 @@ from cross_auth_lite.cli.common import (
     resolve_user,
     show_page,
 )
+from cross_auth_lite.cli.errors import CliError
 from cross_auth_lite.cli.output import echo, emit_json, plural, print_table, yes_no
 from cross_auth_lite.cli.passwords import read_password
 from cross_auth_lite.cli.sessions import SESSION_HEADERS, session_table_row, session_view

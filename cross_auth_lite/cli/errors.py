@@ -1,0 +1,118 @@
+"""How the command reports a failure: one line on stderr, never a traceback.
+
+``report`` writes ``cross-auth-lite: error: ...``; ``describe`` words an
+unexpected exception in one line (a driver's error as a database error, an
+``OSError`` with its file); ``damaged_store`` names the damaged file that a
+driver's message does not. Set ``CROSS_AUTH_LITE_DEBUG=1`` to see the
+traceback of an unexpected error instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cross_auth.exceptions import CrossAuthException
+
+import cross_auth_lite as lite
+
+__all__ = [
+    "DEBUG_ENV",
+    "PROG",
+    "CliError",
+    "UsageError",
+    "damaged_store",
+    "describe",
+    "error_message",
+    "one_line",
+    "report",
+]
+
+PROG = "cross-auth-lite"
+#: Environment variable that makes unexpected errors raise with their traceback.
+DEBUG_ENV = "CROSS_AUTH_LITE_DEBUG"
+
+
+class CliError(Exception):
+    """A failure the CLI reports as one line on stderr, exiting with ``exit_code``."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+class UsageError(Exception):
+    """The command line does not parse."""
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line, never empty; undecodable characters escaped."""
+    # Arguments the OS could not decode arrive as lone surrogates; show them escaped.
+    line = " ".join(text.split()) or "failed"
+    return line.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def report(message: str) -> None:
+    """Write ``message`` to stderr as the command's one error line."""
+    try:
+        sys.stderr.write(f"{PROG}: error: {one_line(message)}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # nowhere left to say it
+
+
+#: Modules whose errors are a database's (named by module: the CLI imports no driver).
+_DRIVERS = frozenset({"peewee", "sqlite3", "psycopg", "psycopg2", "redis", "diskcache"})
+
+
+def describe(error: BaseException) -> str:
+    """A one-line account of an unexpected exception."""
+    if isinstance(error, lite.LiteError):
+        return error_message(error)
+    if isinstance(error, ValueError):  # bad values
+        return str(error)
+    if type(error).__module__.partition(".")[0] in _DRIVERS and "Error" in type(error).__name__:
+        hint = ""
+        if "locked" in str(error):
+            hint = "; another process is writing to the store, try again"
+        return f"database error: {error}{hint}"
+    if isinstance(error, OSError):
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror or error}{where}"
+    if isinstance(error, CrossAuthException):
+        return f"{error.error}: {error.error_description or ''}"
+    return f"unexpected {type(error).__name__}: {error} (set {DEBUG_ENV}=1 for a traceback)"
+
+
+def error_message(error: lite.LiteError) -> str:
+    """``error``'s message, with the command line's advice where the library's is Python's."""
+    if isinstance(error, lite.EncryptionKeyError) and error.problem is not None:
+        return f"{error.problem}: set ${lite.ENCRYPTION_KEY_ENV} to the store's key"
+    return str(error)
+
+
+#: How SQLite says a database file is damaged.
+DAMAGE_MESSAGES = ("database disk image is malformed", "file is not a database")
+
+
+def damaged_store(error: BaseException, args: argparse.Namespace) -> CliError | None:
+    """For a driver's error saying a database is damaged: the error naming the file.
+
+    The driver's message does not say which file it read; ``check_store``
+    finds the damaged ones (this runs only once a command has failed).
+    ``None`` for any other error, or when no file is found damaged.
+    """
+    if not str(error).startswith(DAMAGE_MESSAGES):
+        return None
+    try:
+        report = lite.admin.check_store(args.data, database_url=args.database_url)
+    except Exception:
+        return None
+    if not report.damaged:
+        return None
+    files = " and ".join(str(file) for file in report.damaged)
+    return CliError(
+        f"{files}: damaged ({error}): 'cross-auth-lite check' reports "
+        "what is wrong; restore the store from a backup"
+    )
