@@ -343,3 +343,27 @@ def test_portable_says_whether_the_store_runs_on_the_public_api_only(
     monkeypatch.delenv("CROSS_AUTH_LITE_PORTABLE", raising=False)
     with lite.open(tmp_path / "store") as reopened:  # the mode is chosen at each open
         assert reopened.portable is False
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        {"secondary_url": "redis://127.0.0.1:1/0"},  # nothing listens on port 1
+        {"database_url": "postgresql://ada@127.0.0.1:1/auth"},
+    ],
+    ids=["redis", "postgresql"],
+)
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "empty"])
+def test_a_server_that_cannot_be_reached_leaves_nothing_on_disk(
+    tmp_path: Path, server: dict[str, str], existing: bool
+) -> None:
+    """The servers are connected before the directory is made, so a failed open makes none."""
+    path = tmp_path / "parent" / "store"
+    if existing:
+        path.mkdir(parents=True)
+    with pytest.raises(lite.ConnectionFailedError):
+        lite.open(path, **server)
+    if existing:
+        assert list(path.iterdir()) == []
+    else:
+        assert list(tmp_path.iterdir()) == []

@@ -127,23 +127,31 @@ def open_store(
     cipher = token_cipher(encryption_key)  # a bad key fails before anything is created
     # New local stores are copied from a template (built once per process).
     shape = bool(shared_connections) if create and not database_url and not secondary_url else None
-    directory, template, ephemeral = _directory(path, shape, create, database_url, secondary_url)
+    urls = (database_url, secondary_url)
+    directory: Path | None = None
+    template: StoreTemplate | None = None
+    ephemeral = False
     secondary: DiskCacheStorage | RedisStorage | None = None
     database: peewee.Database | None = None
     try:
+        if not create:  # finding an existing store makes nothing: a missing one is said first
+            directory, template, ephemeral = _directory(path, shape, create, urls)
+        # The servers before the directory: one that cannot be reached leaves nothing on disk.
+        if secondary_url is not None:
+            secondary = connect_redis(secondary_url)
+        if database_url is not None:
+            database = connect_postgresql(database_url)
+        if create:
+            directory, template, ephemeral = _directory(path, shape, create, urls)
         if ephemeral and shape is not None:
             assert directory is not None
             template = copy_template(directory, shape, private=True)
-        if secondary_url is not None:
-            secondary = connect_redis(secondary_url)
-        else:
+        if secondary is None:
             assert directory is not None
             secondary = open_disk_cache(
                 directory, template, default_ttl=default_ttl, busy_timeout=busy_timeout
             )
-        if database_url is not None:
-            database = connect_postgresql(database_url)
-        else:
+        if database is None:
             assert directory is not None
             database = open_sqlite_database(directory, template, busy_timeout=busy_timeout)
         return assemble_store(
@@ -206,13 +214,14 @@ def _directory(
     path: str | os.PathLike[str] | None,
     shape: bool | None,
     create: bool,
-    database_url: str | None,
-    secondary_url: str | None,
+    urls: tuple[str | None, str | None],
 ) -> tuple[Path | None, StoreTemplate | None, bool]:
     """The store's directory, the template laid out in it if any, and whether it is ephemeral.
 
-    A store wholly on servers has none; without ``path`` it is a new temporary one.
+    ``urls`` are the database and secondary URLs: a store wholly on servers
+    has no directory; without ``path`` it is a new temporary one.
     """
+    database_url, secondary_url = urls
     directory: Path | None = None
     template: StoreTemplate | None = None
     if database_url is None or secondary_url is None:
