@@ -209,6 +209,26 @@ def unavailable(path: str, error: BaseException) -> StoreUnavailableError | None
     return None
 
 
+#: How SQLite says a database file is damaged (or is not a database at all).
+DAMAGE_MESSAGES = ("database disk image is malformed", "file is not a database")
+
+
+def damaged(path: str, error: BaseException) -> StoreUnavailableError | None:
+    """A ``StoreUnavailableError`` naming ``path`` when ``error`` says the file is damaged.
+
+    Kept apart from ``unavailable``: a cache directory that holds no
+    database yet is told from a damaged one by that difference.
+    """
+    message = str(error)
+    if not message.startswith(DAMAGE_MESSAGES):
+        return None
+    return StoreUnavailableError(
+        path,
+        f"damaged ({message}): 'cross-auth-lite check' reports what is wrong; restore the "
+        "store from a backup",
+    )
+
+
 # Token encryption
 
 

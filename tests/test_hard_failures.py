@@ -126,6 +126,23 @@ def _damage_page(file: Path, page: int, page_size: int = 4096) -> None:
     file.write_bytes(bytes(content))
 
 
+def test_a_damaged_page_is_a_store_error_naming_the_file_for_an_app_too(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    with lite.open(path) as store:
+        for n in range(3):
+            signup(store.accounts, f"user{n}@example.com", f"gh-{n}")
+    _damage_page(path / "accounts.sqlite3", 3)
+
+    # Opening reads the damaged file already, or the first lookup does.
+    with (
+        pytest.raises(lite.StoreUnavailableError) as raised,
+        lite.open(path, housekeeping=False) as store,
+    ):
+        store.accounts.list_social_accounts(user_id=1)
+    assert raised.value.path == str(path / "accounts.sqlite3")
+    assert raised.value.reason.startswith("damaged (database disk image is malformed)")
+
+
 @pytest.mark.parametrize("command", [["users", "list"], ["stats"]])
 def test_a_damaged_page_is_an_error_naming_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]

@@ -7,13 +7,13 @@ from typing import Any
 
 import diskcache
 
-from cross_auth_lite.errors import StoreClosedError, StoreUnavailableError, unavailable
+from cross_auth_lite.errors import StoreClosedError, StoreUnavailableError, damaged, unavailable
 
 __all__ = ["CacheErrors", "ClosedCache"]
 
 
 class CacheErrors:
-    """Turns a locked, read-only or full cache file into ``StoreUnavailableError``.
+    """Turns a locked, read-only, full or damaged cache file into ``StoreUnavailableError``.
 
     Calls run with ``retry=False``: diskcache's ``retry=True`` would loop
     for ever on a file that stays locked or read-only.
@@ -28,8 +28,8 @@ class CacheErrors:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is diskcache.Timeout:
             raise StoreUnavailableError(self.path, "locked by another process; gave up waiting")
-        if exc is not None and issubclass(exc_type, sqlite3.OperationalError):
-            translated = unavailable(self.path, exc)
+        if exc is not None and issubclass(exc_type, sqlite3.DatabaseError):
+            translated = unavailable(self.path, exc) or damaged(self.path, exc)
             if translated is not None:
                 raise translated from exc
 

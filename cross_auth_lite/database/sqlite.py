@@ -29,7 +29,7 @@ from cross_auth_lite.database.commit_callbacks import (
     DirectTransaction,
     on_commit,
 )
-from cross_auth_lite.errors import StoreClosedError, StoreLocationError, unavailable
+from cross_auth_lite.errors import StoreClosedError, StoreLocationError, damaged, unavailable
 from cross_auth_lite.private_files import private_file
 
 __all__ = [
@@ -144,7 +144,7 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
         super().__init__(database, *args, **kwargs)
 
     # Conditions outside the program (a lock held elsewhere, a read-only or
-    # full disk) become StoreUnavailableError naming the file. Only the
+    # full disk, a damaged file) become StoreUnavailableError naming the file. Only the
     # failure path pays for this.
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
@@ -153,8 +153,11 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
             base: Any = super()
             try:
                 return base.execute_sql(sql, params)
-            except peewee.OperationalError as error:
-                raise self._unavailable(error) from error
+            except peewee.DatabaseError as error:
+                translated = self._translated(error)
+                if translated is None:
+                    raise
+                raise translated from error
         # An open connection: straight to the driver, which is all peewee
         # would do after its checks (a hot path runs one statement, and these
         # checks cost as much as SQLite takes for it). Its debug log and query
@@ -187,8 +190,11 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
         """
         try:  # peewee's own mapping to its exception classes
             peewee_internals.error_wrapper().__exit__(type(error), error, error.__traceback__)
-        except peewee.OperationalError as wrapped:
-            raise self._unavailable(wrapped) from wrapped
+        except peewee.DatabaseError as wrapped:
+            translated = self._translated(wrapped)
+            if translated is None:
+                raise
+            raise translated from wrapped
 
     def direct_transaction(self) -> Any:
         """``BEGIN IMMEDIATE`` ... ``COMMIT`` on this thread's connection, or ``None``.
@@ -219,6 +225,11 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
 
     def _unavailable(self, error: peewee.OperationalError) -> Exception:
         return unavailable(str(self.database), error) or error
+
+    def _translated(self, error: peewee.DatabaseError) -> Exception | None:
+        """``StoreUnavailableError`` for a locked, read-only, full or damaged file, or ``None``."""
+        path = str(self.database)
+        return unavailable(path, error) or damaged(path, error)
 
 
 def bound_database(db: peewee.Database) -> peewee.Database:
