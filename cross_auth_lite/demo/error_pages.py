@@ -46,6 +46,7 @@ async def cross_origin_refused(request: Request, error: CrossOriginRequest) -> R
 
 def install(app: FastAPI) -> None:
     """Make ``app`` answer with these pages."""
-    # The decorator, called as a function: it takes a handler of one exception class.
+    # The decorator, not add_exception_handler: that one's type wants handlers
+    # of any Exception, the decorator takes these, each of its own class.
     app.exception_handler(StarletteHTTPException)(http_error)
     app.exception_handler(CrossOriginRequest)(cross_origin_refused)
