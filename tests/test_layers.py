@@ -6,8 +6,9 @@ CLI, the demo, the development provider, the testing helpers, the pytest
 plugin) import only the documented API, the top level and
 ``cross_auth_lite.admin``; the CLI imports no database driver; no module
 imports itself back through others, at import time or from inside a
-function; and a class lives in one module: no class is built on a private
-class of another module.
+function; a class lives in one module (no class is built on a private
+class of another module that nothing else uses); no function is over 100
+lines; and every module says in its docstring what it owns.
 """
 
 from __future__ import annotations
@@ -257,3 +258,35 @@ def _imported_names(path: Path) -> dict[str, str]:
             for alias in node.names:
                 names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
     return names
+
+
+MAX_FUNCTION_LINES = 100
+
+
+def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """A function's lines, its docstring aside: that is its documentation, not its code."""
+    lines = (node.end_lineno or node.lineno) - node.lineno + 1
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(getattr(first.value, "value", None), str):
+        lines -= (first.end_lineno or first.lineno) - first.lineno + 1
+    return lines
+
+
+def test_no_function_is_over_100_lines() -> None:
+    long = [
+        f"{name}:{node.lineno} {node.name} ({length} lines)"
+        for name, path in modules().items()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (length := _code_lines(node)) > MAX_FUNCTION_LINES
+    ]
+    assert not long, long
+
+
+def test_every_module_says_what_it_owns() -> None:
+    missing = [
+        name
+        for name, path in modules().items()
+        if not ast.get_docstring(ast.parse(path.read_text()))
+    ]
+    assert not missing, missing
