@@ -90,7 +90,8 @@ def __getattr__(name: str) -> Any:
         return getattr(admin, name)
     if name in _RETIRED:
         warnings.warn(
-            f"cross_auth_lite.{name} is deprecated and goes in the next release",
+            f"cross_auth_lite.{name} is deprecated and goes in the next release: it was a "
+            "helper of the command line's",
             DeprecationWarning,
             stacklevel=2,
         )

@@ -11,8 +11,8 @@ AES-128-CBC with an HMAC-SHA256 tag, from the ``cryptography`` package
 (``pip install 'cross-auth-lite[encryption]'``), imported only when a key is
 given. Several keys may be given: the first encrypts, every one decrypts. To
 rotate, run with ``NEW,OLD``, re-encrypt with
-``cross_auth_lite.store.token_keys.rotate_tokens(store)`` (or ``cross-auth-lite
-rotate-key``), then drop ``OLD``.
+``lite.admin.rotate_tokens(store)`` (or ``cross-auth-lite rotate-key``), then
+drop ``OLD``.
 
 A stored encrypted value is ``fernet:v1:<Fernet token>``; anything else is a
 plaintext token written before encryption was turned on, read back as it is

@@ -1,8 +1,8 @@
 """Administration: what an administrator does to a store, for apps' own admin pages too.
 
 ``import cross_auth_lite as lite`` gives this namespace as ``lite.admin``.
-Every command of ``cross-auth-lite`` except ``demo`` is one of these
-functions, parsed and printed:
+Most commands of ``cross-auth-lite`` are one of these functions, parsed and
+printed:
 
 - users and sessions (``users.py``): find, list, create and delete users,
   list and revoke sessions;

@@ -3,7 +3,7 @@
 psycopg and redis-py quote a URL they cannot parse in their errors, or the
 part of it they stumbled on, password included. The URLs they would refuse
 are refused here first, each problem said without repeating any of the
-URL; ``postgres.py`` and ``redis_storage.py`` raise ``MalformedURLError``
+URL; ``postgres.py`` and ``redis_cache.py`` raise ``MalformedURLError``
 with it.
 """
 

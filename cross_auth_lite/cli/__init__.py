@@ -7,9 +7,9 @@ error, 130 when interrupted). Set ``CROSS_AUTH_LITE_DEBUG=1`` to see the
 traceback of an unexpected error instead.
 
 Each concern has its module: ``maintenance`` (init, stats, purge),
-``check``, ``users``, ``sessions``, ``transfer`` (export, import), ``copy``
-(to PostgreSQL), ``keys``
-(generate-key, rotate-key), ``demo``;
+``check``, ``backup``, ``users`` (with ``passwords``, reading one),
+``sessions``, ``transfer`` (export, import), ``copy`` (to PostgreSQL),
+``keys`` (generate-key, rotate-key), ``demo``;
 ``common`` opens stores and finds users, ``output`` prints, ``errors``
 reports failures.
 """
