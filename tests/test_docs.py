@@ -175,3 +175,53 @@ def test_the_testing_guide_s_filters_silence_the_warnings_it_names(
     quiet.assert_outcomes(passed=2)
     # Only those two: older releases of other packages may add warnings of their own.
     assert not named.search(quiet.stdout.str()), quiet.stdout.str()
+
+
+# Logger names, not modules: documented in docs/logging.md and kept as they were.
+LOGGER_NAMES = {"cross_auth_lite.secondary"}
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether ``dotted`` names a module of the package, or something in one."""
+    import importlib
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            target: object = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for name in parts[cut:]:
+            if not hasattr(target, name):
+                return False
+            target = getattr(target, name)
+        return True
+    return False
+
+
+def test_every_dotted_name_the_docs_and_docstrings_give_exists() -> None:
+    sources = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
+    sources += sorted((ROOT / "cross_auth_lite").rglob("*.py"))
+    missing = set()
+    for path in sources:
+        for dotted in re.findall(r"\bcross_auth_lite(?:\.[A-Za-z_]\w*)+", path.read_text()):
+            dotted = dotted.rstrip(".")
+            if dotted not in LOGGER_NAMES and not _resolves(dotted):
+                missing.add(f"{path.relative_to(ROOT)}: {dotted}")
+    assert not missing, sorted(missing)
+
+
+def test_every_file_a_package_docstring_names_is_in_the_package() -> None:
+    for init in sorted((ROOT / "cross_auth_lite").rglob("__init__.py")):
+        package = init.parent
+        text = init.read_text()
+        docstring = text.split('"""')[1] if text.startswith('"""') else ""
+        for name in re.findall(r"``(\w+\.py)``", docstring):
+            assert list(package.rglob(name)), f"{init.relative_to(ROOT)} names {name}"
+
+
+def test_the_dotted_name_check_tells_a_missing_name() -> None:
+    assert _resolves("cross_auth_lite.admin.rotate_tokens")
+    assert _resolves("cross_auth_lite.demo.access_log.install")
+    assert not _resolves("cross_auth_lite.store.token_keys.rotate_tokens")
+    assert not _resolves("cross_auth_lite.housekeeping.thread")
