@@ -21,21 +21,24 @@ namespace ``cross_auth_lite.admin`` (``lite.admin.check_store(...)``);
 every exception the library raises derives from ``LiteError``.
 """
 
-import importlib
-import warnings
-from typing import Any
-
 from cross_auth_lite import admin, errors
 from cross_auth_lite.accounts.passwords import check_password, hash_password
 from cross_auth_lite.accounts.storage import PeeweeAccountsStorage
 from cross_auth_lite.backends.postgres import LitePostgresqlDatabase
 from cross_auth_lite.cache.storage import CACHE_SETTINGS, DiskCacheStorage, TextDisk
-from cross_auth_lite.database.models import PeeweeSession, PeeweeSocialAccount, PeeweeUser
+from cross_auth_lite.database.models import (
+    PeeweeSession,
+    PeeweeSocialAccount,
+    PeeweeUser,
+    identity_indexes,
+)
 from cross_auth_lite.database.sqlite import CommitCallbacksMixin, LiteSqliteDatabase
-from cross_auth_lite.encryption import ENCRYPTION_KEY_ENV, generate_key
+from cross_auth_lite.encryption import generate_key
 from cross_auth_lite.errors import *  # noqa: F403 - every exception (errors.__all__)
 from cross_auth_lite.housekeeping.settings import HousekeepingSettings
+from cross_auth_lite.moved import moved_names
 from cross_auth_lite.private_files import private_output
+from cross_auth_lite.sessions.page import SessionPage
 from cross_auth_lite.sessions.storage import PeeweeSessionStorage
 from cross_auth_lite.store.lite_store import LiteStore
 from cross_auth_lite.store.opening import open_store as open
@@ -45,7 +48,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CACHE_SETTINGS",
-    "ENCRYPTION_KEY_ENV",
     "CommitCallbacksMixin",
     "DiskCacheStorage",
     "HousekeepingSettings",
@@ -57,11 +59,13 @@ __all__ = [
     "PeeweeSessionStorage",
     "PeeweeSocialAccount",
     "PeeweeUser",
+    "SessionPage",
     "TextDisk",
     "__version__",
     "check_password",
     "generate_key",
     "hash_password",
+    "identity_indexes",
     "open",
     "private_output",
     "redact_url",
@@ -71,29 +75,17 @@ __all__ += errors.__all__
 # Names this package exported before ``cross_auth_lite.admin`` existed keep
 # working for one release, with a DeprecationWarning that says where they went.
 # The wording helpers were the command line's, which now has its own.
-_MOVED_TO_ADMIN = frozenset(admin.__all__)
-_RETIRED = {
-    "BCRYPT_MAX_BYTES": "cross_auth_lite.accounts.passwords",
-    "describe_counts": "cross_auth_lite.admin.records",
-    "isoformat": "cross_auth_lite.admin.records",
-    "plural": "cross_auth_lite.admin.records",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED_TO_ADMIN:
-        warnings.warn(
-            f"cross_auth_lite.{name} is deprecated: use cross_auth_lite.admin.{name}",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(admin, name)
-    if name in _RETIRED:
-        warnings.warn(
-            f"cross_auth_lite.{name} is deprecated and goes in the next release: it was a "
-            "helper of the command line's",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(_RETIRED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+_RECORDS = "cross_auth_lite.admin.records"
+__getattr__ = moved_names(
+    __name__,
+    {
+        **{
+            name: ("cross_auth_lite.admin", f"cross_auth_lite.admin.{name}")
+            for name in admin.__all__
+        },
+        "BCRYPT_MAX_BYTES": ("cross_auth_lite.accounts.passwords", None),
+        "describe_counts": (_RECORDS, None),
+        "isoformat": (_RECORDS, None),
+        "plural": (_RECORDS, None),
+    },
+)

@@ -15,6 +15,7 @@ routers turn into HTTP 409s.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from cross_auth.exceptions import CrossAuthException
 
@@ -175,19 +176,28 @@ class StoreClosedError(LiteError, RuntimeError):
 
 
 class StoreUnavailableError(LiteError, OSError):
-    """A store file cannot be used right now: locked, read-only, full, or failing.
+    """A store file cannot be used right now: locked, read-only, full, failing or damaged.
 
     The message names the file and the cause. The operation changed
-    nothing; once the cause is gone the same store works again.
+    nothing; once the cause is gone the same store works again. ``damaged``
+    is True for a file SQLite finds damaged: that cause goes only when the
+    store is restored from a backup.
     """
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, *, damaged: bool = False) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+        self.damaged = damaged
 
-    def __reduce__(self) -> tuple[type[StoreUnavailableError], tuple[str, str]]:
-        return type(self), (self.path, self.reason)
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild_unavailable, (type(self), self.path, self.reason, self.damaged)
+
+
+def _rebuild_unavailable(
+    cls: type[StoreUnavailableError], path: str, reason: str, damaged: bool
+) -> StoreUnavailableError:
+    return cls(path, reason, damaged=damaged)
 
 
 #: SQLite's messages for conditions outside the program, and how to say them.
@@ -209,23 +219,27 @@ def unavailable(path: str, error: BaseException) -> StoreUnavailableError | None
     return None
 
 
-#: How SQLite says a database file is damaged (or is not a database at all).
+#: How SQLite says a database file it has opened is damaged.
 DAMAGE_MESSAGES = ("database disk image is malformed", "file is not a database")
 
 
-def damaged(path: str, error: BaseException) -> StoreUnavailableError | None:
+def damaged(
+    path: str, error: BaseException, *, opening: bool = False
+) -> StoreUnavailableError | None:
     """A ``StoreUnavailableError`` naming ``path`` when ``error`` says the file is damaged.
 
-    Kept apart from ``unavailable``: a cache directory that holds no
-    database yet is told from a damaged one by that difference.
+    ``opening``: the file is being opened, where "file is not a database"
+    means something other than a store's file is there (a location error,
+    the caller's), not a damaged one.
     """
     message = str(error)
-    if not message.startswith(DAMAGE_MESSAGES):
+    if not message.startswith(DAMAGE_MESSAGES[:1] if opening else DAMAGE_MESSAGES):
         return None
     return StoreUnavailableError(
         path,
         f"damaged ({message}): 'cross-auth-lite check' reports what is wrong; restore the "
         "store from a backup",
+        damaged=True,
     )
 
 

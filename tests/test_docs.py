@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import sys
 import tomllib
+import warnings
 from pathlib import Path
 
 import pytest
@@ -183,9 +184,15 @@ LOGGER_NAMES = {"cross_auth_lite.secondary"}
 
 def _resolves(dotted: str) -> bool:
     """Whether ``dotted`` names a module of the package, or something in one."""
+    parts = dotted.split(".")
+    with warnings.catch_warnings():  # a deprecated name still exists
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _resolves_quietly(parts)
+
+
+def _resolves_quietly(parts: list[str]) -> bool:
     import importlib
 
-    parts = dotted.split(".")
     for cut in range(len(parts), 0, -1):
         try:
             target: object = importlib.import_module(".".join(parts[:cut]))

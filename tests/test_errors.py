@@ -124,7 +124,8 @@ def test_a_missing_key_error_says_what_holds_encrypted_tokens(tmp_path: Path) ->
     where = str(tmp_path / "s" / lite.admin.DATABASE_FILENAME)
     assert error.problem == f"{where} holds encrypted provider tokens"
     assert str(error) == (
-        f"{error.problem}: pass encryption_key to lite.open() or set ${lite.ENCRYPTION_KEY_ENV}"
+        f"{error.problem}: pass encryption_key to lite.open() or set "
+        f"${lite.admin.ENCRYPTION_KEY_ENV}"
     )
     copied = pickle.loads(pickle.dumps(error))
     assert (copied.problem, str(copied)) == (error.problem, str(error))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import pickle
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -163,3 +166,47 @@ def test_a_damaged_page_is_an_error_naming_the_file(
         "from a backup\n"
     )
     assert lite.admin.check_store(path).damaged == [path / "accounts.sqlite3"]
+
+
+def _root_page(file: Path, table: str) -> int:
+    with sqlite3.connect(file) as db:
+        (page,) = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()
+    return int(page)
+
+
+def test_housekeeping_on_a_damaged_store_warns_instead_of_waiting_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s"
+    with lite.open(path) as store:
+        table = store.models.Session._meta.table_name
+    _damage_page(path / "accounts.sqlite3", _root_page(path / "accounts.sqlite3", table))
+
+    settings = lite.HousekeepingSettings(first_delay=3600)
+    with lite.open(path, housekeeping=settings) as store:
+        assert store.housekeeper is not None
+        caplog.set_level(logging.DEBUG, logger="cross_auth_lite.housekeeping")
+        store.housekeeper._attempt_in_thread()
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "damaged (database disk image is malformed)" in warnings[0].getMessage()
+
+
+def test_a_cache_file_damaged_where_opening_reads_is_a_damaged_store(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    lite.open(path).close()
+    cache_file = path / "cache" / "cache.db"
+    _damage_page(cache_file, _root_page(cache_file, "Settings"))
+
+    with pytest.raises(lite.StoreUnavailableError) as raised:
+        lite.open(path)
+    assert raised.value.damaged
+    assert raised.value.path == str(cache_file)
+    copied = pickle.loads(pickle.dumps(raised.value))
+    assert (copied.path, copied.reason, copied.damaged) == (
+        str(cache_file),
+        raised.value.reason,
+        True,
+    )

@@ -2,7 +2,7 @@
 
 ``PeeweeAccountsStorage`` implements Cross-Auth's ``AccountsStorage``
 protocol. The database enforces identity ownership through the unique
-indexes of the social-account table (see ``models.identity_indexes``); the
+indexes of the social-account table (see ``identity_indexes``); the
 storage turns the conflicts it detects into Cross-Auth's
 ``account_already_linked``. Every write opens ``database.atomic()``, so it
 joins an application's ``with database.atomic():`` block, and ``on_commit``

@@ -4,7 +4,7 @@ Two fast paths of ``DiskCacheStorage`` need what diskcache does not publish:
 
 - ``execute``: one statement on the cache's own per-thread connection
   (``Cache._sql``), so ``set``, ``get``, ``pop`` and ``delete`` are one
-  statement each instead of diskcache's transactions (see ``cache_rows``);
+  statement each instead of diskcache's transactions (see ``cache/rows.py``);
 - ``cache_like``: a ``Cache`` for a byte copy of another cache's file, made
   from that cache's state (``_directory``, ``_disk``, ``_local``,
   ``_timeout``, ``_txn_id``, ...) instead of ``Cache()``'s thirty statements.

@@ -11,7 +11,8 @@ printed:
 - the export document (``export.py``, ``records.py``) and moving rows between
   stores (``transfer.py``, with ``staged_store.py`` for a store built out of
   sight);
-- encryption key rotation (``key_rotation.py``);
+- encryption key rotation (``key_rotation.py``), and the keys
+  (``parse_keys``, ``ENCRYPTION_KEY_ENV``);
 - housekeeping's record, and what a store is made of (file names, schema
   version, tables).
 
@@ -53,7 +54,7 @@ from cross_auth_lite.admin.users import (
     revoke_session,
 )
 from cross_auth_lite.database.schema import SCHEMA_VERSION
-from cross_auth_lite.encryption import parse_keys
+from cross_auth_lite.encryption import ENCRYPTION_KEY_ENV, parse_keys
 from cross_auth_lite.housekeeping.housekeeper import Housekeeper
 from cross_auth_lite.housekeeping.lease import last_housekeeping
 from cross_auth_lite.housekeeping.settings import DEFAULT_HOUSEKEEPING_INTERVAL, HousekeepingResult
@@ -66,6 +67,7 @@ __all__ = [
     "DATABASE_FILENAME",
     "DEFAULT_HOUSEKEEPING_INTERVAL",
     "DEFAULT_RETENTION",
+    "ENCRYPTION_KEY_ENV",
     "SCHEMA_VERSION",
     "SESSION_STATUSES",
     "STORE_TABLES",

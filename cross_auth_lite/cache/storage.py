@@ -40,6 +40,7 @@ from cross_auth_lite.database.sqlite import BUSY_TIMEOUT_SECONDS, JOURNAL_SIZE_L
 from cross_auth_lite.errors import (
     StoreLocationError,
     UnsafeCacheValue,
+    damaged,
     unavailable,
 )
 from cross_auth_lite.private_files import private_directory, private_file
@@ -424,7 +425,7 @@ def _open_cache(directory: Path, busy_timeout: float) -> diskcache.Cache:
             str(directory), timeout=busy_timeout, disk=TextDisk, **CACHE_SETTINGS
         )
     except sqlite3.DatabaseError as error:
-        problem = unavailable(str(database), error)
+        problem = unavailable(str(database), error) or damaged(str(database), error, opening=True)
         if problem is not None:
             raise problem from error
         raise StoreLocationError(f"{database} is not a usable cache database: {error}") from None

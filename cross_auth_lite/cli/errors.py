@@ -88,7 +88,7 @@ def describe(error: BaseException) -> str:
 def error_message(error: lite.LiteError) -> str:
     """``error``'s message, with the command line's advice where the library's is Python's."""
     if isinstance(error, lite.EncryptionKeyError) and error.problem is not None:
-        return f"{error.problem}: set ${lite.ENCRYPTION_KEY_ENV} to the store's key"
+        return f"{error.problem}: set ${lite.admin.ENCRYPTION_KEY_ENV} to the store's key"
     return str(error)
 
 

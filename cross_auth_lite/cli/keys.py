@@ -19,8 +19,8 @@ import os
 import sys
 
 import cross_auth_lite as lite
-from cross_auth_lite import ENCRYPTION_KEY_ENV, EncryptionError, generate_key
-from cross_auth_lite.admin import parse_keys
+from cross_auth_lite import EncryptionError, generate_key
+from cross_auth_lite.admin import ENCRYPTION_KEY_ENV, parse_keys
 from cross_auth_lite.cli.common import Commands, open_existing
 from cross_auth_lite.cli.errors import CliError
 from cross_auth_lite.cli.output import echo, emit_json

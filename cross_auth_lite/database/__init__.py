@@ -12,3 +12,26 @@ It may import the standard library, peewee, ``cross_auth_lite.adapters``
 and the package's foundations (``errors``, ``urls``, ``private_files``,
 ``encryption``); nothing above it.
 """
+
+from cross_auth_lite.moved import moved_names
+
+# What the module this package replaced exported: still there, with a warning.
+_SQLITE = "cross_auth_lite.database.sqlite"
+__getattr__ = moved_names(
+    __name__,
+    {
+        "BUSY_TIMEOUT_SECONDS": (_SQLITE, f"{_SQLITE}.BUSY_TIMEOUT_SECONDS"),
+        "JOURNAL_SIZE_LIMIT": (_SQLITE, f"{_SQLITE}.JOURNAL_SIZE_LIMIT"),
+        "SQLITE_PRAGMAS": (_SQLITE, f"{_SQLITE}.SQLITE_PRAGMAS"),
+        "ClosableConnectionsMixin": (_SQLITE, f"{_SQLITE}.ClosableConnectionsMixin"),
+        "CommitCallbacksMixin": (_SQLITE, "cross_auth_lite.CommitCallbacksMixin"),
+        "LiteSqliteDatabase": (_SQLITE, "cross_auth_lite.LiteSqliteDatabase"),
+        "bound_database": (_SQLITE, f"{_SQLITE}.bound_database"),
+        "close_database": (_SQLITE, f"{_SQLITE}.close_database"),
+        "sqlite_database": (_SQLITE, f"{_SQLITE}.sqlite_database"),
+        "on_commit": (_SQLITE, f"{_SQLITE}.on_commit"),
+        "open_sqlite": (_SQLITE, f"{_SQLITE}.open_sqlite"),
+        "read_snapshot": (_SQLITE, f"{_SQLITE}.read_snapshot"),
+        "write_transaction": (_SQLITE, f"{_SQLITE}.write_transaction"),
+    },
+)

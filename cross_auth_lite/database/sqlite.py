@@ -2,7 +2,7 @@
 
 ``LiteSqliteDatabase`` keeps every thread's connection so that ``close()``
 of a store closes them all, translates errors from conditions outside the
-program (a locked, read-only or full file) into ``StoreUnavailableError``,
+program (a locked, read-only, full or damaged file) into ``StoreUnavailableError``,
 and runs the store's own hot statements and write transactions straight on
 the driver connection when nothing (a query hook, peewee's debug log) is
 listening. Its commit callbacks are savepoint-aware: see
@@ -214,17 +214,20 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
     def begin(self, lock_type: str | None = None) -> None:
         try:
             super().begin(lock_type)
-        except peewee.OperationalError as error:
-            raise self._unavailable(error) from error
+        except peewee.DatabaseError as error:
+            translated = self._translated(error)
+            if translated is None:
+                raise
+            raise translated from error
 
     def commit(self) -> None:
         try:
             super().commit()
-        except peewee.OperationalError as error:
-            raise self._unavailable(error) from error
-
-    def _unavailable(self, error: peewee.OperationalError) -> Exception:
-        return unavailable(str(self.database), error) or error
+        except peewee.DatabaseError as error:
+            translated = self._translated(error)
+            if translated is None:
+                raise
+            raise translated from error
 
     def _translated(self, error: peewee.DatabaseError) -> Exception | None:
         """``StoreUnavailableError`` for a locked, read-only, full or damaged file, or ``None``."""
@@ -293,6 +296,9 @@ def open_sqlite(
     try:
         db.connect()
     except peewee.DatabaseError as error:
+        problem = damaged(str(file), error, opening=True)
+        if problem is not None:
+            raise problem from error
         raise StoreLocationError(f"{file} is not a usable SQLite database: {error}") from None
     return db
 

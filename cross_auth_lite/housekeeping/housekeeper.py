@@ -292,7 +292,15 @@ class Housekeeper:
             self._stopping.set()
             return 0.0
         except StoreUnavailableError as error:
-            log.debug("housekeeping of %s skipped: %s", location, error.reason)
+            if error.damaged:  # not a lock to wait out: someone has to restore the store
+                log.warning(
+                    "housekeeping of %s failed (%s); trying again in %gs",
+                    location,
+                    error,
+                    RETRY_DELAY,
+                )
+            else:
+                log.debug("housekeeping of %s skipped: %s", location, error.reason)
             return RETRY_DELAY
         except (LiteError, peewee.PeeweeException, sqlite3.Error, OSError) as error:
             if self._stopping.is_set():
