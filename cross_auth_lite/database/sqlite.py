@@ -38,6 +38,7 @@ __all__ = [
     "SQLITE_PRAGMAS",
     "ClosableConnectionsMixin",
     "CommitCallbacksMixin",
+    "FileErrors",
     "LiteSqliteDatabase",
     "bound_database",
     "close_database",
@@ -151,13 +152,8 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
         connection = peewee_internals.open_connection(self) if self.fast_paths else None
         if connection is None or self._shut:
             base: Any = super()
-            try:
+            with FileErrors(self.database):
                 return base.execute_sql(sql, params)
-            except peewee.DatabaseError as error:
-                translated = self._translated(error)
-                if translated is None:
-                    raise
-                raise translated from error
         # An open connection: straight to the driver, which is all peewee
         # would do after its checks (a hot path runs one statement, and these
         # checks cost as much as SQLite takes for it). Its debug log and query
@@ -188,13 +184,9 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
         Call it while handling ``error``; it returns only for an error peewee
         does not map, which the caller then re-raises.
         """
-        try:  # peewee's own mapping to its exception classes
+        # peewee's own mapping to its exception classes, then ours to the file's.
+        with FileErrors(self.database):
             peewee_internals.error_wrapper().__exit__(type(error), error, error.__traceback__)
-        except peewee.DatabaseError as wrapped:
-            translated = self._translated(wrapped)
-            if translated is None:
-                raise
-            raise translated from wrapped
 
     def direct_transaction(self) -> Any:
         """``BEGIN IMMEDIATE`` ... ``COMMIT`` on this thread's connection, or ``None``.
@@ -212,27 +204,34 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
         return DirectTransaction(self, connection)
 
     def begin(self, lock_type: str | None = None) -> None:
-        try:
+        with FileErrors(self.database):
             super().begin(lock_type)
-        except peewee.DatabaseError as error:
-            translated = self._translated(error)
-            if translated is None:
-                raise
-            raise translated from error
 
     def commit(self) -> None:
-        try:
+        with FileErrors(self.database):
             super().commit()
-        except peewee.DatabaseError as error:
-            translated = self._translated(error)
-            if translated is None:
-                raise
-            raise translated from error
 
-    def _translated(self, error: peewee.DatabaseError) -> Exception | None:
-        """``StoreUnavailableError`` for a locked, read-only, full or damaged file, or ``None``."""
-        path = str(self.database)
-        return unavailable(path, error) or damaged(path, error)
+
+class FileErrors:
+    """Re-raises a peewee ``DatabaseError`` that the file caused as ``StoreUnavailableError``.
+
+    A locked, read-only, full or damaged file (``unavailable``, ``damaged``);
+    any other error passes through as it is.
+    """
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if isinstance(exc, peewee.DatabaseError):
+            translated = unavailable(self.path, exc) or damaged(self.path, exc)
+            if translated is not None:
+                raise translated from exc
 
 
 def bound_database(db: peewee.Database) -> peewee.Database:
