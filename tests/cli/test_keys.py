@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 
 import cross_auth_lite as lite
 from cross_auth_lite.encryption import ENCRYPTION_KEY_ENV, PREFIX, TokenCipher, generate_key
-from tests.test_cli_support import assert_one_line_error, run, seed
+from tests.test_cli_support import assert_one_line_error, run
 
 # Fixed test keys: parametrized test ids must be the same in every process.
 KEY_A = "Iyn9xP484xb-QVMITOtcbujZv-2DHkue7n4pZWczqyw="
@@ -25,17 +25,6 @@ SEEDED_TOKENS = (b"access-secret", b"refresh-secret")
 @pytest.fixture(autouse=True)
 def _no_key_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENCRYPTION_KEY_ENV, raising=False)
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    return tmp_path / "store"
-
-
-@pytest.fixture
-def ids(data: Path) -> dict[str, Any]:
-    """A store with plaintext tokens, from before encryption was turned on."""
-    return seed(data)
 
 
 def raw_files(directory: Path) -> bytes:
