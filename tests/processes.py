@@ -5,8 +5,10 @@ No tests here; the race modules import from it.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 #: Spawned, not forked: each process opens its store from scratch, as an app's would.
@@ -44,6 +46,26 @@ def run_released(
 
 # Processes spawned once, for modules that run several races.
 
+#: What ``tests/conftest.py`` takes out of each test's environment: the shell's
+#: settings, and the portable mode (each test asks for it or not).
+SHELL_SETTINGS = (
+    "CROSS_AUTH_LITE_ENCRYPTION_KEY",
+    "CROSS_AUTH_LITE_DATA",
+    "CROSS_AUTH_LITE_DEBUG",
+    "CROSS_AUTH_LITE_PORTABLE",
+)
+
+
+@contextlib.contextmanager
+def environment_of_a_test() -> Iterator[None]:
+    """Within the block, the environment a test sees: for processes spawned outside any test."""
+    saved = {name: os.environ.pop(name) for name in SHELL_SETTINGS if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 #: What a process of a ``ReleasedPool`` inherited: its start, results and shared objects.
 _INHERITED: dict[str, Any] = {}
 
@@ -76,11 +98,12 @@ class ReleasedPool:
         self._ready, self._go, self._results = SPAWN.Semaphore(0), SPAWN.Event(), SPAWN.Queue()
         self._events = [SPAWN.Event() for _ in range(events)]
         self._values = [SPAWN.Value("i", 0) for _ in range(values)]
-        self._pool = SPAWN.Pool(
-            size,
-            initializer=_inherit,
-            initargs=(self._ready, self._go, self._results, self._events, self._values),
-        )
+        with environment_of_a_test():  # spawned once for a module, not inside a test
+            self._pool = SPAWN.Pool(
+                size,
+                initializer=_inherit,
+                initargs=(self._ready, self._go, self._results, self._events, self._values),
+            )
 
     def run(
         self, jobs: list[tuple[Callable[..., None], tuple[Any, ...]]], *shared: tuple[str, int]

@@ -15,6 +15,7 @@ from cross_auth.exceptions import CrossAuthException
 import cross_auth_lite as lite
 from tests import race_workers
 from tests.factories import connect, signup
+from tests.processes import environment_of_a_test
 
 pytestmark = pytest.mark.all_backends
 
@@ -51,7 +52,8 @@ class Processes:
     def __init__(self) -> None:
         context = multiprocessing.get_context("spawn")
         self._manager = context.Manager()
-        self._pool = context.Pool(PROCESSES)
+        with environment_of_a_test():  # spawned once for the module, not inside a test
+            self._pool = context.Pool(PROCESSES)
 
     def run(self, target: Callable[..., None], argument_sets: list[tuple[Any, ...]]) -> list[Any]:
         """Run ``target(*args, (ready, go), results)`` for each ``args``, each in its own process.
