@@ -1,6 +1,7 @@
 """Helpers for the CLI tests: running ``main`` in-process, and a store with a bit of everything.
 
-No tests here; the ``test_cli_*`` modules import from it.
+No tests here; the tests in ``tests/cli/`` import from it, as do a few others
+(their fixtures are in ``tests/cli/conftest.py``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ disconnects of the last login methods are raced in ``test_races.py``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import cross_auth_lite as lite
 from tests import crash_workers
 from tests.crash_workers import LONG_TTL, STATE_PREFIX, state_key, state_value
 from tests.factories import signup
-from tests.processes import SPAWN, run_released
+from tests.processes import ReleasedPool
 
 REFRESHERS = 3
 POPPERS = 3
@@ -27,8 +27,18 @@ STATE_KEYS = 1500
 REVOKED_AT = datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
 
+@pytest.fixture(scope="module")
+def released() -> Iterator[ReleasedPool]:
+    """Four processes for the module's races; two Events and a Value they may share."""
+    pool = ReleasedPool(max(REFRESHERS, POPPERS) + 1, events=2, values=1)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 @pytest.mark.parametrize("how", ["revoke", "revoke_all_for_user"])
-def test_refreshes_racing_a_revocation(tmp_path: Path, how: str) -> None:
+def test_refreshes_racing_a_revocation(released: ReleasedPool, tmp_path: Path, how: str) -> None:
     path = tmp_path / "s"
     now = datetime.now(UTC)
     with lite.open(path) as store:
@@ -42,12 +52,12 @@ def test_refreshes_racing_a_revocation(tmp_path: Path, how: str) -> None:
         )
         original = (session.updated_at, session.expires_at, session.last_active_at)
 
-    revoked, successes = SPAWN.Event(), SPAWN.Value("i", 0)
     jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = [
         (crash_workers.refresher, (str(path), session.id, index)) for index in range(REFRESHERS)
     ]
     jobs.append((crash_workers.revoker, (str(path), session.id, user.id, how, REVOKED_AT)))
-    reports = run_released(jobs, revoked, successes)
+    # The revoker's Event and the count of successes.
+    reports = released.run(jobs, ("event", 0), ("value", 0))
 
     ((_, _, revoke_returned, count),) = [r for r in reports if r[0] == "revoker"]
     logs = {report[1]: report[2] for report in reports if report[0] == "refresher"}
@@ -98,16 +108,15 @@ def test_refreshes_racing_a_revocation(tmp_path: Path, how: str) -> None:
         assert again.revoked_at == REVOKED_AT
 
 
-def test_pops_racing_new_state_keys(tmp_path: Path) -> None:
+def test_pops_racing_new_state_keys(released: ReleasedPool, tmp_path: Path) -> None:
     path = tmp_path / "s"
     lite.open(path).close()
 
-    done = SPAWN.Event()
     jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = [
         (crash_workers.state_popper, (str(path), index)) for index in range(POPPERS)
     ]
     jobs.append((crash_workers.state_setter, (str(path), STATE_KEYS)))
-    reports = run_released(jobs, done)
+    reports = released.run(jobs, ("event", 1))  # the setter's Event: done
 
     ((_, set_log),) = [report for report in reports if report[0] == "setter"]
     popped = [item for report in reports if report[0] == "popper" for item in report[2]]

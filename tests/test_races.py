@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from cross_auth.exceptions import CrossAuthException
 import cross_auth_lite as lite
 from tests import race_workers
 from tests.factories import connect, signup
+from tests.processes import environment_of_a_test
 
 pytestmark = pytest.mark.all_backends
 
@@ -40,24 +41,54 @@ def _in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-def _in_processes(target: Callable[..., None], argument_sets: list[tuple[Any, ...]]) -> list[Any]:
-    context = multiprocessing.get_context("spawn")
-    ready, go = context.Queue(), context.Event()
-    results = context.Queue()
-    processes = [
-        context.Process(target=target, args=(*args, (ready, go), results))
-        for args in argument_sets
-    ]
-    for process in processes:
-        process.start()
-    for _ in processes:  # a real barrier: every store is open before anyone starts
-        ready.get(timeout=60)
-    go.set()
-    collected = [results.get(timeout=60) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0
-    return collected
+class Processes:
+    """``PROCESSES`` spawned processes, started once for the module, that run the races.
+
+    Each race hands every process one job, which opens its own store (its own
+    connection) and waits for the others; spawning anew for every race costs
+    an interpreter and an import of cross-auth-lite per process, each time.
+    """
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._manager = context.Manager()
+        with environment_of_a_test():  # spawned once for the module, not inside a test
+            self._pool = context.Pool(PROCESSES)
+
+    def run(self, target: Callable[..., None], argument_sets: list[tuple[Any, ...]]) -> list[Any]:
+        """Run ``target(*args, (ready, go), results)`` for each ``args``, each in its own process.
+
+        At most ``PROCESSES`` jobs: a process waiting for the others takes no
+        second job, so each job has a process of its own.
+        """
+        assert len(argument_sets) <= PROCESSES
+        ready, go = self._manager.Queue(), self._manager.Event()
+        results = self._manager.Queue()
+        jobs = [
+            self._pool.apply_async(target, (*args, (ready, go), results)) for args in argument_sets
+        ]
+        for _ in jobs:  # a real barrier: every store is open before anyone starts
+            ready.get(timeout=60)
+        go.set()
+        collected = [results.get(timeout=60) for _ in jobs]
+        for job in jobs:
+            job.get(timeout=60)  # ended without raising
+        return collected
+
+    def close(self) -> None:
+        """Stop the processes."""
+        self._pool.terminate()
+        self._pool.join()
+        self._manager.shutdown()
+
+
+@pytest.fixture(scope="module")
+def processes() -> Iterator[Processes]:
+    started = Processes()
+    try:
+        yield started
+    finally:
+        started.close()
 
 
 @pytest.mark.parametrize("shared", [False, True])
@@ -78,12 +109,12 @@ def test_thread_signups_of_one_identity(
 
 @pytest.mark.parametrize("shared", [False, True])
 def test_process_signups_of_one_identity(
-    tmp_path: Path, make_database_url: Callable[[], str | None], shared: bool
+    processes: Processes, tmp_path: Path, make_database_url: Callable[[], str | None], shared: bool
 ) -> None:
     path, url = tmp_path / "s", make_database_url()
     lite.open(path, shared_connections=shared, database_url=url).close()
 
-    results = _in_processes(
+    results = processes.run(
         race_workers.signup_same_identity,
         [((str(path), url), shared, i) for i in range(PROCESSES)],
     )
@@ -126,7 +157,7 @@ def test_thread_retries_by_one_owner_converge(store: lite.LiteStore) -> None:
 
 
 def test_process_promotions_leave_one_login_owner(
-    tmp_path: Path, make_database_url: Callable[[], str | None]
+    processes: Processes, tmp_path: Path, make_database_url: Callable[[], str | None]
 ) -> None:
     path, url = tmp_path / "s", make_database_url()
     with lite.open(path, shared_connections=True, database_url=url) as store:
@@ -135,7 +166,7 @@ def test_process_promotions_leave_one_login_owner(
             user = store.accounts.create_user(user_info={"email": f"u{i}@example.com"})
             ids.append(connect(store.accounts, user.id, "race", is_login_method=False).id)
 
-    results = _in_processes(
+    results = processes.run(
         race_workers.promote, [((str(path), url), account_id) for account_id in ids]
     )
 
@@ -152,14 +183,14 @@ def test_process_promotions_leave_one_login_owner(
 
 @pytest.mark.parametrize("attempt", range(3))
 def test_process_disconnects_keep_a_login_method(
-    tmp_path: Path, make_database_url: Callable[[], str | None], attempt: int
+    processes: Processes, tmp_path: Path, make_database_url: Callable[[], str | None], attempt: int
 ) -> None:
     location = (str(tmp_path / "s"), make_database_url())
     with race_workers.open_location(location) as store:
         user, first = signup(store.accounts, "ada@example.com", "gh-1")
         second = connect(store.accounts, user.id, "gh-2")
 
-    results = _in_processes(
+    results = processes.run(
         race_workers.disconnect, [(location, user.id, first.id), (location, user.id, second.id)]
     )
 
@@ -184,14 +215,14 @@ def test_thread_disconnects_keep_a_login_method(store: lite.LiteStore) -> None:
         assert sorted(results) == ["disconnected", "last_login_method"]
 
 
-def test_process_pops_return_each_value_once(tmp_path: Path) -> None:
+def test_process_pops_return_each_value_once(processes: Processes, tmp_path: Path) -> None:
     path = tmp_path / "s"
     keys = [f"code:{i}" for i in range(200)]
     with lite.open(path) as store:
         for key in keys:
             store.secondary.set(key, f"value-of-{key}", ttl=60)
 
-    results = _in_processes(race_workers.pop_keys, [(str(path), keys) for _ in range(PROCESSES)])
+    results = processes.run(race_workers.pop_keys, [(str(path), keys) for _ in range(PROCESSES)])
 
     popped = [value for values in results for value in values]
     assert sorted(popped) == sorted(f"value-of-{key}" for key in keys)

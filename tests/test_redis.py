@@ -138,34 +138,43 @@ REDIS_PY_RELEASES = ("5.0.1", "6.4.0", "7.4.1", "8.2.0")
 
 
 @pytest.mark.sqlite_only
-@pytest.mark.parametrize("release", REDIS_PY_RELEASES)
-def test_each_redis_py_release_refuses_an_old_server_saying_its_version(
-    tmp_path: Path, release: str
-) -> None:
-    """Run under that release (installed by uv into a folder of its own, from uv's cache)."""
+def test_each_redis_py_release_refuses_an_old_server_saying_its_version(tmp_path: Path) -> None:
+    """Run under each release, installed by uv (at once, from uv's cache) into a folder of its own.
+
+    One process imports cross-auth-lite once and forks a child per release,
+    which imports that release alone (``python -m tests.fake_redis``).
+    """
     uv = shutil.which("uv") or str(PROJECT_ROOT / ".tools" / "bin" / "uv")
     if not Path(uv).is_file():
         pytest.skip("uv is not installed (make installs it into .tools/)")
-    target = tmp_path / f"redis-{release}"
-    installed = subprocess.run(
-        [uv, "pip", "install", "--quiet", "--no-deps", "--target", str(target),
-         f"redis=={release}"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    if installed.returncode != 0:
-        skip_or_fail(f"uv could not install redis=={release}: {installed.stderr.strip()}")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(PROJECT_ROOT)])}
+    targets = {release: tmp_path / f"redis-{release}" for release in REDIS_PY_RELEASES}
+    install = [uv, "pip", "install", "--quiet", "--no-deps", "--target"]
+    installs = {
+        release: subprocess.Popen(
+            [*install, str(target), f"redis=={release}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for release, target in targets.items()
+    }
+    for release, installing in installs.items():
+        _, stderr = installing.communicate(timeout=120)
+        if installing.returncode != 0:
+            skip_or_fail(f"uv could not install redis=={release}: {stderr.strip()}")
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     ran = subprocess.run(
-        [sys.executable, "-m", "tests.fake_redis"],
-        capture_output=True, text=True, timeout=60, check=False, env=env, cwd=PROJECT_ROOT,
+        [sys.executable, "-m", "tests.fake_redis", *map(str, targets.values())],
+        capture_output=True, text=True, timeout=120, check=False, env=env, cwd=PROJECT_ROOT,
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr
-    result = json.loads(ran.stdout)
+    results = json.loads(ran.stdout)
 
-    assert result["redis"] == release
-    assert result["error"] == "ConnectionFailedError", result
-    assert "is version 6.0.9; cross-auth-lite needs 6.2 or newer" in result["message"]
-    assert fake_redis.PASSWORD not in result["message"]
+    assert [result["redis"] for result in results] == list(REDIS_PY_RELEASES), results
+    for result in results:
+        assert result["error"] == "ConnectionFailedError", result
+        assert "is version 6.0.9; cross-auth-lite needs 6.2 or newer" in result["message"]
+        assert fake_redis.PASSWORD not in result["message"]
 
 
 # Cross-Auth's secondary-storage protocol, on the server

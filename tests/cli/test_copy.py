@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,22 +15,9 @@ from typing import Any
 import pytest
 
 import cross_auth_lite as lite
-from tests.pg_server import PostgresServer
 from tests.test_cli_support import assert_one_line_error, run, seed
 
 COUNTS = {"users": 3, "social_accounts": 3, "sessions": 5}
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    return tmp_path / "store"
-
-
-@pytest.fixture
-def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
-    """The URL of a new, empty PostgreSQL schema."""
-    with postgres_server.schema_url() as url:
-        yield url
 
 
 def export(capsys: pytest.CaptureFixture[str], data: Path | None, *args: str) -> str:

@@ -28,14 +28,12 @@ def _no_key_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def data(tmp_path: Path) -> Path:
-    return tmp_path / "store"
-
-
-@pytest.fixture
-def ids(data: Path) -> dict[str, Any]:
-    """A store with plaintext tokens, from before encryption was turned on."""
-    return seed(data)
+def encrypted(
+    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+) -> dict[str, Any]:
+    """The seeded store with its tokens encrypted under ``KEY_A`` by ``rotate-key``; its ids."""
+    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
+    return ids
 
 
 def raw_files(directory: Path) -> bytes:
@@ -140,9 +138,8 @@ def test_commands_that_touch_no_token_run_without_the_key(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     data: Path,
-    ids: dict[str, Any],
+    encrypted: dict[str, Any],
 ) -> None:
-    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
     before = (data / "accounts.sqlite3").read_bytes()
 
     for command in (
@@ -167,9 +164,8 @@ def test_commands_that_touch_no_token_run_without_the_key(
 
 
 def test_a_missing_key_is_asked_for_in_the_command_line_s_terms(
-    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+    capsys: pytest.CaptureFixture[str], data: Path, encrypted: dict[str, Any]
 ) -> None:
-    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
     result = run(capsys, data, "export")
     advice = f"set ${ENCRYPTION_KEY_ENV} to the store's key"
     assert_one_line_error(result, contains=f"holds encrypted provider tokens: {advice}")
@@ -177,9 +173,8 @@ def test_a_missing_key_is_asked_for_in_the_command_line_s_terms(
 
 
 def test_init_on_an_encrypted_store_needs_no_key(
-    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+    capsys: pytest.CaptureFixture[str], data: Path, encrypted: dict[str, Any]
 ) -> None:
-    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
     result = run(capsys, data, "init", "--shared-connections")
     assert_one_line_error(result, contains="run init without the flag")
     result = run(capsys, data, "init")
@@ -189,23 +184,25 @@ def test_init_on_an_encrypted_store_needs_no_key(
 
 
 def test_a_store_opened_without_its_key_refuses_every_token(
-    data: Path, ids: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    data: Path, encrypted: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
     with pytest.raises(lite.EncryptionKeyError):
         lite.open(data)
     with lite.open(data, without_token_key=True) as store:
         assert store.accounts.find_user_by_email("ada@example.com") is not None
         with pytest.raises(lite.EncryptionKeyError, match="without its encryption key"):
-            store.accounts.list_social_accounts(user_id=ids["ada"])
+            store.accounts.list_social_accounts(user_id=encrypted["ada"])
         with pytest.raises(lite.EncryptionKeyError):
             store.accounts.create_social_account(
-                user_id=ids["ada"], provider="github", provider_user_id="new", access_token="t"
+                user_id=encrypted["ada"],
+                provider="github",
+                provider_user_id="new",
+                access_token="t",
             )
         with pytest.raises(lite.EncryptionKeyError):
             lite.admin.rotate_tokens(store)
     with lite.open(data, encryption_key=KEY_A) as store:
-        accounts = store.accounts.list_social_accounts(user_id=ids["ada"])
+        accounts = store.accounts.list_social_accounts(user_id=encrypted["ada"])
         assert [a.provider_user_id for a in accounts] == ["gh-1", "g-1"]  # nothing was added
         assert accounts[0].access_token == "access-secret"
 
@@ -214,10 +211,9 @@ def test_export_and_import_of_an_encrypted_store(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     data: Path,
-    ids: dict[str, Any],
+    encrypted: dict[str, Any],
     tmp_path: Path,
 ) -> None:
-    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
     monkeypatch.setenv(ENCRYPTION_KEY_ENV, KEY_A)
     exported = run(capsys, data, "export")
     assert exported.code == 0, exported.err
@@ -238,16 +234,31 @@ def test_export_and_import_of_an_encrypted_store(
 # rotate-key: changing keys
 
 
+# The new key first, then the old one, given each way rotate-key takes keys; the
+# blank line on stdin is skipped.
+KEY_SOURCES = {
+    "environment": ((), {ENCRYPTION_KEY_ENV: f"{KEY_B},{KEY_A}"}, None),
+    "options": (("--key", KEY_B, "--key", KEY_A), {}, None),
+    "stdin": (("--keys-stdin",), {}, f"{KEY_B}\n\n{KEY_A}\n"),
+}
+
+
+@pytest.mark.parametrize(("args", "env", "stdin"), KEY_SOURCES.values(), ids=KEY_SOURCES)
 def test_rotate_key_moves_every_token_to_the_first_key(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     data: Path,
-    ids: dict[str, Any],
+    encrypted: dict[str, Any],
+    args: tuple[str, ...],
+    env: dict[str, str],
+    stdin: str | None,
 ) -> None:
-    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
 
-    monkeypatch.setenv(ENCRYPTION_KEY_ENV, f"{KEY_B},{KEY_A}")
-    result = run(capsys, data, "rotate-key", "--json")
+    result = run(capsys, data, "rotate-key", *args, "--json")
 
     assert result.code == 0, result.err
     assert result.json() == {
@@ -259,16 +270,15 @@ def test_rotate_key_moves_every_token_to_the_first_key(
         "compacted": True,
     }
     assert only_under(KEY_B, stored_tokens(data, KEY_B))  # the old key is no longer needed
+    monkeypatch.delenv(ENCRYPTION_KEY_ENV, raising=False)
     assert_one_line_error(
         run(capsys, data, "rotate-key", "--key", KEY_A), contains="does not match"
     )
 
 
 def test_rotate_key_says_when_old_keys_can_go(
-    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+    capsys: pytest.CaptureFixture[str], data: Path, encrypted: dict[str, Any]
 ) -> None:
-    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
-
     result = run(capsys, data, "rotate-key", "--key", KEY_B, "--key", KEY_A)
 
     assert result.code == 0, result.err
@@ -280,70 +290,70 @@ def test_rotate_key_says_when_old_keys_can_go(
     assert again.json()["reencrypted"] == 0
 
 
-def test_rotate_key_reads_keys_from_stdin(
+# rotate-key: errors, one line each, that change nothing and echo no key
+
+
+# (arguments, stdin, whether a store is there, exit status, what the error says)
+REFUSALS = {
+    "no-key": ((), None, True, 1, ENCRYPTION_KEY_ENV),
+    "blank-stdin": (("--keys-stdin",), "\n", True, 1, "stdin"),
+    "malformed-key": (
+        ("--key", KEY_A, "--key", "hunter2"),
+        None,
+        True,
+        1,
+        "encryption key 2 is not a Fernet key",
+    ),
+    "exclusive-options": (("--key", KEY_A, "--keys-stdin"), None, False, 2, "not allowed with"),
+    "no-store": (("--key", KEY_A), None, False, 1, "no store at"),
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "seeded", "code", "contains"), REFUSALS.values(), ids=REFUSALS
+)
+def test_rotate_key_refusals(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     data: Path,
-    ids: dict[str, Any],
+    args: tuple[str, ...],
+    stdin: str | None,
+    seeded: bool,
+    code: int,
+    contains: str,
 ) -> None:
-    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
-    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEY_B}\n\n{KEY_A}\n"))
+    if seeded:
+        seed(data)
+        before = raw_files(data)
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
 
-    result = run(capsys, data, "rotate-key", "--keys-stdin", "--json")
+    result = run(capsys, data, "rotate-key", *args)
 
-    assert result.code == 0, result.err
-    assert result.json()["keys"] == 2
-    assert only_under(KEY_B, stored_tokens(data, KEY_B))
-
-
-# rotate-key: errors, one line each
-
-
-def test_rotate_key_without_keys(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    data: Path,
-    ids: dict[str, Any],
-) -> None:
-    assert_one_line_error(run(capsys, data, "rotate-key"), contains=ENCRYPTION_KEY_ENV)
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
-    assert_one_line_error(run(capsys, data, "rotate-key", "--keys-stdin"), contains="stdin")
-
-
-def test_rotate_key_with_a_malformed_key_does_not_echo_it(
-    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
-) -> None:
-    result = run(capsys, data, "rotate-key", "--key", KEY_A, "--key", "hunter2")
-    assert_one_line_error(result, contains="encryption key 2 is not a Fernet key")
-    assert "hunter2" not in result.err
-    assert any(token in raw_files(data) for token in SEEDED_TOKENS)  # nothing changed
-
-
-def test_rotate_key_options_are_exclusive(capsys: pytest.CaptureFixture[str], data: Path) -> None:
-    result = run(capsys, data, "rotate-key", "--key", KEY_A, "--keys-stdin")
-    assert_one_line_error(result, code=2, contains="not allowed with")
-
-
-def test_rotate_key_without_a_store(capsys: pytest.CaptureFixture[str], data: Path) -> None:
-    assert_one_line_error(run(capsys, data, "rotate-key", "--key", KEY_A), contains="no store at")
-    assert not data.exists()
+    assert_one_line_error(result, code=code, contains=contains)
+    for value in args[1::2] if args[:1] == ("--key",) else ():
+        assert value not in result.err  # no key, good or malformed, is echoed
+    if seeded:
+        assert raw_files(data) == before  # nothing changed: the tokens are still plaintext
+        assert all(token in before for token in SEEDED_TOKENS)
+    else:
+        assert not data.exists()
 
 
 def test_rotate_key_meeting_a_token_no_key_decrypts_changes_nothing(
-    capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any]
+    capsys: pytest.CaptureFixture[str], data: Path, encrypted: dict[str, Any]
 ) -> None:
-    assert run(capsys, data, "rotate-key", "--key", KEY_A).code == 0
     with lite.open(data, encryption_key=KEY_A) as store:
         store.database.execute_sql(
             "UPDATE social_accounts SET refresh_token = ? WHERE id = ?",
-            (TokenCipher(generate_key()).encrypt("lost"), ids["github"]),
+            (TokenCipher(generate_key()).encrypt("lost"), encrypted["github"]),
         )
     before = stored_tokens(data, KEY_A)
 
     result = run(capsys, data, "rotate-key", "--key", KEY_B, "--key", KEY_A)
 
     assert_one_line_error(result, contains="nothing changed: cannot decrypt")
-    assert f"row {ids['github']}" in result.err
+    assert f"row {encrypted['github']}" in result.err
     assert stored_tokens(data, KEY_A) == before
 
 

@@ -7,20 +7,12 @@ Redis server; skipped, saying why, where they cannot run.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import cross_auth_lite as lite
-from tests.pg_server import PostgresServer
 from tests.test_cli_support import assert_one_line_error, run, seed
-
-
-@pytest.fixture
-def pg_url(postgres_server: PostgresServer) -> Iterator[str]:
-    with postgres_server.schema_url() as url:
-        yield url
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ HOSTILE = st.one_of(
 
 @pytest.fixture
 def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A store named by ``$CROSS_AUTH_LITE_DATA``, run from a directory of its own."""
     monkeypatch.chdir(tmp_path)  # anything a command writes stays in here
     monkeypatch.setenv("CROSS_AUTH_LITE_DATA", str(tmp_path / "store"))
     with lite.open(tmp_path / "store") as store:

@@ -22,9 +22,10 @@ from tests.test_cli_support import Result, assert_one_line_error, run, seed
 
 
 @pytest.fixture
-def data(tmp_path: Path) -> Path:
-    seed(tmp_path / "store")
-    return tmp_path / "store"
+def data(data: Path) -> Path:
+    """The shared ``data`` directory, seeded: every check here starts from a store."""
+    seed(data)
+    return data
 
 
 def problems(result: Result) -> list[str]:

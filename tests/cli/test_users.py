@@ -12,19 +12,9 @@ import pytest
 from cross_auth._password import authenticate
 
 import cross_auth_lite as lite
-from tests.test_cli_support import PASSWORD_HASH, assert_one_line_error, run, seed
+from tests.test_cli_support import PASSWORD_HASH, assert_one_line_error, run
 
 SECRETS = ("access-secret", "refresh-secret", "hash-active", PASSWORD_HASH)
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    return tmp_path / "store"
-
-
-@pytest.fixture
-def ids(data: Path) -> dict[str, Any]:
-    return seed(data)
 
 
 class FakeTerminal(io.StringIO):

@@ -24,11 +24,6 @@ from tests.test_cli_support import assert_one_line_error, run, seed
 COMMANDS = ("init", "stats", "purge", "check", "users", "sessions", "export", "import", "demo")
 
 
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    return tmp_path / "store"
-
-
 # Parsing
 
 

@@ -8,17 +8,7 @@ from typing import Any
 import pytest
 
 import cross_auth_lite as lite
-from tests.test_cli_support import assert_one_line_error, run, seed
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    return tmp_path / "store"
-
-
-@pytest.fixture
-def ids(data: Path) -> dict[str, Any]:
-    return seed(data)
+from tests.test_cli_support import assert_one_line_error, run
 
 
 def listed(capsys: pytest.CaptureFixture[str], data: Path, *args: str) -> dict[int, str]:

@@ -45,16 +45,6 @@ SESSION_COLUMNS = {
 }
 
 
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    return tmp_path / "store"
-
-
-@pytest.fixture
-def ids(data: Path) -> dict[str, Any]:
-    return seed(data)
-
-
 def export_text(capsys: pytest.CaptureFixture[str], data: Path) -> str:
     result = run(capsys, data, "export")
     assert result.code == 0, result.err
