@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import cross_auth_lite
-from cross_auth_lite import DiskCacheStorage, LiteStore, PeeweeAccountsStorage, PeeweeSessionStorage
+from cross_auth_lite import (
+    DiskCacheStorage,
+    LiteStore,
+    PeeweeAccountsStorage,
+    PeeweeSessionStorage,
+)
 
 if TYPE_CHECKING:
     from cross_auth.storage.redis import RedisStorage

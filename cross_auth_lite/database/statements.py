@@ -19,7 +19,8 @@ from typing import Any, Generic, TypeVar
 import peewee
 
 from cross_auth_lite.adapters import peewee_internals
-from cross_auth_lite.database.row_readers import RowReader, plain_field
+from cross_auth_lite.database.row_readers import RowReader, generated_code, plain_field
+from cross_auth_lite.database.shapes import StoreShape, store_shape
 from cross_auth_lite.database.sqlite import bound_database
 
 __all__ = [
@@ -134,7 +135,7 @@ def _parameter_list(
         items.append(f"p{first}")
     source = "def parameters(values):\n" + "".join(locals_)
     source += "    return [" + ", ".join(items) + "]\n"
-    exec(source, namespace)  # generated from slot names and indexes only, see above
+    exec(generated_code(source), namespace)  # slot names and indexes only, see above
     function: Callable[[Mapping[str, Any]], list[Any]] = namespace["parameters"]
     return function
 
@@ -158,9 +159,13 @@ class Compiled(Generic[ModelT]):
         query: peewee.Query,
         database: peewee.Database,
         returning: Sequence[peewee.Field[Any]] | None = None,
+        *,
+        rendered: tuple[str, list[Any]] | None = None,
     ) -> None:
-        context: Any = database.get_sql_context()
-        sql, params = context.sql(query).query()
+        if rendered is None:
+            context: Any = database.get_sql_context()
+            rendered = context.sql(query).query()
+        sql, params = rendered
         self.sql: str = sql
         self.database: Any = database
         self._params: list[Any] = list(params)
@@ -245,6 +250,8 @@ class StatementCache:
     def __init__(self, model: type[peewee.Model]) -> None:
         self._model = model
         self._statements: dict[Hashable, Compiled[Any]] = {}
+        #: A store's own models: statements rendered once per process and shape.
+        self._shape: StoreShape | None = store_shape(model)
         #: The INSERT shapes of ``insert_row``, by model and given column names.
         self.inserts: dict[tuple[type[peewee.Model], tuple[str, ...]], _Insert] = {}
 
@@ -261,8 +268,49 @@ class StatementCache:
         """
         compiled = self._statements.get(key)
         if compiled is None:
-            compiled = self._statements[key] = Compiled(build(), self.database, returning)
+            # The lambda's code tells apart two callers naming one key differently.
+            shared = (key, getattr(build, "__code__", build))
+            compiled = self._statements[key] = self.compile(shared, build(), returning)
         return compiled
+
+    def compile(
+        self,
+        key: Hashable,
+        query: peewee.Query,
+        returning: Sequence[peewee.Field[Any]] | None = None,
+    ) -> Compiled[Any]:
+        """``Compiled(query, ...)``, its SQL rendered once per process for a store's models.
+
+        ``key`` names the statement among those of its shape: a store's own
+        model classes all render it alike (``StoreShape``), so only the
+        first store of a shape renders it; the others take that SQL, with
+        their own fields' conversions bound to its parameters. Any other
+        model renders its every statement.
+        """
+        shape = self._shape
+        database = self.database
+        if shape is None:
+            return Compiled(query, database, returning)
+        shared = (shape.key, key)
+        rendered = _RENDERED.get(shared)
+        if rendered is None:
+            context: Any = database.get_sql_context()
+            sql, params = context.sql(query).query()
+            _RENDERED[shared] = (sql, list(params))
+            return Compiled(query, database, returning, rendered=(sql, params))
+        sql, params = rendered
+        tables = shape.tables
+        own = [
+            _Slot(
+                value.name,
+                tables[value.field.model._meta.table_name]._meta.fields[value.field.name],
+                value.unchanged,
+            )
+            if isinstance(value, _Slot) and value.field is not None
+            else value
+            for value in params
+        ]
+        return Compiled(query, database, returning, rendered=(sql, own))
 
     def compiled(self, key: Hashable) -> Compiled[Any]:
         """The statement an earlier ``get`` compiled for ``key``."""
@@ -272,6 +320,11 @@ class StatementCache:
     def database(self) -> peewee.Database:
         """The database the statements run on (a proxy's current target)."""
         return bound_database(self._model._meta.database)
+
+
+#: SQL and parameters rendered for a store shape, by (shape, statement): see
+#: ``StatementCache.compile``. Bounded by the statements the storages name.
+_RENDERED: dict[Hashable, tuple[str, list[Any]]] = {}
 
 
 class _Insert:
@@ -300,8 +353,9 @@ class _Insert:
         self.returning = bool(cache.database.returning_clause)
         fields = [meta.fields[name] for name in names]
         query = model.insert({field: slot(field.name, field) for field in fields})
-        self.compiled: Compiled[Any] = Compiled(
-            query.returning(primary_key) if self.returning else query, cache.database
+        self.compiled: Compiled[Any] = cache.compile(
+            ("insert", meta.table_name, given),
+            query.returning(primary_key) if self.returning else query,
         )
 
 
