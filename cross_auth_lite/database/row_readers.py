@@ -59,13 +59,18 @@ def plain_field(field: peewee.Field[Any]) -> bool:
     differently).
     """
     kind = type(field)
-    if kind in _PLAIN_FIELDS:
-        return True
-    return any(
-        issubclass(kind, base)
-        and all(getattr(kind, name) is getattr(base, name) for name in _CONVERSIONS)
-        for base in _PLAIN_FIELDS
-    )
+    plain = _PLAIN_KINDS.get(kind)
+    if plain is None:
+        plain = _PLAIN_KINDS[kind] = kind in _PLAIN_FIELDS or any(
+            issubclass(kind, base)
+            and all(getattr(kind, name) is getattr(base, name) for name in _CONVERSIONS)
+            for base in _PLAIN_FIELDS
+        )
+    return plain
+
+
+# plain_field's answer for each field class (a class's conversions do not change).
+_PLAIN_KINDS: dict[type, bool] = {}
 
 
 class RowReader(Generic[ModelT]):
