@@ -677,3 +677,45 @@ def test_only_a_stores_own_models_share_rendered_sql(tmp_path: Path) -> None:
                 table_name = "users"
 
         assert store_shape(Own) is None
+
+
+def test_a_row_reader_reads_repeated_instants_as_python_value_does(tmp_path: Path) -> None:
+    """Timestamp text equal to an earlier column's takes its datetime: the same values."""
+    from cross_auth_lite.database.row_readers import RowReader
+
+    with lite.open(tmp_path / "store") as store:
+        model = store.models.Session
+        fields = model._meta.sorted_fields
+        reader = RowReader(model, fields)
+        same, other = "2030-06-01 10:00:00.000000", "2030-06-02 10:00:00.250000"
+        offset = "2030-06-01T12:00:00+02:00"  # not lite's format: python_value's other branch
+        for created, updated, expires, last_active, revoked in [
+            (same, same, other, same, None),
+            (same, other, same, other, same),
+            (offset, offset, same, offset, None),
+            (same, None, same, None, same),
+        ]:
+            columns = {
+                "id": 1,
+                "token_hash": "t",
+                "created_at": created,
+                "updated_at": updated,
+                "expires_at": expires,
+                "last_active_at": last_active,
+                "revoked_at": revoked,
+                "client_id": None,
+                "client_name": None,
+                "user_agent": None,
+                "ip": None,
+                "user_id": 1,
+            }
+            row = tuple(columns[field.column_name] for field in fields)
+            read = reader.instance(row)
+            for field, value in zip(fields, row, strict=True):
+                expected = None if value is None else field.python_value(value)
+                got = read.__data__[field.name]
+                assert got == expected, (field.name, row)
+                if isinstance(expected, datetime):
+                    assert got.tzinfo is UTC
+            read.updated_at = datetime(2031, 1, 1, tzinfo=UTC)  # one field changes alone
+            assert read.created_at == fields[2].python_value(row[2])

@@ -105,26 +105,34 @@ def _row_reader(
         "width": SQLITE_WIDTH,
     }
     items = []
+    stamps: list[int] = []  # the UTCDateTimeField columns read so far
     for index, field in enumerate(fields):
         if plain_field(related_target(field)):
             items.append(f"{field.name!r}: row[{index}]")
             continue
         converter, value = f"c{index}", f"v{index}"
         namespace[converter] = reader(field)
-        fast = ""
-        if type(field) is UTCDateTimeField:
-            # The one conversion inlined: the first test of python_value,
-            # SQLite's fixed-width UTC text. A call per timestamp costs a
-            # page of 20 sessions a tenth more (docs/how-it-is-built.md);
-            # test_read_paths_agree compares it with python_value's reads.
-            fast = (
-                f" else parse({value} + '+00:00')"
-                f" if type({value}) is str and len({value}) == width"
+        if type(field) is not UTCDateTimeField:
+            items.append(
+                f"{field.name!r}: (None if ({value} := row[{index}]) is None"
+                f" else {converter}({value}))"
             )
+            continue
+        # The one conversion inlined: the first test of python_value,
+        # SQLite's fixed-width UTC text. A call per timestamp costs a page
+        # of 20 sessions a tenth more (docs/how-it-is-built.md). A row often
+        # holds one instant several times (a new session's created_at,
+        # updated_at and last_active_at): text equal to an earlier
+        # timestamp column's takes its datetime (immutable) instead of
+        # parsing it again. test_read_paths_agree compares these reads with
+        # python_value's.
+        same = "".join(f"p{earlier} if {value} == v{earlier} else " for earlier in stamps)
         items.append(
-            f"{field.name!r}: (None if ({value} := row[{index}]) is None{fast}"
-            f" else {converter}({value}))"
+            f"{field.name!r}: (p{index} := (None if ({value} := row[{index}]) is None"
+            f" else ({same}parse({value} + '+00:00'))"
+            f" if type({value}) is str and len({value}) == width else {converter}({value})))"
         )
+        stamps.append(index)
     data = "{" + ", ".join(items) + "}"
     source = (
         "def read_row(row):\n"

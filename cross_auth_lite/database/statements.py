@@ -219,6 +219,19 @@ class Compiled(Generic[ModelT]):
             return reader.instances(self._execute_sql(self.sql, self._bind(values)).fetchall())
         return list(self._raw(values))
 
+    def page(self, shown: int, /, **values: Any) -> tuple[list[ModelT], bool]:
+        """The first ``shown`` model rows, and whether the statement returned more.
+
+        Rows past ``shown`` are not made into instances (a page asks for one
+        more row than it shows, to know whether there is a next one).
+        """
+        reader = self.reader
+        if reader is not None:
+            found = self._execute_sql(self.sql, self._bind(values)).fetchall()
+            return reader.instances(found[:shown]), len(found) > shown
+        instances = list(self._raw(values))
+        return instances[:shown], len(instances) > shown
+
     def first(self, **values: Any) -> ModelT | None:
         """The first model row, or ``None``."""
         reader = self.reader
