@@ -488,21 +488,21 @@ def markdown_lines(fresh: FreshStores) -> list[str]:
         else:
             lines.append(f"| {label} | skipped: {fresh.skipped.get(key, '?')} | — | — |")
     if fresh.steps:
-        names = list(fresh.steps["lite"])
+        names = ["open", "connect", *USED_WORK, "close"]
         lines += [
             "",
             "Step by step, a used store (µs, median of one batch, `lite.open()` and the floor "
-            "interleaved; the floor's `open` is its copy, `connect` its two connections):",
+            "interleaved; the floor's `open` is its copy and `connect` its two connections, "
+            "which lite makes at each storage's first call):",
             "",
-            "| step | " + " | ".join(names) + " |",
-            "|---|" + "---:|" * len(names),
+            "| | " + " | ".join(f"`{name}`" for name in names) + " | sum |",
+            "|---|" + "---:|" * (len(names) + 1),
         ]
         for row, label in (("lite", "`lite.open()`"), ("floor", "raw floor")):
             values = [fresh.steps[row].get(name) for name in names]
             cells = ["—" if value is None else f"{value:,.0f}" for value in values]
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
-        if "connect" in fresh.steps["floor"]:
-            lines.append(f"| raw floor, connect | {fresh.steps['floor']['connect']:,.0f} |")
+            total = sum(value for value in values if value is not None)
+            lines.append(f"| {label} | " + " | ".join(cells) + f" | {total:,.0f} |")
     lines += ["", "Targets (the worse of `lite.open()` and the fixture):", ""]
     for text, worst, threshold, verdict in fresh.verdicts():
         ratios = ", ".join(
