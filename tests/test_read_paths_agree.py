@@ -719,3 +719,13 @@ def test_a_row_reader_reads_repeated_instants_as_python_value_does(tmp_path: Pat
                     assert got.tzinfo is UTC
             read.updated_at = datetime(2031, 1, 1, tzinfo=UTC)  # one field changes alone
             assert read.created_at == fields[2].python_value(row[2])
+
+
+def test_models_on_a_database_of_the_applications_own_render_their_own_sql() -> None:
+    """``build_models`` on a proxy or a plain peewee database: no shape, nothing shared."""
+    from cross_auth_lite.database.models import build_models
+    from cross_auth_lite.database.shapes import store_shape
+
+    for database in (peewee.DatabaseProxy(), peewee.SqliteDatabase(":memory:")):
+        models = build_models(database)
+        assert all(store_shape(model) is None for model in models.all())

@@ -45,6 +45,7 @@ from cross_auth import SessionStatus, session_status
 
 from cross_auth_lite.database.fields import UTCDateTimeField
 from cross_auth_lite.database.shapes import SHAPE_ATTRIBUTE, StoreShape
+from cross_auth_lite.database.sqlite import ClosableConnectionsMixin
 from cross_auth_lite.encryption import TokenCipher, encrypt_token_fields
 
 __all__ = [
@@ -208,15 +209,19 @@ def build_models(
         # Keyset paging of one user's sessions, in every supported order.
         session.add_index(session.user, getattr(session, column), session.id)
     models = StoreModels(User=user, SocialAccount=social_account, Session=session)
-    shape = StoreShape(
-        type(database),
-        shared_connections,
-        cipher is not None,
-        tokens_locked,
-        _models_by_table(models),
-    )
-    for model in models.all():
-        setattr(model, SHAPE_ATTRIBUTE, shape)
+    if isinstance(database, ClosableConnectionsMixin):
+        # A store's own database (not a proxy, whose target may change, nor an
+        # application's, which may render operators its own way): every store
+        # of this shape renders each statement alike.
+        shape = StoreShape(
+            type(database),
+            shared_connections,
+            cipher is not None,
+            tokens_locked,
+            _models_by_table(models),
+        )
+        for model in models.all():
+            setattr(model, SHAPE_ATTRIBUTE, shape)
     return models
 
 
