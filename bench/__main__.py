@@ -1,7 +1,7 @@
 """``python -m bench``: the comparison, then the scale run; markdown on stdout.
 
 Options: ``--quick`` (a smoke run of a few seconds), ``--no-end-to-end``
-(skip the full sign-ins), ``--no-scale`` (skip the scale run), ``--chart DIR``
+(skip the full sign-ins and their profile), ``--no-scale`` (skip the scale run), ``--chart DIR``
 (draw the scale run into ``DIR/bench-scale.svg``; ``make bench`` writes
 ``bench-results``, ``make bench CHART=docs/images`` the docs' chart),
 ``--repeats N``, ``--json FILE`` (also write every result as JSON),
@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import fresh_store, report
+from bench import fresh_store, report, sign_in_profile
 from bench.chart import write_chart
 from bench.compare import run_comparison
 from bench.end_to_end import run_end_to_end
@@ -116,10 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         (root / "compare").mkdir()
         with busy_neighbours(args.busy_neighbour):
             comparison = run_comparison(root / "compare", workload, plan)
-        end_to_end = None
+        end_to_end = profile = None
         if args.end_to_end:
             (root / "end_to_end").mkdir()
             end_to_end = run_end_to_end(root / "end_to_end", plan)
+            (root / "sign_in_profile").mkdir()
+            profile = sign_in_profile.profile_sign_ins(root / "sign_in_profile", plan)
         scale = (
             run_scale(root / "scale", sizes, session_count, plan, workload.now)
             if args.scale
@@ -140,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             machine, workload, plan, comparison, scale, peak, seconds, end_to_end=end_to_end
         )
     )
+    if profile is not None:
+        sys.stdout.write("\n" + "\n".join(sign_in_profile.markdown_lines(profile)) + "\n")
     sys.stdout.write("\n" + "\n".join(fresh_store.markdown_lines(fresh)) + "\n")
     if args.json is not None:
         data = report.to_json(
@@ -147,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         data["charts"] = [str(chart) for chart in charts]
         data["fresh_store"] = fresh_store.to_json(fresh)
+        data["sign_in_profile"] = None if profile is None else sign_in_profile.to_json(profile)
         args.json.write_text(json.dumps(data, indent=2) + "\n")
     return 0
 

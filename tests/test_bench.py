@@ -128,3 +128,90 @@ def test_a_chart_needs_the_scale_run(capsys: pytest.CaptureFixture[str]) -> None
     with pytest.raises(SystemExit):
         parse_args(["--chart", "out", "--no-scale"])
     assert "needs --scale" in capsys.readouterr().err
+
+
+# The fresh-store rows and the sign-in profile, on tiny plans (nothing timed is judged)
+
+
+def test_every_fresh_store_row_does_a_tests_work_on_a_store_of_its_own(tmp_path: Path) -> None:
+    from bench import fresh_store
+
+    fresh = fresh_store.run_fresh_stores(tmp_path / "fresh", Plan(repeats=1, scale=0.01))
+
+    assert set(fresh.results) | set(fresh.skipped) == set(fresh_store.ROWS)
+    # Every used lite store holds the user, the identity and the session of a test's work.
+    used = sorted((tmp_path / "fresh" / "lite_used").iterdir())
+    assert len(used) == 3 + 5  # warm-up, then one batch
+    with lite.open(used[-1], create=False) as store:
+        assert store.models.User.select().count() == 1
+        assert store.models.SocialAccount.select().count() == 1
+        assert store.models.Session.select().count() == 1
+        assert store.secondary.get("oauth:state:bench") is not None
+    # The floor's stores are lite's files, closed with their WAL checkpointed away.
+    floor = sorted((tmp_path / "fresh" / "raw_floor").iterdir())[-1]
+    assert sorted(p.name for p in floor.rglob("*")) == ["accounts.sqlite3", "cache", "cache.db"]
+    assert (floor.stat().st_mode & 0o777, (floor / "accounts.sqlite3").stat().st_mode & 0o777) == (
+        0o700,
+        0o600,
+    )
+    with lite.open(floor, create=False) as store:
+        assert store.accounts.find_user_by_email("ada@example.com") is not None
+    # Both of lite's ways and the floor have a step table with every step of the work.
+    assert set(fresh_store.USED_WORK) <= set(fresh.steps["lite"]) & set(fresh.steps["floor"])
+    text = "\n".join(fresh_store.markdown_lines(fresh))
+    assert "a test's work" in text
+    assert "<= 0.25x the SQLModel stack" in text or "SQLModel" in fresh.skipped.get("sqlmodel", "")
+    assert "<= 1.25x the raw floor" in text
+    data = json.loads(json.dumps(fresh_store.to_json(fresh)))
+    assert data["work"] == list(fresh_store.USED_WORK)
+
+
+def test_the_floor_target_decides_when_the_floor_is_above_the_sqlmodel_target() -> None:
+    from bench.fresh_store import FreshStores
+
+    def m(us: float) -> Measurement:
+        return Measurement(samples=[us], iterations=1)
+
+    fresh = FreshStores(
+        results={
+            "lite_used": m(4.0),
+            "fixture_used": m(4.4),
+            "sqlmodel_used": m(10.0),
+            "raw_floor": m(3.6),
+        }
+    )
+    (_, worst_sqlmodel, _, sqlmodel), (_, worst_floor, _, floor) = fresh.verdicts()
+    assert (sqlmodel, floor) == ("FLOOR", "PASS")
+    assert worst_sqlmodel == pytest.approx(0.44)
+    assert worst_floor == pytest.approx(4.4 / 3.6)
+    assert fresh.verdict()[1] == "PASS"
+    fresh.results["fixture_used"] = m(4.6)  # 1.28x the floor
+    assert fresh.verdict()[1] == "MISS"
+    fresh.results["raw_floor"] = m(2.0)  # the floor is within the SQLModel target: it decides
+    assert fresh.verdicts()[0][3] == "MISS"
+
+
+def test_the_sign_in_profile_puts_time_in_every_part(tmp_path: Path) -> None:
+    from bench import sign_in_profile
+
+    profile = sign_in_profile.profile_sign_ins(tmp_path, Plan(repeats=1, scale=0.05))
+
+    assert profile.sign_ins == 5
+    assert all(profile.parts[part] > 0 for part in sign_in_profile.PARTS), profile.parts
+    assert sum(profile.shares().values()) == pytest.approx(1.0)
+    assert any(name.startswith("cross_auth_lite/") for name, _ in profile.ours)
+    text = "\n".join(sign_in_profile.markdown_lines(profile))
+    assert "| storage |" in text
+    assert "| Cross-Auth |" in text
+
+
+def test_functions_count_in_the_part_their_file_belongs_to() -> None:
+    from bench.sign_in_profile import part_of
+
+    site = "/venv/lib/python3.11/site-packages"
+    assert part_of(f"{site}/cross_auth_lite/sessions/storage.py") == "storage"
+    assert part_of(f"{site}/peewee.py") == "storage"
+    assert part_of(f"{site}/cross_auth_lite/testing.py") == "provider"
+    assert part_of(f"{site}/cross_auth_lite/dev/provider.py") == "provider"
+    assert part_of(f"{site}/cross_auth/fastapi.py") == "Cross-Auth"
+    assert part_of(f"{site}/starlette/routing.py") == "HTTP and framework"

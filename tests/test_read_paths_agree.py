@@ -622,3 +622,110 @@ def test_fast_and_portable_agree(
             if here != there or tables[0] != tables[1]:
                 disagreements.append(f"{name}:\n  fast     {here}\n  portable {there}")
         assert not disagreements, report(disagreements)
+
+
+# Statements rendered once per process and store shape
+
+
+def test_stores_of_one_shape_share_sql_but_convert_with_their_own_fields(tmp_path: Path) -> None:
+    """A second store of a shape takes the SQL rendered for the first, not its conversions.
+
+    Each store's tokens are encrypted with its own key: were the second
+    store's parameters bound to the first store's fields, its tokens would
+    be written under the first store's key.
+    """
+    from cryptography.fernet import Fernet, InvalidToken
+
+    from cross_auth_lite.database import statements
+    from cross_auth_lite.encryption import PREFIX
+
+    keys = [lite.generate_key(), lite.generate_key()]
+    stores = [lite.open(tmp_path / str(n), encryption_key=key) for n, key in enumerate(keys)]
+    with stores[0], stores[1]:
+        for store in stores:
+            signup(store.accounts, "ada@example.com", access_token="secret-access")
+        assert stores[0].accounts.find_user_by_email("ada@example.com") is not None
+        rendered = dict(statements._RENDERED)
+        # The second store's first lookup renders nothing new.
+        assert stores[1].accounts.find_user_by_email("ada@example.com") is not None
+        assert rendered == statements._RENDERED
+        for store, key, other in ((stores[0], *keys), (stores[1], *keys[::-1])):
+            (token,) = store.database.execute_sql(
+                "SELECT access_token FROM social_accounts"
+            ).fetchone()
+            body = token.removeprefix(PREFIX)
+            assert Fernet(key).decrypt(body.encode()) == b"secret-access"
+            with pytest.raises(InvalidToken):
+                Fernet(other).decrypt(body.encode())
+            account = store.accounts.find_social_account(
+                provider="github", provider_user_id="gh-1", is_login_method=True
+            )
+            assert account is not None
+            assert account.access_token == "secret-access"
+
+
+def test_only_a_stores_own_models_share_rendered_sql(tmp_path: Path) -> None:
+    """A model an application declares (or a subclass of a store's) renders its own SQL."""
+    from cross_auth_lite.database.shapes import store_shape
+
+    with lite.open(tmp_path / "store") as store:
+        assert store_shape(store.models.User) is not None
+        assert store_shape(store.models.Session) is store_shape(store.models.User)
+
+        class Own(store.models.User):  # type: ignore[name-defined,misc]
+            class Meta:
+                table_name = "users"
+
+        assert store_shape(Own) is None
+
+
+def test_a_row_reader_reads_repeated_instants_as_python_value_does(tmp_path: Path) -> None:
+    """Timestamp text equal to an earlier column's takes its datetime: the same values."""
+    from cross_auth_lite.database.row_readers import RowReader
+
+    with lite.open(tmp_path / "store") as store:
+        model = store.models.Session
+        fields = model._meta.sorted_fields
+        reader = RowReader(model, fields)
+        same, other = "2030-06-01 10:00:00.000000", "2030-06-02 10:00:00.250000"
+        offset = "2030-06-01T12:00:00+02:00"  # not lite's format: python_value's other branch
+        for created, updated, expires, last_active, revoked in [
+            (same, same, other, same, None),
+            (same, other, same, other, same),
+            (offset, offset, same, offset, None),
+            (same, None, same, None, same),
+        ]:
+            columns = {
+                "id": 1,
+                "token_hash": "t",
+                "created_at": created,
+                "updated_at": updated,
+                "expires_at": expires,
+                "last_active_at": last_active,
+                "revoked_at": revoked,
+                "client_id": None,
+                "client_name": None,
+                "user_agent": None,
+                "ip": None,
+                "user_id": 1,
+            }
+            row = tuple(columns[field.column_name] for field in fields)
+            read = reader.instance(row)
+            for field, value in zip(fields, row, strict=True):
+                expected = None if value is None else field.python_value(value)
+                got = read.__data__[field.name]
+                assert got == expected, (field.name, row)
+                if isinstance(expected, datetime):
+                    assert got.tzinfo is UTC
+            read.updated_at = datetime(2031, 1, 1, tzinfo=UTC)  # one field changes alone
+            assert read.created_at == fields[2].python_value(row[2])
+
+
+def test_models_on_a_database_of_the_applications_own_render_their_own_sql() -> None:
+    """``build_models`` on a proxy or a plain peewee database: no shape, nothing shared."""
+    from cross_auth_lite.database.models import build_models
+    from cross_auth_lite.database.shapes import store_shape
+
+    for database in (peewee.DatabaseProxy(), peewee.SqliteDatabase(":memory:")):
+        models = build_models(database)
+        assert all(store_shape(model) is None for model in models.all())

@@ -44,6 +44,8 @@ import peewee
 from cross_auth import SessionStatus, session_status
 
 from cross_auth_lite.database.fields import UTCDateTimeField
+from cross_auth_lite.database.shapes import SHAPE_ATTRIBUTE, StoreShape
+from cross_auth_lite.database.sqlite import ClosableConnectionsMixin
 from cross_auth_lite.encryption import TokenCipher, encrypt_token_fields
 
 __all__ = [
@@ -206,7 +208,25 @@ def build_models(
     for column in ("updated_at", "created_at", "expires_at"):
         # Keyset paging of one user's sessions, in every supported order.
         session.add_index(session.user, getattr(session, column), session.id)
-    return StoreModels(User=user, SocialAccount=social_account, Session=session)
+    models = StoreModels(User=user, SocialAccount=social_account, Session=session)
+    if isinstance(database, ClosableConnectionsMixin):
+        # A store's own database (not a proxy, whose target may change, nor an
+        # application's, which may render operators its own way): every store
+        # of this shape renders each statement alike.
+        shape = StoreShape(
+            type(database),
+            shared_connections,
+            cipher is not None,
+            tokens_locked,
+            _models_by_table(models),
+        )
+        for model in models.all():
+            setattr(model, SHAPE_ATTRIBUTE, shape)
+    return models
+
+
+def _models_by_table(models: StoreModels) -> dict[str, type[peewee.Model]]:
+    return {getattr(model, "_meta").table_name: model for model in models.all()}  # noqa: B009
 
 
 def _copy_field(field: peewee.Field) -> Any:

@@ -19,7 +19,8 @@ from typing import Any, Generic, TypeVar
 import peewee
 
 from cross_auth_lite.adapters import peewee_internals
-from cross_auth_lite.database.row_readers import RowReader, plain_field
+from cross_auth_lite.database.row_readers import RowReader, generated_code, plain_field
+from cross_auth_lite.database.shapes import StoreShape, store_shape
 from cross_auth_lite.database.sqlite import bound_database
 
 __all__ = [
@@ -134,7 +135,7 @@ def _parameter_list(
         items.append(f"p{first}")
     source = "def parameters(values):\n" + "".join(locals_)
     source += "    return [" + ", ".join(items) + "]\n"
-    exec(source, namespace)  # generated from slot names and indexes only, see above
+    exec(generated_code(source), namespace)  # slot names and indexes only, see above
     function: Callable[[Mapping[str, Any]], list[Any]] = namespace["parameters"]
     return function
 
@@ -155,12 +156,22 @@ class Compiled(Generic[ModelT]):
 
     def __init__(
         self,
-        query: peewee.Query,
+        query: peewee.Query | None,
         database: peewee.Database,
         returning: Sequence[peewee.Field[Any]] | None = None,
+        *,
+        rendered: tuple[str, list[Any]] | None = None,
+        model: type[ModelT] | None = None,
     ) -> None:
-        context: Any = database.get_sql_context()
-        sql, params = context.sql(query).query()
+        """Render ``query`` for ``database`` (or take its ``rendered`` SQL and parameters).
+
+        Without a query, ``rendered`` is required and ``model`` and ``returning``
+        say what rows come back, if any.
+        """
+        if rendered is None:
+            context: Any = database.get_sql_context()
+            rendered = context.sql(query).query()
+        sql, params = rendered
         self.sql: str = sql
         self.database: Any = database
         self._params: list[Any] = list(params)
@@ -174,7 +185,8 @@ class Compiled(Generic[ModelT]):
         if isinstance(query, peewee.SelectBase):
             select: Any = query
             returning = select.selected_columns
-        model = getattr(query, "model", None)
+        if query is not None:
+            model = getattr(query, "model", None)
         self.model: type[ModelT] | None = (
             model
             if model is not None
@@ -182,10 +194,12 @@ class Compiled(Generic[ModelT]):
             and all(isinstance(f, peewee.Field) for f in returning)
             else None
         )
+        #: The fields the rows hold, in order (none for a statement without model rows).
+        self.fields: list[peewee.Field[Any]] = list(returning or ()) if self.model else []
         #: The generated row reader on the fast paths; ``None`` in portable
         #: mode, where peewee reads the rows (``Model.raw``).
         self.reader: RowReader[ModelT] | None = (
-            RowReader(self.model, list(returning or ()))
+            RowReader(self.model, self.fields)
             if self.model is not None and fast_paths(database)
             else None
         )
@@ -204,6 +218,19 @@ class Compiled(Generic[ModelT]):
         if reader is not None:
             return reader.instances(self._execute_sql(self.sql, self._bind(values)).fetchall())
         return list(self._raw(values))
+
+    def page(self, shown: int, /, **values: Any) -> tuple[list[ModelT], bool]:
+        """The first ``shown`` model rows, and whether the statement returned more.
+
+        Rows past ``shown`` are not made into instances (a page asks for one
+        more row than it shows, to know whether there is a next one).
+        """
+        reader = self.reader
+        if reader is not None:
+            found = self._execute_sql(self.sql, self._bind(values)).fetchall()
+            return reader.instances(found[:shown]), len(found) > shown
+        instances = list(self._raw(values))
+        return instances[:shown], len(instances) > shown
 
     def first(self, **values: Any) -> ModelT | None:
         """The first model row, or ``None``."""
@@ -245,6 +272,8 @@ class StatementCache:
     def __init__(self, model: type[peewee.Model]) -> None:
         self._model = model
         self._statements: dict[Hashable, Compiled[Any]] = {}
+        #: A store's own models: statements rendered once per process and shape.
+        self._shape: StoreShape | None = store_shape(model)
         #: The INSERT shapes of ``insert_row``, by model and given column names.
         self.inserts: dict[tuple[type[peewee.Model], tuple[str, ...]], _Insert] = {}
 
@@ -261,8 +290,53 @@ class StatementCache:
         """
         compiled = self._statements.get(key)
         if compiled is None:
-            compiled = self._statements[key] = Compiled(build(), self.database, returning)
+            # The lambda's code tells apart two callers naming one key differently.
+            shared = (key, getattr(build, "__code__", build))
+            compiled = self._statements[key] = self.compile(shared, build, returning)
         return compiled
+
+    def compile(
+        self,
+        key: Hashable,
+        build: Callable[[], peewee.Query],
+        returning: Sequence[peewee.Field[Any]] | None = None,
+    ) -> Compiled[Any]:
+        """``Compiled(build(), ...)``, rendered once per process for a store's models.
+
+        ``key`` names the statement among those of its shape: a store's own
+        model classes all render it alike (``StoreShape``), so only the
+        first store of a shape builds and renders it; the others take that
+        SQL and the tables and fields of its rows, with their own models and
+        their own fields' conversions. Any other model builds and renders
+        its every statement.
+        """
+        shape = self._shape
+        database = self.database
+        if shape is None:
+            return Compiled(build(), database, returning)
+        shared = (shape.key, key)
+        known = _RENDERED.get(shared)
+        if known is None:
+            query = build()
+            context: Any = database.get_sql_context()
+            sql, params = context.sql(query).query()
+            compiled: Compiled[Any] = Compiled(query, database, returning, rendered=(sql, params))
+            _RENDERED[shared] = _Rendered(sql, list(params), compiled)
+            return compiled
+        tables = shape.tables
+        own = [
+            _Slot(value.name, _own_field(tables, value.field), value.unchanged)
+            if isinstance(value, _Slot) and value.field is not None
+            else value
+            for value in known.params
+        ]
+        model = None if known.table is None else tables[known.table]
+        fields = (
+            list(returning)  # this store's own fields already
+            if returning is not None
+            else [_own_field(tables, field) for field in known.fields]
+        )
+        return Compiled(None, database, fields, rendered=(known.sql, own), model=model)
 
     def compiled(self, key: Hashable) -> Compiled[Any]:
         """The statement an earlier ``get`` compiled for ``key``."""
@@ -272,6 +346,31 @@ class StatementCache:
     def database(self) -> peewee.Database:
         """The database the statements run on (a proxy's current target)."""
         return bound_database(self._model._meta.database)
+
+
+def _own_field(tables: Mapping[str, Any], field: peewee.Field[Any]) -> peewee.Field[Any]:
+    """This store's field of ``field``'s table and name."""
+    own: peewee.Field[Any] = tables[field.model._meta.table_name]._meta.fields[field.name]
+    return own
+
+
+class _Rendered:
+    """A statement rendered for a store shape: its SQL, parameters, and what rows hold."""
+
+    __slots__ = ("fields", "params", "sql", "table")
+
+    def __init__(self, sql: str, params: list[Any], compiled: Compiled[Any]) -> None:
+        self.sql = sql
+        self.params = params
+        self.table: str | None = (
+            None if compiled.model is None else compiled.model._meta.table_name
+        )
+        self.fields = compiled.fields
+
+
+#: SQL and parameters rendered for a store shape, by (shape, statement): see
+#: ``StatementCache.compile``. Bounded by the statements the storages name.
+_RENDERED: dict[Hashable, _Rendered] = {}
 
 
 class _Insert:
@@ -299,10 +398,13 @@ class _Insert:
         self.key: str | None = None if primary_key.name in names else primary_key.name
         self.returning = bool(cache.database.returning_clause)
         fields = [meta.fields[name] for name in names]
-        query = model.insert({field: slot(field.name, field) for field in fields})
-        self.compiled: Compiled[Any] = Compiled(
-            query.returning(primary_key) if self.returning else query, cache.database
-        )
+        returning = self.returning
+
+        def build() -> peewee.Query:
+            query = model.insert({field: slot(field.name, field) for field in fields})
+            return query.returning(primary_key) if returning else query
+
+        self.compiled: Compiled[Any] = cache.compile(("insert", meta.table_name, given), build)
 
 
 def insert_row(cache: StatementCache, model: type[ModelT], values: Mapping[str, Any]) -> ModelT:

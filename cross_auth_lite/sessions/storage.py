@@ -174,9 +174,9 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
             ),
         )
         # One row past the page says whether there is a next one.
-        raw: list[SessionModelT] = statement.rows(**values)
-        rows = raw[:limit]
-        if len(raw) <= limit:
+        rows: list[SessionModelT]
+        rows, more = statement.page(limit, **values)
+        if not more:
             return SessionPage(records=rows)
         last = rows[-1]
         next_cursor = encode_cursor(order_by, getattr(last, name), getattr(last, self._pk.name))
