@@ -6,7 +6,7 @@ A store is opened twice, on the fast paths and with ``$CROSS_AUTH_LITE_PORTABLE`
 set (diskcache's public API only); the secondary operations of
 ``bench.operations`` (plus ``delete``) run on each, timed by ``bench.timing``.
 "A fresh store's first set" opens a cache on a copy of the template's file
-(``cache_copy``: a cloned ``Cache`` or ``diskcache.Cache()``) and sets one key.
+(``cache/template_copy.py``: a cloned ``Cache`` or ``diskcache.Cache()``) and sets one key.
 Medians of several batches, in µs per call.
 """
 

@@ -5,7 +5,8 @@ pragmas, closing, errors), savepoint-aware commit callbacks
 (``commit_callbacks.py``), the models and their fields (``models.py``,
 ``fields.py``, ``model_checks.py``), the schema and its numbered upgrade
 table (``schema.py``), statements rendered once and run many times with
-their row readers (``statements.py``, ``row_readers.py``), and the checks
+their row readers (``statements.py``, ``row_readers.py``, once per process
+for each shape of store's models: ``shapes.py``), and the checks
 on what callers hand in (``arguments.py``, ``ids.py``).
 
 It may import the standard library, peewee, ``cross_auth_lite.adapters``
