@@ -63,7 +63,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class UserSummary:
-    """One row of ``list_users``: the user, and how many identities and active sessions."""
+    """One row of ``list_users``: the user, and how many identities and active sessions.
+
+    Its fields: ``id``, ``email``, ``email_verified``, ``has_password``
+    (whether the user can sign in with a password), ``identities`` (social
+    accounts connected) and ``active_sessions``.
+    """
 
     id: Any
     email: str | None
@@ -75,7 +80,13 @@ class UserSummary:
 
 @dataclass(frozen=True)
 class IdentitySummary:
-    """A social account as ``list_identities`` shows it: whether tokens are set, never them."""
+    """A social account as ``list_identities`` shows it: whether tokens are set, never them.
+
+    Its fields: ``id``, ``user_id``, ``provider``, ``provider_user_id``,
+    ``provider_email``, ``provider_email_verified``, ``is_login_method``,
+    ``has_access_token``, ``has_refresh_token``, ``access_token_expires_at``,
+    ``refresh_token_expires_at`` and ``scope``.
+    """
 
     id: Any
     user_id: Any
@@ -93,7 +104,13 @@ class IdentitySummary:
 
 @dataclass(frozen=True)
 class SessionSummary:
-    """One row of ``list_sessions``: a session (never its token hash), its status at ``now``."""
+    """One row of ``list_sessions``: a session (never its token hash), its status at ``now``.
+
+    Its fields: ``id``, ``user_id``, ``user_email``, ``status`` (one of
+    ``SESSION_STATUSES``), ``created_at``, ``updated_at``, ``expires_at``,
+    ``last_active_at``, ``revoked_at`` (aware UTC datetimes, or ``None``),
+    ``client_id``, ``client_name``, ``user_agent`` and ``ip``.
+    """
 
     id: Any
     user_id: Any
@@ -117,7 +134,11 @@ _SESSION_COLUMNS = tuple(f.name for f in fields(SessionSummary) if f.name != "st
 
 @dataclass(frozen=True)
 class RevokedSession:
-    """What ``revoke_session`` did: ``revoked`` is False for a session revoked before."""
+    """What ``revoke_session`` did: ``revoked`` is False for a session revoked before.
+
+    Its fields: ``session_id``, ``user_id``, ``revoked`` and ``revoked_at``
+    (when it was revoked, now or before).
+    """
 
     session_id: Any
     user_id: Any
@@ -127,7 +148,7 @@ class RevokedSession:
 
 @dataclass(frozen=True)
 class DeletedUser:
-    """What ``delete_user`` removed."""
+    """What ``delete_user`` removed: ``user_id``, and how many ``identities`` and ``sessions``."""
 
     user_id: Any
     identities: int

@@ -69,7 +69,15 @@ _INVALID_CHOICE = re.compile(
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line, reported by ``main``."""
+    """An ``ArgumentParser`` whose errors are one line, reported by ``main``.
+
+    Options are never abbreviated: ``--password`` must not quietly stand for
+    ``--password-stdin`` and leave the password as a stray argument.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{_unknown_command(message)} (see '{self.prog} --help')")
@@ -176,17 +184,41 @@ def _unrecognized(words: list[str]) -> str:
     return f"{named} and {extra}" if values else named
 
 
+#: The options taken before the command (``build_parser`` and ``_add_store_options``).
+_GLOBAL_OPTIONS = frozenset(
+    {"--data", "--database-url", "--secondary-url", "--json", "--version", "-h", "--help"}
+)
+
+
+def _mistyped_global_option(words: list[str]) -> str | None:
+    """The first option before the command that the command line does not take, if any."""
+    for word in words:
+        if not word.startswith("-"):
+            return None
+        name = word.partition("=")[0]
+        if name not in _GLOBAL_OPTIONS:
+            return name
+    return None
+
+
 def _run(argv: list[str] | None) -> int:
     parser = build_parser()
+    words = _attach_values(sys.argv[1:] if argv is None else argv)
     try:
-        args, unknown = parser.parse_known_args(
-            _attach_values(sys.argv[1:] if argv is None else argv)
-        )
+        args, unknown = parser.parse_known_args(words)
         if unknown:
             prog = getattr(args, "command_prog", parser.prog)
             raise UsageError(f"{_unrecognized(unknown)} (see '{prog} --help')")
     except UsageError as error:
-        report(str(error))
+        message = str(error)
+        suspect = _mistyped_global_option(words)
+        if message.startswith("no such command") and suspect is not None:
+            # Named, since an option's name is no secret; what follows it may be.
+            message = (
+                f"unrecognised option {suspect} (the words after it are not shown, in case "
+                f"one is its value) (see '{PROG} --help')"
+            )
+        report(message)
         return 2
     except SystemExit as done:  # --help, --version
         return done.code if isinstance(done.code, int) else 0 if done.code is None else 2

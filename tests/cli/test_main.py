@@ -81,8 +81,21 @@ def test_a_mistyped_option_before_the_command_does_not_echo_its_value(
     url = "postgresql://ada:hunter2@db.example/auth"
     result = run(capsys, None, "--databse-url", url, "stats")
 
-    assert_one_line_error(result, code=2, contains="is an option before it mistyped?")
+    assert_one_line_error(
+        result,
+        code=2,
+        contains="unrecognised option --databse-url (the words after it are not shown",
+    )
     assert "hunter2" not in result.err + result.out
+
+
+def test_a_mistyped_option_abbreviating_another_is_not_taken_for_it(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    """``--password`` is not ``--password-stdin``: the password would be a stray argument."""
+    result = run(capsys, data, "users", "create", "ada@example.com", "--password", "S3cret!")
+    assert_one_line_error(result, code=2, contains="unrecognised option --password and 1")
+    assert "S3cret!" not in result.err + result.out
 
 
 def test_data_and_json_are_accepted_after_the_command(
