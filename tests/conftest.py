@@ -7,9 +7,9 @@ PostgreSQL runs skip, saying why, where the server binaries or the driver are
 missing. ``pytest.mark.sqlite_only`` keeps one test of such a module on SQLite.
 
 Modules marked ``pytest.mark.contract`` (the storages' protocol and the
-router flows) run each test twice more: on the fast paths, and in portable
-mode (``$CROSS_AUTH_LITE_PORTABLE``), the public API of peewee and
-diskcache only. Every other test runs with the variable unset.
+sign-in flow through the router) run each test twice: on the fast paths,
+and in portable mode (``$CROSS_AUTH_LITE_PORTABLE``), the public API of
+peewee and diskcache only. Every other test runs with the variable unset.
 """
 
 from __future__ import annotations

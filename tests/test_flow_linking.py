@@ -44,7 +44,8 @@ from tests.oauth import (
     start_login,
 )
 
-pytestmark = [pytest.mark.all_backends, pytest.mark.contract]
+# Portable mode is covered by the storages' contract tests and the sign-in flow.
+pytestmark = pytest.mark.all_backends
 
 WORK = DevIdentity("Alice", "alice@work.example", "o-9")
 
