@@ -250,11 +250,24 @@ def _timed(steps: Steps | None, name: str, call: Callable[[], Any]) -> Any:
     return result
 
 
+def _fixture_function(fixture: Any) -> Any:
+    """The function under ``@pytest.fixture``, to drive it as pytest would.
+
+    pytest has no public way to reach it: 8.4 and later wrap it in an object
+    (``_get_wrapped_function``), earlier releases mark the function that
+    refuses direct calls (``__pytest_wrapped__``).
+    """
+    unwrap = getattr(fixture, "_get_wrapped_function", None)
+    if unwrap is not None:
+        return unwrap()
+    wrapped = getattr(fixture, "__pytest_wrapped__", None)
+    return fixture if wrapped is None else wrapped.obj
+
+
 def _fixture_calls(factory: Any, count: int, *, used: bool) -> list[Call]:
     from cross_auth_lite.pytest_plugin import lite_store
 
-    fixture: Any = lite_store
-    function = fixture._get_wrapped_function()
+    function = _fixture_function(lite_store)
 
     def one_test() -> None:
         steps: Iterator[Any] = function(_Request(), factory)
