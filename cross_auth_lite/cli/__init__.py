@@ -42,7 +42,6 @@ from cross_auth_lite.cli.errors import (
     PROG,
     CliError,
     UsageError,
-    damaged_store,
     describe,
     report,
 )
@@ -242,8 +241,7 @@ def _run(argv: list[str] | None) -> int:
     except Exception as error:
         if os.environ.get(DEBUG_ENV):
             raise
-        damaged = damaged_store(error, args)
-        report(describe(error) if damaged is None else damaged.message)
+        report(describe(error))
         return 1
 
 

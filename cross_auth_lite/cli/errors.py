@@ -2,14 +2,13 @@
 
 ``report`` writes ``cross-auth-lite: error: ...``; ``describe`` words an
 unexpected exception in one line (a driver's error as a database error, an
-``OSError`` with its file); ``damaged_store`` names the damaged file that a
-driver's message does not. Set ``CROSS_AUTH_LITE_DEBUG=1`` to see the
+``OSError`` with its file; a damaged file comes named by the library, as a
+``StoreUnavailableError``). Set ``CROSS_AUTH_LITE_DEBUG=1`` to see the
 traceback of an unexpected error instead.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from cross_auth.exceptions import CrossAuthException
@@ -21,7 +20,6 @@ __all__ = [
     "PROG",
     "CliError",
     "UsageError",
-    "damaged_store",
     "describe",
     "error_message",
     "one_line",
@@ -90,29 +88,3 @@ def error_message(error: lite.LiteError) -> str:
     if isinstance(error, lite.EncryptionKeyError) and error.problem is not None:
         return f"{error.problem}: set ${lite.admin.ENCRYPTION_KEY_ENV} to the store's key"
     return str(error)
-
-
-#: How SQLite says a database file is damaged.
-DAMAGE_MESSAGES = ("database disk image is malformed", "file is not a database")
-
-
-def damaged_store(error: BaseException, args: argparse.Namespace) -> CliError | None:
-    """For a driver's error saying a database is damaged: the error naming the file.
-
-    The driver's message does not say which file it read; ``check_store``
-    finds the damaged ones (this runs only once a command has failed).
-    ``None`` for any other error, or when no file is found damaged.
-    """
-    if not str(error).startswith(DAMAGE_MESSAGES):
-        return None
-    try:
-        report = lite.admin.check_store(args.data, database_url=args.database_url)
-    except Exception:
-        return None
-    if not report.damaged:
-        return None
-    files = " and ".join(str(file) for file in report.damaged)
-    return CliError(
-        f"{files}: damaged ({error}): 'cross-auth-lite check' reports "
-        "what is wrong; restore the store from a backup"
-    )

@@ -317,11 +317,8 @@ class StatementCache:
         shared = (shape.key, key)
         known = _RENDERED.get(shared)
         if known is None:
-            query = build()
-            context: Any = database.get_sql_context()
-            sql, params = context.sql(query).query()
-            compiled: Compiled[Any] = Compiled(query, database, returning, rendered=(sql, params))
-            _RENDERED[shared] = _Rendered(sql, list(params), compiled)
+            compiled: Compiled[Any] = Compiled(build(), database, returning)
+            _RENDERED[shared] = _Rendered(compiled)
             return compiled
         tables = shape.tables
         own = [
@@ -359,9 +356,9 @@ class _Rendered:
 
     __slots__ = ("fields", "params", "sql", "table")
 
-    def __init__(self, sql: str, params: list[Any], compiled: Compiled[Any]) -> None:
-        self.sql = sql
-        self.params = params
+    def __init__(self, compiled: Compiled[Any]) -> None:
+        self.sql = compiled.sql
+        self.params = list(compiled._params)
         self.table: str | None = (
             None if compiled.model is None else compiled.model._meta.table_name
         )
