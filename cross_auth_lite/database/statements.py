@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import peewee
 
 from cross_auth_lite.adapters import peewee_internals
-from cross_auth_lite.database.row_readers import RowReader, generated_code, plain_field
+from cross_auth_lite.database.row_readers import RowReader, generated_factory, plain_field
 from cross_auth_lite.database.shapes import StoreShape, store_shape
 from cross_auth_lite.database.sqlite import bound_database
 
@@ -92,52 +93,82 @@ def _parameter_list(
 ) -> Callable[[Mapping[str, Any]], list[Any]]:
     """A function building a statement's parameter list from the per-call values.
 
-    Generated once per statement, like the row readers: one list display,
+    Generated once per process for each layout of parameters (a factory,
+    see ``generated_factory``), like the row readers: one list display,
     constants in place, each slot looked up (and converted by its field's
     own conversion) where it goes. A value the converter would return
     unchanged (a ``bool`` for a boolean column, an ``int`` for a key) is
     bound as it is; a value bound in several places through one converter
-    (refresh's ``updated_at``) is converted once. Slot names are written as
-    string literals (``repr``), so the source holds nothing but names,
-    indexes and references into its namespace.
+    (refresh's ``updated_at``) is converted once.
     """
-    namespace: dict[str, Any] = {}
-    at = {binding[0]: binding[1:] for binding in slots}
-    keys = {
-        index: (name, convert) for index, (name, convert, _) in at.items() if convert is not None
-    }
     first_use: dict[tuple[str, Any], int] = {}
-    repeated: set[tuple[str, Any]] = set()
-    for index, key in keys.items():
-        if first_use.setdefault(key, index) != index:
-            repeated.add(key)
+    layout: list[_SlotLayout] = []
+    values: dict[str, dict[int, Any]] = {"k": dict(enumerate(params)), "c": {}, "t": {}}
+    for index, name, convert, unchanged in slots:
+        if convert is None:
+            layout.append((index, name, False, None, index))
+            continue
+        values["c"][index] = convert
+        if unchanged is not None:
+            values["t"][index] = unchanged
+        first = first_use.setdefault((name, convert), index)
+        layout.append((index, name, True, unchanged, first))
+    make, arguments = _binder_factory(len(params), tuple(layout))
+    function: Callable[[Mapping[str, Any]], list[Any]] = make(
+        *[values[kind][index] for kind, index in arguments]
+    )
+    return function
+
+
+#: A slot as the parameter list's generated code depends on it: its
+#: position, its name, whether it has a converter, the value type the
+#: converter returns unchanged, and the position of the first slot of the
+#: same name and converter (its own if it is the first).
+_SlotLayout = tuple[int, str, bool, type | None, int]
+
+
+@lru_cache(maxsize=512)
+def _binder_factory(
+    count: int, layout: tuple[_SlotLayout, ...]
+) -> tuple[Callable[..., Any], list[tuple[str, int]]]:
+    """The factory of ``_parameter_list``'s function for ``count`` parameters, slots at ``layout``.
+
+    The factory takes, in order, the arguments named by the list returned
+    beside it: ``("k", i)`` is the constant parameter at ``i``, ``("c", i)``
+    the converter of the slot at ``i`` and ``("t", i)`` the type that
+    converter returns unchanged. Slot names are written as string literals
+    (``repr``), so the source holds nothing but names and indexes.
+    """
+    at = {entry[0]: entry for entry in layout}
+    firsts = [first for _, _, converted, _, first in layout if converted]
+    repeated = {first for first in firsts if firsts.count(first) > 1}
+    arguments: list[tuple[str, int]] = []
     locals_ = []
     items = []
-    for index, constant in enumerate(params):
+    for index in range(count):
         if index not in at:
-            namespace[f"k{index}"] = constant
+            arguments.append(("k", index))
             items.append(f"k{index}")
             continue
-        name, convert, unchanged = at[index]
-        if convert is None:
+        _, name, converted, unchanged, first = at[index]
+        if not converted:
             items.append(f"values[{name!r}]")
-            continue
-        namespace[f"c{index}"] = convert
-        if unchanged is not None:
-            namespace[f"t{index}"] = unchanged
-        expression = _conversion(index, name, unchanged)
-        if keys[index] not in repeated:
+        elif first != index:
+            items.append(f"p{first}")
+        else:
+            arguments.append(("c", index))
+            if unchanged is not None:
+                arguments.append(("t", index))
+            expression = _conversion(index, name, unchanged)
+            if index in repeated:
+                locals_.append(f"        p{index} = {expression}\n")
+                expression = f"p{index}"
             items.append(expression)
-            continue
-        first = first_use[keys[index]]
-        if first == index:
-            locals_.append(f"    p{index} = {expression}\n")
-        items.append(f"p{first}")
-    source = "def parameters(values):\n" + "".join(locals_)
-    source += "    return [" + ", ".join(items) + "]\n"
-    exec(generated_code(source), namespace)  # slot names and indexes only, see above
-    function: Callable[[Mapping[str, Any]], list[Any]] = namespace["parameters"]
-    return function
+    source = f"def make({', '.join(kind + str(index) for kind, index in arguments)}):\n"
+    source += "    def parameters(values):\n" + "".join(locals_)
+    source += "        return [" + ", ".join(items) + "]\n"
+    source += "    return parameters\n"
+    return generated_factory(source, "make"), arguments
 
 
 def _conversion(index: int, name: str, unchanged: type | None) -> str:
