@@ -13,7 +13,9 @@ The ``where`` conditions themselves are shared by the two paths (one lambda
 gets slots or values), so what this compares is everything else: statement
 building and cache keys, slot conversion, row readers, ordering. Inserts go
 through the same compiled INSERT on both paths; in writes the paths differ
-only in the reads they make (retries, conflicts, the disconnect checks).
+in the reads they make (retries, conflicts, the disconnect checks) and in
+``update_social_account``'s UPDATE, compiled on one and built by peewee on
+the other.
 """
 
 from __future__ import annotations
