@@ -121,10 +121,29 @@ def scratch_directory(parent: str | os.PathLike[str] | None, prefix: str) -> Pat
     except OSError:
         return None
     try:
-        return private_directory(made)  # 0700 even under a umask that strips the owner's bits
-    except StoreLocationError:
+        _set_directory_mode(made)  # 0700 even under a umask that strips the owner's bits
+    except OSError:
         shutil.rmtree(made, ignore_errors=True)
         return None
+    return made
+
+
+def new_private_directory(path: Path) -> Path:
+    """Create ``path``, whose parent exists and nobody else uses, as a 0700 directory.
+
+    For directories inside one of this process's own (``scratch_directory``),
+    where ``private_directory``'s checks of what may be there already have
+    nothing to find. Raises the system's ``OSError``.
+    """
+    os.mkdir(path, DIRECTORY_MODE)
+    _set_directory_mode(path)
+    return path
+
+
+def _set_directory_mode(path: Path) -> None:
+    """Give the directory ``path``, just made, 0700: mkdir's mode is filtered by the umask."""
+    if POSIX_PERMISSIONS:
+        os.chmod(path, DIRECTORY_MODE)
 
 
 def private_file(path: str | os.PathLike[str]) -> Path:

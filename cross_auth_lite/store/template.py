@@ -43,6 +43,7 @@ from cross_auth_lite.database.sqlite import BUSY_TIMEOUT_SECONDS, close_database
 from cross_auth_lite.errors import LiteError
 from cross_auth_lite.private_files import (
     create_private_file,
+    new_private_directory,
     private_directory,
     scratch_directory,
 )
@@ -132,7 +133,13 @@ def lay_out_store(
     published is a complete file, and ``lite.open()`` carries on as for an
     existing store, or from scratch, and raises what that raises.
     """
-    cache = private_directory(directory / cache_name)
+    if not private:
+        cache = private_directory(directory / cache_name)
+    else:
+        try:
+            cache = new_private_directory(directory / cache_name)
+        except OSError:
+            return False
     at_once = not private
     return create_private_file(
         cache / DBNAME, template.cache, all_at_once=at_once
