@@ -42,6 +42,17 @@ def test_round_trip(row_id: int | str) -> None:
     assert type(decoded.row_id) is type(row_id)
 
 
+@pytest.mark.parametrize("order_by", [ORDER, "created_at_asc", "ordre_é", 'with "quotes"'])
+@pytest.mark.parametrize("row_id", [0, 7, -5, 2**80, "7", "ünïcode"])
+def test_the_payload_is_the_compact_json_of_the_position(order_by: str, row_id: int | str) -> None:
+    """Integer ids are written without the JSON encoder: the text must be the encoder's."""
+    text = encode_cursor(order_by, WHEN, row_id)
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    expected = json.dumps([1, order_by, micros(WHEN), row_id], separators=(",", ":"))
+    assert raw[6:] == expected.encode()
+    assert raw[:6] == _digest(raw[6:])
+
+
 def test_uuid_ids_travel_as_text() -> None:
     row_id = uuid.uuid4()
 
