@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -101,6 +102,80 @@ def test_extra_fields_write_extra_columns(db: peewee.Database) -> None:
         extra_fields={"provider_username": "ada-lovelace"},
     )
     assert SocialAccount.get_by_id(account.id).provider_username == "ada-lovelace"
+
+
+class _BuilderPath(lite.PeeweeAccountsStorage[Any, Any]):
+    """A pass-through filter hook: every query built by peewee's query builder."""
+
+    def filter_social_account_query(self, query: Any) -> Any:
+        return query
+
+
+@pytest.mark.parametrize(
+    "value", [True, 7, 1.5, uuid.UUID(int=5), b"bytes", "text"], ids=lambda v: type(v).__name__
+)
+def test_extra_fields_are_converted_as_peewee_converts_them(tmp_path: Path, value: object) -> None:
+    """The compiled INSERT and UPDATE convert a text column's value as peewee's builder does."""
+    rows = []
+    for path, storage in (("compiled", lite.PeeweeAccountsStorage), ("builder", _BuilderPath)):
+        database = open_sqlite(tmp_path / f"{path}.sqlite3")
+        User, SocialAccount, _ = make_models(database)
+        accounts = storage(User, SocialAccount)
+        _, account = signup(accounts, "ada@example.com", extra_fields={"provider_username": value})
+        created = database.execute_sql("SELECT provider_username FROM socialaccount").fetchall()
+        accounts.update_social_account(
+            account.id,
+            access_token=None,
+            refresh_token=None,
+            access_token_expires_at=None,
+            refresh_token_expires_at=None,
+            scope=None,
+            extra_fields={"provider_username": value},
+        )
+        updated = database.execute_sql("SELECT provider_username FROM socialaccount").fetchall()
+        rows.append((created, updated))
+        database.close()
+    assert rows[0] == rows[1]
+    assert rows[0][0] == [(SocialAccount.provider_username.adapt(value),)]
+
+
+def test_a_standard_value_kept_in_a_writable_property_is_updated(db: peewee.Database) -> None:
+    class User(lite.PeeweeUser):
+        class Meta:
+            database = db
+
+    class SocialAccount(lite.PeeweeSocialAccount):
+        user = peewee.ForeignKeyField(User, backref="social_accounts", on_delete="CASCADE")
+        verified_by_provider = peewee.BooleanField(null=True)
+
+        class Meta:
+            database = db
+
+        @property
+        def provider_email_verified(self) -> bool | None:  # type: ignore[override]
+            return self.verified_by_provider
+
+        @provider_email_verified.setter
+        def provider_email_verified(self, value: bool | None) -> None:
+            self.verified_by_provider = value
+
+    SocialAccount._meta.remove_field("provider_email_verified")
+    identity_indexes(SocialAccount, shared_connections=False)
+    db.create_tables([User, SocialAccount])
+    accounts = lite.PeeweeAccountsStorage(User, SocialAccount)
+    _, account = signup(accounts, "ada@example.com", provider_email_verified=False)
+    updated = accounts.update_social_account(
+        account.id,
+        access_token="secret-access-token",
+        refresh_token=None,
+        access_token_expires_at=None,
+        refresh_token_expires_at=None,
+        scope=None,
+        provider_email_verified=True,
+    )
+    assert updated.provider_email_verified is True
+    stored = SocialAccount.get_by_id(account.id)
+    assert (stored.verified_by_provider, stored.access_token) == (True, "secret-access-token")
 
 
 def test_unknown_or_standard_extra_fields_are_refused(db: peewee.Database) -> None:

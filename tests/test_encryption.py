@@ -573,6 +573,12 @@ def test_two_stores_with_their_own_keys(tmp_path: Path) -> None:
         assert under(KEY_A, stored(a)[0][1]) == b"t"
         assert under(KEY_B, stored(b)[0][1]) == b"t"
         assert stored(c)[0][1] == "t"
+        # Updates share their SQL across stores too, but each encrypts under its own key.
+        for store in (a, b, c):
+            update_tokens(store, 1, "u", "r")
+        assert [under(KEY_A, value) for value in stored(a)[0][1:3]] == [b"u", b"r"]
+        assert [under(KEY_B, value) for value in stored(b)[0][1:3]] == [b"u", b"r"]
+        assert stored(c)[0][1:3] == ("u", "r")
 
 
 # Without the cryptography package

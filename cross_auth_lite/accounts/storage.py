@@ -683,7 +683,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
             if account is None:
                 raise self._missing_account(social_account_id)
             try:
-                self._update_account(account_id, values)
+                self._update_account(account, values)
             except peewee.IntegrityError as error:
                 if enable_login:
                     raise account_already_linked(
@@ -694,19 +694,26 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
             setattr(account, name, value)
         return account
 
-    def _update_account(self, account_id: Any, values: dict[str, Any]) -> None:
-        """Write ``values`` to the social account ``account_id``: one UPDATE.
+    def _update_account(self, account: SocialAccountT, values: dict[str, Any]) -> None:
+        """Write ``values`` to the social account ``account`` (read in this transaction).
 
-        Compiled once per set of column names (a returning sign-in writes
-        the provider's new tokens on every call). Built by peewee's query
-        builder, as every query of the storage, when a filter hook is
-        overridden, and for a writable property among ``values``, which
-        only the builder knows.
+        One UPDATE, compiled once per set of column names: a returning
+        sign-in writes the provider's new tokens on every call. Built by
+        peewee's query builder, as every query of the storage, when a filter
+        hook is overridden. A model keeping a standard value in a writable
+        property (not a field) has it set on the instance, as its
+        constructor does on a signup, and the columns it changed saved.
         """
         model = self.SocialAccountModel
         fields = model._meta.fields
         pk = self._pk
-        if not self._plain_accounts or not values.keys() <= fields.keys():
+        account_id = getattr(account, pk.name)
+        if not values.keys() <= fields.keys():
+            for name, value in values.items():
+                setattr(account, name, value)
+            account.save(only=account.dirty_fields)
+            return
+        if not self._plain_accounts:
             model.update(values).where(pk == account_id).execute()
             return
         names = tuple(values)

@@ -117,7 +117,7 @@ _Signature = tuple[tuple[str, type, type], ...]
 
 
 @lru_cache(maxsize=512)
-def _reader_factory(signature: _Signature) -> tuple[Callable[..., Any], list[int]]:
+def _reader_factory(signature: _Signature) -> tuple[Callable[..., Any], tuple[int, ...]]:
     """The factory of the row-reading functions for fields of ``signature``, once per process.
 
     It takes the model, peewee's ``loaded_instance``, ``datetime.fromisoformat``
@@ -169,7 +169,7 @@ def _reader_factory(signature: _Signature) -> tuple[Callable[..., Any], list[int
         f"        return [loaded(model, {data}) for row in rows]\n"
         "    return read_row, read_rows\n"
     )
-    return generated_factory(source, "make"), converted
+    return generated_factory(source, "make"), tuple(converted)
 
 
 def reader(field: peewee.Field[Any]) -> Callable[[Any], Any]:

@@ -41,8 +41,13 @@ def _unchanged_type(field: peewee.Field[Any]) -> type | None:
     """A value type ``field.db_value`` returns as it is (``bool`` for a boolean...), if any.
 
     Values of exactly that type skip the converter call; it would return them
-    unchanged.
+    unchanged. A field that converts nothing (``plain_field``) returns an
+    ``int`` or a ``str`` as it is; other values (a ``bool`` or a ``float``
+    for an integer, a ``UUID`` for text) go through its ``adapt``, as peewee's
+    own queries do.
     """
+    if plain_field(field):
+        return int if isinstance(field, peewee.IntegerField) else str
     if type(field) is peewee.BooleanField:
         return bool  # db_value is bool(value)
     if isinstance(field, peewee.ForeignKeyField) and type(field).db_value is (
@@ -63,7 +68,7 @@ class _Slot:
 
 def slot(name: str, field: peewee.Field[Any] | None = None) -> peewee.Value:
     """A placeholder for the per-call value ``name``; ``field`` converts it like that column."""
-    if field is None or plain_field(field):
+    if field is None:
         return peewee.Value(_Slot(name, None), converter=False)
     return peewee.Value(_Slot(name, field, _unchanged_type(field)), converter=False)
 
@@ -130,7 +135,7 @@ _SlotLayout = tuple[int, str, bool, type | None, int]
 @lru_cache(maxsize=512)
 def _binder_factory(
     count: int, layout: tuple[_SlotLayout, ...]
-) -> tuple[Callable[..., Any], list[tuple[str, int]]]:
+) -> tuple[Callable[..., Any], tuple[tuple[str, int], ...]]:
     """The factory of ``_parameter_list``'s function for ``count`` parameters, slots at ``layout``.
 
     The factory takes, in order, the arguments named by the list returned
@@ -168,7 +173,7 @@ def _binder_factory(
     source += "    def parameters(values):\n" + "".join(locals_)
     source += "        return [" + ", ".join(items) + "]\n"
     source += "    return parameters\n"
-    return generated_factory(source, "make"), arguments
+    return generated_factory(source, "make"), tuple(arguments)
 
 
 def _conversion(index: int, name: str, unchanged: type | None) -> str:
