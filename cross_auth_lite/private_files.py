@@ -131,7 +131,8 @@ def scratch_directory(parent: str | os.PathLike[str] | None, prefix: str) -> Pat
 def new_private_directory(path: Path) -> Path:
     """Create ``path``, whose parent exists and nobody else uses, as a 0700 directory.
 
-    For directories inside one of this process's own (``scratch_directory``),
+    For directories inside one this process has just made for itself (a
+    ``scratch_directory``, an ephemeral store's new temporary directory),
     where ``private_directory``'s checks of what may be there already have
     nothing to find. Raises the system's ``OSError``.
     """

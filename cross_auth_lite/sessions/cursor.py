@@ -79,7 +79,8 @@ def encode_cursor(order_by: str, value: datetime, row_id: object) -> str:
             "(int, str and UUID ids are supported)"
         )
     micros = (to_utc(value) - _EPOCH) // _MICROSECOND
-    if type(row_id) is int and order_by.isascii() and order_by.isidentifier():
+    plain = type(order_by) is str and order_by.isidentifier() and order_by.isascii()
+    if type(row_id) is int and plain:
         # The compact JSON of the same list (an ASCII identifier needs no escaping),
         # written directly: a page's cost should be its rows.
         payload = f'[{_VERSION},"{order_by}",{micros},{row_id}]'.encode()

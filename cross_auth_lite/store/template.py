@@ -129,7 +129,8 @@ def lay_out_store(
     files are written in place. Otherwise each is published all at once,
     the cache file first (the database file is what makes a directory a
     store). False when a file could not be published (it exists already,
-    the filesystem has no hard links, the disk is full...): whatever was
+    the filesystem has no hard links, the disk is full...) or, in a private
+    directory, ``cache/`` could not be made: whatever was
     published is a complete file, and ``lite.open()`` carries on as for an
     existing store, or from scratch, and raises what that raises.
     """
