@@ -65,20 +65,13 @@ class Target:
 
 
 _ALL = ("accounts", "sessions", "secondary")
+#: How close to its floor each hot path must be, and the cache against Redis.
+#: The SQLModel ratio is reported, not judged: it is bounded by the floor.
 TARGETS = (
-    Target("SQLModel/lite", ("accounts", "sessions"), 20.0, True, ">= 20x faster than SQLModel"),
+    Target("lite/raw", _ALL, 1.3, False, "within 1.3x of raw sqlite3"),
+    Target("lite/raw", _ALL, 1.5, False, "within 1.5x of raw sqlite3", each=True),
     Target("Redis/lite", ("secondary",), 3.0, True, ">= 3x faster than RedisStorage"),
     Target("Redis/lite", ("secondary",), 1.0, True, "faster than RedisStorage", each=True),
-    Target("lite/raw", _ALL, 1.5, False, "within 1.5x of raw sqlite3"),
-    Target(
-        "lite/raw",
-        ("secondary",),
-        2.0,
-        False,
-        "within 2x of raw sqlite3",
-        each=True,
-        operations=("secondary set", "secondary pop"),
-    ),
 )
 
 
