@@ -162,3 +162,47 @@ def test_a_conversion_interrupted_before_the_version_was_recorded_is_finished(
 def test_new_stores_are_made_with_incremental_vacuum(tmp_path: Path) -> None:
     lite.open(tmp_path / "s", housekeeping=False).close()
     assert _file_facts(tmp_path / "s") == (str(SCHEMA_VERSION), 2)
+
+
+_INDEXES = {
+    "session_token_hash": '"sessions" ("token_hash")',
+    "session_user_id_created_at_id": '"sessions" ("user_id", "created_at", "id")',
+    "session_user_id_expires_at_id": '"sessions" ("user_id", "expires_at", "id")',
+    "session_user_id_updated_at_id": '"sessions" ("user_id", "updated_at", "id")',
+    "socialaccount_user_id": '"social_accounts" ("user_id")',
+    "user_email": '"users" ("email")',
+}
+_EXCLUSIVE = {
+    "socialaccount_provider_provider_user_id": '"social_accounts" ("provider", "provider_user_id")'
+}
+_SHARED = {
+    "socialaccount_provider_provider_user_id": (
+        '"social_accounts" ("provider", "provider_user_id") WHERE ("is_login_method" = 1)'
+    ),
+    "socialaccount_user_id_provider_provider_user_id": (
+        '"social_accounts" ("user_id", "provider", "provider_user_id")'
+    ),
+}
+_UNIQUE = {"session_token_hash", "user_email", *_EXCLUSIVE, *_SHARED}
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["exclusive", "shared"])
+@pytest.mark.parametrize("copied", [True, False], ids=["copied", "built"])
+def test_a_new_stores_indexes_keep_their_names_and_columns(
+    tmp_path: Path, shared: bool, copied: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Index names are part of the schema: an existing store is upgraded by them."""
+    if not copied:  # no template: built from scratch, as a store on a server is
+        from cross_auth_lite.store import location
+
+        monkeypatch.setattr(location, "store_template", lambda **_: None)
+    lite.open(tmp_path / "s", shared_connections=shared).close()
+    with sqlite3.connect(tmp_path / "s" / "accounts.sqlite3") as db:
+        found = dict(
+            db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql NOT NULL")
+        )
+    expected = {**_INDEXES, **(_SHARED if shared else _EXCLUSIVE)}
+    assert found == {
+        name: f'CREATE {"UNIQUE " if name in _UNIQUE else ""}INDEX "{name}" ON {columns}'
+        for name, columns in expected.items()
+    }

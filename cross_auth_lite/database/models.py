@@ -142,8 +142,12 @@ def identity_indexes(model: Any, *, shared_connections: bool) -> None:
     Shared: one row per user and identity, and at most one login owner per
     identity (a partial unique index over login-enabled rows).
     """
+    # Plain indexes are declared as peewee's ``Meta.indexes`` entries (field
+    # names and uniqueness), made into index objects only when the schema is
+    # built; a condition needs the index object itself.
+    indexes = model._meta.indexes
     if shared_connections:
-        model.add_index(model.user, model.provider, model.provider_user_id, unique=True)
+        indexes.append((("user", "provider", "provider_user_id"), True))
         model.add_index(
             model.index(
                 model.provider,
@@ -153,7 +157,7 @@ def identity_indexes(model: Any, *, shared_connections: bool) -> None:
             )
         )
     else:
-        model.add_index(model.provider, model.provider_user_id, unique=True)
+        indexes.append((("provider", "provider_user_id"), True))
 
 
 @dataclass(frozen=True)
@@ -205,9 +209,10 @@ def build_models(
     )
     encrypt_token_fields(social_account, cipher, locked=tokens_locked)
     identity_indexes(social_account, shared_connections=shared_connections)
-    for column in ("updated_at", "created_at", "expires_at"):
-        # Keyset paging of one user's sessions, in every supported order.
-        session.add_index(session.user, getattr(session, column), session.id)
+    # Keyset paging of one user's sessions, in every supported order.
+    session._meta.indexes.extend(
+        (("user", column, "id"), False) for column in ("updated_at", "created_at", "expires_at")
+    )
     models = StoreModels(User=user, SocialAccount=social_account, Session=session)
     if isinstance(database, ClosableConnectionsMixin):
         # A store's own database (not a proxy, whose target may change, nor an
