@@ -103,6 +103,9 @@ TARGET = 0.25
 FLOOR_TARGET = 1.25
 #: New stores per timed batch, before ``Plan.scale``.
 BATCH = 40
+#: Repeats of every row per repeat of the comparison: a store's cost moves
+#: with the disk's state far more than one call's does.
+REPEATS_FACTOR = 3
 
 
 @dataclass
@@ -115,11 +118,17 @@ class FreshStores:
     steps: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def ratio(self, key: str, anchor: str | None = None) -> float | None:
-        """``key``'s median over ``anchor``'s (by default its SQLModel row)."""
+        """``key`` over ``anchor`` (by default its SQLModel row): the repeats' median ratio.
+
+        Each repeat times one batch of every row, one after the other, so a
+        ratio taken within a repeat sees the same state of the disk on both
+        sides; the median over repeats drops the ones a neighbour disturbed.
+        """
         anchor = anchor or ANCHORS.get(key, "sqlmodel")
         if key not in self.results or anchor not in self.results:
             return None
-        return self.results[key].median / self.results[anchor].median
+        pairs = zip(self.results[key].samples, self.results[anchor].samples, strict=True)
+        return statistics.median(mine / theirs for mine, theirs in pairs)
 
     def verdicts(self) -> list[tuple[str, float | None, float, str]]:
         """Each target: its text, the worse judged ratio, its threshold, PASS/MISS/SKIP/FLOOR.
@@ -461,7 +470,7 @@ def run_fresh_stores(root: Path, plan: Plan) -> FreshStores:
     for key in rows:
         run_calls(_batches(root, key, plan.warmup(BATCH), number, factory, floor))
         fresh.results[key] = Measurement(iterations=count)
-    for repeat in range(plan.repeats):
+    for repeat in range(plan.repeats * REPEATS_FACTOR):
         order = rows if repeat % 2 == 0 else rows[::-1]
         for key in order:
             calls = _batches(root, key, count, number, factory, floor)
@@ -482,7 +491,7 @@ def markdown_lines(fresh: FreshStores) -> list[str]:
     """The report's fresh-store section."""
     work = ", ".join(f"`{name}`" for name in USED_WORK)
     lines = [
-        "## Fresh store (ms per store, median of batches)",
+        "## Fresh store (ms per store, median of batches; ratios: median of the repeats' ratios)",
         "",
         "What a test pays for a new store it uses, and closing it (see `bench/fresh_store.py`). "
         f"A test's work: {work}, one call each. The fixture is driven as pytest drives it per "

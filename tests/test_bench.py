@@ -141,7 +141,7 @@ def test_every_fresh_store_row_does_a_tests_work_on_a_store_of_its_own(tmp_path:
     assert set(fresh.results) | set(fresh.skipped) == set(fresh_store.ROWS)
     # Every used lite store holds the user, the identity and the session of a test's work.
     used = sorted((tmp_path / "fresh" / "lite_used").iterdir())
-    assert len(used) == 3 + 5  # warm-up, then one batch
+    assert len(used) == 3 + 5 * fresh_store.REPEATS_FACTOR  # warm-up, then a batch per repeat
     with lite.open(used[-1], create=False) as store:
         assert store.models.User.select().count() == 1
         assert store.models.SocialAccount.select().count() == 1
@@ -189,6 +189,19 @@ def test_the_floor_target_decides_when_the_floor_is_above_the_sqlmodel_target() 
     assert fresh.verdict()[1] == "MISS"
     fresh.results["raw_floor"] = m(2.0)  # the floor is within the SQLModel target: it decides
     assert fresh.verdicts()[0][3] == "MISS"
+
+
+def test_a_fresh_store_ratio_is_taken_within_each_repeat() -> None:
+    """A repeat the disk slowed for one row moves that repeat's ratio, not the median's."""
+    from bench.fresh_store import FreshStores
+
+    fresh = FreshStores(
+        results={
+            "lite_used": Measurement(samples=[10.0, 40.0, 30.0], iterations=1),
+            "raw_floor": Measurement(samples=[10.0, 20.0, 10.0], iterations=1),
+        }
+    )
+    assert fresh.ratio("lite_used", "raw_floor") == 2.0  # of 1, 2 and 3; not 30 / 10
 
 
 def test_the_sign_in_profile_puts_time_in_every_part(tmp_path: Path) -> None:
