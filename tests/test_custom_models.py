@@ -36,6 +36,7 @@ def make_models(db: peewee.Database, *, credentials: bool = True) -> Any:
     fields: dict[str, Any] = {
         "user": peewee.ForeignKeyField(User, backref="social_accounts", on_delete="CASCADE"),
         "provider_username": peewee.TextField(null=True),
+        "provider_rank": peewee.IntegerField(null=True),
         "Meta": type("Meta", (), {"database": db}),
     }
     base: type[peewee.Model] = lite.PeeweeSocialAccount
@@ -111,18 +112,27 @@ class _BuilderPath(lite.PeeweeAccountsStorage[Any, Any]):
         return query
 
 
+@pytest.mark.parametrize("column", ["provider_username", "provider_rank"])
 @pytest.mark.parametrize(
     "value", [True, 7, 1.5, uuid.UUID(int=5), b"bytes", "text"], ids=lambda v: type(v).__name__
 )
-def test_extra_fields_are_converted_as_peewee_converts_them(tmp_path: Path, value: object) -> None:
-    """The compiled INSERT and UPDATE convert a text column's value as peewee's builder does."""
-    rows = []
+def test_extra_fields_are_converted_as_peewee_converts_them(
+    tmp_path: Path, column: str, value: object
+) -> None:
+    """The compiled INSERT and UPDATE bind what peewee's builder binds, its ``db_value``.
+
+    The UPDATE is compiled on the plain storage and built by peewee on one
+    with a filter hook; the INSERT is compiled on both.
+    """
     for path, storage in (("compiled", lite.PeeweeAccountsStorage), ("builder", _BuilderPath)):
         database = open_sqlite(tmp_path / f"{path}.sqlite3")
         User, SocialAccount, _ = make_models(database)
+        expected = [(getattr(SocialAccount, column).db_value(value),)]
         accounts = storage(User, SocialAccount)
-        _, account = signup(accounts, "ada@example.com", extra_fields={"provider_username": value})
-        created = database.execute_sql("SELECT provider_username FROM socialaccount").fetchall()
+        _, account = signup(accounts, "ada@example.com", extra_fields={column: value})
+        stored = f"SELECT {column} FROM socialaccount"
+        assert database.execute_sql(stored).fetchall() == expected, path
+        database.execute_sql(f"UPDATE socialaccount SET {column} = NULL")
         accounts.update_social_account(
             account.id,
             access_token=None,
@@ -130,13 +140,10 @@ def test_extra_fields_are_converted_as_peewee_converts_them(tmp_path: Path, valu
             access_token_expires_at=None,
             refresh_token_expires_at=None,
             scope=None,
-            extra_fields={"provider_username": value},
+            extra_fields={column: value},
         )
-        updated = database.execute_sql("SELECT provider_username FROM socialaccount").fetchall()
-        rows.append((created, updated))
+        assert database.execute_sql(stored).fetchall() == expected, path
         database.close()
-    assert rows[0] == rows[1]
-    assert rows[0][0] == [(SocialAccount.provider_username.adapt(value),)]
 
 
 def test_a_standard_value_kept_in_a_writable_property_is_updated(db: peewee.Database) -> None:
@@ -174,8 +181,37 @@ def test_a_standard_value_kept_in_a_writable_property_is_updated(db: peewee.Data
         provider_email_verified=True,
     )
     assert updated.provider_email_verified is True
+    assert not updated.dirty_fields  # saved, not set again afterwards
     stored = SocialAccount.get_by_id(account.id)
     assert (stored.verified_by_provider, stored.access_token) == (True, "secret-access-token")
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["exclusive", "shared"])
+def test_identity_indexes_name_a_missing_field(db: peewee.Database, shared: bool) -> None:
+    class Owner(peewee.Model):
+        class Meta:
+            database = db
+
+    class Identity(peewee.Model):
+        owner = peewee.ForeignKeyField(Owner)
+        provider = peewee.TextField()
+        provider_user_id = peewee.TextField() if shared else peewee.IntegerField()
+        is_login_method = peewee.BooleanField(default=True)
+
+        class Meta:
+            database = db
+
+    if shared:
+        with pytest.raises(TypeError, match="Identity has no field 'user'"):
+            identity_indexes(Identity, shared_connections=True)
+    else:
+        identity_indexes(Identity, shared_connections=False)
+        db.create_tables([Owner, Identity])
+        indexes = {index.name: index.columns for index in db.get_indexes("identity")}
+        assert indexes["identity_provider_provider_user_id"] == ["provider", "provider_user_id"]
+    Identity._meta.remove_field("provider_user_id")
+    with pytest.raises(TypeError, match="no field 'provider_user_id'"):
+        identity_indexes(Identity, shared_connections=False)
 
 
 def test_unknown_or_standard_extra_fields_are_refused(db: peewee.Database) -> None:

@@ -690,12 +690,10 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
                         account.provider, account.provider_user_id
                     ) from error
                 raise
-        for name, value in values.items():
-            setattr(account, name, value)
         return account
 
     def _update_account(self, account: SocialAccountT, values: dict[str, Any]) -> None:
-        """Write ``values`` to the social account ``account`` (read in this transaction).
+        """Write ``values`` to the row of ``account`` (read in this transaction) and to it.
 
         One UPDATE, compiled once per set of column names: a returning
         sign-in writes the provider's new tokens on every call. Built by
@@ -711,19 +709,22 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         if not values.keys() <= fields.keys():
             for name, value in values.items():
                 setattr(account, name, value)
-            account.save(only=account.dirty_fields)
+            if account.dirty_fields:
+                account.save(only=account.dirty_fields)
             return
         if not self._plain_accounts:
             model.update(values).where(pk == account_id).execute()
-            return
-        names = tuple(values)
-        statement = self._statements.get(
-            ("update", names),
-            lambda: model.update({fields[name]: slot(name, fields[name]) for name in names}).where(
-                pk == slot(_ROW_ID, pk)
-            ),
-        )
-        statement.execute(**values, **{_ROW_ID: account_id})
+        else:
+            names = tuple(values)
+            statement = self._statements.get(
+                ("update", names),
+                lambda: model.update(
+                    {fields[name]: slot(name, fields[name]) for name in names}
+                ).where(pk == slot(_ROW_ID, pk)),
+            )
+            statement.execute(**values, **{_ROW_ID: account_id})
+        for name, value in values.items():
+            setattr(account, name, value)
 
     def disconnect_social_account(
         self, *, user_id: Any, provider: str, social_account_id: Any
