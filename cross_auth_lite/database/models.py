@@ -140,14 +140,20 @@ def identity_indexes(model: Any, *, shared_connections: bool) -> None:
 
     Exclusive (default): one row per ``(provider, provider_user_id)``.
     Shared: one row per user and identity, and at most one login owner per
-    identity (a partial unique index over login-enabled rows).
+    identity (a partial unique index over login-enabled rows). Raises
+    ``TypeError`` when ``model`` lacks one of the fields indexed (``user``,
+    ``provider``, ``provider_user_id``).
     """
     # Plain indexes are declared as peewee's ``Meta.indexes`` entries (field
     # names and uniqueness), made into index objects only when the schema is
     # built; a condition needs the index object itself.
-    indexes = model._meta.indexes
+    identity = ("provider", "provider_user_id")
+    unique = ("user", *identity) if shared_connections else identity
+    missing = [name for name in unique if name not in model._meta.fields]
+    if missing:
+        raise TypeError(f"{model.__name__} has no field {missing[0]!r} to index identities by")
+    model._meta.indexes.append((unique, True))
     if shared_connections:
-        indexes.append((("user", "provider", "provider_user_id"), True))
         model.add_index(
             model.index(
                 model.provider,
@@ -156,8 +162,6 @@ def identity_indexes(model: Any, *, shared_connections: bool) -> None:
                 where=(model.is_login_method == True),  # noqa: E712
             )
         )
-    else:
-        indexes.append((("provider", "provider_user_id"), True))
 
 
 @dataclass(frozen=True)
