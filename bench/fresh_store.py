@@ -31,12 +31,14 @@ The targets: a used fresh store costs at most a quarter of the SQLModel
 stack, and at most 1.25x the raw floor, through ``lite.open()`` and through
 the fixture alike (the worse of the two ratios is judged). When the floor
 itself is above a quarter of the SQLModel stack, the floor target decides.
-The rows are timed interleaved, a batch of each per repeat, each batch of new
-stores in directories named beforehand.
+Each repeat makes one store of every row in turn, over and over, each in a
+directory named beforehand; a ratio is the median over repeats of the ratio
+within a repeat, and a row's ms the median of its repeats.
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import shutil
@@ -54,7 +56,7 @@ from typing import Any
 from diskcache.core import DBNAME
 
 import cross_auth_lite
-from bench.timing import Call, Measurement, Plan, run_calls, time_calls
+from bench.timing import Call, Measurement, Plan, run_calls
 from bench.workload import SECONDARY_VALUE, TTL_SECONDS, identity_for, user_create
 from cross_auth_lite.admin import CACHE_DIRNAME, DATABASE_FILENAME
 from cross_auth_lite.database.sqlite import BUSY_TIMEOUT_SECONDS
@@ -91,6 +93,7 @@ JUDGED = {"lite.open": "lite_used", "fixture": "fixture_used"}
 ANCHORS = {
     "lite_used": "sqlmodel_used",
     "fixture_used": "sqlmodel_used",
+    "sqlmodel_used": "sqlmodel_used",
     "raw_floor": "sqlmodel_used",
     "lite_open": "sqlmodel",
     "lite_fixture": "sqlmodel",
@@ -120,9 +123,10 @@ class FreshStores:
     def ratio(self, key: str, anchor: str | None = None) -> float | None:
         """``key`` over ``anchor`` (by default its SQLModel row): the repeats' median ratio.
 
-        Each repeat times one batch of every row, one after the other, so a
-        ratio taken within a repeat sees the same state of the disk on both
-        sides; the median over repeats drops the ones a neighbour disturbed.
+        A repeat makes one store of every row in turn, over and over
+        (``_time_interleaved``), so both sides of a ratio taken within it
+        met the same states of the disk; the median over repeats drops the
+        repeats a neighbour disturbed.
         """
         anchor = anchor or ANCHORS.get(key, "sqlmodel")
         if key not in self.results or anchor not in self.results:
@@ -433,6 +437,25 @@ def _batches(
     return [lambda: cross_auth_lite.open(existing).close()] * count
 
 
+def _time_interleaved(batches: dict[str, list[Call]]) -> dict[str, float]:
+    """Mean µs per call of each row's batch, making one call of every row in turn.
+
+    A store's cost moves with what the disk is doing (the writeback of the
+    stores made just before, above all), far more than one call's; taking
+    the rows store by store gives them all the same share of that.
+    """
+    gc.collect()
+    clock = time.perf_counter_ns
+    totals = dict.fromkeys(batches, 0)
+    count = min(len(calls) for calls in batches.values())
+    for index in range(count):
+        for key, calls in batches.items():
+            start = clock()
+            calls[index]()
+            totals[key] += clock() - start
+    return {key: total / count / 1000 for key, total in totals.items()}
+
+
 def _steps(
     root: Path, floor: _Floor, count: int, number: Iterator[int]
 ) -> dict[str, dict[str, float]]:
@@ -472,9 +495,9 @@ def run_fresh_stores(root: Path, plan: Plan) -> FreshStores:
         fresh.results[key] = Measurement(iterations=count)
     for repeat in range(plan.repeats * REPEATS_FACTOR):
         order = rows if repeat % 2 == 0 else rows[::-1]
-        for key in order:
-            calls = _batches(root, key, count, number, factory, floor)
-            fresh.results[key].samples.append(time_calls(calls))
+        batches = {key: _batches(root, key, count, number, factory, floor) for key in order}
+        for key, us in _time_interleaved(batches).items():
+            fresh.results[key].samples.append(us)
     fresh.steps = _steps(root, floor, count, number)
     return fresh
 
