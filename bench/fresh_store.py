@@ -520,14 +520,19 @@ def markdown_lines(fresh: FreshStores) -> list[str]:
         f"A test's work: {work}, one call each. The fixture is driven as pytest drives it per "
         "test, without pytest's own overhead; the SQLModel stack keeps its secondary storage in "
         "a dict; the raw floor is stdlib `sqlite3` on template copies of lite's two files (two "
-        "WAL connections, the same statements, each close checkpointing its WAL).",
+        "WAL connections, the same statements, each close checkpointing its WAL). A row's ms "
+        "is the median of its repeats; a ratio is over the SQLModel stack doing the same (a "
+        "used store over the used stack, an untouched one over the untouched stack) or over "
+        "the floor, the median over repeats of the ratio within a repeat, so it need not be "
+        "the ratio of the two ms shown.",
         "",
         "| way to a fresh store | ms | / SQLModel stack | / raw floor |",
         "|---|---:|---:|---:|",
     ]
     for key, label in ROWS.items():
         if key in fresh.results:
-            floor = fresh.ratio(key, "raw_floor") if key.endswith("_used") else None
+            used = key.endswith("_used") or key == "raw_floor"
+            floor = fresh.ratio(key, "raw_floor") if used else None
             ms = _ms(fresh.results[key].median)
             lines.append(f"| {label} | {ms} | {_shown(fresh.ratio(key))} | {_shown(floor)} |")
         else:
