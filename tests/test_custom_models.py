@@ -74,6 +74,20 @@ def make_models(db: peewee.Database, *, credentials: bool = True) -> Any:
     return User, SocialAccount, Team
 
 
+def update(accounts: lite.PeeweeAccountsStorage[Any, Any], account_id: Any, **values: Any) -> Any:
+    """``update_social_account`` with no credentials but those in ``values``."""
+    credentials: dict[str, Any] = dict.fromkeys(
+        (
+            "access_token",
+            "refresh_token",
+            "access_token_expires_at",
+            "refresh_token_expires_at",
+            "scope",
+        )
+    )
+    return accounts.update_social_account(account_id, **{**credentials, **values})
+
+
 def test_extra_fields_write_extra_columns(db: peewee.Database) -> None:
     User, SocialAccount, _ = make_models(db)
     accounts = lite.PeeweeAccountsStorage(User, SocialAccount)
@@ -90,13 +104,9 @@ def test_extra_fields_write_extra_columns(db: peewee.Database) -> None:
 
     assert User.get_by_id(user.id).display_name == "Ada"
     assert SocialAccount.get_by_id(account.id).provider_username == "ada"
-    accounts.update_social_account(
+    update(
+        accounts,
         account.id,
-        access_token=None,
-        refresh_token=None,
-        access_token_expires_at=None,
-        refresh_token_expires_at=None,
-        scope=None,
         user_info={},
         provider_email=None,
         provider_email_verified=None,
@@ -133,15 +143,7 @@ def test_extra_fields_are_converted_as_peewee_converts_them(
         stored = f"SELECT {column} FROM socialaccount"
         assert database.execute_sql(stored).fetchall() == expected, path
         database.execute_sql(f"UPDATE socialaccount SET {column} = NULL")
-        accounts.update_social_account(
-            account.id,
-            access_token=None,
-            refresh_token=None,
-            access_token_expires_at=None,
-            refresh_token_expires_at=None,
-            scope=None,
-            extra_fields={column: value},
-        )
+        update(accounts, account.id, extra_fields={column: value})
         assert database.execute_sql(stored).fetchall() == expected, path
         database.close()
 
@@ -171,14 +173,8 @@ def test_a_standard_value_kept_in_a_writable_property_is_updated(db: peewee.Data
     db.create_tables([User, SocialAccount])
     accounts = lite.PeeweeAccountsStorage(User, SocialAccount)
     _, account = signup(accounts, "ada@example.com", provider_email_verified=False)
-    updated = accounts.update_social_account(
-        account.id,
-        access_token="secret-access-token",
-        refresh_token=None,
-        access_token_expires_at=None,
-        refresh_token_expires_at=None,
-        scope=None,
-        provider_email_verified=True,
+    updated = update(
+        accounts, account.id, access_token="secret-access-token", provider_email_verified=True
     )
     assert updated.provider_email_verified is True
     assert not updated.dirty_fields  # saved, not set again afterwards
