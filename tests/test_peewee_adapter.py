@@ -35,6 +35,9 @@ PRIVATE = (
     "_sort_key",
     "_run_commit_callbacks",
     "_clear_commit_callbacks",
+    "_sorted_field_list",
+    "_db_hooks",
+    "_additional_keys",
 )
 #: Private peewee names that the package's own classes also use for their
 #: own attributes: only a reach into something else than ``self`` counts.

@@ -36,6 +36,7 @@ uses: fresh classes per call, so two stores never share a binding.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import peewee
 from cross_auth import SessionStatus, session_status
 
+from cross_auth_lite.adapters import peewee_internals
 from cross_auth_lite.database.fields import UTCDateTimeField
 from cross_auth_lite.database.shapes import SHAPE_ATTRIBUTE, StoreShape
 from cross_auth_lite.database.sqlite import ClosableConnectionsMixin
@@ -195,6 +197,41 @@ def build_models(
     be read (see ``cross_auth_lite.encryption``). ``tokens_locked`` refuses
     every token read or write (an encrypted store opened without its key).
     """
+    copies = peewee_internals.copy_models(_prototypes(), database)
+    classes: tuple[Any, ...] = _declare(database) if copies is None else tuple(copies)
+    user, social_account, session = classes
+    if cipher is not None or tokens_locked:  # the declared token fields hold no cipher
+        encrypt_token_fields(social_account, cipher, locked=tokens_locked)
+    identity_indexes(social_account, shared_connections=shared_connections)
+    models = StoreModels(User=user, SocialAccount=social_account, Session=session)
+    if isinstance(database, ClosableConnectionsMixin):
+        # A store's own database (not a proxy, whose target may change, nor an
+        # application's, which may render operators its own way): every store
+        # of this shape renders each statement alike.
+        shape = StoreShape(
+            type(database),
+            shared_connections,
+            cipher is not None,
+            tokens_locked,
+            _models_by_table(models),
+        )
+        for model in models.all():
+            setattr(model, SHAPE_ATTRIBUTE, shape)
+    return models
+
+
+@functools.cache
+def _prototypes() -> tuple[type[peewee.Model], ...]:
+    """The classes every store's are copied from: declared by peewee once per process."""
+    return _declare(None)
+
+
+def _declare(database: peewee.Database | None) -> tuple[Any, Any, Any]:
+    """``User``, ``SocialAccount`` and ``Session`` declared on ``database`` by peewee's metaclass.
+
+    Their token fields are plaintext ``EncryptedTextField``s, their identity
+    index not yet declared: both depend on the store.
+    """
     user: Any = _model(
         PeeweeUser, database, "users", created_at=UTCDateTimeField(null=True, default=_now)
     )
@@ -211,27 +248,12 @@ def build_models(
         "sessions",
         user=peewee.ForeignKeyField(user, backref="sessions", on_delete="CASCADE", index=False),
     )
-    encrypt_token_fields(social_account, cipher, locked=tokens_locked)
-    identity_indexes(social_account, shared_connections=shared_connections)
+    encrypt_token_fields(social_account, None)
     # Keyset paging of one user's sessions, in every supported order.
     session._meta.indexes.extend(
         (("user", column, "id"), False) for column in ("updated_at", "created_at", "expires_at")
     )
-    models = StoreModels(User=user, SocialAccount=social_account, Session=session)
-    if isinstance(database, ClosableConnectionsMixin):
-        # A store's own database (not a proxy, whose target may change, nor an
-        # application's, which may render operators its own way): every store
-        # of this shape renders each statement alike.
-        shape = StoreShape(
-            type(database),
-            shared_connections,
-            cipher is not None,
-            tokens_locked,
-            _models_by_table(models),
-        )
-        for model in models.all():
-            setattr(model, SHAPE_ATTRIBUTE, shape)
-    return models
+    return user, social_account, session
 
 
 def _models_by_table(models: StoreModels) -> dict[str, type[peewee.Model]]:
@@ -266,7 +288,10 @@ _STORE_BASES: dict[type[peewee.Model], type[peewee.Model]] = {
 
 
 def _model(
-    base: type[peewee.Model], database: peewee.Database, table_name: str, **fields: peewee.Field
+    base: type[peewee.Model],
+    database: peewee.Database | None,
+    table_name: str,
+    **fields: peewee.Field,
 ) -> type[peewee.Model]:
     """A subclass of ``base`` (``User``...) on the table ``table_name`` of ``database``.
 
