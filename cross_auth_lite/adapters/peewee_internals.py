@@ -247,11 +247,11 @@ def _copy_metadata(
     meta: Any, model: Any, database: Any, fields: dict[str, Any], made: dict[int, Any]
 ) -> Any:
     copy = object.__new__(type(meta))
-    state = dict(vars(meta))
     ordered = object.__new__(type(meta._sorted_field_list))
     ordered._keys = list(meta._sorted_field_list._keys)
     ordered._items = [made[id(field)] for field in meta._sorted_field_list._items]
-    state.update(
+    vars(copy).update(
+        vars(meta),
         model=model,
         database=database,
         fields=fields,
@@ -280,7 +280,6 @@ def _copy_metadata(
         _additional_keys=set(meta._additional_keys),
         _db_hooks=[],
     )
-    vars(copy).update(state)
     return copy
 
 
@@ -351,8 +350,8 @@ def _copy_probe() -> str | None:
     db = peewee.SqliteDatabase(":memory:")
     made: dict[int, Any] = {}
     owner, post = (_copy_model(model, db, made) for model in (Owner, Post))
-    db.create_tables([owner, post])
     try:
+        db.create_tables([owner, post])
         post.create(owner=owner.create())
         copied = [(row.owner.name, type(row)) for row in owner.get().posts]
         if copied != [("ada", post)] or Owner._meta.database is not None:
