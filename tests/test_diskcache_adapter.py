@@ -14,6 +14,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterator
@@ -70,9 +71,20 @@ def test_the_scan_finds_a_reach() -> None:
 PROBE_FAILS = """
 import json, sys, warnings
 import diskcache
-# A "release" whose _sql, which the fast paths rely on, is a method now:
-# diskcache works as before, the probe must notice.
-diskcache.Cache._sql = lambda self, *args: self._con.execute(*args)
+# A "release" keeping each thread's connection by thread id instead of in
+# Cache._local, where the fast paths look for it: diskcache works as before,
+# the probe must notice.
+import os, sqlite3, threading
+
+def _con(self):
+    connections = vars(self).setdefault("_connections", {})
+    if threading.get_ident() not in connections:
+        connections[threading.get_ident()] = sqlite3.connect(
+            os.path.join(self._directory, "cache.db"), timeout=self._timeout, isolation_level=None
+        )
+    return connections[threading.get_ident()]
+
+diskcache.Cache._con = property(_con)
 import cross_auth_lite as lite
 out = {}
 with warnings.catch_warnings(record=True) as caught:
@@ -144,7 +156,7 @@ def test_the_warning_of_a_failed_check_names_diskcache_and_its_version(tmp_path:
     assert len(ours) == 1, caught
     assert [c for c, m in caught if m in ours] == ["RuntimeWarning"]
     assert f"diskcache {diskcache.__version__}" in ours[0]
-    assert "_sql" in ours[0]
+    assert "connection" in ours[0]
 
 
 PORTABLE_ASKED = """
@@ -284,3 +296,79 @@ def test_a_store_from_the_template_opens_the_usual_way_in_portable_mode(
         assert store.secondary._fast is True
         store.secondary.set("k", "v", 60)
         assert store.secondary.pop("k") == "v"
+
+
+# The fast paths' own connections
+
+PRAGMAS = ("auto_vacuum", "cache_size", "journal_mode", "mmap_size", "synchronous")
+PRAGMAS += ("journal_size_limit", "busy_timeout")
+
+
+def pragmas(connection: sqlite3.Connection) -> list[Any]:
+    return [connection.execute(f"PRAGMA {name}").fetchone()[0] for name in PRAGMAS]
+
+
+def in_a_thread(call: Any) -> Any:
+    """What ``call()`` returns in a new thread (where a cache has no connection yet)."""
+    out: list[Any] = []
+    worker = threading.Thread(target=lambda: out.append(call()))
+    worker.start()
+    worker.join()
+    return out[0]
+
+
+@pytest.mark.parametrize("copied", [True, False], ids=["template copy", "opened by diskcache"])
+def test_a_connection_the_fast_paths_open_is_set_up_as_diskcache_sets_up_its_own(
+    tmp_path: Path, copied: bool
+) -> None:
+    if copied:
+        store = lite.open(tmp_path / "store")
+        storage = store.secondary
+    else:
+        storage = DiskCacheStorage(tmp_path / "cache", busy_timeout=7.5)
+    with contextlib.closing(storage):
+        cache = storage.cache
+
+        def fast() -> tuple[list[Any], bool]:
+            storage.set("k", "v", 60)  # this thread's first statement opens its connection
+            own = cache._local.con
+            found = pragmas(own), cache._con is own
+            cache.close()  # this thread's connection
+            return found
+
+        def diskcaches_own() -> list[Any]:
+            found = pragmas(cache._con)  # diskcache reads Settings and sets each pragma
+            cache.close()
+            return found
+
+        own, shared = in_a_thread(fast)
+        assert shared  # diskcache's methods use the connection the fast paths opened
+        assert own == in_a_thread(diskcaches_own)
+        assert own[2:4] == ["wal", 2**26]
+        assert own[-2:] == [4 * 2**20, 30000 if copied else 7500]
+        assert storage.get("k") == "v"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_uses_a_connection_of_its_own(tmp_path: Path) -> None:
+    with lite.open(tmp_path / "store") as store:
+        storage = store.secondary
+        storage.set("parent", "p", 60)
+        parents = storage.cache._local.con
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: answer through the pipe, never return into pytest
+            try:
+                storage.set("child", "c", 60)
+                answer = [storage.get("parent"), storage.cache._local.con is not parents]
+                os.write(write, json.dumps(answer).encode())
+            finally:
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            answer = json.loads(pipe.read() or "null")
+        os.waitpid(pid, 0)
+        assert answer == ["p", True]
+        assert storage.cache._local.con is parents
+        assert storage.pop("child") == "c"
+        assert storage.get("parent") == "p"

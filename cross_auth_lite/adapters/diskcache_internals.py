@@ -3,7 +3,8 @@
 Two fast paths of ``DiskCacheStorage`` need what diskcache does not publish:
 
 - ``execute``: one statement on the cache's own per-thread connection
-  (``Cache._sql``), so ``set``, ``get``, ``pop`` and ``delete`` are one
+  (``Cache._local.con``, opened by ``connection`` with the cache's pragmas
+  set directly), so ``set``, ``get``, ``pop`` and ``delete`` are one
   statement each instead of diskcache's transactions (see ``cache/rows.py``);
 - ``cache_like``: a ``Cache`` for a byte copy of another cache's file, made
   from that cache's state (``_directory``, ``_disk``, ``_local``,
@@ -22,6 +23,7 @@ from __future__ import annotations
 import copy
 import functools
 import os
+import sqlite3
 import tempfile
 import threading
 import time
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import diskcache
-from diskcache.core import DEFAULT_SETTINGS, METADATA, MODE_RAW
+from diskcache.core import DBNAME, DEFAULT_SETTINGS, METADATA, MODE_RAW
 
 from cross_auth_lite.adapters import portable
 
@@ -45,8 +47,63 @@ _DISK_STATE: Final = frozenset({"_directory", "min_file_size", "pickle_protocol"
 
 
 def execute(cache: diskcache.Cache, statement: str, parameters: Sequence[Any] = ()) -> Any:
-    """Run one statement on ``cache``'s connection for this thread (autocommit); its cursor."""
-    return cache._sql(statement, parameters)
+    """Run one statement on ``cache``'s connection for this thread (autocommit); its cursor.
+
+    The connection is diskcache's own (``Cache._local.con``, which its
+    methods and ``close()`` use too); this thread's first statement opens it
+    (``connection``).
+    """
+    local = cache._local
+    con = getattr(local, "con", None)
+    if con is None or local.pid != _process[0]:
+        con = connection(cache)
+    return con.execute(statement, parameters)
+
+
+def connection(cache: diskcache.Cache) -> sqlite3.Connection:
+    """``cache``'s connection for this thread, opened if it has none.
+
+    Opened as diskcache opens one (``Cache._con``), with the ``sqlite_*``
+    pragmas the cache holds set directly: diskcache would first read them
+    back from the file's ``Settings`` table, then read each pragma before
+    setting it, seven statements a connection that change nothing here,
+    where the cache's settings are the ones it opened the file with. A
+    process forked since this thread connected, or a pragma the database
+    refuses, is left to diskcache's own ``_con``.
+    """
+    local = cache._local
+    pid = getattr(local, "pid", None)
+    if getattr(local, "con", None) is not None or (pid is not None and pid != os.getpid()):
+        con: sqlite3.Connection = cache._con
+        return con
+    con = sqlite3.connect(
+        os.path.join(cache._directory, DBNAME), timeout=cache._timeout, isolation_level=None
+    )
+    try:
+        for name, value in sqlite_pragmas(cache):
+            con.execute(f"PRAGMA {name} = {value}").fetchall()
+    except sqlite3.Error:
+        con.close()
+        fallback: sqlite3.Connection = cache._con
+        return fallback
+    local.pid, local.con = os.getpid(), con
+    return con
+
+
+def sqlite_pragmas(cache: diskcache.Cache) -> list[tuple[str, Any]]:
+    """The pragmas diskcache sets on each of ``cache``'s connections: its ``sqlite_*`` settings."""
+    return [
+        (name.removeprefix("sqlite_"), value)
+        for name, value in sorted(vars(cache).items())
+        if name.startswith("sqlite_")
+    ]
+
+
+#: This process's id, kept up to date in a forked child: a connection made
+#: by another process is not this one's (diskcache then reconnects).
+_process = [os.getpid()]
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _process.__setitem__(0, os.getpid()))
 
 
 def fast_paths_usable() -> bool:
@@ -123,14 +180,43 @@ def _memory() -> str | None:
     return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
 
 
+def _connection_problem(cache: diskcache.Cache) -> str | None:
+    """What differs between a connection ``connection`` opens and one diskcache opens itself."""
+    pragmas = sqlite_pragmas(cache)
+    if not {"journal_mode", "synchronous", "mmap_size"} <= {name for name, _ in pragmas}:
+        return "a Cache holds other sqlite settings than expected"
+    found: dict[str, Any] = {}
+
+    def read(label: str, connect: Any) -> None:  # a thread of its own: a connection per thread
+        try:
+            con = connect()
+            found[label] = [con.execute(f"PRAGMA {name}").fetchone()[0] for name, _ in pragmas]
+            found[label].append(con is cache._con)  # the one diskcache's methods then use
+        finally:
+            cache.close()
+
+    for label, connect in (("own", lambda: connection(cache)), ("diskcache", lambda: cache._con)):
+        worker = threading.Thread(target=read, args=(label, connect))
+        worker.start()
+        worker.join()
+    if found.get("own") is None or found.get("own") != found.get("diskcache"):
+        return "a connection opened directly differs from one diskcache opens"
+    return None
+
+
 def _probe_in(scratch: Path) -> str | None:
-    for name in ("_sql", "_con"):
-        if not isinstance(getattr(diskcache.Cache, name, None), property):
-            return f"diskcache.Cache.{name} is not a property"
+    if not isinstance(getattr(diskcache.Cache, "_con", None), property):
+        return "diskcache.Cache._con is not a property"
     first = diskcache.Cache(str(scratch / "first"), eviction_policy="none", statistics=False)
     try:
         if not set(vars(first)) >= _CACHE_STATE or set(vars(first.disk)) != _DISK_STATE:
             return "a Cache or Disk holds other state than expected"
+        local = first._local
+        if not isinstance(local, threading.local) or first._con is not getattr(local, "con", None):
+            return "a Cache keeps its connection elsewhere than expected"
+        problem = _connection_problem(first)
+        if problem is not None:
+            return problem
         now = time.time()
         first.set("public", "written by set", expire=60)
         row = execute(
