@@ -19,6 +19,7 @@ from cross_auth_lite.adapters import peewee_internals
 from cross_auth_lite.database.fields import SQLITE_WIDTH, UTCDateTimeField
 
 __all__ = [
+    "ReaderFactory",
     "RowReader",
     "generated_factory",
     "plain_field",
@@ -90,15 +91,33 @@ def plain_kind(kind: type) -> bool:
 _PLAIN_KINDS: dict[type, bool] = {}
 
 
+#: A row reader's generated factory and the indexes of the fields whose converters it takes.
+ReaderFactory = tuple[Callable[..., Any], tuple[int, ...]]
+
+
 class RowReader(Generic[ModelT]):
     """Turns result rows of a statement into model instances, as peewee would."""
 
-    def __init__(self, model: type[ModelT], fields: list[peewee.Field[Any]]) -> None:
+    def __init__(
+        self,
+        model: type[ModelT],
+        fields: list[peewee.Field[Any]],
+        factory: ReaderFactory | None = None,
+    ) -> None:
+        """The reader of rows holding ``fields``, as instances of ``model``.
+
+        ``factory``: the ``factory`` of a reader of fields of the same names
+        and classes (another store's, of the same shape), to skip looking it up.
+        """
         self.model = model
         self.names = [field.name for field in fields]
-        make, converted = _reader_factory(
-            tuple((field.name, type(field), type(related_target(field))) for field in fields)
-        )
+        if factory is None:
+            factory = _reader_factory(
+                tuple((field.name, type(field), type(related_target(field))) for field in fields)
+            )
+        #: The generated code's factory and the fields whose converters it takes.
+        self.factory: ReaderFactory = factory
+        make, converted = factory
         read_row, read_rows = make(
             model,
             peewee_internals.loaded_instance,
@@ -117,7 +136,7 @@ _Signature = tuple[tuple[str, type, type], ...]
 
 
 @lru_cache(maxsize=512)
-def _reader_factory(signature: _Signature) -> tuple[Callable[..., Any], tuple[int, ...]]:
+def _reader_factory(signature: _Signature) -> ReaderFactory:
     """The factory of the row-reading functions for fields of ``signature``, once per process.
 
     It takes the model, peewee's ``loaded_instance``, ``datetime.fromisoformat``

@@ -95,8 +95,8 @@ _Binding = tuple[int, str, Callable[[Any], Any] | None, type | None]
 
 def _parameter_list(
     params: list[Any], slots: list[_Binding]
-) -> Callable[[Mapping[str, Any]], list[Any]]:
-    """A function building a statement's parameter list from the per-call values.
+) -> tuple[Callable[[Mapping[str, Any]], list[Any]], _BinderPlan]:
+    """A function building a statement's parameter list from the per-call values, and its plan.
 
     Generated once per process for each layout of parameters (a factory,
     see ``generated_factory``), like the row readers: one list display,
@@ -104,21 +104,31 @@ def _parameter_list(
     own conversion) where it goes. A value the converter would return
     unchanged (a ``bool`` for a boolean column, an ``int`` for a key) is
     bound as it is; a value bound in several places through one converter
-    (refresh's ``updated_at``) is converted once.
+    (refresh's ``updated_at``) is converted once. The plan (the factory and
+    what it takes) is the same for every store of a shape: ``_bind_by_plan``
+    makes another store's function from it.
     """
     first_use: dict[tuple[str, Any], int] = {}
     layout: list[_SlotLayout] = []
-    values: dict[str, dict[int, Any]] = {"k": dict(enumerate(params)), "c": {}, "t": {}}
     for index, name, convert, unchanged in slots:
         if convert is None:
             layout.append((index, name, False, None, index))
             continue
-        values["c"][index] = convert
-        if unchanged is not None:
-            values["t"][index] = unchanged
         first = first_use.setdefault((name, convert), index)
         layout.append((index, name, True, unchanged, first))
-    make, arguments = _binder_factory(len(params), tuple(layout))
+    plan = _binder_factory(len(params), tuple(layout))
+    return _bind_by_plan(plan, params, slots), plan
+
+
+def _bind_by_plan(
+    plan: _BinderPlan, params: list[Any], slots: list[_Binding]
+) -> Callable[[Mapping[str, Any]], list[Any]]:
+    """The parameter list function of ``plan`` for these constants and slot converters."""
+    make, arguments = plan
+    values: dict[str, dict[int, Any]] = {"k": dict(enumerate(params)), "c": {}, "t": {}}
+    for index, _, convert, unchanged in slots:
+        values["c"][index] = convert
+        values["t"][index] = unchanged
     function: Callable[[Mapping[str, Any]], list[Any]] = make(
         *[values[kind][index] for kind, index in arguments]
     )
@@ -132,10 +142,12 @@ def _parameter_list(
 _SlotLayout = tuple[int, str, bool, type | None, int]
 
 
+#: A parameter list's factory and the arguments it takes (see ``_binder_factory``).
+_BinderPlan = tuple[Callable[..., Any], tuple[tuple[str, int], ...]]
+
+
 @lru_cache(maxsize=512)
-def _binder_factory(
-    count: int, layout: tuple[_SlotLayout, ...]
-) -> tuple[Callable[..., Any], tuple[tuple[str, int], ...]]:
+def _binder_factory(count: int, layout: tuple[_SlotLayout, ...]) -> _BinderPlan:
     """The factory of ``_parameter_list``'s function for ``count`` parameters, slots at ``layout``.
 
     The factory takes, in order, the arguments named by the list returned
@@ -216,7 +228,7 @@ class Compiled(Generic[ModelT]):
             for index, value in enumerate(params)
             if isinstance(value, _Slot)
         ]
-        self._bind = _parameter_list(self._params, self._slots)
+        self._bind, self._binder = _parameter_list(self._params, self._slots)
         self._execute_sql: Callable[[str, list[Any]], Any] = database.execute_sql
         if isinstance(query, peewee.SelectBase):
             select: Any = query
@@ -239,6 +251,52 @@ class Compiled(Generic[ModelT]):
             if self.model is not None and fast_paths(database)
             else None
         )
+
+    @classmethod
+    def of_shape(
+        cls,
+        known: _Rendered,
+        database: peewee.Database,
+        tables: Mapping[str, Any],
+        returning: Sequence[peewee.Field[Any]] | None = None,
+    ) -> Compiled[Any]:
+        """The statement ``known`` for a store of its shape, whose models are in ``tables``.
+
+        What ``Compiled(None, database, ..., rendered=...)`` makes of the SQL and
+        parameters rendered for another store of the shape, with this store's
+        own fields and their conversions, skipping what the shape decides: the
+        parameter layout and the row reader's generated code.
+        """
+        compiled: Compiled[Any] = cls.__new__(cls)
+        compiled.sql = known.sql
+        compiled.database = database
+        compiled._params = known.params
+        compiled._slots = [
+            (
+                index,
+                name,
+                _converter(None if at is None else _field_at(tables, at), database),
+                kind,
+            )
+            for index, name, at, kind in known.slots
+        ]
+        compiled._binder = known.binder
+        compiled._bind = _bind_by_plan(known.binder, known.params, compiled._slots)
+        compiled._execute_sql = database.execute_sql
+        model = None if known.table is None else tables[known.table]
+        compiled.model = model
+        if model is None:
+            compiled.fields = []
+        elif returning is not None:
+            compiled.fields = list(returning)  # this store's own fields already
+        else:
+            compiled.fields = [_field_at(tables, at) for at in known.fields]
+        compiled.reader = (
+            RowReader(model, compiled.fields, known.reader)
+            if model is not None and fast_paths(database)
+            else None
+        )
+        return compiled
 
     def params(self, values: Mapping[str, Any]) -> list[Any]:
         """The parameter list for one execution."""
@@ -356,20 +414,7 @@ class StatementCache:
             compiled: Compiled[Any] = Compiled(build(), database, returning)
             _RENDERED[shared] = _Rendered(compiled)
             return compiled
-        tables = shape.tables
-        own = [
-            _Slot(value.name, _own_field(tables, value.field), value.unchanged)
-            if isinstance(value, _Slot) and value.field is not None
-            else value
-            for value in known.params
-        ]
-        model = None if known.table is None else tables[known.table]
-        fields = (
-            list(returning)  # this store's own fields already
-            if returning is not None
-            else [_own_field(tables, field) for field in known.fields]
-        )
-        return Compiled(None, database, fields, rendered=(known.sql, own), model=model)
+        return Compiled.of_shape(known, database, shape.tables, returning)
 
     def compiled(self, key: Hashable) -> Compiled[Any]:
         """The statement an earlier ``get`` compiled for ``key``."""
@@ -381,24 +426,50 @@ class StatementCache:
         return bound_database(self._model._meta.database)
 
 
-def _own_field(tables: Mapping[str, Any], field: peewee.Field[Any]) -> peewee.Field[Any]:
-    """This store's field of ``field``'s table and name."""
-    own: peewee.Field[Any] = tables[field.model._meta.table_name]._meta.fields[field.name]
+#: Where a field is in a store's models: its table and its name.
+_FieldAt = tuple[str, str]
+
+
+def _place(field: peewee.Field[Any]) -> _FieldAt:
+    return field.model._meta.table_name, field.name
+
+
+def _field_at(tables: Mapping[str, Any], at: _FieldAt) -> peewee.Field[Any]:
+    """This store's field at ``at``."""
+    own: peewee.Field[Any] = tables[at[0]]._meta.fields[at[1]]
     return own
 
 
 class _Rendered:
-    """A statement rendered for a store shape: its SQL, parameters, and what rows hold."""
+    """A statement rendered for a store shape, and what every store of the shape makes of it.
 
-    __slots__ = ("fields", "params", "sql", "table")
+    Its SQL and parameters; where each slot's field is, and its unchanged
+    type; the parameter list's factory; the table and fields its rows hold
+    and their reader's factory (``None`` if that store read rows through
+    peewee).
+    """
+
+    __slots__ = ("binder", "fields", "params", "reader", "slots", "sql", "table")
 
     def __init__(self, compiled: Compiled[Any]) -> None:
         self.sql = compiled.sql
         self.params = list(compiled._params)
+        self.slots: list[tuple[int, str, _FieldAt | None, type | None]] = [
+            (
+                index,
+                value.name,
+                None if value.field is None else _place(value.field),
+                value.unchanged,
+            )
+            for index, value in enumerate(self.params)
+            if isinstance(value, _Slot)
+        ]
+        self.binder = compiled._binder
         self.table: str | None = (
             None if compiled.model is None else compiled.model._meta.table_name
         )
-        self.fields = compiled.fields
+        self.fields = [_place(field) for field in compiled.fields]
+        self.reader = None if compiled.reader is None else compiled.reader.factory
 
 
 #: SQL and parameters rendered for a store shape, by (shape, statement): see
