@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -266,6 +267,51 @@ def test_refused_account_writes_leave_the_application_transaction_usable(
     assert _users(shared_store) == ["ada@example.com", "bob@example.com", "dave@example.com"]
     assert accounts.find_social_account_by_id(connection.id).access_token == "access-1"
     assert owner.id != other.id
+
+
+def _told(error: BaseException) -> str:
+    """What a log line with the traceback would say of ``error`` and the errors it chains."""
+    frames = traceback.TracebackException.from_exception(error)
+    return "".join(line for line in frames.format() if not line.startswith("  "))
+
+
+@pytest.mark.all_backends
+def test_a_refused_write_says_which_constraint_but_quotes_no_values(
+    store: lite.LiteStore,
+) -> None:
+    user, account = signup(store.accounts, "ada@example.com", "gh-1")
+    model = store.models.SocialAccount
+    secret = "gho_secret-access-token-0123456789"
+    store.accounts.update_social_account(
+        account.id,
+        access_token=secret,
+        refresh_token=None,
+        access_token_expires_at=None,
+        refresh_token_expires_at=None,
+        scope=None,
+    )
+    values: dict[str, Any] = {"created_at": NOW, "updated_at": NOW, "expires_at": NOW}
+    store.sessions.create(token_hash="hash-of-a-session-token", user_id=user.id, **values)
+
+    # A NOT NULL column set to NULL: PostgreSQL's DETAIL quotes the whole row.
+    with pytest.raises(peewee.IntegrityError) as not_null:
+        model.update(provider=None).where(model.id == account.id).execute()
+    assert "provider" in str(not_null.value)
+    assert secret not in _told(not_null.value)
+    assert "ada@example.com" not in _told(not_null.value)
+
+    # A duplicate key: the columns are named, not their values.
+    session = store.models.Session
+    row = {"token_hash": "hash-of-a-session-token", "user": user.id, **values}
+    with pytest.raises(peewee.IntegrityError) as duplicate:
+        session.insert(row).execute()
+    assert "token_hash" in str(duplicate.value)
+    assert "hash-of-a-session-token" not in _told(duplicate.value)
+    with pytest.raises(ValueError, match="token hash already exists") as refused:
+        store.sessions.create(token_hash="hash-of-a-session-token", user_id=user.id, **values)
+    assert "hash-of-a-session-token" not in _told(refused.value)
+
+    assert store.accounts.find_social_account_by_id(account.id).access_token == secret
 
 
 @pytest.mark.all_backends

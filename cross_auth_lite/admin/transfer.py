@@ -160,7 +160,7 @@ def _conflict(table: str, index: int, values: dict[str, Any], error: Exception) 
         names = text.split(":", 1)[1].strip().splitlines()[0]
         detail = f"{_CONFLICTS} ({names} must be unique)"
     elif text.startswith("duplicate key value violates unique constraint"):  # PostgreSQL
-        key = re.search(r"Key \(([^)]*)\)=", text)
+        key = re.search(r"Key \(([^)]*)\)", text)
         names = ", ".join(f"{table}.{name.strip()}" for name in key[1].split(",")) if key else ""
         detail = f"{_CONFLICTS} ({names or _first_line(error)} must be unique)"
     elif "FOREIGN KEY" in text.upper():

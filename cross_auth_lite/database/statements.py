@@ -551,5 +551,12 @@ def execute_many(database: peewee.Database, sql: str, rows: Sequence[Sequence[An
             db.execute_sql(sql, row)
         return
     cursor = db.cursor()
-    with peewee_internals.error_wrapper():
-        cursor.executemany(sql, rows)
+    try:
+        with peewee_internals.error_wrapper():
+            cursor.executemany(sql, rows)
+    except peewee.IntegrityError as error:
+        # A database whose errors may quote the rows says what to raise instead.
+        without_values = getattr(database, "without_values", None)
+        if without_values is None:
+            raise
+        raise without_values(error) from None
