@@ -64,9 +64,10 @@ def connection(cache: diskcache.Cache) -> sqlite3.Connection:
     """``cache``'s connection for this thread, opened if it has none.
 
     Opened as diskcache opens one (``Cache._con``), with the ``sqlite_*``
-    pragmas the cache holds set directly: diskcache would first read them
-    back from the file's ``Settings`` table, then read each pragma before
-    setting it, seven statements a connection that change nothing here,
+    pragmas the cache holds set directly (the two the file keeps only if
+    they differ): diskcache would first read them back from the file's
+    ``Settings`` table, then read each pragma before setting it, statements
+    that change nothing here,
     where the cache's settings are the ones it opened the file with. A
     process forked since this thread connected, or a pragma the database
     refuses, is left to diskcache's own ``_con``.
@@ -81,6 +82,10 @@ def connection(cache: diskcache.Cache) -> sqlite3.Connection:
     )
     try:
         for name, value in sqlite_pragmas(cache):
+            # Setting a pragma the file keeps (auto_vacuum, journal_mode) is a
+            # write that waits for any writer: those are set only if they differ.
+            if name in _KEPT_IN_FILE and con.execute(f"PRAGMA {name}").fetchone()[0] == value:
+                continue
             con.execute(f"PRAGMA {name} = {value}").fetchall()
     except sqlite3.Error:
         con.close()
@@ -98,6 +103,9 @@ def sqlite_pragmas(cache: diskcache.Cache) -> list[tuple[str, Any]]:
         if name.startswith("sqlite_")
     ]
 
+
+#: The pragmas a database file keeps, not each connection.
+_KEPT_IN_FILE: Final = frozenset({"auto_vacuum", "journal_mode"})
 
 #: This process's id, kept up to date in a forked child: a connection made
 #: by another process is not this one's (diskcache then reconnects).
