@@ -204,22 +204,18 @@ class Compiled(Generic[ModelT]):
 
     def __init__(
         self,
-        query: peewee.Query | None,
+        query: peewee.Query,
         database: peewee.Database,
         returning: Sequence[peewee.Field[Any]] | None = None,
-        *,
-        rendered: tuple[str, list[Any]] | None = None,
-        model: type[ModelT] | None = None,
     ) -> None:
-        """Render ``query`` for ``database`` (or take its ``rendered`` SQL and parameters).
+        """Render ``query`` for ``database``.
 
-        Without a query, ``rendered`` is required and ``model`` and ``returning``
-        say what rows come back, if any.
+        ``returning`` names the fields an INSERT or UPDATE returns, for its
+        rows to be read as instances. ``of_shape`` makes the statement for
+        another store of the same shape.
         """
-        if rendered is None:
-            context: Any = database.get_sql_context()
-            rendered = context.sql(query).query()
-        sql, params = rendered
+        context: Any = database.get_sql_context()
+        sql, params = context.sql(query).query()
         self.sql: str = sql
         self.database: Any = database
         self._params: list[Any] = list(params)
@@ -233,8 +229,7 @@ class Compiled(Generic[ModelT]):
         if isinstance(query, peewee.SelectBase):
             select: Any = query
             returning = select.selected_columns
-        if query is not None:
-            model = getattr(query, "model", None)
+        model = getattr(query, "model", None)
         self.model: type[ModelT] | None = (
             model
             if model is not None
@@ -262,10 +257,9 @@ class Compiled(Generic[ModelT]):
     ) -> Compiled[Any]:
         """The statement ``known`` for a store of its shape, whose models are in ``tables``.
 
-        What ``Compiled(None, database, ..., rendered=...)`` makes of the SQL and
-        parameters rendered for another store of the shape, with this store's
-        own fields and their conversions, skipping what the shape decides: the
-        parameter layout and the row reader's generated code.
+        The SQL and parameters rendered for another store of the shape, with
+        this store's own fields and their conversions, skipping what the shape
+        decides: the parameter layout and the row reader's generated code.
         """
         compiled: Compiled[Any] = cls.__new__(cls)
         compiled.sql = known.sql
