@@ -19,7 +19,7 @@ from pathlib import Path
 import cross_auth_lite as lite
 
 PACKAGE = Path(lite.__file__).parent
-TOOLS = ("cli", "demo", "dev", "testing", "pytest_plugin")
+TOOLS = ("cli", "__main__", "demo", "dev", "testing", "pytest_plugin")
 DRIVERS = {"peewee", "playhouse", "sqlite3", "diskcache", "psycopg", "psycopg2", "redis"}
 
 # The foundations every layer may use: exceptions, URLs, private files, the token cipher.

@@ -16,9 +16,10 @@ SCRIPT = Path(sys.executable).with_name("cross-auth-lite")
 
 
 def cli(
-    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, module: bool = False
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, module: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "cross_auth_lite.cli"] if module else [str(SCRIPT)]
+    """Run the script, or ``python -m module`` when a module is named."""
+    command = [sys.executable, "-m", module] if module else [str(SCRIPT)]
     environment = {**os.environ, **(env or {})}
     environment.pop("CROSS_AUTH_LITE_DEBUG", None)
     return subprocess.run(
@@ -60,12 +61,12 @@ def test_console_script_creates_and_lists_users(tmp_path: Path) -> None:
     assert [user["email"] for user in json.loads(listed.stdout)] == ["ada@example.com"]
 
 
-def test_module_entry_point(tmp_path: Path) -> None:
+def test_module_entry_points(tmp_path: Path) -> None:
     seed(tmp_path / "store")
-    process = cli("--data", str(tmp_path / "store"), "stats", "--json", module=True)
+    process = cli("--data", str(tmp_path / "store"), "stats", "--json", module="cross_auth_lite")
     assert process.returncode == 0, process.stderr
     assert json.loads(process.stdout)["users"]["total"] == 3
-    usage = cli("--data", str(tmp_path / "store"), "nonsense", module=True)
+    usage = cli("--data", str(tmp_path / "store"), "nonsense", module="cross_auth_lite.cli")
     assert usage.returncode == 2
     assert len(usage.stderr.splitlines()) == 1
 
@@ -76,7 +77,7 @@ def test_export_import_round_trip_through_a_pipe(tmp_path: Path) -> None:
     assert exported.returncode == 0
     imported = cli("--data", str(tmp_path / "copy"), "import", "-", stdin=exported.stdout)
     assert imported.returncode == 0, imported.stderr
-    again = cli("--data", str(tmp_path / "copy"), "export", module=True)
+    again = cli("--data", str(tmp_path / "copy"), "export", module="cross_auth_lite.cli")
     assert again.stdout == exported.stdout
 
 

@@ -1,0 +1,7 @@
+"""``python -m cross_auth_lite``: the ``cross-auth-lite`` command, as ``cross_auth_lite.cli``."""
+
+import sys
+
+from cross_auth_lite.cli import main
+
+sys.exit(main())
