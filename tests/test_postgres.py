@@ -20,11 +20,12 @@ from typing import Any
 import peewee
 import pytest
 from cross_auth.exceptions import CrossAuthException
+from playhouse import db_url
 
 import cross_auth_lite as lite
 from cross_auth_lite.backends.postgres import LitePostgresqlDatabase, open_postgresql, redact_url
 from tests import race_workers
-from tests.factories import connect, signup
+from tests.factories import connect, identity, signup
 from tests.pg_server import PostgresServer
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -356,3 +357,56 @@ def test_a_dropped_connection_is_reopened_between_transactions(
         assert store.accounts.find_user_by_email("ada@example.com") is not None
         signup(store.accounts, "bob@example.com", "gh-2")  # writes work again too
         assert store.models.User.select().count() == 2
+
+
+def test_an_applications_own_postgresql_database_gets_refusals_without_values(
+    pg_url: str,
+) -> None:
+    # A plain peewee.PostgresqlDatabase with the bundled models: no lite database class.
+    db = db_url.connect(pg_url)
+    assert type(db) is peewee.PostgresqlDatabase
+
+    class User(lite.PeeweeUser):
+        class Meta:
+            database = db
+
+    class SocialAccount(lite.PeeweeSocialAccount):
+        user = peewee.ForeignKeyField(User, backref="social_accounts", on_delete="CASCADE")
+        # The application's own rule, which PostgreSQL explains by quoting the row.
+        provider_user_id = peewee.TextField(constraints=[peewee.Check("provider_user_id <> 'x'")])
+
+        class Meta:
+            database = db
+
+    class Session(lite.PeeweeSession):
+        user = peewee.ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+
+        class Meta:
+            database = db
+
+    lite.identity_indexes(SocialAccount, shared_connections=False)
+    db.create_tables([User, SocialAccount, Session])
+    try:
+        accounts = lite.PeeweeAccountsStorage(User, SocialAccount)
+        sessions = lite.PeeweeSessionStorage(Session)
+        secret = "gho_secret-access-token-0123456789"
+        user, _ = signup(accounts, "ada@example.com", "gh-1", access_token=secret)
+        values: dict[str, Any] = {"created_at": NOW, "updated_at": NOW, "expires_at": NOW}
+        sessions.create(token_hash="hash-of-a-session-token", user_id=user.id, **values)
+
+        # The storage's own error keeps a cause that names the column, not the value.
+        with pytest.raises(ValueError, match="token hash already exists") as refused:
+            sessions.create(token_hash="hash-of-a-session-token", user_id=user.id, **values)
+        assert "token_hash" in _told(refused.value)
+        assert "hash-of-a-session-token" not in _told(refused.value)
+
+        # A refused write the storage passes on: the row (and its token) is not quoted.
+        with pytest.raises(peewee.IntegrityError) as checked:
+            accounts.create_social_account(**identity(user.id, "x", access_token=secret))
+        assert "check constraint" in str(checked.value)
+        assert checked.value.sqlstate == "23514"  # type: ignore[attr-defined]
+        assert secret not in _told(checked.value)
+        assert [account.provider_user_id for account in SocialAccount.select()] == ["gh-1"]
+    finally:
+        db.drop_tables([Session, SocialAccount, User])
+        db.close()

@@ -44,6 +44,7 @@ from cross_auth_lite.database.model_checks import (
     primary_key,
 )
 from cross_auth_lite.database.models import PeeweeSocialAccount, PeeweeUser
+from cross_auth_lite.database.refusals import quoting_no_values
 from cross_auth_lite.database.sqlite import on_commit, write_transaction
 from cross_auth_lite.database.statements import Compiled, StatementCache, insert_row, slot
 from cross_auth_lite.errors import (
@@ -439,6 +440,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         )
         return self._insert(self.UserModel, prepare_values(values))
 
+    @quoting_no_values
     def create_user(
         self,
         *,
@@ -579,6 +581,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
 
     # Social accounts: writes
 
+    @quoting_no_values
     def create_social_account(
         self,
         *,
@@ -611,6 +614,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         except peewee.IntegrityError as error:
             return self._retried_connection(error, values)
 
+    @quoting_no_values
     def create_user_with_identity(
         self,
         *,
@@ -652,6 +656,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
             raise
         return new_user, account
 
+    @quoting_no_values
     def update_social_account(
         self,
         social_account_id: Any,
@@ -726,6 +731,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         for name, value in values.items():
             setattr(account, name, value)
 
+    @quoting_no_values
     def disconnect_social_account(
         self, *, user_id: Any, provider: str, social_account_id: Any
     ) -> DisconnectResult:
@@ -757,6 +763,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
             self.SocialAccountModel.delete().where(pk == account_id).execute()
         return "disconnected"
 
+    @quoting_no_values
     def delete_social_account(self, social_account_id: Any) -> bool:
         """Delete a connection without the last-login-method check; True if one went.
 

@@ -19,13 +19,13 @@ What differs from SQLite is handled here and in the storages:
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import peewee
 from playhouse.shortcuts import ReconnectMixin
 
 from cross_auth_lite.backends.url_checks import checked_url, postgres_url_problem
+from cross_auth_lite.database.refusals import without_values
 from cross_auth_lite.database.sqlite import ClosableConnectionsMixin, CommitCallbacksMixin
 from cross_auth_lite.database.statements import quote_identifier
 from cross_auth_lite.errors import (
@@ -128,43 +128,17 @@ class LitePostgresqlDatabase(
         """Run one statement, as peewee does; a refused write's error quotes no values.
 
         PostgreSQL's DETAIL of a constraint violation quotes the row it
-        refused (``Failing row contains (...)``, tokens included) or the key
-        (``Key (token_hash)=(...)``): the error raised says which constraint
-        and which columns, never the values (``without_values``).
+        refused or the key: the error raised says which constraint and which
+        columns, never the values (``cross_auth_lite.database.refusals``).
         """
         base: Any = super()
         try:
             return base.execute_sql(sql, params)
         except peewee.IntegrityError as error:
-            raise _without_values(error) from None
-
-    @staticmethod
-    def without_values(error: peewee.IntegrityError) -> peewee.IntegrityError:
-        """``error`` as it is raised: the same class and constraint, no values.
-
-        The first line of PostgreSQL's message names the constraint; of its
-        DETAIL, only the columns of a ``Key (...)=(...)`` are kept, and the
-        driver's error, which holds the values, is not kept as the cause.
-        ``sqlstate`` is the driver's. Bulk writes (``execute_many``) call it too.
-        """
-        return _without_values(error)
-
-
-def _without_values(error: peewee.IntegrityError) -> peewee.IntegrityError:
-    driver: Any = getattr(error, "orig", None) or error
-    text = str(driver).strip()
-    message = text.splitlines()[0] if text else type(error).__name__
-    key = _KEY_COLUMNS.search(text)
-    if key is not None:
-        message += f" (Key ({key[1]}))"
-    cleaned: Any = type(error)(message)
-    cleaned.sqlstate = getattr(driver, "sqlstate", None) or getattr(driver, "pgcode", None)
-    result: peewee.IntegrityError = cleaned
-    return result
-
-
-# "Key (provider, provider_user_id)=(github, 1) already exists.": the columns.
-_KEY_COLUMNS = re.compile(r"^DETAIL:\s+Key \(([^)]*)\)=", re.MULTILINE)
+            cleaned = without_values(error)
+            if cleaned is error:
+                raise
+            raise cleaned from None
 
 
 def _connection_target(url: str) -> str:

@@ -2,7 +2,8 @@
 
 It owns the SQLite database (``sqlite.py``: every thread's connection,
 pragmas, closing, errors), savepoint-aware commit callbacks
-(``commit_callbacks.py``), the models and their fields (``models.py``,
+(``commit_callbacks.py``), refused writes' errors without the values they
+quote (``refusals.py``), the models and their fields (``models.py``,
 ``fields.py``, ``model_checks.py``), the schema and its numbered upgrade
 table (``schema.py``), statements rendered once and run many times with
 their row readers (``statements.py``, ``row_readers.py``, once per process

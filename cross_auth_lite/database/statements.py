@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 import peewee
 
 from cross_auth_lite.adapters import peewee_internals
+from cross_auth_lite.database.refusals import without_values
 from cross_auth_lite.database.row_readers import RowReader, generated_factory, plain_field
 from cross_auth_lite.database.shapes import StoreShape, store_shape
 from cross_auth_lite.database.sqlite import bound_database
@@ -549,8 +550,7 @@ def execute_many(database: peewee.Database, sql: str, rows: Sequence[Sequence[An
         with peewee_internals.error_wrapper():
             cursor.executemany(sql, rows)
     except peewee.IntegrityError as error:
-        # A database whose errors may quote the rows says what to raise instead.
-        without_values = getattr(database, "without_values", None)
-        if without_values is None:
+        cleaned = without_values(error)  # PostgreSQL's message quotes the refused row
+        if cleaned is error:
             raise
-        raise without_values(error) from None
+        raise cleaned from None

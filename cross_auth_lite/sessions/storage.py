@@ -27,6 +27,7 @@ from cross_auth_lite.database.ids import NO_MATCH, coerce_id
 from cross_auth_lite.database.model_checks import check_session_model, owner_field
 from cross_auth_lite.database.model_checks import primary_key as primary_key_of
 from cross_auth_lite.database.models import PeeweeSession
+from cross_auth_lite.database.refusals import quoting_no_values
 from cross_auth_lite.database.sqlite import bound_database, on_commit, write_transaction
 from cross_auth_lite.database.statements import Compiled, StatementCache, insert_row
 from cross_auth_lite.errors import UnknownUserError
@@ -184,6 +185,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
 
     # Writes
 
+    @quoting_no_values
     def create(
         self,
         *,
@@ -253,6 +255,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         users = self._owner.rel_model
         return bool(users.select().where(self._owner.rel_field == owner).exists())
 
+    @quoting_no_values
     def refresh(
         self,
         session_id: Any,
@@ -296,6 +299,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
                 return None
             return self.get_any(values["id"])
 
+    @quoting_no_values
     def revoke(self, session_id: Any, *, revoked_at: datetime) -> None:
         """Mark the session revoked at ``revoked_at``; an already revoked one keeps its time."""
         revoked_at = utc_argument("revoked_at", revoked_at)
@@ -306,6 +310,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         statement = self._statements.get("revoke", lambda: revoke_query(model))
         statement.execute(id=row_id, revoked_at=revoked_at)
 
+    @quoting_no_values
     def revoke_all_for_user(
         self,
         user_id: Any,
@@ -333,6 +338,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
             count: int = update.execute()
         return count
 
+    @quoting_no_values
     def purge_expired(
         self, *, now: datetime | None = None, older_than: timedelta = timedelta(days=30)
     ) -> int:
