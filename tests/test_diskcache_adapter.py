@@ -349,6 +349,31 @@ def test_a_connection_the_fast_paths_open_is_set_up_as_diskcache_sets_up_its_own
         assert storage.get("k") == "v"
 
 
+def test_a_threads_first_read_does_not_wait_for_another_connections_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Were a new connection to set the pragmas the file keeps (journal_mode,
+    # auto_vacuum), its first read would be a write, waiting for this writer
+    # until refused, and the thread would fall back to diskcache's connection.
+    with contextlib.closing(lite.open(tmp_path / "store", busy_timeout=0.05)) as store:
+        store.secondary.set("k", "v", 60)
+        fallbacks: list[int] = []
+        diskcaches_own = diskcache.Cache._con
+        monkeypatch.setattr(
+            diskcache.Cache,
+            "_con",
+            property(lambda cache: fallbacks.append(1) or diskcaches_own.fget(cache)),
+        )
+        writer = sqlite3.connect(tmp_path / "store" / "cache" / DBNAME, isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")
+            assert in_a_thread(lambda: store.secondary.get("k")) == "v"
+            assert fallbacks == []  # the thread's connection is the one the fast path opened
+            writer.execute("ROLLBACK")
+        finally:
+            writer.close()
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_uses_a_connection_of_its_own(tmp_path: Path) -> None:
     with lite.open(tmp_path / "store") as store:
