@@ -47,11 +47,11 @@ def _set_mode(fd: int, path: Path, mode: int) -> None:
         os.chmod(path, mode)
 
 
-def private_directory(path: str | os.PathLike[str]) -> Path:
+def private_directory(path: str | os.PathLike[str], *, role: str = "store directory") -> Path:
     """Create ``path`` (and missing parents) as a 0700 directory; tighten it if it exists.
 
-    Raises ``StoreLocationError`` naming the path when it is not a directory,
-    cannot be created, or is not writable.
+    Raises ``StoreLocationError`` naming the path, as the ``role`` it has,
+    when it is not a directory, cannot be created, or is not writable.
     """
     directory = Path(path).expanduser()
     try:
@@ -60,13 +60,13 @@ def private_directory(path: str | os.PathLike[str]) -> Path:
         raise StoreLocationError(f"{directory} exists and is not a directory") from None
     except OSError as error:
         raise StoreLocationError(
-            f"cannot create store directory {directory}: {error.strerror or error}"
+            f"cannot create {role} {directory}: {error.strerror or error}"
         ) from None
     if not directory.is_dir():
         raise StoreLocationError(f"{directory} exists and is not a directory")
     _tighten(directory, DIRECTORY_MODE)
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise StoreLocationError(f"store directory {directory} is not writable")
+        raise StoreLocationError(f"{role} {directory} is not writable")
     return directory
 
 

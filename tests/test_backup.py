@@ -61,6 +61,16 @@ def test_backup_refuses_a_non_empty_destination(tmp_path: Path, store: lite.Lite
     assert (tmp_path / "taken" / "something").read_text() == "keep me"
 
 
+def test_a_backup_directory_that_cannot_be_made_is_called_that(
+    tmp_path: Path, store: lite.LiteStore
+) -> None:
+    (tmp_path / "file").write_text("keep me")
+
+    with pytest.raises(lite.StoreLocationError, match="cannot create backup directory"):
+        backup_store(store, tmp_path / "file" / "backup")
+    assert (tmp_path / "file").read_text() == "keep me"
+
+
 def test_backup_onto_a_file_says_it_is_a_file(tmp_path: Path, store: lite.LiteStore) -> None:
     (tmp_path / "notes.txt").write_text("keep me")
 

@@ -47,12 +47,12 @@ def backup_store(store: LiteStore, destination: str | os.PathLike[str]) -> Path:
         )
     if target.exists() and any(target.iterdir()):
         raise StoreExistsError(f"{target} already exists and is not an empty directory")
-    target = private_directory(target)
+    target = private_directory(target, role="backup directory")
     try:
         _copy(source, target / DATABASE_FILENAME)
         cache = directory / CACHE_DIRNAME / DBNAME
         if cache.is_file():
-            private_directory(target / CACHE_DIRNAME)
+            private_directory(target / CACHE_DIRNAME, role="backup directory")
             _copy(cache, target / CACHE_DIRNAME / DBNAME)
     except BaseException:
         _remove_partial(target)

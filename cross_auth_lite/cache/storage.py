@@ -418,7 +418,7 @@ class DiskCacheStorage:
 
 
 def _open_cache(directory: Path, busy_timeout: float) -> diskcache.Cache:
-    directory = private_directory(directory)
+    directory = private_directory(directory, role="cache directory")
     database = private_file(directory / DBNAME)
     try:
         return diskcache.Cache(

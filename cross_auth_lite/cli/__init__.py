@@ -217,6 +217,8 @@ def _run(argv: list[str] | None) -> int:
                 f"unrecognised option {suspect} (the words after it are not shown, in case "
                 f"one is its value) (see '{PROG} --help')"
             )
+        elif "required: COMMAND" in message and suspect is not None:
+            message = f"unrecognised option {suspect}, and no command (see '{PROG} --help')"
         report(message)
         return 2
     except SystemExit as done:  # --help, --version

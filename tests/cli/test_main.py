@@ -89,6 +89,13 @@ def test_a_mistyped_option_before_the_command_does_not_echo_its_value(
     assert "hunter2" not in result.err + result.out
 
 
+def test_a_mistyped_option_with_no_command_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, None, "--bogus")
+    assert_one_line_error(result, code=2, contains="unrecognised option --bogus, and no command")
+    alone = run(capsys, None, "--json")  # a known option: only the command is missing
+    assert_one_line_error(alone, code=2, contains="required: COMMAND")
+
+
 def test_a_mistyped_option_abbreviating_another_is_not_taken_for_it(
     capsys: pytest.CaptureFixture[str], data: Path
 ) -> None:
