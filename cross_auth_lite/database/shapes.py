@@ -38,6 +38,9 @@ class StoreShape:
         locked: bool,
         tables: dict[str, type[peewee.Model]],
     ) -> None:
+        # Stores sharing a key share SQL, parameter layouts and row readers'
+        # generated code, which depend on the fields' classes: every option
+        # that changes a field's class (encryption, a locked store) is in it.
         self.key = (database_class, shared_connections, encrypted, locked)
         self.tables = tables
 

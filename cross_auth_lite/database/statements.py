@@ -95,7 +95,7 @@ _Binding = tuple[int, str, Callable[[Any], Any] | None, type | None]
 
 
 def _parameter_list(
-    params: list[Any], slots: list[_Binding]
+    params: Sequence[Any], slots: list[_Binding]
 ) -> tuple[Callable[[Mapping[str, Any]], list[Any]], _BinderPlan]:
     """A function building a statement's parameter list from the per-call values, and its plan.
 
@@ -122,7 +122,7 @@ def _parameter_list(
 
 
 def _bind_by_plan(
-    plan: _BinderPlan, params: list[Any], slots: list[_Binding]
+    plan: _BinderPlan, params: Sequence[Any], slots: list[_Binding]
 ) -> Callable[[Mapping[str, Any]], list[Any]]:
     """The parameter list function of ``plan`` for these constants and slot converters."""
     make, arguments = plan
@@ -219,7 +219,7 @@ class Compiled(Generic[ModelT]):
         sql, params = context.sql(query).query()
         self.sql: str = sql
         self.database: Any = database
-        self._params: list[Any] = list(params)
+        self._params: tuple[Any, ...] = tuple(params)
         self._slots: list[_Binding] = [
             (index, value.name, _converter(value.field, database), value.unchanged)
             for index, value in enumerate(params)
@@ -448,7 +448,7 @@ class _Rendered:
 
     def __init__(self, compiled: Compiled[Any]) -> None:
         self.sql = compiled.sql
-        self.params = list(compiled._params)
+        self.params = compiled._params  # a tuple: the shape's stores share it
         self.slots: list[tuple[int, str, _FieldAt | None, type | None]] = [
             (
                 index,
