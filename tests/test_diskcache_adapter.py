@@ -355,7 +355,9 @@ def test_a_threads_first_read_does_not_wait_for_another_connections_writer(
     # Were a new connection to set the pragmas the file keeps (journal_mode,
     # auto_vacuum), its first read would be a write, waiting for this writer
     # until refused, and the thread would fall back to diskcache's connection.
-    with contextlib.closing(lite.open(tmp_path / "store", busy_timeout=0.05)) as store:
+    with contextlib.closing(
+        lite.open(tmp_path / "store", busy_timeout=0.05, housekeeping=False)
+    ) as store:
         store.secondary.set("k", "v", 60)
         fallbacks: list[int] = []
         diskcaches_own = diskcache.Cache._con

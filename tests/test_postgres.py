@@ -271,9 +271,19 @@ def test_refused_account_writes_leave_the_application_transaction_usable(
 
 
 def _told(error: BaseException) -> str:
-    """What a log line with the traceback would say of ``error`` and the errors it chains."""
+    """What a traceback shows of ``error``, and every error reachable from it, hidden or not."""
     frames = traceback.TracebackException.from_exception(error)
-    return "".join(line for line in frames.format() if not line.startswith("  "))
+    told = ["".join(line for line in frames.format() if not line.startswith("  "))]
+    pending: list[Any] = [error]
+    seen: set[int] = set()
+    while pending:
+        link = pending.pop()
+        if link is None or id(link) in seen:
+            continue
+        seen.add(id(link))
+        told.append(f"{link!r} {link.args!r}")
+        pending += [link.__cause__, link.__context__, getattr(link, "orig", None)]
+    return "\n".join(told)
 
 
 @pytest.mark.all_backends

@@ -25,7 +25,7 @@ import peewee
 from playhouse.shortcuts import ReconnectMixin
 
 from cross_auth_lite.backends.url_checks import checked_url, postgres_url_problem
-from cross_auth_lite.database.refusals import without_values
+from cross_auth_lite.database.refusals import raise_without_values
 from cross_auth_lite.database.sqlite import ClosableConnectionsMixin, CommitCallbacksMixin
 from cross_auth_lite.database.statements import quote_identifier
 from cross_auth_lite.errors import (
@@ -135,10 +135,15 @@ class LitePostgresqlDatabase(
         try:
             return base.execute_sql(sql, params)
         except peewee.IntegrityError as error:
-            cleaned = without_values(error)
-            if cleaned is error:
-                raise
-            raise cleaned from None
+            raise_without_values(error)
+
+    def commit(self) -> None:
+        """Commit, as peewee does; a deferred constraint's refusal quotes no values either."""
+        base: Any = super()
+        try:
+            base.commit()
+        except peewee.IntegrityError as error:
+            raise_without_values(error)
 
 
 def _connection_target(url: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 import peewee
 
 from cross_auth_lite.adapters import peewee_internals
-from cross_auth_lite.database.refusals import without_values
+from cross_auth_lite.database.refusals import raise_without_values
 from cross_auth_lite.database.row_readers import RowReader, generated_factory, plain_field
 from cross_auth_lite.database.shapes import StoreShape, store_shape
 from cross_auth_lite.database.sqlite import bound_database
@@ -550,7 +550,4 @@ def execute_many(database: peewee.Database, sql: str, rows: Sequence[Sequence[An
         with peewee_internals.error_wrapper():
             cursor.executemany(sql, rows)
     except peewee.IntegrityError as error:
-        cleaned = without_values(error)  # PostgreSQL's message quotes the refused row
-        if cleaned is error:
-            raise
-        raise cleaned from None
+        raise_without_values(error)  # PostgreSQL's message quotes the refused row

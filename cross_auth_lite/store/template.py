@@ -135,7 +135,7 @@ def lay_out_store(
     existing store, or from scratch, and raises what that raises.
     """
     if not private:
-        cache = private_directory(directory / cache_name)
+        cache = private_directory(directory / cache_name, role="cache directory")
     else:
         try:
             cache = new_private_directory(directory / cache_name)
