@@ -9,7 +9,6 @@ import peewee
 
 from cross_auth_lite.accounts.storage import PeeweeAccountsStorage
 from cross_auth_lite.cache.storage import DiskCacheStorage
-from cross_auth_lite.database.model_reuse import retire_models
 from cross_auth_lite.database.models import StoreModels
 from cross_auth_lite.database.schema import EXCLUSIVE, SHARED
 from cross_auth_lite.database.sqlite import close_database
@@ -137,7 +136,6 @@ class LiteStore:
             finally:
                 try:
                     close_database(self.database)
-                    retire_models(self.models)
                 finally:
                     if self._ephemeral and self.path is not None:
                         remove_ephemeral_directory(self.path)

@@ -19,7 +19,7 @@ from cross_auth_lite.backends.postgres import check_database_url, connect_postgr
 from cross_auth_lite.backends.redis_cache import check_secondary_url, connect_redis
 from cross_auth_lite.cache.storage import DiskCacheStorage
 from cross_auth_lite.cache.template_copy import copied_cache_storage
-from cross_auth_lite.database.model_reuse import store_models
+from cross_auth_lite.database.models import build_models
 from cross_auth_lite.database.schema import SHARED, ensure_schema, read_meta
 from cross_auth_lite.database.sqlite import (
     BUSY_TIMEOUT_SECONDS,
@@ -294,7 +294,7 @@ def assemble_store(
         meta.get("connections") == SHARED if shared_connections is None else shared_connections
     )
     locked = cipher is None and without_token_key and tokens_encrypted(meta)
-    models = store_models(database, shared_connections=shared, cipher=cipher, tokens_locked=locked)
+    models = build_models(database, shared_connections=shared, cipher=cipher, tokens_locked=locked)
     if not from_template:
         ensure_schema(database, models, shared_connections=shared)
     if not locked and (not from_template or cipher is not None):
