@@ -15,6 +15,7 @@ import peewee
 import pytest
 
 import cross_auth_lite as lite
+from cross_auth_lite.database.statement_log import HIDDEN
 from tests.factories import signup
 
 pytestmark = pytest.mark.all_backends
@@ -114,7 +115,7 @@ def test_filter_hooks_still_apply_on_compiled_stores(store: lite.LiteStore) -> N
 def test_peewee_debug_log_shows_each_hot_statement(
     populated: lite.LiteStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The hot paths log as peewee's execute_sql does: ``(sql, params)`` at DEBUG."""
+    """Hot paths log as peewee's execute_sql does: ``(sql, params)`` at DEBUG, values hidden."""
     with caplog.at_level(logging.DEBUG, logger="peewee"):
         populated.accounts.find_user_by_email("ada@example.com")
         populated.sessions.get(token_hash="h3", now=NOW)
@@ -122,9 +123,9 @@ def test_peewee_debug_log_shows_each_hot_statement(
     assert len(logged) == 2, logged
     sql, params = logged[0]  # type: ignore[misc]
     assert "users" in sql
-    assert params == ["ada@example.com", 1]
+    assert params == [HIDDEN, HIDDEN]  # the email and the LIMIT
     assert "sessions" in logged[1][0]  # type: ignore[index]
-    assert "h3" in logged[1][1]  # type: ignore[index]
+    assert logged[1][1] == [HIDDEN] * 3  # type: ignore[index]
 
 
 @pytest.mark.sqlite_only

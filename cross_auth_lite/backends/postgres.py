@@ -27,6 +27,7 @@ from playhouse.shortcuts import ReconnectMixin
 from cross_auth_lite.backends.url_checks import checked_url, postgres_url_problem
 from cross_auth_lite.database.refusals import raise_without_values
 from cross_auth_lite.database.sqlite import ClosableConnectionsMixin, CommitCallbacksMixin
+from cross_auth_lite.database.statement_log import execute_hiding_values
 from cross_auth_lite.database.statements import quote_identifier
 from cross_auth_lite.errors import (
     ConnectionFailedError,
@@ -125,15 +126,17 @@ class LitePostgresqlDatabase(
         return redact_url(str(self.database))
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
-        """Run one statement, as peewee does; a refused write's error quotes no values.
+        """Run one statement, as peewee does; neither its log nor a refusal quotes values.
 
         PostgreSQL's DETAIL of a constraint violation quotes the row it
         refused or the key: the error raised says which constraint and which
         columns, never the values (``cross_auth_lite.database.refusals``).
+        peewee's debug log shows the statement with its values hidden
+        (``cross_auth_lite.database.statement_log``).
         """
         base: Any = super()
         try:
-            return base.execute_sql(sql, params)
+            return execute_hiding_values(base.execute_sql, sql, params)
         except peewee.IntegrityError as error:
             raise_without_values(error)
 

@@ -4,15 +4,15 @@
 of a store closes them all, translates errors from conditions outside the
 program (a locked, read-only, full or damaged file) into ``StoreUnavailableError``,
 and runs the store's own hot statements and write transactions straight on
-the driver connection when nothing (a query hook, peewee's debug log) is
-listening. Its commit callbacks are savepoint-aware: see
+the driver connection, where query hooks and peewee's debug log still see
+them (the log without their values: ``cross_auth_lite.database.statement_log``).
+Its commit callbacks are savepoint-aware: see
 ``cross_auth_lite.database.commit_callbacks``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sqlite3
 import threading
@@ -29,6 +29,7 @@ from cross_auth_lite.database.commit_callbacks import (
     DirectTransaction,
     on_commit,
 )
+from cross_auth_lite.database.statement_log import execute_hiding_values, log_statement
 from cross_auth_lite.errors import StoreClosedError, StoreLocationError, damaged, unavailable
 from cross_auth_lite.private_files import private_file
 
@@ -48,9 +49,6 @@ __all__ = [
     "read_snapshot",
     "write_transaction",
 ]
-
-_PEEWEE_LOG = logging.getLogger("peewee")
-DEBUG = logging.DEBUG
 
 #: How long a writer waits for another (thread or process) to finish.
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -153,13 +151,13 @@ class LiteSqliteDatabase(ClosableConnectionsMixin, CommitCallbacksMixin, peewee.
         if connection is None or self._shut:
             base: Any = super()
             with FileErrors(self.database):
-                return base.execute_sql(sql, params)
+                return execute_hiding_values(base.execute_sql, sql, params)
         # An open connection: straight to the driver, which is all peewee
         # would do after its checks (a hot path runs one statement, and these
-        # checks cost as much as SQLite takes for it). Its debug log and query
-        # hooks see the statement exactly as peewee's own execute_sql shows it.
-        if _PEEWEE_LOG.isEnabledFor(DEBUG):
-            _PEEWEE_LOG.debug((sql, params))
+        # checks cost as much as SQLite takes for it). Its debug log sees the
+        # statement as peewee's own execute_sql logs it for a store (its values
+        # hidden), its query hooks exactly as peewee hands it to them.
+        log_statement(sql, params)
         hooks = self.query_hooks
         start = time.perf_counter() if hooks else 0.0
         try:
