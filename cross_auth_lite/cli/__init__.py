@@ -21,7 +21,6 @@ import difflib
 import os
 import re
 import sys
-from pathlib import Path
 from typing import Any, NoReturn
 
 from cross_auth_lite import UnsupportedURLError, __version__
@@ -34,6 +33,7 @@ from cross_auth_lite.cli.common import (
     SECONDARY_URL_ENV,
     Commands,
     default_data_dir,
+    path_argument,
     read_urls,
     url_error,
 )
@@ -107,7 +107,9 @@ def _unknown_command(message: str) -> str:
 
 def _add_store_options(parser: argparse.ArgumentParser, *, default: Any) -> None:
     """``--data``, ``--database-url`` and ``--secondary-url``: where the store is."""
-    parser.add_argument("--data", type=Path, metavar="DIR", default=default, help=_DATA_HELP)
+    parser.add_argument(
+        "--data", type=path_argument, metavar="DIR", default=default, help=_DATA_HELP
+    )
     parser.add_argument("--database-url", metavar="URL", default=default, help=_DATABASE_URL_HELP)
     parser.add_argument(
         "--secondary-url", metavar="URL", default=default, help=_SECONDARY_URL_HELP
@@ -207,7 +209,10 @@ def _run(argv: list[str] | None) -> int:
         args, unknown = parser.parse_known_args(words)
         if unknown:
             prog = getattr(args, "command_prog", parser.prog)
-            raise UsageError(f"{_unrecognized(unknown)} (see '{prog} --help')")
+            hint = getattr(args, "stray_hint", None)
+            stray = any(not word.startswith("-") for word in unknown)
+            advice = f"; {hint}" if hint and stray else ""
+            raise UsageError(f"{_unrecognized(unknown)}{advice} (see '{prog} --help')")
     except UsageError as error:
         message = str(error)
         suspect = _mistyped_global_option(words)

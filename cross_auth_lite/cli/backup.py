@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import Commands, open_existing
+from cross_auth_lite.cli.common import Commands, open_existing, path_argument
 from cross_auth_lite.cli.output import emit_json, plural
 
 __all__ = ["add_parsers"]
@@ -24,7 +23,10 @@ def add_parsers(commands: Commands) -> None:
         ),
     )
     backup.add_argument(
-        "destination", type=Path, metavar="DEST", help="the new or empty directory to copy into"
+        "destination",
+        type=path_argument,
+        metavar="DEST",
+        help="the new or empty directory to copy into",
     )
 
 

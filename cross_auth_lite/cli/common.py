@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import cross_auth_lite as lite
 from cross_auth_lite.cli.errors import CliError
 from cross_auth_lite.cli.output import echo, note, plural, printable, stream_json, stream_table
-from cross_auth_lite.demo.options import number_type
+from cross_auth_lite.demo.options import number_type, path_argument
 
 __all__ = [
     "DATABASE_URL_ENV",
@@ -34,6 +34,7 @@ __all__ = [
     "missing_store",
     "open_existing",
     "open_or_create",
+    "path_argument",
     "positive_int",
     "read_urls",
     "show_page",
@@ -152,6 +153,7 @@ def default_data_dir() -> Path:
 
 #: An argparse type: a whole number of at least 1.
 positive_int = number_type(int, "a whole number", 1)
+
 
 #: How many rows a listing shows unless ``--limit`` says otherwise.
 DEFAULT_LIMIT = 100

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import cross_auth_lite as lite
-from cross_auth_lite.cli.common import Commands, open_existing, url_error
+from cross_auth_lite.cli.common import Commands, open_existing, path_argument, url_error
 from cross_auth_lite.cli.errors import CliError, error_message
 from cross_auth_lite.cli.output import Progress, describe_counts, echo, emit_json
 
@@ -35,8 +35,13 @@ def add_parsers(commands: Commands) -> None:
         parents=[commands.store_options],
     )
     export.add_argument(
-        "--output", "-o", type=Path, metavar="FILE", help="write to FILE (replaced atomically)"
+        "--output",
+        "-o",
+        type=path_argument,
+        metavar="FILE",
+        help="write to FILE (replaced atomically)",
     )
+    export.set_defaults(stray_hint="to write to a file, give it with --output FILE")
     load = commands.add(
         "import",
         import_command,

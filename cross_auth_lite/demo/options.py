@@ -27,6 +27,7 @@ __all__ = [
     "add_options",
     "missing_extra",
     "number_type",
+    "path_argument",
     "port_number",
     "run_arguments",
     "worker_count",
@@ -44,6 +45,16 @@ DESCRIPTION = (
     "Run the offline cross-auth-lite demo: Cross-Auth sign-in with a built-in "
     f"development provider, stored in a directory (needs {INSTALL_HINT})."
 )
+
+
+def path_argument(value: str) -> Path:
+    """An argparse type: a path, refusing an empty one (``Path("")`` would be ``.``).
+
+    Also used by the ``cross-auth-lite`` command's own options.
+    """
+    if not value.strip():
+        raise argparse.ArgumentTypeError("the path is empty")
+    return Path(value)
 
 
 def number_type(
@@ -83,7 +94,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument(
         "--data",
-        type=Path,
+        type=path_argument,
         default=argparse.SUPPRESS,
         metavar="DIR",
         help=f"store directory, created if missing (default: {DEFAULT_DATA_DIR})",

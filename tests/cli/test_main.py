@@ -59,6 +59,17 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
             "unrecognised option --limt and 1 unexpected argument "
             "(see 'cross-auth-lite users list --help')",
         ),
+        (
+            ("export", "users.json"),
+            "1 unexpected argument; to write to a file, give it with --output FILE "
+            "(see 'cross-auth-lite export --help')",
+        ),
+        (("export", "--bogus"), "unrecognised option --bogus (see 'cross-auth-lite export"),
+        (("--data", "", "stats"), "argument --data: the path is empty"),
+        (("--data", " ", "demo"), "argument --data: the path is empty"),
+        (("demo", "--data", ""), "argument --data: the path is empty"),
+        (("backup", ""), "argument DEST: the path is empty"),
+        (("export", "--output", ""), "argument --output/-o: the path is empty"),
     ],
 )
 def test_usage_errors_are_one_line_with_status_2(
