@@ -15,8 +15,9 @@ This happens where writes run: in ``LitePostgresqlDatabase`` (each
 statement and each commit) and bulk ``execute_many`` for a store's own
 database, and around each storage method that writes
 (``quoting_no_values``) for a database of the application's own class, a
-plain ``peewee.PostgresqlDatabase`` say. What peewee itself logs at DEBUG
-level (each statement's parameters) is the application's logging choice.
+plain ``peewee.PostgresqlDatabase`` say. peewee's debug log shows a store's
+statements without their values too (``cross_auth_lite.database.statement_log``);
+an application's own database logs as peewee does.
 """
 
 from __future__ import annotations
