@@ -10,6 +10,7 @@ holds it). Tests marked ``all_backends`` here check that SQLite behaves alike.
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import threading
 import traceback
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from playhouse import db_url
 
 import cross_auth_lite as lite
 from cross_auth_lite.backends.postgres import LitePostgresqlDatabase, open_postgresql, redact_url
+from cross_auth_lite.database.refusals import Diagnostics
 from tests import race_workers
 from tests.factories import connect, identity, signup
 from tests.pg_server import PostgresServer
@@ -415,6 +417,12 @@ def test_an_applications_own_postgresql_database_gets_refusals_without_values(
             accounts.create_social_account(**identity(user.id, "x", access_token=secret))
         assert "check constraint" in str(checked.value)
         assert checked.value.sqlstate == "23514"  # type: ignore[attr-defined]
+        diag = checked.value.diag  # type: ignore[attr-defined]
+        assert isinstance(diag, Diagnostics)
+        assert (diag.table_name, diag.sqlstate) == ("socialaccount", "23514")
+        assert diag.constraint_name.startswith("socialaccount_provider_user_id")
+        assert secret not in repr(diag)
+        assert pickle.loads(pickle.dumps(checked.value)).diag == diag
         assert secret not in _told(checked.value)
         assert [account.provider_user_id for account in SocialAccount.select()] == ["gh-1"]
     finally:

@@ -25,11 +25,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 import peewee
 
-__all__ = ["quoting_no_values", "raise_without_values", "without_values"]
+__all__ = ["Diagnostics", "quoting_no_values", "raise_without_values", "without_values"]
 
 CallableT = TypeVar("CallableT", bound=Callable[..., Any])
 
@@ -39,13 +40,34 @@ _KEY_COLUMNS = re.compile(r"Key \(([^)]*)\)=")
 _SQLITE_DRIVERS = frozenset({"sqlite3", "pysqlite3", "sqlcipher3", "pysqlcipher3", "apsw"})
 
 
+@dataclass(frozen=True)
+class Diagnostics:
+    """What the server said of a refused write that names things, never values.
+
+    The ``diag`` of a cleaned error: the fields of psycopg's (and
+    psycopg2's) diagnostics that name the constraint, table, column or type
+    refused. Those that may quote the row (its detail, context, the
+    statement) are not kept.
+    """
+
+    severity: str | None = None
+    sqlstate: str | None = None
+    message_primary: str | None = None
+    schema_name: str | None = None
+    table_name: str | None = None
+    column_name: str | None = None
+    datatype_name: str | None = None
+    constraint_name: str | None = None
+
+
 def without_values(error: peewee.IntegrityError) -> peewee.IntegrityError:
     """``error`` itself when its driver quotes no values (SQLite's), else a copy without them.
 
     The copy is of ``error``'s class. Its message is the driver's primary
     message (the first line: the constraint) and, of a ``Key (...)=(...)``
     detail, the columns; ``sqlstate`` (and psycopg2's name for it,
-    ``pgcode``) is the driver's, ``orig`` is ``None``: the driver's error
+    ``pgcode``) is the driver's, ``diag`` its ``Diagnostics`` (``None``
+    when the driver has none), ``orig`` is ``None``: the driver's error
     holds the values.
     """
     driver: Any = getattr(error, "orig", None)
@@ -71,8 +93,18 @@ def without_values(error: peewee.IntegrityError) -> peewee.IntegrityError:
     cleaned.sqlstate = cleaned.pgcode = getattr(driver, "sqlstate", None) or getattr(
         driver, "pgcode", None
     )
+    cleaned.diag = (
+        None
+        if diag is None
+        else Diagnostics(**{name: _text(diag, name) for name in Diagnostics.__dataclass_fields__})
+    )
     result: peewee.IntegrityError = cleaned
     return result
+
+
+def _text(diag: object, name: str) -> str | None:
+    value = getattr(diag, name, None)
+    return value if isinstance(value, str) else None
 
 
 def raise_without_values(error: BaseException) -> NoReturn:
