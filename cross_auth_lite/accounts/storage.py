@@ -27,8 +27,11 @@ import peewee
 from cross_auth import DisconnectResult, SocialAccountCreate, UserCreate
 
 from cross_auth_lite.database.arguments import (
+    NUL,
     flag,
+    matchable,
     merge_extra_fields,
+    no_nul,
     optional_text,
     prepare_values,
     text_argument,
@@ -248,6 +251,8 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
                 raise TypeError(
                     f"{name} must be {kind.__name__} or None, not {type(value).__name__}"
                 )
+            if isinstance(value, str):
+                no_nul(name, value)
             if kind is datetime and isinstance(value, datetime):
                 value = to_utc(value)
             values[name] = value
@@ -476,6 +481,8 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         """The user with exactly this (already normalised) email, if visible."""
         if type(email) is not str:
             text_argument("email", email)
+        if NUL in email:
+            return None  # no stored email holds one
         statement = self._user_by_email
         if statement is not None:  # compiled on an earlier call
             user: UserT | None = statement.first(email=email)
@@ -514,6 +521,8 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
             text_argument("provider", provider)
         if type(provider_user_id) is not str:
             text_argument("provider_user_id", provider_user_id)
+        if NUL in provider or NUL in provider_user_id:
+            return None  # no stored identity holds one
         if user_id is None and type(is_login_method) is bool:
             # The sign-in lookup, compiled on an earlier call.
             statement = self._login_identity
@@ -551,10 +560,13 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
 
     def has_social_account(self, *, provider: str, provider_user_id: str) -> bool:
         """Whether anyone has this identity, including rows the query filters hide."""
-        return self._identity_exists(
-            text_argument("provider", provider),
-            text_argument("provider_user_id", provider_user_id),
-        )
+        if type(provider) is not str:
+            text_argument("provider", provider)
+        if type(provider_user_id) is not str:
+            text_argument("provider_user_id", provider_user_id)
+        if not (matchable(provider) and matchable(provider_user_id)):
+            return False
+        return self._identity_exists(provider, provider_user_id)
 
     def find_social_account_by_id(self, social_account_id: Any) -> SocialAccountT | None:
         """The connection with this id, or ``None``."""
@@ -744,8 +756,9 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         pk = self._pk
         uid = coerce_id(user_pk, user_id)
         account_id = coerce_id(pk, social_account_id)
-        text_argument("provider", provider)
-        if uid is NO_MATCH or account_id is NO_MATCH:
+        if type(provider) is not str:
+            text_argument("provider", provider)
+        if uid is NO_MATCH or account_id is NO_MATCH or not matchable(provider):
             return "not_found"
         with write_transaction(self.database):
             user = self._user_for_update(uid)

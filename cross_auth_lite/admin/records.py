@@ -21,6 +21,7 @@ from typing import Any
 
 import peewee
 
+from cross_auth_lite.database.arguments import NUL
 from cross_auth_lite.database.models import StoreModels
 from cross_auth_lite.errors import ExportFormatError
 
@@ -162,6 +163,10 @@ def _decode_value(item: peewee.Field, value: Any, where: str) -> Any:
             return value
         raise ExportFormatError(f"{where}: {name} must be a number, not {_json_kind(value)}")
     if isinstance(value, str):
+        if NUL in value:
+            raise ExportFormatError(
+                f"{where}: {name} contains a NUL character, which no stored text may hold"
+            )
         return value
     raise ExportFormatError(f"{where}: {name} must be a string, not {_json_kind(value)}")
 

@@ -6,6 +6,11 @@ value is a ``TypeError`` or ``ValueError`` instead of a driver error or a
 silently coerced column (no truthiness: a provider's ``"false"`` must not
 become ``True``). Values produced by Cross-Auth's hooks (``extra_fields``) are
 checked against the model.
+
+No text a storage writes may hold a NUL character (``"\x00"``): PostgreSQL
+cannot store one, and a store must move from SQLite to PostgreSQL whole. So a
+write refuses it (``ValueError`` naming the argument) on every database, and
+a lookup by such a text finds nothing (``matchable``), without a query.
 """
 
 from __future__ import annotations
@@ -20,14 +25,38 @@ import peewee
 
 from cross_auth_lite.database.fields import to_utc
 
-__all__ = ["flag", "merge_extra_fields", "optional_text", "prepare_values", "text_argument"]
+__all__ = [
+    "NUL",
+    "flag",
+    "matchable",
+    "merge_extra_fields",
+    "no_nul",
+    "optional_text",
+    "prepare_values",
+    "text_argument",
+]
+
+#: The one character no stored text holds.
+NUL = "\x00"
+
+
+def no_nul(name: str, value: str) -> str:
+    """``value``, unless it holds a NUL character: then ``ValueError`` naming the argument."""
+    if NUL in value:
+        raise ValueError(f"{name} contains a NUL character, which no stored text may hold")
+    return value
+
+
+def matchable(value: str) -> bool:
+    """Whether a stored text can equal ``value``: not if it holds a NUL, which no write lets in."""
+    return NUL not in value
 
 
 def text_argument(name: str, value: object) -> str:
-    """``value`` if it is a ``str``; otherwise ``TypeError`` naming the argument."""
+    """``value`` if it is a ``str`` without NUL; otherwise ``TypeError`` or ``ValueError``."""
     if type(value) is not str:
         raise TypeError(f"{name} must be str, not {type(value).__name__}")
-    return value
+    return no_nul(name, value)
 
 
 def merge_extra_fields(
@@ -61,6 +90,8 @@ def merge_extra_fields(
                 f"{hook} extra_fields[{name!r}] cannot be stored: {type(value).__name__} "
                 f"{'out of range' if isinstance(value, int) else 'is not a column value'}"
             )
+        if isinstance(value, str):
+            no_nul(f"{hook} extra_fields[{name!r}]", value)
     values.update(extra_fields)
 
 
@@ -77,10 +108,12 @@ def _bindable(value: object) -> bool:
 
 
 def optional_text(name: str, value: object) -> str | None:
-    """``value`` if it is ``str`` or ``None``; otherwise ``TypeError`` naming the argument."""
-    if value is not None and type(value) is not str:
+    """``value`` if ``None`` or a ``str`` without NUL; otherwise ``TypeError``/``ValueError``."""
+    if value is None:
+        return None
+    if type(value) is not str:
         raise TypeError(f"{name} must be str or None, not {type(value).__name__}")
-    return value
+    return no_nul(name, value)
 
 
 def flag(name: str, value: object, *, optional: bool = False) -> bool | None:

@@ -21,7 +21,7 @@ import peewee
 from cross_auth import SessionListOrder, SessionStatus
 from cross_auth.exceptions import InvalidCursorError
 
-from cross_auth_lite.database.arguments import optional_text, text_argument
+from cross_auth_lite.database.arguments import NUL, optional_text, text_argument
 from cross_auth_lite.database.fields import utc_argument
 from cross_auth_lite.database.ids import NO_MATCH, coerce_id
 from cross_auth_lite.database.model_checks import check_session_model, owner_field
@@ -101,6 +101,8 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         """
         if type(token_hash) is not str:
             text_argument("token_hash", token_hash)
+        if NUL in token_hash:
+            return None  # no stored token hash holds one
         if type(now) is not datetime or now.tzinfo is not UTC:  # else already aware UTC
             now = utc_argument("now", now)
         statement = self._get_statement
