@@ -29,6 +29,7 @@ from cross_auth import DisconnectResult, SocialAccountCreate, UserCreate
 from cross_auth_lite.database.arguments import (
     NUL,
     flag,
+    indexed_text,
     matchable,
     merge_extra_fields,
     no_nul,
@@ -198,8 +199,8 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
             raise UnknownUserError(f"no user has id {data['user_id']!r}")
         values: dict[str, Any] = {
             self._owner.name: owner,
-            "provider": text_argument("provider", data["provider"]),
-            "provider_user_id": text_argument("provider_user_id", data["provider_user_id"]),
+            "provider": indexed_text("provider", data["provider"]),
+            "provider_user_id": indexed_text("provider_user_id", data["provider_user_id"]),
             "provider_email": optional_text("provider_email", data.get("provider_email")),
             "provider_email_verified": flag(
                 "provider_email_verified", data.get("provider_email_verified"), optional=True
@@ -435,7 +436,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         Do not commit, and do no external I/O here.
         """
         values: dict[str, Any] = {
-            "email": optional_text("email", email),
+            "email": indexed_text("email", email, optional=True),
             "email_verified": flag("email_verified", email_verified),
         }
         if not extra_fields:  # then nothing for prepare_values to convert

@@ -21,7 +21,7 @@ from typing import Any
 
 import peewee
 
-from cross_auth_lite.database.arguments import NUL
+from cross_auth_lite.database.arguments import indexed_text, no_nul
 from cross_auth_lite.database.models import StoreModels
 from cross_auth_lite.errors import ExportFormatError
 
@@ -163,12 +163,21 @@ def _decode_value(item: peewee.Field, value: Any, where: str) -> Any:
             return value
         raise ExportFormatError(f"{where}: {name} must be a number, not {_json_kind(value)}")
     if isinstance(value, str):
-        if NUL in value:
-            raise ExportFormatError(
-                f"{where}: {name} contains a NUL character, which no stored text may hold"
-            )
-        return value
+        try:  # what a storage refuses to write
+            return indexed_text(name, value) if _uniquely_indexed(item) else no_nul(name, value)
+        except ValueError as error:
+            raise ExportFormatError(f"{where}: {error}") from None
     raise ExportFormatError(f"{where}: {name} must be a string, not {_json_kind(value)}")
+
+
+def _uniquely_indexed(item: peewee.Field) -> bool:
+    """Whether a unique index holds ``item`` (on its own, or in a ``Meta.indexes`` entry)."""
+    if item.unique:
+        return True
+    indexes: list[Any] = item.model._meta.indexes
+    return any(
+        type(index) is tuple and index[1] is True and item.name in index[0] for index in indexes
+    )
 
 
 def decode_record(fields: list[peewee.Field], record: object, where: str) -> dict[str, Any]:

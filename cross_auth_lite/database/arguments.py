@@ -7,6 +7,9 @@ silently coerced column (no truthiness: a provider's ``"false"`` must not
 become ``True``). Values produced by Cross-Auth's hooks (``extra_fields``) are
 checked against the model.
 
+A text a unique index holds (an email, an identity, a token hash) is at most
+``MAX_INDEXED_BYTES`` long, on every database, for the same reason.
+
 No text a storage writes may hold a NUL character (``"\x00"``): PostgreSQL
 cannot store one, and a store must move from SQLite to PostgreSQL whole. So a
 write refuses it (``ValueError`` naming the argument) on every database, and
@@ -26,8 +29,10 @@ import peewee
 from cross_auth_lite.database.fields import to_utc
 
 __all__ = [
+    "MAX_INDEXED_BYTES",
     "NUL",
     "flag",
+    "indexed_text",
     "matchable",
     "merge_extra_fields",
     "no_nul",
@@ -38,6 +43,10 @@ __all__ = [
 
 #: The one character no stored text holds.
 NUL = "\x00"
+#: The longest text a storage writes to a column a unique index holds, in UTF-8
+#: bytes. An index row on PostgreSQL holds about 2.7 kB, and an identity's holds
+#: two such texts; SQLite has no such limit, but a store must move whole.
+MAX_INDEXED_BYTES = 1024
 
 
 def no_nul(name: str, value: str) -> str:
@@ -45,6 +54,23 @@ def no_nul(name: str, value: str) -> str:
     if NUL in value:
         raise ValueError(f"{name} contains a NUL character, which no stored text may hold")
     return value
+
+
+def indexed_text(name: str, value: object, *, optional: bool = False) -> str | None:
+    """``text_argument`` (or ``optional_text``) for a text a unique index holds.
+
+    An email, a provider's name and user id, a session's token hash: at most
+    ``MAX_INDEXED_BYTES`` in UTF-8, else ``ValueError`` naming the argument.
+    """
+    checked = optional_text(name, value) if optional else text_argument(name, value)
+    if checked is not None and len(checked) > MAX_INDEXED_BYTES // 4:
+        size = len(checked.encode("utf-8", "surrogatepass"))  # the driver refuses surrogates
+        if size > MAX_INDEXED_BYTES:
+            raise ValueError(
+                f"{name} is {size} bytes long in UTF-8; an indexed text holds at most "
+                f"{MAX_INDEXED_BYTES}"
+            )
+    return checked
 
 
 def matchable(value: str) -> bool:

@@ -21,7 +21,7 @@ import peewee
 from cross_auth import SessionListOrder, SessionStatus
 from cross_auth.exceptions import InvalidCursorError
 
-from cross_auth_lite.database.arguments import NUL, optional_text, text_argument
+from cross_auth_lite.database.arguments import NUL, indexed_text, optional_text, text_argument
 from cross_auth_lite.database.fields import utc_argument
 from cross_auth_lite.database.ids import NO_MATCH, coerce_id
 from cross_auth_lite.database.model_checks import check_session_model, owner_field
@@ -208,7 +208,7 @@ class PeeweeSessionStorage(Generic[SessionModelT]):
         ``user_id``; nothing is stored then.
         """
         values: dict[str, Any] = {
-            "token_hash": text_argument("token_hash", token_hash),
+            "token_hash": indexed_text("token_hash", token_hash),
             "created_at": utc_argument("created_at", created_at),
             "updated_at": utc_argument("updated_at", updated_at),
             "expires_at": utc_argument("expires_at", expires_at),

@@ -1,22 +1,29 @@
-"""No stored text holds a NUL character, on SQLite as on PostgreSQL.
+"""What no stored text may be, on SQLite as on PostgreSQL: a store moves between them whole.
 
-PostgreSQL cannot store one, and a store moves from SQLite to PostgreSQL
-whole. So every write of a text holding ``"\\x00"`` is a ``ValueError``
-naming the argument, never the value, and writes nothing; every lookup by
-one finds nothing, asking no database; an export holding one is refused
-before the import starts.
+- A NUL character (``"\\x00"``), which PostgreSQL cannot store: every write of
+  one is a ``ValueError`` naming the argument, never the value, and writes
+  nothing; every lookup by one finds nothing, asking no database.
+- Longer than ``MAX_INDEXED_BYTES`` in UTF-8, for a text a unique index holds
+  (an email, an identity, a token hash), which PostgreSQL's index rows could
+  not: the same ``ValueError``; a text of exactly that length is stored, and an
+  identity of two such texts too.
+
+An export breaking either rule is refused before the import starts.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import random
+import string
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 import cross_auth_lite as lite
+from cross_auth_lite.database.arguments import MAX_INDEXED_BYTES
 from tests.factories import identity, signup
 
 pytestmark = [pytest.mark.all_backends, pytest.mark.contract]
@@ -64,10 +71,12 @@ WRITES = [
 ]
 
 
-def _write(store: lite.LiteStore, user: Any, method: str, argument: str) -> object:
-    """Call ``method`` with ``argument`` holding a NUL, every other value a valid one."""
+def _write(
+    store: lite.LiteStore, user: Any, method: str, argument: str, value: str = WITH_NUL
+) -> object:
+    """Call ``method`` with ``argument`` set to ``value``, every other value a valid one."""
     accounts = store.accounts
-    given = {argument: WITH_NUL}
+    given = {argument: value}
     if method == "create_user":
         return accounts.create_user(user_info={}, **given)
     if method == "create_user_with_identity":
@@ -153,3 +162,83 @@ def test_an_export_holding_nul_is_refused_before_any_import(
     with pytest.raises(lite.ExportFormatError, match="access_token contains a NUL") as refused:
         lite.admin.read_export(json.dumps(document))
     assert QUOTED not in str(refused.value)
+
+
+#: The writes of a text a unique index holds.
+INDEXED_WRITES = [
+    ("create_user", "email"),
+    ("create_user_with_identity", "email"),
+    ("create_user_with_identity", "provider"),
+    ("create_user_with_identity", "provider_user_id"),
+    ("create_social_account", "provider_user_id"),
+    ("sessions.create", "token_hash"),
+]
+
+
+def _incompressible(size: int, seed: int = 0) -> str:
+    """``size`` random ASCII letters: PostgreSQL cannot compress them into a small index row."""
+    rng = random.Random(seed)
+    return "".join(rng.choice(string.ascii_letters) for _ in range(size))
+
+
+@pytest.mark.parametrize(("method", "argument"), INDEXED_WRITES)
+def test_an_indexed_text_too_long_is_refused_and_writes_nothing(
+    store: lite.LiteStore, method: str, argument: str
+) -> None:
+    user, _ = signup(store.accounts, "ada@example.com", "gh-1")
+    before = _rows(store)
+    too_long = "é" * (MAX_INDEXED_BYTES // 2 + 1)  # counted in UTF-8 bytes, not characters
+    with pytest.raises(ValueError, match=f"^{argument} is 1026 bytes long in UTF-8") as refused:
+        _write(store, user, method, argument, too_long)
+    assert "é" not in str(refused.value)
+    assert _rows(store) == before
+
+
+@pytest.mark.parametrize(("method", "argument"), INDEXED_WRITES)
+def test_an_indexed_text_of_the_longest_length_is_stored(
+    store: lite.LiteStore, method: str, argument: str
+) -> None:
+    user, _ = signup(store.accounts, "ada@example.com", "gh-1")
+    longest = _incompressible(MAX_INDEXED_BYTES)
+    _write(store, user, method, argument, longest)
+    stored = {
+        "email": lambda: store.accounts.find_user_by_email(longest),
+        "provider": lambda: store.accounts.find_social_account(
+            provider=longest, provider_user_id="gh-new", is_login_method=True
+        ),
+        "provider_user_id": lambda: store.accounts.find_social_account(
+            provider="github", provider_user_id=longest, is_login_method=True
+        ),
+        "token_hash": lambda: store.sessions.get(token_hash=longest, now=NOW),
+    }
+    assert stored[argument]() is not None
+
+
+def test_an_identity_of_two_longest_texts_is_stored(any_store: lite.LiteStore) -> None:
+    """The shared schema's index holds the user, the provider and its user id together."""
+    provider, provider_user_id = (
+        _incompressible(MAX_INDEXED_BYTES, 1),
+        _incompressible(MAX_INDEXED_BYTES, 2),
+    )
+    user, account = signup(
+        any_store.accounts, "ada@example.com", provider_user_id, provider=provider
+    )
+    assert any_store.accounts.has_social_account(
+        provider=provider, provider_user_id=provider_user_id
+    )
+    assert account.user_id == user.id
+
+
+@pytest.mark.sqlite_only
+def test_an_export_with_an_indexed_text_too_long_is_refused(store: lite.LiteStore) -> None:
+    signup(store.accounts, "ada@example.com", "gh-1")
+    exported = io.StringIO()
+    lite.admin.export_store(store, exported)
+    document = json.loads(exported.getvalue())
+    document["users"][0]["email"] = _incompressible(MAX_INDEXED_BYTES + 1)
+    with pytest.raises(lite.ExportFormatError, match=r"users\[0\]: email is 1025 bytes long"):
+        lite.admin.read_export(json.dumps(document))
+    document["users"][0]["email"] = "ada@example.com"
+    document["social_accounts"][0]["provider_user_id"] = _incompressible(MAX_INDEXED_BYTES + 1)
+    with pytest.raises(lite.ExportFormatError, match="provider_user_id is 1025 bytes long"):
+        lite.admin.read_export(json.dumps(document))
