@@ -144,8 +144,13 @@ def test_a_lookup_by_text_with_nul_finds_nothing(store: lite.LiteStore) -> None:
         user_id=user.id, provider="github\x00", social_account_id=account.id
     )
     assert result == "not_found"
+    assert lite.admin.find_user(store, "ada@example.com\x00") is None
+    assert list(lite.admin.list_users(store, email_contains="\x00")) == []
+    assert lite.admin.count_users(store, email_contains="ada\x00") == 0
     # Without the NUL, each finds what is there.
     assert accounts.find_user_by_email("ada@example.com") is not None
+    assert lite.admin.find_user(store, "ada@example.com") is not None
+    assert lite.admin.count_users(store, email_contains="ada") == 1
     assert accounts.has_social_account(provider="github", provider_user_id="gh-1")
     assert sessions.get(token_hash="hash-of-a-new-session", now=NOW) is not None
 

@@ -30,7 +30,6 @@ from cross_auth_lite.database.arguments import (
     NUL,
     flag,
     indexed_text,
-    matchable,
     merge_extra_fields,
     no_nul,
     optional_text,
@@ -565,8 +564,8 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
             text_argument("provider", provider)
         if type(provider_user_id) is not str:
             text_argument("provider_user_id", provider_user_id)
-        if not (matchable(provider) and matchable(provider_user_id)):
-            return False
+        if NUL in provider or NUL in provider_user_id:
+            return False  # no stored identity holds one
         return self._identity_exists(provider, provider_user_id)
 
     def find_social_account_by_id(self, social_account_id: Any) -> SocialAccountT | None:
@@ -759,7 +758,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         account_id = coerce_id(pk, social_account_id)
         if type(provider) is not str:
             text_argument("provider", provider)
-        if uid is NO_MATCH or account_id is NO_MATCH or not matchable(provider):
+        if uid is NO_MATCH or account_id is NO_MATCH or NUL in provider:
             return "not_found"
         with write_transaction(self.database):
             user = self._user_for_update(uid)

@@ -21,7 +21,7 @@ from typing import Any
 
 import peewee
 
-from cross_auth_lite.database.arguments import indexed_text, no_nul
+from cross_auth_lite.database.arguments import INDEXED_TEXT, indexed_text, no_nul
 from cross_auth_lite.database.models import StoreModels
 from cross_auth_lite.errors import ExportFormatError
 
@@ -164,20 +164,10 @@ def _decode_value(item: peewee.Field, value: Any, where: str) -> Any:
         raise ExportFormatError(f"{where}: {name} must be a number, not {_json_kind(value)}")
     if isinstance(value, str):
         try:  # what a storage refuses to write
-            return indexed_text(name, value) if _uniquely_indexed(item) else no_nul(name, value)
+            return indexed_text(name, value) if item.name in INDEXED_TEXT else no_nul(name, value)
         except ValueError as error:
             raise ExportFormatError(f"{where}: {error}") from None
     raise ExportFormatError(f"{where}: {name} must be a string, not {_json_kind(value)}")
-
-
-def _uniquely_indexed(item: peewee.Field) -> bool:
-    """Whether a unique index holds ``item`` (on its own, or in a ``Meta.indexes`` entry)."""
-    if item.unique:
-        return True
-    indexes: list[Any] = item.model._meta.indexes
-    return any(
-        type(index) is tuple and index[1] is True and item.name in index[0] for index in indexes
-    )
 
 
 def decode_record(fields: list[peewee.Field], record: object, where: str) -> dict[str, Any]:

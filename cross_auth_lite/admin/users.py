@@ -32,7 +32,7 @@ import peewee
 from cross_auth import normalize_email, session_status
 
 from cross_auth_lite.accounts.passwords import hash_password
-from cross_auth_lite.database.arguments import text_argument
+from cross_auth_lite.database.arguments import NUL, text_argument
 from cross_auth_lite.database.ids import NO_MATCH, coerce_id
 from cross_auth_lite.database.sqlite import write_transaction
 from cross_auth_lite.errors import UnknownSessionError, UnknownUserError
@@ -178,7 +178,10 @@ def find_user(store: LiteStore, reference: str) -> Any | None:
     An all-digit reference is tried as an id first. Emails are matched
     exactly, then in Cross-Auth's normalised form (trimmed, lower case).
     """
-    text_argument("reference", reference)
+    if type(reference) is not str:
+        text_argument("reference", reference)
+    if NUL in reference:
+        return None  # no stored email holds one
     user = store.accounts.find_user_by_id(reference)
     if user is None and reference:
         user = store.accounts.find_user_by_email(reference)
@@ -190,7 +193,11 @@ def find_user(store: LiteStore, reference: str) -> Any | None:
 def _users(store: LiteStore, query: Any, email_contains: str | None) -> Any:
     user = store.models.User
     if email_contains:
-        return query.where(user.email.contains(text_argument("email_contains", email_contains)))
+        if type(email_contains) is not str:
+            text_argument("email_contains", email_contains)
+        if NUL in email_contains:
+            return query.where(peewee.Value(False))  # no stored email holds one
+        return query.where(user.email.contains(email_contains))
     return query
 
 

@@ -210,8 +210,9 @@ def _run(argv: list[str] | None) -> int:
         if unknown:
             prog = getattr(args, "command_prog", parser.prog)
             hint = getattr(args, "stray_hint", None)
-            stray = any(not word.startswith("-") for word in unknown)
-            advice = f"; {hint}" if hint and stray else ""
+            # Only for words alone: after an unknown option, a word may be its value.
+            alone = not any(word.startswith("-") for word in unknown)
+            advice = f"; {hint}" if hint and alone else ""
             raise UsageError(f"{_unrecognized(unknown)}{advice} (see '{prog} --help')")
     except UsageError as error:
         message = str(error)

@@ -52,7 +52,9 @@ def add_parsers(commands: Commands) -> None:
         "in, so a refused file leaves no new store behind (a new store in PostgreSQL "
         "keeps its empty tables).",
     )
-    load.add_argument("file", metavar="FILE", help="the export to load ('-' for stdin)")
+    load.add_argument(
+        "file", type=path_argument, metavar="FILE", help="the export to load ('-' for stdin)"
+    )
 
 
 def export_command(args: argparse.Namespace) -> int:
@@ -84,7 +86,7 @@ def _read(name: str) -> lite.admin.ExportDocument:
 
 def import_command(args: argparse.Namespace) -> int:
     """``import FILE``."""
-    document = _read(args.file)  # checked whole before any store is touched
+    document = _read(str(args.file))  # checked whole before any store is touched
     url = args.database_url
     try:
         with Progress("importing") as bar:

@@ -13,7 +13,7 @@ A text a unique index holds (an email, an identity, a token hash) is at most
 No text a storage writes may hold a NUL character (``"\x00"``): PostgreSQL
 cannot store one, and a store must move from SQLite to PostgreSQL whole. So a
 write refuses it (``ValueError`` naming the argument) on every database, and
-a lookup by such a text finds nothing (``matchable``), without a query.
+a lookup by such a text finds nothing, without a query.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ import peewee
 from cross_auth_lite.database.fields import to_utc
 
 __all__ = [
+    "INDEXED_TEXT",
     "MAX_INDEXED_BYTES",
     "NUL",
     "flag",
     "indexed_text",
-    "matchable",
     "merge_extra_fields",
     "no_nul",
     "optional_text",
@@ -47,6 +47,9 @@ NUL = "\x00"
 #: bytes. An index row on PostgreSQL holds about 2.7 kB, and an identity's holds
 #: two such texts; SQLite has no such limit, but a store must move whole.
 MAX_INDEXED_BYTES = 1024
+#: The store's text columns a unique index holds, by field name: written through
+#: ``indexed_text`` by the storages, and checked so in an export.
+INDEXED_TEXT = frozenset({"email", "provider", "provider_user_id", "token_hash"})
 
 
 def no_nul(name: str, value: str) -> str:
@@ -71,11 +74,6 @@ def indexed_text(name: str, value: object, *, optional: bool = False) -> str | N
                 f"{MAX_INDEXED_BYTES}"
             )
     return checked
-
-
-def matchable(value: str) -> bool:
-    """Whether a stored text can equal ``value``: not if it holds a NUL, which no write lets in."""
-    return NUL not in value
 
 
 def text_argument(name: str, value: object) -> str:

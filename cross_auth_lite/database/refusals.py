@@ -68,7 +68,8 @@ def without_values(error: peewee.IntegrityError) -> peewee.IntegrityError:
     detail, the columns; ``sqlstate`` (and psycopg2's name for it,
     ``pgcode``) is the driver's, ``diag`` its ``Diagnostics`` (``None``
     when the driver has none), ``orig`` is ``None``: the driver's error
-    holds the values.
+    holds the values. ``error`` itself, returned for SQLite, has none of
+    these attributes added.
     """
     driver: Any = getattr(error, "orig", None)
     if driver is None or type(driver).__module__.partition(".")[0] in _SQLITE_DRIVERS:

@@ -13,7 +13,9 @@ replaced by ``…``:
   logger, rewrites that record before any handler sees it.
 
 Records of any other database, an application's own, are left as peewee
-wrote them. To see the values, register a query hook
+wrote them. The filter is added to the ``peewee`` logger once, when this
+module is imported; ``logging.config`` keeps it, but code that removes a
+logger's filters removes it too. To see the values, register a query hook
 (``database.query_hooks``): it is handed each statement with its parameters.
 """
 
@@ -58,8 +60,7 @@ def log_statement(sql: str, params: Any) -> None:
 
 def execute_hiding_values(execute: Callable[[str, Any], Any], sql: str, params: Any) -> Any:
     """``execute(sql, params)``, peewee's ``execute_sql``, its debug record's values hidden."""
-    if not _PEEWEE_LOG.isEnabledFor(_DEBUG):
-        return execute(sql, params)
+    # Always counted, not only while DEBUG is on: another thread may turn it on meanwhile.
     _hiding.depth += 1
     try:
         return execute(sql, params)

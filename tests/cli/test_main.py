@@ -65,6 +65,11 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
             "(see 'cross-auth-lite export --help')",
         ),
         (("export", "--bogus"), "unrecognised option --bogus (see 'cross-auth-lite export"),
+        (
+            ("export", "--limit", "5"),
+            "unrecognised option --limit and 1 unexpected argument (see 'cross-auth-lite export",
+        ),
+        (("import", ""), "argument FILE: the path is empty"),
         (("--data", "", "stats"), "argument --data: the path is empty"),
         (("--data", " ", "demo"), "argument --data: the path is empty"),
         (("demo", "--data", ""), "argument --data: the path is empty"),
