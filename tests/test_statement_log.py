@@ -19,6 +19,7 @@ import peewee
 import pytest
 
 import cross_auth_lite as lite
+from cross_auth_lite.adapters import peewee_internals
 from cross_auth_lite.database.statement_log import HIDDEN
 from tests.factories import signup
 
@@ -62,9 +63,6 @@ def test_no_value_reaches_the_debug_log(
     make_database_url: Callable[[], str | None], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Every statement of a store is logged, each value shown as ``…``; hooks see the values."""
-    # Once per process, before the records looked at: peewee's capability
-    # probe, on a database of its own, and the store template.
-    lite.open(tmp_path / "earlier", database_url=make_database_url()).close()
     hooked: list[Any] = []
     with caplog.at_level(logging.DEBUG, logger="peewee"):
         store = lite.open(tmp_path / "store", database_url=make_database_url())
@@ -94,3 +92,11 @@ def test_an_applications_own_database_logs_as_peewee_does(
         database.execute_sql("SELECT ?", ("visible",))
     database.close()
     assert _logged(caplog) == [("SELECT ?", ("visible",))]
+
+
+@pytest.mark.sqlite_only
+def test_the_capability_probe_logs_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    """The check of peewee a process's first store makes runs on its own database, unlogged."""
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        assert peewee_internals._probe() is None
+    assert _logged(caplog) == []

@@ -297,10 +297,22 @@ def capability_problem() -> str | None:
         return f"{type(error).__name__}: {error}"
 
 
+class _ProbeDatabase(peewee.SqliteDatabase):
+    """The probe's in-memory database: its statements are lite's own, not the app's.
+
+    peewee logs each statement through ``_log_query``; the probe's are kept out
+    of the application's debug log (with a peewee that logs elsewhere they
+    would show, which changes nothing else).
+    """
+
+    def _log_query(self, sql: str, params: Any) -> None:
+        pass
+
+
 def _probe() -> str | None:
     if not hasattr(peewee, "__exception_wrapper__"):
         return "peewee.__exception_wrapper__ is missing"
-    db = peewee.SqliteDatabase(":memory:")
+    db = _ProbeDatabase(":memory:")
 
     class Probe(peewee.Model):
         name = peewee.TextField(unique=True)
@@ -347,7 +359,7 @@ def _copy_probe() -> str | None:
     problem = _copy_problem((Owner, Post))
     if problem is not None:
         return problem
-    db = peewee.SqliteDatabase(":memory:")
+    db = _ProbeDatabase(":memory:")
     made: dict[int, Any] = {}
     owner, post = (_copy_model(model, db, made) for model in (Owner, Post))
     try:

@@ -28,9 +28,10 @@ def add_parsers(commands: Commands) -> None:
         export_command,
         "write users, identities and sessions as JSON",
         "Write every user, social account and session, with every column, as one JSON "
-        "document: to stdout, or to a new 0600 file with --output. The document holds the "
-        "provider access and refresh tokens in plain text (decrypted, if the store encrypts "
-        "them) and the password hashes: keep it as private as the store. Session tokens "
+        "document: to stdout, or with --output to a 0600 file, replaced whole. The document "
+        "holds the provider access and refresh tokens in plain text (decrypted, if the "
+        "store encrypts them) and the password hashes: keep it as private as the store. "
+        "Session tokens "
         "are only in it as their hashes.",
         parents=[commands.store_options],
     )
