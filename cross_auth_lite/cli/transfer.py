@@ -79,8 +79,9 @@ def _read(name: str) -> lite.admin.ExportDocument:
     except OSError as error:
         raise CliError(f"cannot read {name}: {error.strerror or error}") from None
     try:
+        shown = "standard input" if name == "-" else name
         with Progress("checking") as bar:
-            return lite.admin.read_export(source, name=name, progress=bar.update)
+            return lite.admin.read_export(source, name=shown, progress=bar.update)
     except lite.ExportFormatError as error:
         raise CliError(str(error)) from None
 

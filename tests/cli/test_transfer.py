@@ -182,6 +182,15 @@ def test_import_from_stdin(
     assert export_text(capsys, tmp_path / "copy") == original
 
 
+def test_bad_stdin_is_named_as_such(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    result = run(capsys, tmp_path / "copy", "import", "-")
+    assert_one_line_error(result, contains="standard input is not valid JSON")
+    assert not (tmp_path / "copy").exists()
+
+
 def test_exclusive_export_into_a_shared_store(
     capsys: pytest.CaptureFixture[str], data: Path, ids: dict[str, Any], tmp_path: Path
 ) -> None:
