@@ -517,12 +517,8 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         several connections (shared schema): that raises
         ``AmbiguousSocialAccountError`` rather than picking one.
         """
-        if type(provider) is not str:
-            text_argument("provider", provider)
-        if type(provider_user_id) is not str:
-            text_argument("provider_user_id", provider_user_id)
-        if NUL in provider or NUL in provider_user_id:
-            return None  # no stored identity holds one
+        if not _findable_identity(provider, provider_user_id):
+            return None
         if user_id is None and type(is_login_method) is bool:
             # The sign-in lookup, compiled on an earlier call.
             statement = self._login_identity
@@ -560,12 +556,8 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
 
     def has_social_account(self, *, provider: str, provider_user_id: str) -> bool:
         """Whether anyone has this identity, including rows the query filters hide."""
-        if type(provider) is not str:
-            text_argument("provider", provider)
-        if type(provider_user_id) is not str:
-            text_argument("provider_user_id", provider_user_id)
-        if NUL in provider or NUL in provider_user_id:
-            return False  # no stored identity holds one
+        if not _findable_identity(provider, provider_user_id):
+            return False
         return self._identity_exists(provider, provider_user_id)
 
     def find_social_account_by_id(self, social_account_id: Any) -> SocialAccountT | None:
@@ -798,3 +790,15 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         if not callable(callback):
             raise TypeError("callback must be callable")
         on_commit(self.database, callback)
+
+
+def _findable_identity(provider: object, provider_user_id: object) -> bool:
+    """Whether a stored identity may be this one: ``TypeError`` for a non-text part.
+
+    False when a part holds a NUL, which no write lets in.
+    """
+    if type(provider) is not str:
+        text_argument("provider", provider)
+    if type(provider_user_id) is not str:
+        text_argument("provider_user_id", provider_user_id)
+    return NUL not in provider and NUL not in provider_user_id  # type: ignore[operator]
