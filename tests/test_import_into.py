@@ -365,7 +365,9 @@ def test_no_housekeeping_runs_while_rows_go_in(
     def look() -> None:
         # The stores open right now: the one being imported into among them.
         for thing in gc.get_objects():
-            path = thing.path if isinstance(thing, lite.LiteStore) else None
+            # Closed stores the collector has not freed yet are not among them.
+            open_store = isinstance(thing, lite.LiteStore) and not thing.closed
+            path = thing.path if open_store else None
             if path is not None and (path == target or path.name.startswith(BUILD_PREFIX)):
                 housekeepers.append(thing.housekeeper)
 
