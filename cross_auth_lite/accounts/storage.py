@@ -792,7 +792,7 @@ class PeeweeAccountsStorage(Generic[UserT, SocialAccountT]):
         on_commit(self.database, callback)
 
 
-def _findable_identity(provider: object, provider_user_id: object) -> bool:
+def _findable_identity(provider: str, provider_user_id: str) -> bool:
     """Whether a stored identity may be this one: ``TypeError`` for a non-text part.
 
     False when a part holds a NUL, which no write lets in.
@@ -801,4 +801,4 @@ def _findable_identity(provider: object, provider_user_id: object) -> bool:
         text_argument("provider", provider)
     if type(provider_user_id) is not str:
         text_argument("provider_user_id", provider_user_id)
-    return NUL not in provider and NUL not in provider_user_id  # type: ignore[operator]
+    return NUL not in provider and NUL not in provider_user_id

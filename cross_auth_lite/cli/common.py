@@ -154,7 +154,6 @@ def default_data_dir() -> Path:
 #: An argparse type: a whole number of at least 1.
 positive_int = number_type(int, "a whole number", 1)
 
-
 #: How many rows a listing shows unless ``--limit`` says otherwise.
 DEFAULT_LIMIT = 100
 
